@@ -1,0 +1,210 @@
+//! Time for the emulator: real, or virtual and moved by hand.
+//!
+//! This is the only module that reads the system clock (clippy's `disallowed-methods`
+//! enforces it). Everything else takes a [`Now`] — a monotonic reading and the wall time
+//! that goes with it — so wire timestamps and deadlines always move together, and a
+//! virtual clock can jump 30 days forward in one call.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use tokio::sync::watch;
+
+/// One reading of a clock: monotonic time since the clock's origin, and wall time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Time since the clock's origin; never goes backwards. Deadlines are kept in it.
+    pub mono: Duration,
+    /// The wall time that goes with `mono`; what wire timestamps show.
+    pub utc: DateTime<Utc>,
+}
+
+impl Now {
+    /// A reading `secs` seconds after a fixed origin (2026-01-01T00:00:00Z): for tests
+    /// that pass time explicitly.
+    pub fn at_secs(secs: u64) -> Now {
+        let origin = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid date");
+        Now::from_origin(origin, Duration::from_secs(secs))
+    }
+
+    fn from_origin(origin: DateTime<Utc>, mono: Duration) -> Now {
+        let delta = chrono::Duration::from_std(mono).unwrap_or(chrono::Duration::MAX);
+        Now { mono, utc: origin.checked_add_signed(delta).unwrap_or(origin) }
+    }
+
+    /// This reading moved forward by `d`.
+    pub fn plus(self, d: Duration) -> Now {
+        let delta = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        Now { mono: self.mono + d, utc: self.utc.checked_add_signed(delta).unwrap_or(self.utc) }
+    }
+
+    /// The wall time at monotonic instant `mono`, read against this reading.
+    pub fn utc_at(self, mono: Duration) -> DateTime<Utc> {
+        let signed = if mono >= self.mono {
+            chrono::Duration::from_std(mono - self.mono).unwrap_or(chrono::Duration::MAX)
+        } else {
+            -chrono::Duration::from_std(self.mono - mono).unwrap_or(chrono::Duration::MAX)
+        };
+        self.utc.checked_add_signed(signed).unwrap_or(self.utc)
+    }
+}
+
+/// Which kind of clock a device runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    /// The machine's clock.
+    Real,
+    /// Starts at the machine's time and moves only when advanced.
+    Virtual,
+}
+
+impl std::str::FromStr for ClockMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "real" => Ok(ClockMode::Real),
+            "virtual" => Ok(ClockMode::Virtual),
+            other => Err(format!("unknown clock mode {other:?}: expected `real` or `virtual`")),
+        }
+    }
+}
+
+/// The clock cannot be moved.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the clock is real: only a virtual clock can be advanced (start with --clock virtual)")]
+pub struct NotVirtual;
+
+/// A cheap-to-clone handle on a real or virtual clock. Clones share one time.
+#[derive(Clone, Debug)]
+pub struct Clock {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    origin: Instant,
+    origin_utc: DateTime<Utc>,
+    /// `Some` for a virtual clock: nanoseconds advanced since the origin.
+    offset_nanos: Option<AtomicU64>,
+    /// Bumped on every advance so reapers can re-check their deadlines.
+    changed: watch::Sender<u64>,
+}
+
+impl Clock {
+    /// The machine's clock.
+    pub fn real() -> Clock {
+        Clock::build(None, None)
+    }
+
+    /// A virtual clock that starts at the machine's current time.
+    pub fn virtual_now() -> Clock {
+        Clock::build(None, Some(AtomicU64::new(0)))
+    }
+
+    /// A virtual clock that starts at `start`.
+    pub fn virtual_at(start: DateTime<Utc>) -> Clock {
+        Clock::build(Some(start), Some(AtomicU64::new(0)))
+    }
+
+    /// A clock of the given mode.
+    pub fn new(mode: ClockMode) -> Clock {
+        match mode {
+            ClockMode::Real => Clock::real(),
+            ClockMode::Virtual => Clock::virtual_now(),
+        }
+    }
+
+    #[allow(clippy::disallowed_methods)] // the one place that reads the system clock
+    fn build(start: Option<DateTime<Utc>>, offset_nanos: Option<AtomicU64>) -> Clock {
+        let (changed, _) = watch::channel(0);
+        Clock {
+            inner: Arc::new(Inner {
+                origin: Instant::now(),
+                origin_utc: start.unwrap_or_else(Utc::now),
+                offset_nanos,
+                changed,
+            }),
+        }
+    }
+
+    /// Real or virtual.
+    pub fn mode(&self) -> ClockMode {
+        if self.inner.offset_nanos.is_some() {
+            ClockMode::Virtual
+        } else {
+            ClockMode::Real
+        }
+    }
+
+    /// The current reading.
+    #[allow(clippy::disallowed_methods)] // the one place that reads the system clock
+    pub fn now(&self) -> Now {
+        match &self.inner.offset_nanos {
+            Some(offset) => Now::from_origin(
+                self.inner.origin_utc,
+                Duration::from_nanos(offset.load(Ordering::SeqCst)),
+            ),
+            None => Now { mono: self.inner.origin.elapsed(), utc: Utc::now() },
+        }
+    }
+
+    /// Moves a virtual clock forward by `by` and wakes everything waiting on a deadline.
+    pub fn advance(&self, by: Duration) -> Result<Now, NotVirtual> {
+        let offset = self.inner.offset_nanos.as_ref().ok_or(NotVirtual)?;
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        offset
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| Some(o.saturating_add(nanos)))
+            .ok();
+        self.inner.changed.send_modify(|generation| *generation += 1);
+        Ok(self.now())
+    }
+
+    /// A receiver that changes whenever the clock is advanced (never, for a real clock).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A virtual clock moves only when advanced, and wall and monotonic time move together.
+    #[test]
+    fn virtual_clock_moves_only_when_advanced() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let clock = Clock::virtual_at(start);
+        let a = clock.now();
+        assert_eq!(a.utc, start);
+        assert_eq!(clock.now(), a);
+        let b = clock.advance(Duration::from_secs(30 * 86_400)).unwrap();
+        assert_eq!(b.mono - a.mono, Duration::from_secs(30 * 86_400));
+        assert_eq!(b.utc, Utc.with_ymd_and_hms(2026, 3, 31, 12, 0, 0).unwrap());
+    }
+
+    /// Advancing a real clock is refused, never silently ignored.
+    #[test]
+    fn real_clock_refuses_advance() {
+        assert_eq!(Clock::real().advance(Duration::from_secs(1)), Err(NotVirtual));
+    }
+
+    /// Advancing notifies subscribers so reapers re-check their deadlines.
+    #[test]
+    fn advance_notifies_subscribers() {
+        let clock = Clock::virtual_now();
+        let mut rx = clock.subscribe();
+        assert!(!rx.has_changed().unwrap());
+        clock.advance(Duration::from_secs(1)).unwrap();
+        assert!(rx.has_changed().unwrap());
+    }
+
+    #[test]
+    fn utc_at_maps_monotonic_instants_to_wall_time() {
+        let now = Now::at_secs(100);
+        assert_eq!(now.utc_at(Duration::from_secs(40)), Now::at_secs(40).utc);
+        assert_eq!(now.utc_at(Duration::from_secs(160)), Now::at_secs(160).utc);
+    }
+}

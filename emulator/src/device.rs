@@ -1,0 +1,94 @@
+//! One emulated device: a profile, its accounts and settings, and its session store.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, Now};
+use crate::profile::Profile;
+use crate::session::{IdGenerator, Session, SessionStore};
+
+/// A shared handle on a device; vendor routers and the control API hold these.
+pub type DeviceHandle = Arc<Device>;
+
+/// One emulated device. Its session rules and state live in [`Device::store`]; vendor
+/// modules only translate wire requests into calls on it.
+#[derive(Debug)]
+pub struct Device {
+    name: String,
+    profile: Arc<Profile>,
+    clock: Clock,
+    seed: Option<u64>,
+    /// The session table and accounts.
+    pub store: SessionStore,
+}
+
+impl Device {
+    /// A device in its profile's initial state. With a seed its tokens and ids are
+    /// reproducible (each device derives its own stream from the seed and its name).
+    pub fn new(name: &str, profile: Arc<Profile>, clock: Clock, seed: Option<u64>) -> Device {
+        let store = SessionStore::new(
+            profile.session.clone(),
+            profile.accounts.clone(),
+            id_generator(name, &profile, seed),
+        );
+        Device { name: name.to_string(), profile, clock, seed, store }
+    }
+
+    /// A device handle.
+    pub fn handle(
+        name: &str,
+        profile: Arc<Profile>,
+        clock: Clock,
+        seed: Option<u64>,
+    ) -> DeviceHandle {
+        Arc::new(Device::new(name, profile, clock, seed))
+    }
+
+    /// The device's name in the fleet.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The profile it was built from.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The clock it runs on.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current time on the device's clock.
+    pub fn now(&self) -> Now {
+        self.clock.now()
+    }
+
+    /// Back to the profile: accounts, settings, no sessions, an empty event log.
+    pub fn reset(&self) {
+        self.store.reset(
+            self.profile.session.clone(),
+            self.profile.accounts.clone(),
+            id_generator(&self.name, &self.profile, self.seed),
+        );
+    }
+
+    /// The device restarts: every session ends with reason `restart`.
+    pub fn restart(&self) -> Vec<Session> {
+        self.store.restart(self.now())
+    }
+}
+
+fn id_generator(name: &str, profile: &Profile, seed: Option<u64>) -> IdGenerator {
+    let start = profile.session.id_counter_start;
+    match seed {
+        Some(seed) => IdGenerator::seeded(seed ^ fnv1a(name.as_bytes()), start),
+        None => IdGenerator::from_entropy(start),
+    }
+}
+
+/// A stable 64-bit hash (FNV-1a), so a seed gives the same ids across runs and builds.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}

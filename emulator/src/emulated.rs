@@ -1,0 +1,74 @@
+//! The library API for tests: one emulated device on 127.0.0.1, ready when returned.
+
+use std::time::Duration;
+
+use crate::clock::{Clock, NotVirtual, Now};
+use crate::device::DeviceHandle;
+use crate::fleet::{DeviceSpec, Fleet, FleetConfig, StartError};
+use crate::profile::Profile;
+
+/// One device with a virtual clock and its control API, on port 0 of 127.0.0.1.
+/// Dropping it stops both listeners.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use emulator::{EmulatedDevice, profile::Profile};
+/// let bmc = EmulatedDevice::start(Profile::embedded("redfish")?).await?;
+/// println!("{} (control {})", bmc.url(), bmc.control());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct EmulatedDevice {
+    fleet: Fleet,
+}
+
+impl EmulatedDevice {
+    /// Starts a device from `profile`.
+    pub async fn start(profile: Profile) -> Result<EmulatedDevice, StartError> {
+        EmulatedDevice::start_with(profile, None).await
+    }
+
+    /// Starts a device whose tokens and ids follow `seed`.
+    pub async fn start_with(
+        profile: Profile,
+        seed: Option<u64>,
+    ) -> Result<EmulatedDevice, StartError> {
+        let spec = DeviceSpec { name: profile.name.clone(), profile: profile.into(), port: 0 };
+        let mut config = FleetConfig::new(vec![spec]);
+        config.seed = seed;
+        Ok(EmulatedDevice { fleet: Fleet::start(config).await? })
+    }
+
+    /// The device's base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        self.fleet.devices()[0].url()
+    }
+
+    /// The control API's base URL.
+    pub fn control(&self) -> String {
+        self.fleet.control_url()
+    }
+
+    /// The device itself, for assertions on its store.
+    pub fn device(&self) -> &DeviceHandle {
+        &self.fleet.devices()[0].device
+    }
+
+    /// The first account of the profile: (user, password).
+    pub fn credentials(&self) -> (String, String) {
+        let account = self.device().profile().default_account();
+        (account.user.clone(), account.password.clone())
+    }
+
+    /// The device's clock.
+    pub fn clock(&self) -> &Clock {
+        self.fleet.clock()
+    }
+
+    /// Moves the virtual clock and ends what expired, as `POST /_sessionlab/clock/advance` does.
+    pub fn advance(&self, by: Duration) -> Result<Now, NotVirtual> {
+        let now = self.fleet.clock().advance(by)?;
+        self.fleet.state().sweep_all();
+        Ok(now)
+    }
+}

@@ -1,0 +1,399 @@
+//! Many devices in one process, each on its own listener, plus the control API.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::clock::{Clock, ClockMode};
+use crate::device::{Device, DeviceHandle};
+use crate::profile::{ConfigError, Profile};
+use crate::tls::TlsSetup;
+
+/// A fleet file: which devices to run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetFile {
+    /// Seed for reproducible tokens and ids (overridden by `--seed`).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Clock mode (overridden by `--clock`).
+    #[serde(default)]
+    pub clock: Option<ClockMode>,
+    /// The devices.
+    #[serde(default, rename = "device")]
+    pub devices: Vec<FleetEntry>,
+}
+
+/// One `[[device]]` of a fleet file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetEntry {
+    /// Device name; with `count` > 1 the devices are named `NAME-1`, `NAME-2`, ...
+    pub name: String,
+    /// An embedded profile name, or a profile file path (relative to the fleet file).
+    pub profile: String,
+    /// Port to listen on; 0 (the default) lets the OS choose.
+    #[serde(default)]
+    pub port: u16,
+    /// How many devices of this kind (ports must then be 0).
+    #[serde(default = "one")]
+    pub count: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl FleetFile {
+    /// Parses a fleet file; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<FleetFile, ConfigError> {
+        let file: FleetFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let invalid =
+            |message: String| ConfigError::Invalid { origin: origin.to_string(), message };
+        if file.devices.is_empty() {
+            return Err(invalid("a fleet needs at least one [[device]]".to_string()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for d in &file.devices {
+            if d.count == 0 {
+                return Err(invalid(format!("device {:?}: count must be 1 or more", d.name)));
+            }
+            if d.count > 1 && d.port != 0 {
+                return Err(invalid(format!(
+                    "device {:?}: with count > 1 the port must be 0",
+                    d.name
+                )));
+            }
+            if !names.insert(d.name.clone()) {
+                return Err(invalid(format!("device {:?} is listed twice", d.name)));
+            }
+        }
+        Ok(file)
+    }
+
+    /// Reads a fleet file and resolves its profiles.
+    pub fn load(path: &std::path::Path) -> Result<(FleetFile, Vec<DeviceSpec>), ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: origin.clone(), source })?;
+        let file = FleetFile::from_toml(&text, &origin)?;
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let specs = file.specs(dir)?;
+        Ok((file, specs))
+    }
+
+    /// The devices this file describes; profile paths are relative to `dir`.
+    pub fn specs(&self, dir: &std::path::Path) -> Result<Vec<DeviceSpec>, ConfigError> {
+        let mut specs = Vec::new();
+        for entry in &self.devices {
+            let relative = dir.join(&entry.profile);
+            let profile = if relative.is_file() {
+                Profile::load(&relative.display().to_string())?
+            } else {
+                Profile::load(&entry.profile)?
+            };
+            let profile = Arc::new(profile);
+            for i in 1..=entry.count {
+                let name = if entry.count == 1 {
+                    entry.name.clone()
+                } else {
+                    format!("{}-{i}", entry.name)
+                };
+                specs.push(DeviceSpec { name, profile: profile.clone(), port: entry.port });
+            }
+        }
+        Ok(specs)
+    }
+}
+
+/// A device to start.
+#[derive(Clone, Debug)]
+pub struct DeviceSpec {
+    /// Its name.
+    pub name: String,
+    /// Its profile.
+    pub profile: Arc<Profile>,
+    /// Its port (0: any).
+    pub port: u16,
+}
+
+impl DeviceSpec {
+    /// One device per embedded profile: the default fleet.
+    pub fn default_fleet() -> Result<Vec<DeviceSpec>, ConfigError> {
+        crate::profile::EMBEDDED
+            .iter()
+            .map(|(name, _)| {
+                Ok(DeviceSpec {
+                    name: name.to_string(),
+                    profile: Arc::new(Profile::embedded(name)?),
+                    port: 0,
+                })
+            })
+            .collect()
+    }
+}
+
+/// How to start a fleet.
+#[derive(Clone, Debug)]
+pub struct FleetConfig {
+    /// The devices.
+    pub devices: Vec<DeviceSpec>,
+    /// Address every listener binds (127.0.0.1 unless asked otherwise).
+    pub bind: IpAddr,
+    /// Control API port (0: any).
+    pub control_port: u16,
+    /// Clock mode.
+    pub clock: ClockMode,
+    /// Seed for reproducible tokens and ids.
+    pub seed: Option<u64>,
+    /// Serve devices over HTTPS.
+    pub tls: Option<TlsSetup>,
+}
+
+impl FleetConfig {
+    /// Devices on 127.0.0.1 with a virtual clock, no seed, plain HTTP.
+    pub fn new(devices: Vec<DeviceSpec>) -> FleetConfig {
+        FleetConfig {
+            devices,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            control_port: 0,
+            clock: ClockMode::Virtual,
+            seed: None,
+            tls: None,
+        }
+    }
+}
+
+/// A device that is serving.
+#[derive(Clone, Debug)]
+pub struct RunningDevice {
+    /// The device.
+    pub device: DeviceHandle,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+}
+
+impl RunningDevice {
+    /// Its base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+}
+
+/// What the control API and the reaper share.
+#[derive(Debug)]
+pub struct FleetState {
+    /// The fleet's one clock.
+    pub clock: Clock,
+    /// The devices, in start order.
+    pub devices: Vec<RunningDevice>,
+}
+
+impl FleetState {
+    /// A device by name.
+    pub fn device(&self, name: &str) -> Option<&RunningDevice> {
+        self.devices.iter().find(|d| d.device.name() == name)
+    }
+
+    /// Ends what has expired on every device (after the clock moved).
+    pub fn sweep_all(&self) {
+        let now = self.clock.now();
+        for d in &self.devices {
+            d.device.store.sweep(now);
+        }
+    }
+}
+
+/// Errors starting a fleet.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not bind.
+    #[error("cannot listen on {addr} for {what}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Device name or "control API".
+        what: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TLS could not be set up.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// A running fleet. Dropping it stops every listener.
+#[derive(Debug)]
+pub struct Fleet {
+    state: Arc<FleetState>,
+    control_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Fleet {
+    /// Binds every listener, starts serving and returns once each port accepts.
+    pub async fn start(config: FleetConfig) -> Result<Fleet, StartError> {
+        let clock = Clock::new(config.clock);
+        let (shutdown, _) = watch::channel(false);
+        let tls = match &config.tls {
+            Some(setup) => Some(setup.server_config().map_err(StartError::Tls)?),
+            None => None,
+        };
+        let mut devices = Vec::with_capacity(config.devices.len());
+        let mut tasks = Vec::with_capacity(config.devices.len() + 2);
+        for spec in &config.devices {
+            let device =
+                Device::handle(&spec.name, spec.profile.clone(), clock.clone(), config.seed);
+            let addr = SocketAddr::new(config.bind, spec.port);
+            let listener = bind(addr, &spec.name)?;
+            let addr = listener.local_addr().map_err(|source| StartError::Bind {
+                addr,
+                what: spec.name.clone(),
+                source,
+            })?;
+            let app = crate::vendors::router(device.clone());
+            tasks.push(serve(listener, app, tls.clone(), shutdown.subscribe()));
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            devices.push(RunningDevice { device, addr, scheme });
+        }
+        let state = Arc::new(FleetState { clock: clock.clone(), devices });
+        let control_addr = SocketAddr::new(config.bind, config.control_port);
+        let control_listener = bind(control_addr, "control API")?;
+        let control_addr = control_listener.local_addr().map_err(|source| StartError::Bind {
+            addr: control_addr,
+            what: "control API".to_string(),
+            source,
+        })?;
+        tasks.push(serve(
+            control_listener,
+            crate::control::router(state.clone()),
+            None,
+            shutdown.subscribe(),
+        ));
+        tasks.push(tokio::spawn(reaper(state.clone(), shutdown.subscribe())));
+        Ok(Fleet { state, control_addr, shutdown, tasks })
+    }
+
+    /// The shared state (devices, clock).
+    pub fn state(&self) -> &Arc<FleetState> {
+        &self.state
+    }
+
+    /// The devices, in start order.
+    pub fn devices(&self) -> &[RunningDevice] {
+        &self.state.devices
+    }
+
+    /// The fleet's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
+    /// The control API's base URL, e.g. `http://127.0.0.1:40100`.
+    pub fn control_url(&self) -> String {
+        format!("http://{}", self.control_addr)
+    }
+
+    /// Stops serving and waits for the listeners to close (open connections get a
+    /// few seconds to finish).
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn bind(addr: SocketAddr, what: &str) -> Result<std::net::TcpListener, StartError> {
+    let err = |source| StartError::Bind { addr, what: what.to_string(), source };
+    let listener = std::net::TcpListener::bind(addr).map_err(err)?;
+    listener.set_nonblocking(true).map_err(err)?;
+    Ok(listener)
+}
+
+fn serve(
+    listener: std::net::TcpListener,
+    app: axum::Router,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        };
+        let result = match tls {
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let server = axum_server::from_tcp_rustls(listener, tls).handle(handle.clone());
+                let graceful = async move {
+                    stop.await;
+                    handle.graceful_shutdown(Some(Duration::from_secs(5)));
+                };
+                tokio::select! {
+                    r = server.serve(service) => r,
+                    () = graceful => Ok(()),
+                }
+            }
+            None => match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => axum::serve(listener, service).with_graceful_shutdown(stop).await,
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "listener stopped");
+        }
+    })
+}
+
+/// Ends expired sessions on every device so their events are logged on time even when
+/// nobody looks. A virtual clock wakes it on every advance; a real one at the next
+/// deadline (or every second, whichever is sooner).
+async fn reaper(state: Arc<FleetState>, mut shutdown: watch::Receiver<bool>) {
+    let mut advanced = state.clock.subscribe();
+    loop {
+        state.sweep_all();
+        let wait = match state.clock.mode() {
+            ClockMode::Virtual => None,
+            ClockMode::Real => {
+                let now = state.clock.now().mono;
+                let next =
+                    state.devices.iter().filter_map(|d| d.device.store.next_deadline()).min();
+                Some(
+                    next.map_or(Duration::from_secs(1), |n| n.saturating_sub(now))
+                        .min(Duration::from_secs(1)),
+                )
+            }
+        };
+        tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => return,
+            changed = advanced.changed() => if changed.is_err() { return },
+            () = sleep_or_forever(wait) => {}
+        }
+    }
+}
+
+async fn sleep_or_forever(wait: Option<Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}

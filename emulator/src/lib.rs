@@ -1,0 +1,21 @@
+//! sessionlab's emulator: faithful fakes of the management-session stores of BMCs,
+//! load balancers and message brokers, served over their real protocols.
+//!
+//! The layers, from the inside out:
+//! - [`clock`]: real or virtual time; the only code that reads the system clock;
+//! - [`session`]: the vendor-neutral session engine (limits, timeouts, invalidation, events);
+//! - [`profile`]: device profiles (TOML) that carry every number and quirk;
+//! - [`device`]: one emulated device, profile + accounts + session store;
+//! - [`vendors`]: wire personalities that translate a protocol onto the engine;
+//! - [`fleet`] and [`control`]: many devices with their listeners, and the `/_sessionlab/` API.
+
+pub mod clock;
+pub mod control;
+pub mod device;
+mod emulated;
+pub mod fleet;
+pub mod profile;
+pub mod session;
+pub mod tls;
+pub mod vendors;
+pub use emulated::EmulatedDevice;

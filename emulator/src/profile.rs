@@ -1,0 +1,181 @@
+//! Device profiles: every number and quirk of a device, as TOML.
+//!
+//! Profiles live in `fixtures/profiles/` and are also embedded in the binary, so the
+//! default fleet needs no files. Unknown fields are rejected so typos surface at load.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::session::{Account, Policy};
+
+/// Which wire personality serves a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    /// A standard DMTF Redfish service (DSP0266).
+    Redfish,
+}
+
+/// One device profile.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Short name, used on the command line (`--profile redfish`).
+    pub name: String,
+    /// Wire personality.
+    pub vendor: Vendor,
+    /// One line about the device this profile emulates.
+    #[serde(default)]
+    pub description: String,
+    /// Session rules.
+    #[serde(default)]
+    pub session: Policy,
+    /// Local accounts present at start and after a reset.
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    /// Knobs whose default is assumed (evidence [I] or [U]), with why that default.
+    #[serde(default)]
+    pub assumed: BTreeMap<String, String>,
+    /// Knobs backed by evidence, with its source.
+    #[serde(default)]
+    pub verified: BTreeMap<String, String>,
+    /// Settings of the DMTF Redfish personality.
+    #[serde(default)]
+    pub redfish: Option<crate::vendors::redfish::RedfishSettings>,
+}
+
+/// A profile or fleet file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown or mistyped fields.
+    #[error("{origin}: {message}")]
+    Parse {
+        /// File path or embedded profile name.
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// Well-formed but inconsistent.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// File path or embedded profile name.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No embedded profile and no file by that name.
+    #[error("unknown profile {name:?}: not a file, and the embedded profiles are {known}")]
+    UnknownProfile {
+        /// What was asked for.
+        name: String,
+        /// The embedded names, comma-separated.
+        known: String,
+    },
+}
+
+/// The profiles compiled into the binary: (name, TOML).
+pub const EMBEDDED: &[(&str, &str)] =
+    &[("redfish", include_str!("../../fixtures/profiles/redfish.toml"))];
+
+impl Profile {
+    /// Parses and validates a profile; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Profile, ConfigError> {
+        let profile: Profile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let problems = profile.problems();
+        if problems.is_empty() {
+            Ok(profile)
+        } else {
+            Err(ConfigError::Invalid { origin: origin.to_string(), message: problems.join("; ") })
+        }
+    }
+
+    /// An embedded profile by name.
+    pub fn embedded(name: &str) -> Result<Profile, ConfigError> {
+        let (_, text) = EMBEDDED.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            ConfigError::UnknownProfile { name: name.to_string(), known: embedded_names() }
+        })?;
+        Profile::from_toml(text, &format!("embedded profile {name}"))
+    }
+
+    /// A profile file, or an embedded profile when no file has that name.
+    pub fn load(name_or_path: &str) -> Result<Profile, ConfigError> {
+        let path = Path::new(name_or_path);
+        if path.is_file() {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Io { path: name_or_path.to_string(), source })?;
+            Profile::from_toml(&text, name_or_path)
+        } else {
+            Profile::embedded(name_or_path)
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = self.session.problems();
+        if self.name.trim().is_empty() {
+            problems.push("name must not be empty".to_string());
+        }
+        let mut users = std::collections::BTreeSet::new();
+        for account in &self.accounts {
+            if !users.insert(account.user.as_str()) {
+                problems.push(format!("account {:?} is listed twice", account.user));
+            }
+        }
+        if self.accounts.is_empty() {
+            problems.push("at least one account is needed to log in".to_string());
+        }
+        problems
+    }
+
+    /// The first account: the one printed in the fleet table and used by default.
+    pub fn default_account(&self) -> &Account {
+        &self.accounts[0]
+    }
+}
+
+/// The names of the embedded profiles, comma-separated.
+pub fn embedded_names() -> String {
+    EMBEDDED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every embedded profile parses and validates.
+    #[test]
+    fn embedded_profiles_load() {
+        for (name, _) in EMBEDDED {
+            let p = Profile::embedded(name).unwrap();
+            assert_eq!(&p.name, name);
+        }
+    }
+
+    /// A misspelt field is an error naming the line, not a silent default.
+    #[test]
+    fn unknown_fields_are_rejected_with_their_line() {
+        let text = "name = \"x\"\nvendor = \"redfish\"\n[session]\nmax_totl = 3\n";
+        let err = Profile::from_toml(text, "x.toml").unwrap_err().to_string();
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("max_totl"), "{err}");
+    }
+
+    /// An unknown profile name lists the embedded ones.
+    #[test]
+    fn unknown_profile_lists_known_names() {
+        let err = Profile::load("no-such-profile").unwrap_err().to_string();
+        assert!(err.contains("redfish"), "{err}");
+    }
+}

@@ -1,0 +1,241 @@
+//! The vendor-neutral session engine.
+//!
+//! Limits, idle and lifetime timeouts, invalidation and the event log live here, once.
+//! There is no HTTP, SSH or vendor name in this module: vendor modules map their wire
+//! protocol onto [`SessionStore`] calls and its outcomes onto their own wire format.
+//! Every call takes `now` explicitly; only the edges read the [`crate::clock::Clock`].
+
+mod accounts;
+mod events;
+mod policy;
+mod store;
+mod token;
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use accounts::{Account, AccountError, AccountUpdate};
+pub use events::{Event, EventKind, EventLog};
+pub use policy::{AuthConfigChange, IdFormat, Policy, Pool, TokenFormat, UserChange};
+pub use store::{Counts, LoginRequest, SessionStore};
+pub use token::IdGenerator;
+
+/// Who is on the other end of a session: recorded on the session and in the event log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    /// The client's address (IP, without port).
+    pub addr: Option<String>,
+    /// The `User-Agent` the client sent, if any.
+    pub user_agent: Option<String>,
+}
+
+/// Why a session ended. Every ending is logged once with one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndReason {
+    /// The client logged out.
+    Logout,
+    /// Unused for longer than the idle timeout.
+    IdleTimeout,
+    /// Older than the maximum lifetime.
+    MaxLifetime,
+    /// The user's password (or name) changed.
+    CredentialChange,
+    /// The user was deleted.
+    UserDeleted,
+    /// The device's authentication configuration changed.
+    AuthConfigChange,
+    /// An administrator deleted it.
+    AdminDelete,
+    /// The device restarted.
+    Restart,
+    /// A one-request (Basic-auth) session whose request finished.
+    RequestEnd,
+}
+
+impl EndReason {
+    /// Every reason, for listings and filters.
+    pub const ALL: [EndReason; 9] = [
+        EndReason::Logout,
+        EndReason::IdleTimeout,
+        EndReason::MaxLifetime,
+        EndReason::CredentialChange,
+        EndReason::UserDeleted,
+        EndReason::AuthConfigChange,
+        EndReason::AdminDelete,
+        EndReason::Restart,
+        EndReason::RequestEnd,
+    ];
+
+    /// The kebab-case name used in JSON and filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Logout => "logout",
+            EndReason::IdleTimeout => "idle-timeout",
+            EndReason::MaxLifetime => "max-lifetime",
+            EndReason::CredentialChange => "credential-change",
+            EndReason::UserDeleted => "user-deleted",
+            EndReason::AuthConfigChange => "auth-config-change",
+            EndReason::AdminDelete => "admin-delete",
+            EndReason::Restart => "restart",
+            EndReason::RequestEnd => "request-end",
+        }
+    }
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EndReason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EndReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown end reason {s:?}"))
+    }
+}
+
+/// A session token. Its `Debug` never shows the value, so it cannot leak into logs.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Token(String);
+
+impl Token {
+    /// The token as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token([redacted])")
+    }
+}
+
+/// A snapshot of one open session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The id shown on the wire (in URIs, listings).
+    pub id: String,
+    /// The secret that authenticates later requests.
+    pub token: Token,
+    /// The account it belongs to.
+    pub user: String,
+    /// The account's role when the session was created.
+    pub role: String,
+    /// Vendor-chosen kind ("redfish", "web", "ssh", ...), counted against pools.
+    pub session_type: String,
+    /// Who opened it.
+    pub client: ClientInfo,
+    /// A one-request (Basic-auth) session: ends when its request does.
+    pub one_request: bool,
+    /// Monotonic creation time.
+    pub created_mono: Duration,
+    /// Wall-clock creation time.
+    pub created_at: DateTime<Utc>,
+    /// Monotonic time of last use.
+    pub last_used_mono: Duration,
+    /// Wall-clock time of last use.
+    pub last_used_at: DateTime<Utc>,
+    /// This session's idle timeout (fixed at creation unless the policy says otherwise).
+    pub idle_timeout: Option<Duration>,
+    /// This session's maximum lifetime.
+    pub max_lifetime: Option<Duration>,
+    /// Whether use renews the idle timer.
+    pub sliding: bool,
+}
+
+impl Session {
+    fn idle_deadline(&self) -> Option<Duration> {
+        let from = if self.sliding { self.last_used_mono } else { self.created_mono };
+        self.idle_timeout.map(|t| from + t)
+    }
+
+    fn lifetime_deadline(&self) -> Option<Duration> {
+        self.max_lifetime.map(|t| self.created_mono + t)
+    }
+
+    /// The monotonic instant it ends unless used, and why it would end then.
+    pub fn deadline(&self) -> Option<(Duration, EndReason)> {
+        match (self.idle_deadline(), self.lifetime_deadline()) {
+            (None, None) => None,
+            (Some(i), None) => Some((i, EndReason::IdleTimeout)),
+            (None, Some(l)) => Some((l, EndReason::MaxLifetime)),
+            (Some(i), Some(l)) if l <= i => Some((l, EndReason::MaxLifetime)),
+            (Some(i), Some(_)) => Some((i, EndReason::IdleTimeout)),
+        }
+    }
+
+    /// Wall-clock time the idle timer runs out, read against `now`.
+    pub fn idle_expires_at(&self, now: crate::clock::Now) -> Option<DateTime<Utc>> {
+        self.idle_deadline().map(|d| now.utc_at(d))
+    }
+
+    /// Wall-clock time the maximum lifetime runs out, read against `now`.
+    pub fn hard_expires_at(&self, now: crate::clock::Now) -> Option<DateTime<Utc>> {
+        self.lifetime_deadline().map(|d| now.utc_at(d))
+    }
+}
+
+/// Which limit refused a login.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scope", content = "name", rename_all = "kebab-case")]
+pub enum LimitScope {
+    /// The device-wide limit.
+    Total,
+    /// A pool of session types.
+    Pool(String),
+    /// The per-user limit, for this user.
+    User(String),
+}
+
+impl fmt::Display for LimitScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitScope::Total => f.write_str("total"),
+            LimitScope::Pool(name) => write!(f, "pool {name}"),
+            LimitScope::User(name) => write!(f, "user {name}"),
+        }
+    }
+}
+
+/// Why a login was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// Unknown user, wrong password or disabled account; never says which.
+    #[error("bad credentials")]
+    BadCredentials,
+    /// A limit is reached.
+    #[error("session limit reached ({scope})")]
+    LimitReached {
+        /// The limit that is full.
+        scope: LimitScope,
+        /// Its size.
+        limit: usize,
+    },
+}
+
+/// Why a token was not accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No session ever had this token (or it was forgotten).
+    #[error("unknown token")]
+    Unknown,
+    /// The session it named has ended.
+    #[error("session ended ({0})")]
+    Ended(EndReason),
+}
+
+/// No open session has that id.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no session {0:?}")]
+pub struct NoSuchSession(pub String);

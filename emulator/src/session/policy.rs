@@ -1,0 +1,165 @@
+//! The rules a device's session table follows, read from its profile.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A pool of session types that share one limit (iDRAC: Redfish and GUI share the
+/// web-server pool).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    /// Name used when a login is refused ("web-server", "ssh").
+    pub name: String,
+    /// Session types counted in this pool.
+    pub types: Vec<String>,
+    /// How many sessions of these types may be open at once.
+    pub limit: usize,
+}
+
+/// What happens to a user's sessions when something about the user changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserChange {
+    /// End every session of that user.
+    EndUserSessions,
+    /// Keep them: they stay valid until they end some other way.
+    Keep,
+}
+
+/// What happens to all sessions when the device's authentication configuration changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthConfigChange {
+    /// End every session (Solace: any auth-type change).
+    EndAll,
+    /// Keep them.
+    Keep,
+}
+
+/// How session tokens look on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenFormat {
+    /// 32 lower-case hex characters, 128 bits (iLO, iDRAC, OpenBMC).
+    Hex32,
+    /// 26 characters of the base32 alphabet `[A-Z2-7]`, 130 bits (BIG-IP).
+    Base32Upper26,
+    /// 43 URL-safe base64 characters, 256 bits (Solace `Session` cookie).
+    UrlSafe43,
+    /// A random UUID in its hyphenated form, 122 bits.
+    Uuid,
+}
+
+/// How session ids look on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdFormat {
+    /// A decimal counter that keeps growing (iDRAC9), starting at `id_counter_start`.
+    Counter,
+    /// A random UUID (iDRAC10).
+    Uuid,
+    /// User name + 16 hex digits of the login time in Unix seconds + 8 random hex digits (iLO).
+    UserUnixHexRandom,
+    /// 16 random lower-case hex digits.
+    Hex16,
+    /// The token itself (devices whose session is named by its token).
+    Token,
+}
+
+/// Every number and rule of a device's session table. All durations in seconds; 0 means
+/// "none" for timeouts and lifetimes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Sessions open at once over the whole device; `None` is unlimited.
+    pub max_total: Option<usize>,
+    /// Limits shared by groups of session types.
+    pub pools: Vec<Pool>,
+    /// Sessions one user may hold at once; `None` is unlimited.
+    pub max_per_user: Option<usize>,
+    /// Users the per-user limit does not apply to.
+    pub per_user_exempt: Vec<String>,
+    /// Idle timeout in seconds for every session type without its own; 0 = none.
+    pub idle_timeout_secs: u64,
+    /// Idle timeouts of particular session types, in seconds.
+    pub idle_timeout_by_type: BTreeMap<String, u64>,
+    /// Whether use renews the idle timer (sliding). When false the idle timeout counts
+    /// from creation, like an absolute token expiry.
+    pub sliding: bool,
+    /// Maximum lifetime in seconds from creation, whatever the use; 0 = none.
+    pub max_lifetime_secs: u64,
+    /// Whether a changed idle timeout also applies to sessions already open (else only to
+    /// sessions created afterwards).
+    pub timeout_change_applies_to_existing: bool,
+    /// What a password change does to that user's sessions.
+    pub on_password_change: UserChange,
+    /// What deleting a user does to that user's sessions.
+    pub on_user_delete: UserChange,
+    /// What an authentication-configuration change does.
+    pub on_auth_config_change: AuthConfigChange,
+    /// Whether one-request (Basic-auth) sessions occupy a slot while their request runs.
+    pub one_request_sessions_count: bool,
+    /// Token format.
+    pub token_format: TokenFormat,
+    /// Session id format.
+    pub id_format: IdFormat,
+    /// First value of a `counter` id.
+    pub id_counter_start: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_total: None,
+            pools: Vec::new(),
+            max_per_user: None,
+            per_user_exempt: Vec::new(),
+            idle_timeout_secs: 1800,
+            idle_timeout_by_type: BTreeMap::new(),
+            sliding: true,
+            max_lifetime_secs: 0,
+            timeout_change_applies_to_existing: false,
+            on_password_change: UserChange::EndUserSessions,
+            on_user_delete: UserChange::EndUserSessions,
+            on_auth_config_change: AuthConfigChange::EndAll,
+            one_request_sessions_count: true,
+            token_format: TokenFormat::Hex32,
+            id_format: IdFormat::Counter,
+            id_counter_start: 1,
+        }
+    }
+}
+
+impl Policy {
+    /// The idle timeout a new session of `session_type` gets; `None` when it has none.
+    pub fn idle_timeout_for(&self, session_type: &str) -> Option<Duration> {
+        let secs =
+            self.idle_timeout_by_type.get(session_type).copied().unwrap_or(self.idle_timeout_secs);
+        (secs > 0).then(|| Duration::from_secs(secs))
+    }
+
+    /// The maximum lifetime; `None` when sessions live until they idle out or end.
+    pub fn max_lifetime(&self) -> Option<Duration> {
+        (self.max_lifetime_secs > 0).then(|| Duration::from_secs(self.max_lifetime_secs))
+    }
+
+    /// Problems that make this policy unusable, in words for a profile author.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for pool in &self.pools {
+            if !seen.insert(pool.name.as_str()) {
+                problems.push(format!("pool {:?} is defined twice", pool.name));
+            }
+            if pool.types.is_empty() {
+                problems.push(format!("pool {:?} names no session types", pool.name));
+            }
+        }
+        if self.id_format == IdFormat::Counter && self.id_counter_start == 0 {
+            problems.push("id_counter_start must be 1 or more".to_string());
+        }
+        problems
+    }
+}

@@ -1,0 +1,659 @@
+//! The session table: one per device, behind a cheap-to-clone handle.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::accounts::Accounts;
+use super::{
+    Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ClientInfo, EndReason,
+    Event, EventKind, EventLog, IdGenerator, LimitScope, LoginError, NoSuchSession, Policy,
+    Session, Token, UserChange,
+};
+use crate::clock::Now;
+
+/// How many ended tokens are remembered, so a late request can be told "expired" rather
+/// than "unknown".
+const ENDED_TOKENS_KEPT: usize = 4096;
+
+/// A login attempt. Its `Debug` never shows the password.
+#[derive(Clone)]
+pub struct LoginRequest<'a> {
+    /// Account name.
+    pub user: &'a str,
+    /// Password as sent.
+    pub password: &'a str,
+    /// Vendor-chosen session type ("redfish", "web", "ssh", ...).
+    pub session_type: &'a str,
+    /// The client's address and User-Agent.
+    pub client: ClientInfo,
+}
+
+impl fmt::Debug for LoginRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("user", &self.user)
+            .field("password", &"[redacted]")
+            .field("session_type", &self.session_type)
+            .field("client", &self.client)
+            .finish()
+    }
+}
+
+/// Live session counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Every open session.
+    pub total: usize,
+    /// Open sessions by session type.
+    pub by_type: BTreeMap<String, usize>,
+}
+
+/// The session table of one device. Clones share the same table.
+///
+/// Every call that takes `now` first ends the sessions whose deadline has passed, so no
+/// listing, count or limit check ever sees an expired session.
+#[derive(Clone)]
+pub struct SessionStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionStore").finish_non_exhaustive()
+    }
+}
+
+struct Entry {
+    session: Session,
+    /// Whether it counts against the limits (one-request sessions may not).
+    counted: bool,
+}
+
+struct State {
+    policy: Policy,
+    accounts: Accounts,
+    /// Open sessions by creation order.
+    sessions: BTreeMap<u64, Entry>,
+    by_token: HashMap<Token, u64>,
+    by_id: HashMap<String, u64>,
+    /// (deadline, key), earliest first.
+    deadlines: BTreeSet<(Duration, u64)>,
+    counted_total: usize,
+    type_counts: HashMap<String, usize>,
+    user_counts: HashMap<String, usize>,
+    ended_tokens: HashMap<Token, EndReason>,
+    ended_order: VecDeque<Token>,
+    events: EventLog,
+    ids: IdGenerator,
+    next_key: u64,
+}
+
+impl SessionStore {
+    /// An empty table with these rules, accounts and id generator.
+    pub fn new(
+        policy: Policy,
+        accounts: impl IntoIterator<Item = Account>,
+        ids: IdGenerator,
+    ) -> SessionStore {
+        let mut state = State::empty();
+        state.policy = policy;
+        state.accounts = Accounts::new(accounts);
+        state.ids = ids;
+        SessionStore { state: Arc::new(Mutex::new(state)) }
+    }
+
+    /// Puts the table back to a fresh state: no sessions, no events, these rules and
+    /// accounts (a device reset to its profile).
+    pub fn reset(
+        &self,
+        policy: Policy,
+        accounts: impl IntoIterator<Item = Account>,
+        ids: IdGenerator,
+    ) {
+        let mut state = State::empty();
+        state.policy = policy;
+        state.accounts = Accounts::new(accounts);
+        state.ids = ids;
+        *self.lock() = state;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere must not brick the device: the state stays consistent because
+        // every mutation completes before anything that could panic.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the table after ending what has expired by `now`.
+    fn at<T>(&self, now: Now, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = self.lock();
+        state.expire(now);
+        f(&mut state)
+    }
+
+    // ----- policy -----
+
+    /// The rules in force.
+    pub fn policy(&self) -> Policy {
+        self.lock().policy.clone()
+    }
+
+    /// Replaces the rules. Limits apply to the next login; sessions already open keep
+    /// their timeouts (use [`SessionStore::set_idle_timeout`] to change those).
+    pub fn set_policy(&self, policy: Policy, now: Now) {
+        self.at(now, |s| s.policy = policy);
+    }
+
+    /// Sets the idle timeout (seconds, 0 = none) of one session type, or the default when
+    /// `session_type` is `None`. Open sessions take it too when the policy says so.
+    pub fn set_idle_timeout(&self, session_type: Option<&str>, secs: u64, now: Now) {
+        self.at(now, |s| {
+            match session_type {
+                Some(t) => {
+                    s.policy.idle_timeout_by_type.insert(t.to_string(), secs);
+                }
+                None => s.policy.idle_timeout_secs = secs,
+            }
+            if s.policy.timeout_change_applies_to_existing {
+                let keys: Vec<u64> = s
+                    .sessions
+                    .iter()
+                    .filter(|(_, e)| {
+                        let t = &e.session.session_type;
+                        match session_type {
+                            Some(only) => t == only,
+                            None => !s.policy.idle_timeout_by_type.contains_key(t),
+                        }
+                    })
+                    .map(|(k, _)| *k)
+                    .collect();
+                for key in keys {
+                    let timeout = (secs > 0).then(|| Duration::from_secs(secs));
+                    s.reschedule(key, |session| session.idle_timeout = timeout);
+                }
+                s.expire(now);
+            }
+        });
+    }
+
+    /// Sets one open session's idle timeout; with `from_now` its timer restarts now
+    /// (otherwise it keeps counting from its last use, or creation when not sliding).
+    pub fn set_session_timeout(
+        &self,
+        id: &str,
+        timeout: Option<Duration>,
+        from_now: bool,
+        now: Now,
+    ) -> Result<Session, NoSuchSession> {
+        self.at(now, |s| {
+            let key = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
+            s.reschedule(key, |session| {
+                session.idle_timeout = timeout;
+                if from_now {
+                    session.last_used_mono = now.mono;
+                    session.last_used_at = now.utc;
+                    if !session.sliding {
+                        // A non-sliding timeout counts from creation: to end `timeout`
+                        // after now, add the time already lived.
+                        let lived = now.mono.saturating_sub(session.created_mono);
+                        session.idle_timeout = timeout.map(|t| t + lived);
+                    }
+                }
+            });
+            s.expire(now);
+            s.session(key).cloned().ok_or_else(|| NoSuchSession(id.to_string()))
+        })
+    }
+
+    // ----- logging in -----
+
+    /// Checks credentials and opens a session, or says why not.
+    pub fn login(&self, req: &LoginRequest<'_>, now: Now) -> Result<Session, LoginError> {
+        self.at(now, |s| {
+            let account = s.check(req, now)?;
+            s.open(&account, req.session_type, req.client.clone(), false, now)
+        })
+    }
+
+    /// Opens a session for an account without a password (the caller authenticated it
+    /// some other way: an SSH handshake, the control API creating a GUI session).
+    pub fn open_for(
+        &self,
+        user: &str,
+        session_type: &str,
+        client: ClientInfo,
+        now: Now,
+    ) -> Result<Session, LoginError> {
+        self.at(now, |s| {
+            let account = s.accounts.get(user).cloned().ok_or(LoginError::BadCredentials)?;
+            s.open(&account, session_type, client, false, now)
+        })
+    }
+
+    /// Opens a one-request (Basic-auth) session: it holds a slot while the request runs
+    /// and must be closed with [`SessionStore::end_request`].
+    pub fn begin_request(&self, req: &LoginRequest<'_>, now: Now) -> Result<Session, LoginError> {
+        self.at(now, |s| {
+            let account = s.check(req, now)?;
+            s.open(&account, req.session_type, req.client.clone(), true, now)
+        })
+    }
+
+    /// Ends a one-request session with reason `request-end`. A session that already
+    /// ended (a restart during the request) is left alone.
+    pub fn end_request(&self, id: &str, now: Now) {
+        self.at(now, |s| {
+            if let Some(&key) = s.by_id.get(id) {
+                s.end_key(key, EndReason::RequestEnd, now.utc);
+            }
+        });
+    }
+
+    /// Checks credentials without opening a session (devices whose Basic auth creates none).
+    pub fn check_credentials(
+        &self,
+        req: &LoginRequest<'_>,
+        now: Now,
+    ) -> Result<Account, LoginError> {
+        self.at(now, |s| s.check(req, now))
+    }
+
+    // ----- using sessions -----
+
+    /// The session of `token`, renewing its idle timer when the policy is sliding.
+    pub fn authenticate(&self, token: &str, now: Now) -> Result<Session, AuthError> {
+        self.at(now, |s| {
+            let key = s.key_of_token(token)?;
+            s.reschedule(key, |session| {
+                session.last_used_mono = now.mono;
+                session.last_used_at = now.utc;
+            });
+            s.session(key).cloned().ok_or(AuthError::Unknown)
+        })
+    }
+
+    /// The session of `token` without touching it.
+    pub fn peek(&self, token: &str, now: Now) -> Result<Session, AuthError> {
+        self.at(now, |s| {
+            let key = s.key_of_token(token)?;
+            s.session(key).cloned().ok_or(AuthError::Unknown)
+        })
+    }
+
+    /// The open session with this id.
+    pub fn get(&self, id: &str, now: Now) -> Option<Session> {
+        self.at(now, |s| s.by_id.get(id).and_then(|k| s.session(*k)).cloned())
+    }
+
+    /// Every open session, oldest first.
+    pub fn list(&self, now: Now) -> Vec<Session> {
+        self.at(now, |s| s.sessions.values().map(|e| e.session.clone()).collect())
+    }
+
+    /// Open-session counts.
+    pub fn counts(&self, now: Now) -> Counts {
+        self.at(now, |s| {
+            let mut by_type = BTreeMap::new();
+            for e in s.sessions.values() {
+                *by_type.entry(e.session.session_type.clone()).or_insert(0) += 1;
+            }
+            Counts { total: s.sessions.len(), by_type }
+        })
+    }
+
+    // ----- ending sessions -----
+
+    /// Ends one session.
+    pub fn end(&self, id: &str, reason: EndReason, now: Now) -> Result<Session, NoSuchSession> {
+        self.at(now, |s| {
+            let key = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
+            s.end_key(key, reason, now.utc).ok_or_else(|| NoSuchSession(id.to_string()))
+        })
+    }
+
+    /// Ends every session of `user`.
+    pub fn end_user(&self, user: &str, reason: EndReason, now: Now) -> Vec<Session> {
+        self.at(now, |s| s.end_where(|e| e.session.user == user, reason, now))
+    }
+
+    /// Ends every session.
+    pub fn end_all(&self, reason: EndReason, now: Now) -> Vec<Session> {
+        self.at(now, |s| s.end_where(|_| true, reason, now))
+    }
+
+    /// The device restarts: every session ends.
+    pub fn restart(&self, now: Now) -> Vec<Session> {
+        self.end_all(EndReason::Restart, now)
+    }
+
+    /// The authentication configuration changed: applies the policy.
+    pub fn change_auth_config(&self, now: Now) -> Vec<Session> {
+        self.at(now, |s| match s.policy.on_auth_config_change {
+            AuthConfigChange::EndAll => s.end_where(|_| true, EndReason::AuthConfigChange, now),
+            AuthConfigChange::Keep => Vec::new(),
+        })
+    }
+
+    /// Ends what has expired by `now` and returns it (the reaper's call).
+    pub fn sweep(&self, now: Now) -> Vec<Session> {
+        self.lock().expire(now)
+    }
+
+    /// The earliest deadline of any open session.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        self.lock().deadlines.first().map(|(d, _)| *d)
+    }
+
+    // ----- accounts -----
+
+    /// One account.
+    pub fn account(&self, user: &str) -> Option<Account> {
+        self.lock().accounts.get(user).cloned()
+    }
+
+    /// Every account, by name.
+    pub fn accounts(&self) -> Vec<Account> {
+        self.lock().accounts.list()
+    }
+
+    /// Adds an account.
+    pub fn add_account(&self, account: Account) -> Result<Account, AccountError> {
+        self.lock().accounts.add(account)
+    }
+
+    /// Changes non-credential attributes of an account; sessions are untouched.
+    pub fn update_account(
+        &self,
+        user: &str,
+        update: &AccountUpdate,
+    ) -> Result<Account, AccountError> {
+        self.lock().accounts.update(user, update)
+    }
+
+    /// Changes a password and applies the policy to the user's sessions; returns the
+    /// account and the sessions that ended.
+    pub fn change_password(
+        &self,
+        user: &str,
+        password: &str,
+        now: Now,
+    ) -> Result<(Account, Vec<Session>), AccountError> {
+        self.at(now, |s| {
+            let account = s.accounts.set_password(user, password)?;
+            let ended = match s.policy.on_password_change {
+                UserChange::EndUserSessions => {
+                    s.end_where(|e| e.session.user == user, EndReason::CredentialChange, now)
+                }
+                UserChange::Keep => Vec::new(),
+            };
+            Ok((account, ended))
+        })
+    }
+
+    /// Deletes an account and applies the policy to its sessions.
+    pub fn delete_account(
+        &self,
+        user: &str,
+        now: Now,
+    ) -> Result<(Account, Vec<Session>), AccountError> {
+        self.at(now, |s| {
+            let account = s.accounts.remove(user)?;
+            let ended = match s.policy.on_user_delete {
+                UserChange::EndUserSessions => {
+                    s.end_where(|e| e.session.user == user, EndReason::UserDeleted, now)
+                }
+                UserChange::Keep => Vec::new(),
+            };
+            Ok((account, ended))
+        })
+    }
+
+    // ----- events -----
+
+    /// The event log, oldest first, after ending what has expired by `now`.
+    pub fn events(&self, now: Now) -> Vec<Event> {
+        self.at(now, |s| s.events.entries().cloned().collect())
+    }
+
+    /// How many events were dropped from the front of the bounded log.
+    pub fn events_dropped(&self) -> u64 {
+        self.lock().events.dropped()
+    }
+}
+
+impl State {
+    fn empty() -> State {
+        State {
+            policy: Policy::default(),
+            accounts: Accounts::default(),
+            sessions: BTreeMap::new(),
+            by_token: HashMap::new(),
+            by_id: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            counted_total: 0,
+            type_counts: HashMap::new(),
+            user_counts: HashMap::new(),
+            ended_tokens: HashMap::new(),
+            ended_order: VecDeque::new(),
+            events: EventLog::default(),
+            ids: IdGenerator::seeded(0, 1),
+            next_key: 1,
+        }
+    }
+
+    fn session(&self, key: u64) -> Option<&Session> {
+        self.sessions.get(&key).map(|e| &e.session)
+    }
+
+    fn key_of_token(&self, token: &str) -> Result<u64, AuthError> {
+        let token = Token(token.to_string());
+        match self.by_token.get(&token) {
+            Some(key) => Ok(*key),
+            None => Err(self
+                .ended_tokens
+                .get(&token)
+                .map_or(AuthError::Unknown, |r| AuthError::Ended(*r))),
+        }
+    }
+
+    fn check(&mut self, req: &LoginRequest<'_>, now: Now) -> Result<Account, LoginError> {
+        match self.accounts.check(req.user, req.password) {
+            Some(account) => Ok(account.clone()),
+            None => {
+                self.events.push(Event {
+                    seq: 0,
+                    at: now.utc,
+                    kind: EventKind::LoginFailed,
+                    session_id: None,
+                    user: req.user.to_string(),
+                    session_type: req.session_type.to_string(),
+                    client_addr: req.client.addr.clone(),
+                    user_agent: req.client.user_agent.clone(),
+                    one_request: false,
+                });
+                Err(LoginError::BadCredentials)
+            }
+        }
+    }
+
+    /// The first limit a new session of this user and type would break.
+    fn full(&self, user: &str, session_type: &str) -> Option<(LimitScope, usize)> {
+        for pool in &self.policy.pools {
+            if pool.types.iter().any(|t| t == session_type) {
+                let used: usize =
+                    pool.types.iter().map(|t| self.type_counts.get(t).copied().unwrap_or(0)).sum();
+                if used >= pool.limit {
+                    return Some((LimitScope::Pool(pool.name.clone()), pool.limit));
+                }
+            }
+        }
+        if let Some(limit) = self.policy.max_total {
+            if self.counted_total >= limit {
+                return Some((LimitScope::Total, limit));
+            }
+        }
+        if let Some(limit) = self.policy.max_per_user {
+            let exempt = self.policy.per_user_exempt.iter().any(|u| u == user);
+            if !exempt && self.user_counts.get(user).copied().unwrap_or(0) >= limit {
+                return Some((LimitScope::User(user.to_string()), limit));
+            }
+        }
+        None
+    }
+
+    fn open(
+        &mut self,
+        account: &Account,
+        session_type: &str,
+        client: ClientInfo,
+        one_request: bool,
+        now: Now,
+    ) -> Result<Session, LoginError> {
+        let counted = !one_request || self.policy.one_request_sessions_count;
+        if counted {
+            if let Some((scope, limit)) = self.full(&account.user, session_type) {
+                self.events.push(Event {
+                    seq: 0,
+                    at: now.utc,
+                    kind: EventKind::Refused { limit: scope.clone() },
+                    session_id: None,
+                    user: account.user.clone(),
+                    session_type: session_type.to_string(),
+                    client_addr: client.addr,
+                    user_agent: client.user_agent,
+                    one_request,
+                });
+                return Err(LoginError::LimitReached { scope, limit });
+            }
+        }
+        let token = loop {
+            let candidate = Token(self.ids.token(self.policy.token_format));
+            if !self.by_token.contains_key(&candidate)
+                && !self.ended_tokens.contains_key(&candidate)
+            {
+                break candidate;
+            }
+        };
+        let id = loop {
+            let candidate = self.ids.id(self.policy.id_format, &account.user, token.as_str(), now);
+            if !self.by_id.contains_key(&candidate) {
+                break candidate;
+            }
+        };
+        let session = Session {
+            id,
+            token,
+            user: account.user.clone(),
+            role: account.role.clone(),
+            session_type: session_type.to_string(),
+            client,
+            one_request,
+            created_mono: now.mono,
+            created_at: now.utc,
+            last_used_mono: now.mono,
+            last_used_at: now.utc,
+            idle_timeout: self.policy.idle_timeout_for(session_type),
+            max_lifetime: self.policy.max_lifetime(),
+            sliding: self.policy.sliding,
+        };
+        let key = self.next_key;
+        self.next_key += 1;
+        self.by_token.insert(session.token.clone(), key);
+        self.by_id.insert(session.id.clone(), key);
+        if let Some((deadline, _)) = session.deadline() {
+            self.deadlines.insert((deadline, key));
+        }
+        if counted {
+            self.counted_total += 1;
+            *self.type_counts.entry(session.session_type.clone()).or_insert(0) += 1;
+            *self.user_counts.entry(session.user.clone()).or_insert(0) += 1;
+        }
+        self.events.session(now.utc, EventKind::Created, &session);
+        self.sessions.insert(key, Entry { session: session.clone(), counted });
+        Ok(session)
+    }
+
+    /// Applies `change` to a session and moves its deadline to match.
+    fn reschedule(&mut self, key: u64, change: impl FnOnce(&mut Session)) {
+        let Some(entry) = self.sessions.get_mut(&key) else { return };
+        if let Some((old, _)) = entry.session.deadline() {
+            self.deadlines.remove(&(old, key));
+        }
+        change(&mut entry.session);
+        if let Some((new, _)) = entry.session.deadline() {
+            self.deadlines.insert((new, key));
+        }
+    }
+
+    fn end_key(
+        &mut self,
+        key: u64,
+        reason: EndReason,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Session> {
+        let Entry { session, counted } = self.sessions.remove(&key)?;
+        self.by_token.remove(&session.token);
+        self.by_id.remove(&session.id);
+        if let Some((deadline, _)) = session.deadline() {
+            self.deadlines.remove(&(deadline, key));
+        }
+        if counted {
+            self.counted_total -= 1;
+            decrement(&mut self.type_counts, &session.session_type);
+            decrement(&mut self.user_counts, &session.user);
+        }
+        if self.ended_order.len() == ENDED_TOKENS_KEPT {
+            if let Some(oldest) = self.ended_order.pop_front() {
+                self.ended_tokens.remove(&oldest);
+            }
+        }
+        self.ended_order.push_back(session.token.clone());
+        self.ended_tokens.insert(session.token.clone(), reason);
+        self.events.session(at, EventKind::Ended { reason }, &session);
+        Some(session)
+    }
+
+    fn end_where(
+        &mut self,
+        pick: impl Fn(&Entry) -> bool,
+        reason: EndReason,
+        now: Now,
+    ) -> Vec<Session> {
+        let keys: Vec<u64> =
+            self.sessions.iter().filter(|(_, e)| pick(e)).map(|(k, _)| *k).collect();
+        keys.into_iter().filter_map(|k| self.end_key(k, reason, now.utc)).collect()
+    }
+
+    /// Ends every session whose deadline is at or before `now`, logged at its deadline.
+    fn expire(&mut self, now: Now) -> Vec<Session> {
+        let mut ended = Vec::new();
+        while let Some(&(deadline, key)) = self.deadlines.first() {
+            if deadline > now.mono {
+                break;
+            }
+            let reason = self
+                .session(key)
+                .and_then(Session::deadline)
+                .map_or(EndReason::IdleTimeout, |(_, r)| r);
+            match self.end_key(key, reason, now.utc_at(deadline)) {
+                Some(s) => ended.push(s),
+                None => {
+                    self.deadlines.remove(&(deadline, key));
+                }
+            }
+        }
+        ended
+    }
+}
+
+fn decrement(counts: &mut HashMap<String, usize>, key: &str) {
+    if let Some(n) = counts.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
+        }
+    }
+}
