@@ -1,1 +1,304 @@
-fn main() {}
+//! `sessionlab-emulator`: serves emulated devices and the control API.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use emulator::clock::ClockMode;
+use emulator::fleet::{DeviceSpec, Fleet, FleetConfig, FleetFile};
+use emulator::profile::{ConfigError, Profile};
+use emulator::tls::TlsSetup;
+
+/// Emulates the management-session stores of BMCs, load balancers and brokers.
+///
+/// With no subcommand it serves a fleet on 127.0.0.1 — by default one device per
+/// embedded profile — and prints a table of devices with their URLs and credentials.
+/// The control API (clock, sessions, users, events, hygiene) is under /_sessionlab/.
+#[derive(Parser, Debug)]
+#[command(name = "sessionlab-emulator", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Fleet file (TOML) listing the devices to serve.
+    #[arg(long, env = "SESSIONLAB_FLEET", conflicts_with = "profile")]
+    fleet: Option<PathBuf>,
+    /// Serve one device of this profile (embedded name or file); repeatable.
+    #[arg(long, env = "SESSIONLAB_PROFILE", value_delimiter = ',')]
+    profile: Vec<String>,
+    /// Address every listener binds. Loopback unless you mean otherwise.
+    #[arg(long, env = "SESSIONLAB_BIND", default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port of the first device; the next ones follow it. 0 lets the OS choose.
+    #[arg(long, env = "SESSIONLAB_BASE_PORT", default_value_t = 0)]
+    base_port: u16,
+    /// Port of the control API.
+    #[arg(long, env = "SESSIONLAB_CONTROL_PORT", default_value_t = 7780)]
+    control_port: u16,
+    /// `virtual` (moves only through POST /_sessionlab/clock/advance) or `real`.
+    #[arg(long, env = "SESSIONLAB_CLOCK")]
+    clock: Option<ClockMode>,
+    /// Seed that makes every token and session id reproducible.
+    #[arg(long, env = "SESSIONLAB_SEED")]
+    seed: Option<u64>,
+    /// Serve devices over HTTPS with a self-signed certificate made at start.
+    #[arg(long, env = "SESSIONLAB_TLS")]
+    tls: bool,
+    /// PEM certificate chain for --tls instead of a self-signed one.
+    #[arg(long, env = "SESSIONLAB_CERT", requires = "key")]
+    cert: Option<PathBuf>,
+    /// PEM private key that goes with --cert.
+    #[arg(long, env = "SESSIONLAB_KEY", requires = "cert")]
+    key: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate a profile or fleet file and say what is wrong, with its line.
+    Check {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Exit 0 when the control API on this machine answers (for container health checks).
+    Healthcheck {
+        /// Port of the control API.
+        #[arg(long, env = "SESSIONLAB_CONTROL_PORT", default_value_t = 7780)]
+        control_port: u16,
+    },
+    /// List the embedded profiles.
+    Profiles,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Check { file }) => check(&file),
+        Some(Command::Profiles) => {
+            for (name, _) in emulator::profile::EMBEDDED {
+                match Profile::embedded(name) {
+                    Ok(p) => println!("{name:<12} {:?}  {}", p.vendor, p.description),
+                    Err(e) => println!("{name:<12} broken: {e}"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Some(Command::Healthcheck { control_port }) => {
+            runtime().block_on(healthcheck(control_port))
+        }
+        None => runtime().block_on(serve(cli.serve)),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        std::process::exit(1)
+    })
+}
+
+fn check(file: &std::path::Path) -> ExitCode {
+    let outcome = std::fs::read_to_string(file)
+        .map_err(|source| ConfigError::Io { path: file.display().to_string(), source })
+        .and_then(|text| {
+            let is_fleet = toml::from_str::<toml::Table>(&text)
+                .map(|t| t.contains_key("device"))
+                .unwrap_or(false);
+            if is_fleet {
+                let (_, specs) = FleetFile::load(file)?;
+                Ok(format!("fleet with {} devices", specs.len()))
+            } else {
+                let p = Profile::from_toml(&text, &file.display().to_string())?;
+                Ok(format!("profile {:?} ({:?}, {} accounts)", p.name, p.vendor, p.accounts.len()))
+            }
+        });
+    match outcome {
+        Ok(what) => {
+            println!("ok: {}: {what}", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn healthcheck(port: u16) -> ExitCode {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(
+                b"GET /_sessionlab/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            )
+            .await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer.starts_with(b"HTTP/1.1 200"))
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
+        Ok(Ok(true)) => ExitCode::SUCCESS,
+        Ok(Ok(false)) => {
+            eprintln!("unhealthy: the control API on port {port} did not answer 200");
+            ExitCode::FAILURE
+        }
+        Ok(Err(e)) => {
+            eprintln!("unhealthy: control API on port {port}: {e}");
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("unhealthy: control API on port {port} did not answer within 5 s");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    init_tracing();
+    let config = match fleet_config(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let fleet = match Fleet::start(config).await {
+        Ok(fleet) => fleet,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_table(&fleet);
+    tracing::info!(devices = fleet.devices().len(), control = %fleet.control_url(), "serving");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    fleet.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
+    let (file, mut specs) = match &args.fleet {
+        Some(path) => {
+            let (file, specs) = FleetFile::load(path)?;
+            (Some(file), specs)
+        }
+        None if args.profile.is_empty() => (None, DeviceSpec::default_fleet()?),
+        None => {
+            let mut specs = Vec::new();
+            for name in &args.profile {
+                let profile = Profile::load(name)?;
+                let taken =
+                    specs.iter().filter(|s: &&DeviceSpec| s.profile.name == profile.name).count();
+                let device = if taken == 0 {
+                    profile.name.clone()
+                } else {
+                    format!("{}-{}", profile.name, taken + 1)
+                };
+                specs.push(DeviceSpec { name: device, profile: Arc::new(profile), port: 0 });
+            }
+            (None, specs)
+        }
+    };
+    if args.base_port != 0 {
+        for (i, spec) in specs.iter_mut().enumerate() {
+            let port = u16::try_from(usize::from(args.base_port) + i).map_err(|_| {
+                ConfigError::Invalid {
+                    origin: "--base-port".to_string(),
+                    message: format!("{} devices do not fit above port {}", i + 1, args.base_port),
+                }
+            })?;
+            spec.port = port;
+        }
+    }
+    let mut config = FleetConfig::new(specs);
+    config.bind = args.bind;
+    config.control_port = args.control_port;
+    config.clock = args.clock.or(file.as_ref().and_then(|f| f.clock)).unwrap_or(ClockMode::Virtual);
+    config.seed = args.seed.or(file.as_ref().and_then(|f| f.seed));
+    config.tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(TlsSetup::Files { cert: cert.clone(), key: key.clone() }),
+        _ if args.tls => Some(TlsSetup::SelfSigned),
+        _ => None,
+    };
+    Ok(config)
+}
+
+fn print_table(fleet: &Fleet) {
+    let rows: Vec<[String; 5]> = fleet
+        .devices()
+        .iter()
+        .map(|d| {
+            let account = d.device.profile().default_account();
+            [
+                d.device.name().to_string(),
+                d.device.profile().name.clone(),
+                d.url(),
+                account.user.clone(),
+                account.password.clone(),
+            ]
+        })
+        .collect();
+    let header = ["DEVICE", "PROFILE", "URL", "USER", "PASSWORD"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut out = String::new();
+        for (cell, w) in cells.iter().zip(widths) {
+            out.push_str(&format!("{cell:<w$}  "));
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header);
+    for row in &rows {
+        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    let mode = match fleet.clock().mode() {
+        ClockMode::Virtual => "virtual (POST /_sessionlab/clock/advance moves it)",
+        ClockMode::Real => "real",
+    };
+    println!();
+    println!(
+        "control API: {}/_sessionlab/  (OpenAPI: /_sessionlab/openapi.json)",
+        fleet.control_url()
+    );
+    println!("clock:       {mode}");
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
