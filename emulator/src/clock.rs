@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn advance_notifies_subscribers() {
         let clock = Clock::virtual_now();
-        let mut rx = clock.subscribe();
+        let rx = clock.subscribe();
         assert!(!rx.has_changed().unwrap());
         clock.advance(Duration::from_secs(1)).unwrap();
         assert!(rx.has_changed().unwrap());

@@ -174,7 +174,7 @@ impl SessionStore {
                     let timeout = (secs > 0).then(|| Duration::from_secs(secs));
                     s.reschedule(key, |session| session.idle_timeout = timeout);
                 }
-                s.expire(now);
+                s.expire_changed(now);
             }
         });
     }
@@ -203,7 +203,7 @@ impl SessionStore {
                     }
                 }
             });
-            s.expire(now);
+            s.expire_changed(now);
             s.session(key).cloned().ok_or_else(|| NoSuchSession(id.to_string()))
         })
     }
@@ -213,13 +213,14 @@ impl SessionStore {
     /// Checks credentials and opens a session, or says why not.
     pub fn login(&self, req: &LoginRequest<'_>, now: Now) -> Result<Session, LoginError> {
         self.at(now, |s| {
-            let account = s.check(req, now)?;
+            let account = s.check(req, false, now)?;
             s.open(&account, req.session_type, req.client.clone(), false, now)
         })
     }
 
-    /// Opens a session for an account without a password (the caller authenticated it
-    /// some other way: an SSH handshake, the control API creating a GUI session).
+    /// Opens a session for an enabled account without a password (the caller
+    /// authenticated it some other way: an SSH handshake, the control API creating a GUI
+    /// session).
     pub fn open_for(
         &self,
         user: &str,
@@ -228,7 +229,12 @@ impl SessionStore {
         now: Now,
     ) -> Result<Session, LoginError> {
         self.at(now, |s| {
-            let account = s.accounts.get(user).cloned().ok_or(LoginError::BadCredentials)?;
+            let account = s
+                .accounts
+                .get(user)
+                .filter(|a| a.enabled)
+                .cloned()
+                .ok_or(LoginError::BadCredentials)?;
             s.open(&account, session_type, client, false, now)
         })
     }
@@ -237,16 +243,18 @@ impl SessionStore {
     /// and must be closed with [`SessionStore::end_request`].
     pub fn begin_request(&self, req: &LoginRequest<'_>, now: Now) -> Result<Session, LoginError> {
         self.at(now, |s| {
-            let account = s.check(req, now)?;
+            let account = s.check(req, true, now)?;
             s.open(&account, req.session_type, req.client.clone(), true, now)
         })
     }
 
     /// Ends a one-request session with reason `request-end`. A session that already
-    /// ended (a restart during the request) is left alone.
+    /// ended (a restart during the request) is left alone, and so is any session that
+    /// is not a one-request session.
     pub fn end_request(&self, id: &str, now: Now) {
         self.at(now, |s| {
-            if let Some(&key) = s.by_id.get(id) {
+            let key = s.by_id.get(id).copied();
+            if let Some(key) = key.filter(|k| s.session(*k).is_some_and(|x| x.one_request)) {
                 s.end_key(key, EndReason::RequestEnd, now.utc);
             }
         });
@@ -258,7 +266,7 @@ impl SessionStore {
         req: &LoginRequest<'_>,
         now: Now,
     ) -> Result<Account, LoginError> {
-        self.at(now, |s| s.check(req, now))
+        self.at(now, |s| s.check(req, false, now))
     }
 
     // ----- using sessions -----
@@ -459,7 +467,12 @@ impl State {
         }
     }
 
-    fn check(&mut self, req: &LoginRequest<'_>, now: Now) -> Result<Account, LoginError> {
+    fn check(
+        &mut self,
+        req: &LoginRequest<'_>,
+        one_request: bool,
+        now: Now,
+    ) -> Result<Account, LoginError> {
         match self.accounts.check(req.user, req.password) {
             Some(account) => Ok(account.clone()),
             None => {
@@ -472,7 +485,7 @@ impl State {
                     session_type: req.session_type.to_string(),
                     client_addr: req.client.addr.clone(),
                     user_agent: req.client.user_agent.clone(),
-                    one_request: false,
+                    one_request,
                 });
                 Err(LoginError::BadCredentials)
             }
@@ -629,6 +642,16 @@ impl State {
 
     /// Ends every session whose deadline is at or before `now`, logged at its deadline.
     fn expire(&mut self, now: Now) -> Vec<Session> {
+        self.expire_logged_at(now, false)
+    }
+
+    /// Ends the sessions a timeout change has just made overdue. They were alive until
+    /// this call, so they are logged now, not at a deadline the change put in the past.
+    fn expire_changed(&mut self, now: Now) -> Vec<Session> {
+        self.expire_logged_at(now, true)
+    }
+
+    fn expire_logged_at(&mut self, now: Now, at_now: bool) -> Vec<Session> {
         let mut ended = Vec::new();
         while let Some(&(deadline, key)) = self.deadlines.first() {
             if deadline > now.mono {
@@ -638,7 +661,8 @@ impl State {
                 .session(key)
                 .and_then(Session::deadline)
                 .map_or(EndReason::IdleTimeout, |(_, r)| r);
-            match self.end_key(key, reason, now.utc_at(deadline)) {
+            let at = if at_now { now.utc } else { now.utc_at(deadline) };
+            match self.end_key(key, reason, at) {
                 Some(s) => ended.push(s),
                 None => {
                     self.deadlines.remove(&(deadline, key));
