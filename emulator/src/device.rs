@@ -1,6 +1,7 @@
 //! One emulated device: a profile, its accounts and settings, and its session store.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use crate::clock::{Clock, Now};
 use crate::profile::Profile;
@@ -17,6 +18,9 @@ pub struct Device {
     profile: Arc<Profile>,
     clock: Clock,
     seed: Option<u64>,
+    /// Device settings that are not session rules (a broker's auth type, a load
+    /// balancer's force-sessions state), by name; back to empty on reset.
+    settings: Mutex<BTreeMap<String, serde_json::Value>>,
     /// The session table and accounts.
     pub store: SessionStore,
 }
@@ -30,7 +34,14 @@ impl Device {
             profile.accounts.clone(),
             id_generator(name, &profile, seed),
         );
-        Device { name: name.to_string(), profile, clock, seed, store }
+        Device {
+            name: name.to_string(),
+            profile,
+            clock,
+            seed,
+            settings: Mutex::new(BTreeMap::new()),
+            store,
+        }
     }
 
     /// A device handle.
@@ -63,8 +74,28 @@ impl Device {
         self.clock.now()
     }
 
+    /// A device setting, if it was set since the last reset.
+    pub fn setting(&self, key: &str) -> Option<serde_json::Value> {
+        self.lock_settings().get(key).cloned()
+    }
+
+    /// Sets a device setting.
+    pub fn set_setting(&self, key: &str, value: serde_json::Value) {
+        self.lock_settings().insert(key.to_string(), value);
+    }
+
+    /// Every setting set since the last reset.
+    pub fn settings(&self) -> BTreeMap<String, serde_json::Value> {
+        self.lock_settings().clone()
+    }
+
+    fn lock_settings(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, serde_json::Value>> {
+        self.settings.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Back to the profile: accounts, settings, no sessions, an empty event log.
     pub fn reset(&self) {
+        self.lock_settings().clear();
         self.store.reset(
             self.profile.session.clone(),
             self.profile.accounts.clone(),

@@ -16,6 +16,10 @@ use crate::session::{Account, Policy};
 pub enum Vendor {
     /// A standard DMTF Redfish service (DSP0266).
     Redfish,
+    /// F5 BIG-IP: iControl REST tokens and iControl SOAP System.Session.
+    Bigip,
+    /// Solace PubSub+ broker: SEMPv2 sessions.
+    Solace,
 }
 
 /// One device profile.
@@ -44,6 +48,12 @@ pub struct Profile {
     /// Settings of the DMTF Redfish personality.
     #[serde(default)]
     pub redfish: Option<crate::vendors::redfish::RedfishSettings>,
+    /// Settings of the F5 BIG-IP personality.
+    #[serde(default)]
+    pub bigip: Option<crate::vendors::bigip::BigipSettings>,
+    /// Settings of the Solace PubSub+ personality.
+    #[serde(default)]
+    pub solace: Option<crate::vendors::solace::SolaceSettings>,
 }
 
 /// A profile or fleet file that cannot be used.
@@ -84,8 +94,15 @@ pub enum ConfigError {
 }
 
 /// The profiles compiled into the binary: (name, TOML).
-pub const EMBEDDED: &[(&str, &str)] =
-    &[("redfish", include_str!("../../fixtures/profiles/redfish.toml"))];
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("redfish", include_str!("../../fixtures/profiles/redfish.toml")),
+    ("bigip15", include_str!("../../fixtures/profiles/bigip15.toml")),
+    ("bigip17", include_str!("../../fixtures/profiles/bigip17.toml")),
+    ("bigip17-1-2", include_str!("../../fixtures/profiles/bigip17-1-2.toml")),
+    ("solace-appliance", include_str!("../../fixtures/profiles/solace-appliance.toml")),
+    ("solace-software-100", include_str!("../../fixtures/profiles/solace-software-100.toml")),
+    ("solace-software-1000", include_str!("../../fixtures/profiles/solace-software-1000.toml")),
+];
 
 impl Profile {
     /// Parses and validates a profile; `origin` names it in errors.

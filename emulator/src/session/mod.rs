@@ -150,6 +150,9 @@ pub struct Session {
     pub max_lifetime: Option<Duration>,
     /// Whether use renews the idle timer.
     pub sliding: bool,
+    /// Vendor attributes kept with the session (an open transaction, a requested
+    /// timeout); the engine stores them and never reads them.
+    pub attrs: std::collections::BTreeMap<String, String>,
 }
 
 impl Session {

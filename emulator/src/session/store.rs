@@ -208,6 +208,25 @@ impl SessionStore {
         })
     }
 
+    /// Sets (or with `None` removes) a vendor attribute of an open session.
+    pub fn set_session_attr(
+        &self,
+        id: &str,
+        key: &str,
+        value: Option<&str>,
+        now: Now,
+    ) -> Result<Session, NoSuchSession> {
+        self.at(now, |s| {
+            let key_of = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
+            let entry = s.sessions.get_mut(&key_of).ok_or_else(|| NoSuchSession(id.to_string()))?;
+            match value {
+                Some(v) => entry.session.attrs.insert(key.to_string(), v.to_string()),
+                None => entry.session.attrs.remove(key),
+            };
+            Ok(entry.session.clone())
+        })
+    }
+
     // ----- logging in -----
 
     /// Checks credentials and opens a session, or says why not.
@@ -571,6 +590,7 @@ impl State {
             idle_timeout: self.policy.idle_timeout_for(session_type),
             max_lifetime: self.policy.max_lifetime(),
             sliding: self.policy.sliding,
+            attrs: BTreeMap::new(),
         };
         let key = self.next_key;
         self.next_key += 1;
