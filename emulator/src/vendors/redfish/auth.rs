@@ -1,0 +1,281 @@
+//! Who is asking, and what their role may do.
+//!
+//! Every resource but the service root, `/redfish` and the OData documents needs a
+//! [`Principal`]: a session token in `X-Auth-Token` (checked with
+//! [`crate::session::SessionStore::authenticate`]) or HTTP Basic credentials, which open a
+//! one-request session ([`crate::session::SessionStore::begin_request`]) that a
+//! [`RequestGuard`] ends when the handler finishes, whatever its outcome. Cookies are
+//! never looked at.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use base64::Engine as _;
+
+use super::errors::RedfishError;
+use super::routes::Ctx;
+use super::wire;
+use super::BASIC_SESSION_TYPE;
+use crate::device::DeviceHandle;
+use crate::session::{ClientInfo, LoginError, LoginRequest, Session};
+
+/// A Redfish privilege (DSP0266 "Privilege model").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Privilege {
+    /// Log in and read.
+    Login,
+    /// Configure the manager (session service, reset, other users' sessions).
+    ConfigureManager,
+    /// Manage accounts.
+    ConfigureUsers,
+    /// Configure components (systems, chassis).
+    ConfigureComponents,
+    /// Change one's own password and end one's own sessions.
+    ConfigureSelf,
+}
+
+impl Privilege {
+    /// The name in `AssignedPrivileges`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Privilege::Login => "Login",
+            Privilege::ConfigureManager => "ConfigureManager",
+            Privilege::ConfigureUsers => "ConfigureUsers",
+            Privilege::ConfigureComponents => "ConfigureComponents",
+            Privilege::ConfigureSelf => "ConfigureSelf",
+        }
+    }
+}
+
+/// The standard roles and their fixed `AssignedPrivileges`.
+pub const ROLES: [(&str, &[Privilege]); 3] = [
+    (
+        "Administrator",
+        &[
+            Privilege::Login,
+            Privilege::ConfigureManager,
+            Privilege::ConfigureUsers,
+            Privilege::ConfigureSelf,
+            Privilege::ConfigureComponents,
+        ],
+    ),
+    ("Operator", &[Privilege::Login, Privilege::ConfigureSelf, Privilege::ConfigureComponents]),
+    ("ReadOnly", &[Privilege::Login, Privilege::ConfigureSelf]),
+];
+
+/// The privileges of `role`; a role that is not one of [`ROLES`] may only log in and read.
+pub fn role_privileges(role: &str) -> &'static [Privilege] {
+    ROLES.iter().find(|(name, _)| *name == role).map_or(&[Privilege::Login], |(_, p)| p)
+}
+
+/// Whether `role` is one of the standard roles.
+pub fn is_role(role: &str) -> bool {
+    ROLES.iter().any(|(name, _)| *name == role)
+}
+
+/// Ends a Basic request's one-request session when dropped: after the handler returned,
+/// failed, or was cancelled.
+pub struct RequestGuard {
+    device: DeviceHandle,
+    id: String,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.device.store.end_request(&self.id, self.device.now());
+    }
+}
+
+impl std::fmt::Debug for RequestGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestGuard").field("id", &self.id).finish()
+    }
+}
+
+/// An authenticated requester. Extracting it answers 401 `NoValidSession` (or
+/// `SessionLimitExceeded` when a Basic request finds the table full).
+#[derive(Debug)]
+pub struct Principal {
+    session: Session,
+    role: String,
+    password_change_required: bool,
+    guard: Option<RequestGuard>,
+}
+
+impl Principal {
+    fn new(ctx: &Ctx, session: Session, guard: Option<RequestGuard>) -> Principal {
+        let account = ctx.device.store.account(&session.user);
+        let role = account.as_ref().map_or_else(|| session.role.clone(), |a| a.role.clone());
+        let password_change_required = account.is_some_and(|a| a.password_change_required);
+        Principal { session, role, password_change_required, guard }
+    }
+
+    /// The account name.
+    pub fn user(&self) -> &str {
+        &self.session.user
+    }
+
+    /// The session behind the request (the one-request session for Basic).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The account's current role.
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    /// Whether the request came with HTTP Basic credentials.
+    pub fn is_basic(&self) -> bool {
+        self.guard.is_some()
+    }
+
+    /// Whether the account must change its password before anything else.
+    pub fn password_change_required(&self) -> bool {
+        self.password_change_required
+    }
+
+    /// Whether the role holds `privilege`.
+    pub fn has(&self, privilege: Privilege) -> bool {
+        role_privileges(&self.role).contains(&privilege)
+    }
+
+    /// 403 `PasswordChangeRequired` while the account must change its password.
+    pub fn require_password_changed(&self) -> Result<(), RedfishError> {
+        if self.password_change_required {
+            Err(RedfishError::password_change_required(&wire::account_uri(self.user())))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The operation needs `privilege`: 403 `PasswordChangeRequired` first, then 403
+    /// `InsufficientPrivilege`.
+    pub fn require(&self, privilege: Privilege) -> Result<(), RedfishError> {
+        self.require_password_changed()?;
+        if self.has(privilege) {
+            Ok(())
+        } else {
+            Err(RedfishError::insufficient_privilege())
+        }
+    }
+}
+
+impl FromRequestParts<Ctx> for Principal {
+    type Rejection = RedfishError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        authenticate(&parts.headers, client_info(parts), ctx)
+    }
+}
+
+/// Authenticates a request from its headers: `X-Auth-Token` first, then `Authorization:
+/// Basic`. Anything else, including cookies, is no credential at all.
+pub fn authenticate(
+    headers: &HeaderMap,
+    client: ClientInfo,
+    ctx: &Ctx,
+) -> Result<Principal, RedfishError> {
+    let store = &ctx.device.store;
+    let now = ctx.device.now();
+    if let Some(token) = headers.get("x-auth-token") {
+        let token = token.to_str().map_err(|_| RedfishError::unauthorized())?;
+        return match store.authenticate(token, now) {
+            Ok(session) => Ok(Principal::new(ctx, session, None)),
+            Err(reason) => {
+                tracing::debug!(%reason, "redfish: X-Auth-Token refused");
+                Err(RedfishError::unauthorized())
+            }
+        };
+    }
+    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+        return Err(RedfishError::unauthorized());
+    };
+    let Some((user, password)) = parse_basic(authorization) else {
+        tracing::debug!("redfish: unusable Authorization header");
+        return Err(RedfishError::unauthorized());
+    };
+    let request =
+        LoginRequest { user: &user, password: &password, session_type: BASIC_SESSION_TYPE, client };
+    match store.begin_request(&request, now) {
+        Ok(session) => {
+            let guard = RequestGuard { device: ctx.device.clone(), id: session.id.clone() };
+            Ok(Principal::new(ctx, session, Some(guard)))
+        }
+        Err(LoginError::LimitReached { scope, .. }) => {
+            tracing::info!(user = %user, %scope, "redfish: Basic request refused, table full");
+            Err(ctx.session_limit_error())
+        }
+        Err(_) => {
+            tracing::info!(user = %user, "redfish: Basic credentials refused");
+            Err(RedfishError::unauthorized())
+        }
+    }
+}
+
+/// `Basic <base64(user:password)>` into its parts; `None` for anything else.
+pub fn parse_basic(value: &HeaderValue) -> Option<(String, String)> {
+    let value = value.to_str().ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// The client's address (when served with connect info) and `User-Agent`.
+pub fn client_info(parts: &Parts) -> ClientInfo {
+    ClientInfo {
+        addr: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
+/// Extracts [`ClientInfo`] for handlers that log in.
+#[derive(Clone, Debug)]
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client(client_info(parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Basic credentials decode, and anything malformed is refused rather than guessed.
+    #[test]
+    fn basic_header_parses_or_is_refused() {
+        let ok = HeaderValue::from_static("Basic YWRtaW46c2Vzc2lvbjpsYWI="); // admin:session:lab
+        assert_eq!(parse_basic(&ok), Some(("admin".into(), "session:lab".into())));
+        for bad in ["Basic", "Basic !!!", "Bearer YWRtaW46eA==", "Basic YWRtaW4=", ""] {
+            assert_eq!(parse_basic(&HeaderValue::from_static(bad)), None, "{bad}");
+        }
+    }
+
+    /// The standard roles carry the privileges DSP0266 assigns them.
+    #[test]
+    fn standard_roles_have_their_privileges() {
+        assert!(role_privileges("Administrator").contains(&Privilege::ConfigureUsers));
+        assert!(!role_privileges("Operator").contains(&Privilege::ConfigureUsers));
+        assert!(role_privileges("Operator").contains(&Privilege::ConfigureComponents));
+        assert_eq!(role_privileges("ReadOnly"), &[Privilege::Login, Privilege::ConfigureSelf]);
+        assert_eq!(role_privileges("nobody"), &[Privilege::Login]);
+    }
+}

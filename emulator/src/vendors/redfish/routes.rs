@@ -1,0 +1,669 @@
+//! The axum [`Router`] of the standard Redfish service.
+//!
+//! | URI | Methods | Authentication |
+//! |---|---|---|
+//! | `/redfish` | GET | none |
+//! | `/redfish/v1`, `/redfish/v1/` | GET | none |
+//! | `/redfish/v1/odata`, `/redfish/v1/$metadata` | GET | none |
+//! | `/redfish/v1/SessionService` | GET, PATCH | yes |
+//! | `/redfish/v1/SessionService/Sessions` | GET; POST logs in | GET yes, POST none |
+//! | `/redfish/v1/SessionService/Sessions/{id}` | GET, DELETE | yes |
+//! | `/redfish/v1/AccountService` | GET | yes |
+//! | `/redfish/v1/AccountService/Accounts` | GET, POST | yes |
+//! | `/redfish/v1/AccountService/Accounts/{user}` | GET, PATCH, DELETE | yes |
+//! | `/redfish/v1/AccountService/Roles[/{id}]` | GET | yes |
+//! | `/redfish/v1/Managers[/{id}]` | GET | yes |
+//! | `/redfish/v1/Managers/{id}/Actions/Manager.Reset` | POST | yes |
+//!
+//! Every path also answers with a trailing slash. Unknown paths get 404
+//! `ResourceMissingAtURI`, known paths with another method 405 `OperationNotAllowed` with
+//! `Allow`. The [`finish`] middleware renders every error in the Redfish envelope and adds
+//! `OData-Version`, `Server`, `Cache-Control` and, on 401, `WWW-Authenticate`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::auth::{is_role, Client, Principal, Privilege};
+use super::errors::{base, PendingError, RedfishError};
+use super::wire::{self, allow, JsonObject, OptionalJsonObject, Props};
+use super::{RedfishSettings, SESSION_TYPE};
+use crate::clock::Now;
+use crate::device::DeviceHandle;
+use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
+
+/// What every handler and extractor of the Redfish router shares: the device and its
+/// Redfish settings.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// The device served.
+    pub device: DeviceHandle,
+    /// Its `[redfish]` settings (defaults when the profile has none).
+    pub settings: Arc<RedfishSettings>,
+}
+
+impl Ctx {
+    /// The context of `device`, with its profile's settings.
+    pub fn new(device: DeviceHandle) -> Ctx {
+        let settings = device.profile().redfish.clone().unwrap_or_default();
+        Ctx { device, settings: Arc::new(settings) }
+    }
+
+    /// The device's current time.
+    pub fn now(&self) -> Now {
+        self.device.now()
+    }
+
+    /// The registry prefix of message ids.
+    pub fn registry(&self) -> &str {
+        &self.settings.base_registry
+    }
+
+    /// `SessionLimitExceeded` with the profile's status.
+    pub fn session_limit_error(&self) -> RedfishError {
+        RedfishError::new(
+            status_or(self.settings.session_limit_status, StatusCode::SERVICE_UNAVAILABLE),
+            base::session_limit_exceeded(),
+        )
+    }
+}
+
+fn status_or(code: u16, fallback: StatusCode) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(fallback)
+}
+
+/// The Redfish router of `device`.
+pub fn router(device: DeviceHandle) -> Router {
+    routes(Ctx::new(device))
+}
+
+/// The Redfish router for a context (a personality may build its own [`Ctx`]).
+pub fn routes(ctx: Ctx) -> Router {
+    let mut r = Router::new();
+    r = both(r, "/redfish", get(redfish_versions));
+    r = both(r, "/redfish/v1", get(service_root));
+    r = both(r, "/redfish/v1/odata", get(odata));
+    r = both(r, "/redfish/v1/$metadata", get(metadata));
+    r = both(r, wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
+    r = both(r, wire::SESSIONS, get(list_sessions).post(login));
+    r = both(r, "/redfish/v1/SessionService/Sessions/{id}", get(get_session).delete(logout));
+    r = both(r, wire::ACCOUNT_SERVICE, get(get_account_service));
+    r = both(r, wire::ACCOUNTS, get(list_accounts).post(create_account));
+    r = both(
+        r,
+        "/redfish/v1/AccountService/Accounts/{id}",
+        get(get_account).patch(patch_account).delete(delete_account),
+    );
+    r = both(r, wire::ROLES_URI, get(list_roles));
+    r = both(r, "/redfish/v1/AccountService/Roles/{id}", get(get_role));
+    r = both(r, wire::MANAGERS, get(list_managers));
+    r = both(r, "/redfish/v1/Managers/{id}", get(get_manager));
+    r = both(r, "/redfish/v1/Managers/{id}/Actions/Manager.Reset", post(reset_manager));
+    r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(ctx.clone(), finish))
+        .with_state(ctx)
+}
+
+/// Serves `path` with and without a trailing slash.
+fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {
+    router.route(path, methods.clone()).route(&format!("{path}/"), methods)
+}
+
+// ----- the last middleware -----
+
+/// The answer to a request whose `OData-Version` is not 4.0: 412 (DSP0266 request headers).
+fn unsupported_odata_version(headers: &HeaderMap) -> Option<RedfishError> {
+    let value = headers.get("odata-version")?;
+    let text = value.to_str().unwrap_or("");
+    (text.trim() != "4.0").then(|| {
+        RedfishError::new(
+            StatusCode::PRECONDITION_FAILED,
+            base::header_invalid(&format!("OData-Version: {text}")),
+        )
+    })
+}
+
+/// The envelope for an error response that did not come from a [`RedfishError`] (a
+/// rejection of axum's own), so no answer is ever plain text.
+fn error_for_status(status: StatusCode, path: &str) -> RedfishError {
+    let message = match status {
+        StatusCode::BAD_REQUEST => base::unrecognized_request_body(),
+        StatusCode::UNAUTHORIZED => base::no_valid_session(),
+        StatusCode::FORBIDDEN => base::insufficient_privilege(),
+        StatusCode::NOT_FOUND => base::resource_missing_at_uri(path),
+        StatusCode::METHOD_NOT_ALLOWED => base::operation_not_allowed(),
+        StatusCode::PRECONDITION_FAILED => base::precondition_failed(),
+        StatusCode::PAYLOAD_TOO_LARGE => base::payload_too_large(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => base::header_invalid("Content-Type"),
+        s if s.is_server_error() => base::internal_error(),
+        _ => base::general_error(),
+    };
+    RedfishError::new(status, message)
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Finishes every answer: error bodies in the Redfish envelope under the profile's
+/// registry, `OData-Version: 4.0`, `Server`, `Cache-Control`, and `WWW-Authenticate` on 401.
+pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut response = match unsupported_odata_version(req.headers()) {
+        Some(error) => error.into_response(),
+        None => next.run(req).await,
+    };
+    let status = response.status();
+    let error = match response.extensions_mut().remove::<PendingError>() {
+        Some(PendingError(error)) => Some(error),
+        None if (status.is_client_error() || status.is_server_error()) && !is_json(&response) => {
+            Some(error_for_status(status, &path))
+        }
+        None => None,
+    };
+    if let Some(error) = &error {
+        let body = serde_json::to_vec(&error.envelope(ctx.registry())).unwrap_or_default();
+        *response.body_mut() = Body::from(body);
+        let headers = response.headers_mut();
+        headers.remove(header::CONTENT_LENGTH);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in &error.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    let settings = &ctx.settings;
+    let headers = response.headers_mut();
+    headers.insert(HeaderName::from_static("odata-version"), HeaderValue::from_static("4.0"));
+    if !settings.server_header.is_empty() {
+        if let Ok(value) = HeaderValue::from_str(&settings.server_header) {
+            headers.insert(header::SERVER, value);
+        }
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    if status == StatusCode::UNAUTHORIZED && !headers.contains_key(header::WWW_AUTHENTICATE) {
+        let realm = settings.auth_realm.replace(['"', '\\'], "");
+        if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    match &error {
+        Some(error) => tracing::debug!(
+            %method, path, status = status.as_u16(), messages = ?error.keys(), "redfish"
+        ),
+        None => tracing::debug!(%method, path, status = status.as_u16(), "redfish"),
+    }
+    response
+}
+
+async fn not_found(uri: Uri) -> RedfishError {
+    RedfishError::missing_uri(uri.path())
+}
+
+async fn method_not_allowed() -> RedfishError {
+    RedfishError::method_not_allowed()
+}
+
+/// A path segment (`{id}`), percent-decoded; an undecodable one is a 404.
+#[derive(Clone, Debug)]
+pub struct Seg(pub String);
+
+impl FromRequestParts<Ctx> for Seg {
+    type Rejection = RedfishError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, ctx).await {
+            Ok(Path(segment)) => Ok(Seg(segment)),
+            Err(_) => Err(RedfishError::missing_uri(parts.uri.path())),
+        }
+    }
+}
+
+type Answer = Result<Response, RedfishError>;
+
+fn ok(allow: &'static str, body: &Value) -> Answer {
+    Ok(wire::json_response(StatusCode::OK, allow, body))
+}
+
+// ----- unauthenticated documents -----
+
+async fn redfish_versions() -> Response {
+    wire::json_response(StatusCode::OK, allow::GET, &wire::versions())
+}
+
+async fn service_root(State(ctx): State<Ctx>) -> Response {
+    wire::json_response(StatusCode::OK, allow::GET, &wire::service_root(&ctx))
+}
+
+async fn odata() -> Response {
+    wire::json_response(StatusCode::OK, allow::GET, &wire::odata_service_document())
+}
+
+async fn metadata() -> Response {
+    let mut response = Response::new(Body::from(wire::metadata_xml()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    headers.insert(header::ALLOW, HeaderValue::from_static(allow::GET));
+    response
+}
+
+// ----- SessionService -----
+
+async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
+    p.require(Privilege::Login)?;
+    ok(allow::GET_PATCH, &wire::session_service(&ctx))
+}
+
+/// `SessionTimeout` bounds (SessionService schema: Validation.Minimum/Maximum).
+const SESSION_TIMEOUT_RANGE: std::ops::RangeInclusive<i128> = 30..=86_400;
+
+async fn patch_session_service(
+    State(ctx): State<Ctx>,
+    p: Principal,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureManager)?;
+    let mut props = Props::new(body);
+    if props.is_empty() {
+        return Err(RedfishError::bad_request(vec![base::no_operation()]));
+    }
+    let timeout = props.integer("SessionTimeout");
+    props.read_only(&[
+        "Id",
+        "Name",
+        "Description",
+        "Status",
+        "Sessions",
+        "ServiceEnabled",
+        "AbsoluteSessionTimeout",
+        "AbsoluteSessionTimeoutEnabled",
+    ]);
+    if let Some(secs) = timeout {
+        if !SESSION_TIMEOUT_RANGE.contains(&secs) {
+            props.error(base::property_value_out_of_range(&secs.to_string(), "SessionTimeout"));
+        }
+    }
+    props.finish()?;
+    if let Some(secs) = timeout.and_then(|s| u64::try_from(s).ok()) {
+        let store = &ctx.device.store;
+        // A profile may give Redfish sessions their own timeout; otherwise it is the default.
+        let only =
+            store.policy().idle_timeout_by_type.contains_key(SESSION_TYPE).then_some(SESSION_TYPE);
+        store.set_idle_timeout(only, secs, ctx.now());
+        tracing::info!(by = p.user(), secs, "redfish: SessionTimeout changed");
+    }
+    ok(allow::GET_PATCH, &wire::session_service(&ctx))
+}
+
+// ----- Sessions -----
+
+/// The sessions the collection shows: every open session but Basic one-request ones.
+fn visible_sessions(ctx: &Ctx) -> Vec<Session> {
+    ctx.device.store.list(ctx.now()).into_iter().filter(|s| !s.one_request).collect()
+}
+
+fn find_session(ctx: &Ctx, id: &str) -> Result<Session, RedfishError> {
+    ctx.device
+        .store
+        .get(id, ctx.now())
+        .filter(|s| !s.one_request)
+        .ok_or_else(|| RedfishError::not_found("Session", id))
+}
+
+async fn list_sessions(State(ctx): State<Ctx>, p: Principal) -> Answer {
+    p.require(Privilege::Login)?;
+    ok(allow::GET_POST, &wire::session_collection(&visible_sessions(&ctx)))
+}
+
+/// Login: 201 with `X-Auth-Token`, `Location` and the session resource.
+async fn login(
+    State(ctx): State<Ctx>,
+    Client(client): Client,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let mut props = Props::new(body);
+    let user = props.string("UserName", true);
+    let password = props.secret("Password", true);
+    props.finish()?;
+    let (Some(user), Some(password)) = (user, password) else {
+        return Err(RedfishError::internal());
+    };
+    let now = ctx.now();
+    let request =
+        LoginRequest { user: &user, password: &password, session_type: SESSION_TYPE, client };
+    let session = match ctx.device.store.login(&request, now) {
+        Ok(session) => session,
+        Err(LoginError::LimitReached { scope, .. }) => {
+            tracing::info!(user = %user, %scope, "redfish: login refused, table full");
+            return Err(ctx.session_limit_error());
+        }
+        Err(_) => {
+            tracing::info!(user = %user, "redfish: login refused");
+            return Err(RedfishError::unauthorized());
+        }
+    };
+    tracing::info!(user = %user, session = %session.id, "redfish: login");
+    let mut body = wire::session(&session, now);
+    let must_change =
+        ctx.device.store.account(&session.user).is_some_and(|a| a.password_change_required);
+    if must_change {
+        let message = base::password_change_required(&wire::account_uri(&session.user));
+        body["@Message.ExtendedInfo"] = json!([message.render(ctx.registry())]);
+    }
+    let mut response = wire::json_body(StatusCode::CREATED, &body);
+    let headers = response.headers_mut();
+    let mut token =
+        HeaderValue::from_str(session.token.as_str()).map_err(|_| RedfishError::internal())?;
+    token.set_sensitive(true);
+    headers.insert(HeaderName::from_static("x-auth-token"), token);
+    let location = HeaderValue::from_str(&wire::session_uri(&session.id))
+        .map_err(|_| RedfishError::internal())?;
+    headers.insert(header::LOCATION, location);
+    Ok(response)
+}
+
+async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+    p.require(Privilege::Login)?;
+    let session = find_session(&ctx, &id)?;
+    ok(allow::GET_DELETE, &wire::session(&session, ctx.now()))
+}
+
+/// Logout (own session, `ConfigureSelf`) or an administrator ending another user's
+/// session (`ConfigureManager`).
+async fn logout(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+    let target = find_session(&ctx, &id)?;
+    let own = target.user == p.user();
+    if p.password_change_required() && !(own && ctx.settings.password_change_allows_logout) {
+        p.require_password_changed()?;
+    }
+    let (needed, reason) = if own {
+        (Privilege::ConfigureSelf, crate::session::EndReason::Logout)
+    } else {
+        (Privilege::ConfigureManager, crate::session::EndReason::AdminDelete)
+    };
+    if !p.has(needed) {
+        return Err(RedfishError::insufficient_privilege());
+    }
+    ctx.device
+        .store
+        .end(&id, reason, ctx.now())
+        .map_err(|_| RedfishError::not_found("Session", &id))?;
+    tracing::info!(by = p.user(), session = %id, %reason, "redfish: session deleted");
+    let status = status_or(ctx.settings.logout_status, StatusCode::NO_CONTENT);
+    if status == StatusCode::OK {
+        let body = wire::messages_body(&ctx, &[base::session_terminated()]);
+        Ok(wire::json_body(status, &body))
+    } else {
+        Ok(wire::empty_response(status))
+    }
+}
+
+// ----- AccountService -----
+
+async fn get_account_service(p: Principal) -> Answer {
+    p.require(Privilege::Login)?;
+    ok(allow::GET, &wire::account_service())
+}
+
+fn account_response(status: StatusCode, account: &Account) -> Response {
+    let mut response = if status == StatusCode::CREATED {
+        wire::json_body(status, &wire::account(account))
+    } else {
+        wire::json_response(status, allow::GET_PATCH_DELETE, &wire::account(account))
+    };
+    if let Ok(etag) = HeaderValue::from_str(&wire::account_etag(account)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+fn account_not_found(user: &str) -> RedfishError {
+    RedfishError::not_found("ManagerAccount", user)
+}
+
+/// Without `ConfigureUsers` an account sees only itself.
+async fn list_accounts(State(ctx): State<Ctx>, p: Principal) -> Answer {
+    p.require(Privilege::Login)?;
+    let all_visible = p.has(Privilege::ConfigureUsers);
+    let users: Vec<String> = ctx
+        .device
+        .store
+        .accounts()
+        .into_iter()
+        .filter(|a| all_visible || a.user == p.user())
+        .map(|a| a.user)
+        .collect();
+    ok(allow::GET_POST, &wire::account_collection(&users))
+}
+
+const ACCOUNT_READ_ONLY: [&str; 6] =
+    ["Id", "Name", "Description", "Locked", "AccountTypes", "Links"];
+
+async fn create_account(
+    State(ctx): State<Ctx>,
+    p: Principal,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureUsers)?;
+    let mut props = Props::new(body);
+    let user = props.string("UserName", true);
+    let password = props.secret("Password", true);
+    let role = props.string("RoleId", true);
+    let enabled = props.boolean("Enabled");
+    let must_change = props.boolean("PasswordChangeRequired");
+    props.read_only(&ACCOUNT_READ_ONLY);
+    if let Some(role) = &role {
+        if !is_role(role) {
+            props.error(base::property_value_not_in_list(role, "RoleId"));
+        }
+    }
+    props.finish()?;
+    let (Some(user), Some(password), Some(role)) = (user, password, role) else {
+        return Err(RedfishError::internal());
+    };
+    let mut account = Account::new(&user, &password, &role);
+    account.enabled = enabled.unwrap_or(true);
+    account.password_change_required = must_change.unwrap_or(false);
+    let created = ctx.device.store.add_account(account).map_err(|e| match e {
+        AccountError::Exists(name) => RedfishError::new(
+            StatusCode::CONFLICT,
+            base::resource_already_exists("ManagerAccount", "UserName", &name),
+        ),
+        AccountError::InvalidName(name) => {
+            RedfishError::bad_request(vec![base::property_value_format_error(&name, "UserName")])
+        }
+        _ => RedfishError::internal(),
+    })?;
+    tracing::info!(by = p.user(), user = %created.user, role = %created.role, "redfish: account created");
+    let mut response = account_response(StatusCode::CREATED, &created);
+    let location = HeaderValue::from_str(&wire::account_uri(&created.user))
+        .map_err(|_| RedfishError::internal())?;
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+/// An account reads itself (even when it must change its password); others need
+/// `ConfigureUsers`. `If-None-Match` with the current ETag answers 304.
+async fn get_account(
+    State(ctx): State<Ctx>,
+    p: Principal,
+    Seg(user): Seg,
+    headers: HeaderMap,
+) -> Answer {
+    if user != p.user() {
+        p.require(Privilege::ConfigureUsers)?;
+    }
+    let account = ctx.device.store.account(&user).ok_or_else(|| account_not_found(&user))?;
+    let etag = wire::account_etag(&account);
+    if wire::if_none_match_hits(&headers, &etag) {
+        let mut response = wire::empty_response(StatusCode::NOT_MODIFIED);
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow::GET_PATCH_DELETE));
+        return Ok(response);
+    }
+    Ok(account_response(StatusCode::OK, &account))
+}
+
+/// `Password` is a credential change (`change_password`: ends the user's sessions per the
+/// profile, clears `PasswordChangeRequired`); `RoleId`, `Enabled` and
+/// `PasswordChangeRequired` are attribute changes (`update_account`). An account may
+/// change its own password (`ConfigureSelf`); everything else needs `ConfigureUsers`.
+async fn patch_account(
+    State(ctx): State<Ctx>,
+    p: Principal,
+    Seg(user): Seg,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let own = user == p.user();
+    if !own {
+        p.require(Privilege::ConfigureUsers)?;
+    }
+    let store = &ctx.device.store;
+    let current = store.account(&user).ok_or_else(|| account_not_found(&user))?;
+    let mut props = Props::new(body);
+    if props.is_empty() {
+        return Err(RedfishError::bad_request(vec![base::no_operation()]));
+    }
+    let password = props.secret("Password", false);
+    let role = props.string("RoleId", false);
+    let enabled = props.boolean("Enabled");
+    let must_change = props.boolean("PasswordChangeRequired");
+    if let Some(name) = props.string("UserName", false) {
+        if name != current.user {
+            props.error(base::property_not_writable("UserName"));
+        }
+    }
+    props.read_only(&ACCOUNT_READ_ONLY);
+    if let Some(role) = &role {
+        if !is_role(role) {
+            props.error(base::property_value_not_in_list(role, "RoleId"));
+        }
+    }
+    props.finish()?;
+    let attributes = role.is_some() || enabled.is_some() || must_change.is_some();
+    if own {
+        if attributes {
+            p.require(Privilege::ConfigureUsers)?;
+        } else if !p.has(Privilege::ConfigureSelf) {
+            return Err(RedfishError::insufficient_privilege());
+        }
+    }
+    if password.is_none() && !attributes {
+        return Err(RedfishError::bad_request(vec![base::no_operation()]));
+    }
+    if !wire::if_match_passes(&headers, &wire::account_etag(&current)) {
+        return Err(RedfishError::precondition_failed());
+    }
+    let now = ctx.now();
+    if let Some(password) = password {
+        let (_, ended) =
+            store.change_password(&user, &password, now).map_err(|_| account_not_found(&user))?;
+        tracing::info!(by = p.user(), user = %user, ended = ended.len(), "redfish: password changed");
+    }
+    if attributes {
+        let update = AccountUpdate { role, enabled, password_change_required: must_change };
+        store.update_account(&user, &update).map_err(|_| account_not_found(&user))?;
+        tracing::info!(by = p.user(), user = %user, "redfish: account attributes changed");
+    }
+    let updated = store.account(&user).ok_or_else(|| account_not_found(&user))?;
+    Ok(account_response(StatusCode::OK, &updated))
+}
+
+async fn delete_account(State(ctx): State<Ctx>, p: Principal, Seg(user): Seg) -> Answer {
+    p.require(Privilege::ConfigureUsers)?;
+    let (_, ended) =
+        ctx.device.store.delete_account(&user, ctx.now()).map_err(|_| account_not_found(&user))?;
+    tracing::info!(by = p.user(), user = %user, ended = ended.len(), "redfish: account deleted");
+    Ok(wire::empty_response(StatusCode::NO_CONTENT))
+}
+
+async fn list_roles(p: Principal) -> Answer {
+    p.require(Privilege::Login)?;
+    ok(allow::GET, &wire::role_collection())
+}
+
+async fn get_role(p: Principal, Seg(id): Seg) -> Answer {
+    p.require(Privilege::Login)?;
+    let role = wire::role(&id).ok_or_else(|| RedfishError::not_found("Role", &id))?;
+    ok(allow::GET, &role)
+}
+
+// ----- Managers -----
+
+async fn list_managers(State(ctx): State<Ctx>, p: Principal) -> Answer {
+    p.require(Privilege::Login)?;
+    ok(allow::GET, &wire::manager_collection(&ctx))
+}
+
+fn check_manager(ctx: &Ctx, id: &str) -> Result<(), RedfishError> {
+    if id == ctx.settings.manager_id {
+        Ok(())
+    } else {
+        Err(RedfishError::not_found("Manager", id))
+    }
+}
+
+async fn get_manager(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+    p.require(Privilege::Login)?;
+    check_manager(&ctx, &id)?;
+    ok(allow::GET, &wire::manager(&ctx))
+}
+
+/// `#Manager.Reset`: the device restarts and every session ends.
+async fn reset_manager(
+    State(ctx): State<Ctx>,
+    p: Principal,
+    Seg(id): Seg,
+    OptionalJsonObject(body): OptionalJsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureManager)?;
+    check_manager(&ctx, &id)?;
+    const ACTION: &str = "Manager.Reset";
+    let mut problems = Vec::new();
+    for (name, value) in body.iter().filter(|(k, _)| !k.starts_with('@')) {
+        match (name.as_str(), value) {
+            ("ResetType", Value::String(t)) if wire::RESET_TYPES.contains(&t.as_str()) => {}
+            ("ResetType", Value::String(t)) => {
+                problems.push(base::action_parameter_value_not_in_list(t, name, ACTION));
+            }
+            ("ResetType", other) => problems.push(base::action_parameter_value_type_error(
+                &wire::value_arg(other),
+                name,
+                ACTION,
+            )),
+            _ => problems.push(base::action_parameter_unknown(ACTION, name)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(RedfishError::bad_request(problems));
+    }
+    let ended = ctx.device.restart();
+    tracing::info!(by = p.user(), ended = ended.len(), "redfish: Manager.Reset");
+    let status = status_or(ctx.settings.reset_status, StatusCode::NO_CONTENT);
+    if status == StatusCode::OK {
+        let body = wire::messages_body(&ctx, &[base::success()]);
+        Ok(wire::json_body(status, &body))
+    } else {
+        Ok(wire::empty_response(status))
+    }
+}

@@ -1,0 +1,692 @@
+//! Request bodies in, resource bodies out.
+//!
+//! Request side: [`JsonObject`] reads a capped, JSON-typed body into an object and answers
+//! 413/415/400 in the Redfish envelope; [`Props`] takes properties out of it and collects
+//! every problem (missing, wrong type, unknown, read-only) into one 400.
+//! Response side: one function per resource, and the URIs and `@odata.type`s they use.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, SecondsFormat, Utc};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use serde_json::{json, Map, Value};
+
+use super::auth::{Privilege, ROLES};
+use super::errors::{base, Message, RedfishError};
+use super::routes::Ctx;
+use super::SESSION_TYPE;
+use crate::clock::Now;
+use crate::session::{Account, Session};
+
+/// The service root.
+pub const ROOT: &str = "/redfish/v1";
+/// The SessionService.
+pub const SESSION_SERVICE: &str = "/redfish/v1/SessionService";
+/// The Sessions collection (also `Links.Sessions` of the service root).
+pub const SESSIONS: &str = "/redfish/v1/SessionService/Sessions";
+/// The AccountService.
+pub const ACCOUNT_SERVICE: &str = "/redfish/v1/AccountService";
+/// The Accounts collection.
+pub const ACCOUNTS: &str = "/redfish/v1/AccountService/Accounts";
+/// The Roles collection.
+pub const ROLES_URI: &str = "/redfish/v1/AccountService/Roles";
+/// The Managers collection.
+pub const MANAGERS: &str = "/redfish/v1/Managers";
+
+/// `@odata.type` of each resource this service serves.
+pub mod types {
+    /// The service root.
+    pub const SERVICE_ROOT: &str = "#ServiceRoot.v1_15_0.ServiceRoot";
+    /// SessionService without a maximum lifetime.
+    pub const SESSION_SERVICE: &str = "#SessionService.v1_1_0.SessionService";
+    /// SessionService with `AbsoluteSessionTimeout` (schema release 2024.4).
+    pub const SESSION_SERVICE_ABSOLUTE: &str = "#SessionService.v1_2_0.SessionService";
+    /// The Sessions collection.
+    pub const SESSION_COLLECTION: &str = "#SessionCollection.SessionCollection";
+    /// A session without `ExpirationTime`.
+    pub const SESSION: &str = "#Session.v1_7_0.Session";
+    /// A session with `ExpirationTime` (schema release 2024.4).
+    pub const SESSION_EXPIRING: &str = "#Session.v1_8_0.Session";
+    /// The AccountService.
+    pub const ACCOUNT_SERVICE: &str = "#AccountService.v1_15_0.AccountService";
+    /// The Accounts collection.
+    pub const ACCOUNT_COLLECTION: &str = "#ManagerAccountCollection.ManagerAccountCollection";
+    /// An account.
+    pub const ACCOUNT: &str = "#ManagerAccount.v1_7_0.ManagerAccount";
+    /// The Roles collection.
+    pub const ROLE_COLLECTION: &str = "#RoleCollection.RoleCollection";
+    /// A role.
+    pub const ROLE: &str = "#Role.v1_3_0.Role";
+    /// The Managers collection.
+    pub const MANAGER_COLLECTION: &str = "#ManagerCollection.ManagerCollection";
+    /// A manager.
+    pub const MANAGER: &str = "#Manager.v1_16_0.Manager";
+}
+
+/// `Allow` values, in the order the router registers the methods (so a 405's `Allow`
+/// matches the one on GET).
+pub mod allow {
+    /// Read-only resources.
+    pub const GET: &str = "GET,HEAD";
+    /// Readable and patchable.
+    pub const GET_PATCH: &str = "GET,HEAD,PATCH";
+    /// Collections that accept POST.
+    pub const GET_POST: &str = "GET,HEAD,POST";
+    /// Sessions.
+    pub const GET_DELETE: &str = "GET,HEAD,DELETE";
+    /// Accounts.
+    pub const GET_PATCH_DELETE: &str = "GET,HEAD,PATCH,DELETE";
+}
+
+// ----- URIs -----
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+pub fn segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A session's URI.
+pub fn session_uri(id: &str) -> String {
+    format!("{SESSIONS}/{}", segment(id))
+}
+
+/// An account's URI: accounts are named by their user name.
+pub fn account_uri(user: &str) -> String {
+    format!("{ACCOUNTS}/{}", segment(user))
+}
+
+/// A role's URI.
+pub fn role_uri(role: &str) -> String {
+    format!("{ROLES_URI}/{}", segment(role))
+}
+
+/// The manager's URI.
+pub fn manager_uri(id: &str) -> String {
+    format!("{MANAGERS}/{}", segment(id))
+}
+
+/// Target of the manager's `#Manager.Reset` action.
+pub fn manager_reset_uri(id: &str) -> String {
+    format!("{}/Actions/Manager.Reset", manager_uri(id))
+}
+
+fn link(uri: &str) -> Value {
+    json!({ "@odata.id": uri })
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+// ----- responses -----
+
+/// A JSON answer.
+pub fn json_body(status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A JSON answer with an `Allow` header (every GET/HEAD answer carries one).
+pub fn json_response(status: StatusCode, allow: &'static str, body: &Value) -> Response {
+    let mut response = json_body(status, body);
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// An answer without a body.
+pub fn empty_response(status: StatusCode) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
+}
+
+/// A body that only carries messages (`@Message.ExtendedInfo`), e.g. for a 200 action.
+pub fn messages_body(ctx: &Ctx, messages: &[Message]) -> Value {
+    let info: Vec<Value> = messages.iter().map(|m| m.render(ctx.registry())).collect();
+    json!({ "@Message.ExtendedInfo": info })
+}
+
+// ----- ETags -----
+
+/// An account's ETag, derived from its version: `W/"<version>"`.
+pub fn account_etag(account: &Account) -> String {
+    format!("W/\"{}\"", account.version)
+}
+
+fn etag_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn opaque(tag: &str) -> &str {
+    tag.strip_prefix("W/").unwrap_or(tag)
+}
+
+/// Whether the `If-Match` header (if any) lets a change to a resource with `etag`
+/// through. Tags compare on their opaque part, so `W/"3"` and `"3"` match.
+pub fn if_match_passes(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_MATCH).iter().all(|value| {
+        let Ok(value) = value.to_str() else { return false };
+        etag_list(value).any(|t| t == "*" || opaque(t) == opaque(etag))
+    })
+}
+
+/// Whether `If-None-Match` names `etag` (a GET may then answer 304).
+pub fn if_none_match_hits(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_NONE_MATCH).iter().any(|value| {
+        value.to_str().is_ok_and(|v| etag_list(v).any(|t| t == "*" || opaque(t) == opaque(etag)))
+    })
+}
+
+// ----- resources -----
+
+/// `GET /redfish`.
+pub fn versions() -> Value {
+    json!({ "v1": "/redfish/v1/" })
+}
+
+/// A stable UUID for the device, derived from its name.
+pub fn service_uuid(name: &str) -> String {
+    let hash = |seed: u64| {
+        name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    };
+    let high = hash(0xcbf2_9ce4_8422_2325).to_be_bytes();
+    let low = hash(0x8422_2325_cbf2_9ce4).to_be_bytes();
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&high);
+    bytes[8..].copy_from_slice(&low);
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
+/// The service root.
+pub fn service_root(ctx: &Ctx) -> Value {
+    json!({
+        "@odata.id": ROOT,
+        "@odata.type": types::SERVICE_ROOT,
+        "Id": "RootService",
+        "Name": "Root Service",
+        "RedfishVersion": ctx.settings.redfish_version,
+        "UUID": service_uuid(ctx.device.name()),
+        "SessionService": link(SESSION_SERVICE),
+        "AccountService": link(ACCOUNT_SERVICE),
+        "Managers": link(MANAGERS),
+        "Links": { "Sessions": link(SESSIONS) },
+    })
+}
+
+/// The OData service document (`/redfish/v1/odata`).
+pub fn odata_service_document() -> Value {
+    let entry = |name: &str, url: &str| json!({ "name": name, "kind": "Singleton", "url": url });
+    json!({
+        "@odata.context": "/redfish/v1/$metadata",
+        "value": [
+            entry("Service", "/redfish/v1/"),
+            entry("SessionService", SESSION_SERVICE),
+            entry("Sessions", SESSIONS),
+            entry("AccountService", ACCOUNT_SERVICE),
+            entry("Managers", MANAGERS),
+        ],
+    })
+}
+
+/// The OData metadata document (`/redfish/v1/$metadata`): references to the DMTF schemas
+/// served and the `Service` entity container.
+pub fn metadata_xml() -> String {
+    let namespaces = [
+        ("ServiceRoot", "ServiceRoot.v1_15_0"),
+        ("SessionService", "SessionService.v1_2_0"),
+        ("SessionCollection", ""),
+        ("Session", "Session.v1_8_0"),
+        ("AccountService", "AccountService.v1_15_0"),
+        ("ManagerAccountCollection", ""),
+        ("ManagerAccount", "ManagerAccount.v1_7_0"),
+        ("RoleCollection", ""),
+        ("Role", "Role.v1_3_0"),
+        ("ManagerCollection", ""),
+        ("Manager", "Manager.v1_16_0"),
+        ("Message", "Message.v1_1_1"),
+    ];
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\n",
+    );
+    for (schema, versioned) in namespaces {
+        xml.push_str(&format!(
+            "  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/{schema}_v1.xml\">\n    \
+             <edmx:Include Namespace=\"{schema}\"/>\n"
+        ));
+        if !versioned.is_empty() {
+            xml.push_str(&format!("    <edmx:Include Namespace=\"{versioned}\"/>\n"));
+        }
+        xml.push_str("  </edmx:Reference>\n");
+    }
+    xml.push_str(
+        "  <edmx:DataServices>\n    \
+         <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n      \
+         <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_0_0.ServiceContainer\"/>\n    \
+         </Schema>\n  \
+         </edmx:DataServices>\n\
+         </edmx:Edmx>\n",
+    );
+    xml
+}
+
+/// The idle timeout that `SessionTimeout` shows, in seconds (0 = none).
+pub fn session_timeout_secs(ctx: &Ctx) -> u64 {
+    ctx.device.store.policy().idle_timeout_for(SESSION_TYPE).map_or(0, |d| d.as_secs())
+}
+
+/// The SessionService. A profile with a maximum lifetime shows it as
+/// `AbsoluteSessionTimeout` (schema release 2024.4).
+pub fn session_service(ctx: &Ctx) -> Value {
+    let policy = ctx.device.store.policy();
+    let mut body = json!({
+        "@odata.id": SESSION_SERVICE,
+        "@odata.type": types::SESSION_SERVICE,
+        "Id": "SessionService",
+        "Name": "Session Service",
+        "Description": "Session Service",
+        "ServiceEnabled": true,
+        "SessionTimeout": session_timeout_secs(ctx),
+        "Status": { "State": "Enabled", "Health": "OK" },
+        "Sessions": link(SESSIONS),
+    });
+    if let Some(lifetime) = policy.max_lifetime() {
+        body["@odata.type"] = json!(types::SESSION_SERVICE_ABSOLUTE);
+        body["AbsoluteSessionTimeout"] = json!(lifetime.as_secs());
+        body["AbsoluteSessionTimeoutEnabled"] = json!(true);
+    }
+    body
+}
+
+/// The `SessionType` enumeration value for an engine session type.
+pub fn session_type_name(session_type: &str) -> &'static str {
+    match session_type {
+        "redfish" | "redfish-basic" => "Redfish",
+        "web" | "webui" | "gui" => "WebUI",
+        "ssh" | "telnet" | "serial" | "cli" => "ManagerConsole",
+        "ipmi" => "IPMI",
+        "kvm" | "kvmip" => "KVMIP",
+        "virtual-media" => "VirtualMedia",
+        _ => "OEM",
+    }
+}
+
+/// A session resource; never shows the token, and `Password` is null as the schema
+/// requires.
+pub fn session(session: &Session, now: Now) -> Value {
+    let mut body = json!({
+        "@odata.id": session_uri(&session.id),
+        "@odata.type": types::SESSION,
+        "Id": session.id,
+        "Name": "User Session",
+        "Description": "Manager User Session",
+        "UserName": session.user,
+        "Password": null,
+        "SessionType": session_type_name(&session.session_type),
+        "CreatedTime": timestamp(session.created_at),
+    });
+    if let Some(addr) = &session.client.addr {
+        body["ClientOriginIPAddress"] = json!(addr);
+    }
+    if let Some(expires) = session.hard_expires_at(now) {
+        body["@odata.type"] = json!(types::SESSION_EXPIRING);
+        body["ExpirationTime"] = json!(timestamp(expires));
+    }
+    body
+}
+
+fn collection(uri: &str, odata_type: &str, name: &str, members: Vec<String>) -> Value {
+    let members: Vec<Value> = members.iter().map(|m| link(m)).collect();
+    json!({
+        "@odata.id": uri,
+        "@odata.type": odata_type,
+        "Name": name,
+        "Members@odata.count": members.len(),
+        "Members": members,
+    })
+}
+
+/// The Sessions collection.
+pub fn session_collection(sessions: &[Session]) -> Value {
+    let members = sessions.iter().map(|s| session_uri(&s.id)).collect();
+    collection(SESSIONS, types::SESSION_COLLECTION, "Session Collection", members)
+}
+
+/// The AccountService.
+pub fn account_service() -> Value {
+    json!({
+        "@odata.id": ACCOUNT_SERVICE,
+        "@odata.type": types::ACCOUNT_SERVICE,
+        "Id": "AccountService",
+        "Name": "Account Service",
+        "Description": "Account Service",
+        "ServiceEnabled": true,
+        "Status": { "State": "Enabled", "Health": "OK" },
+        "HTTPBasicAuth": "Enabled",
+        "LocalAccountAuth": "Enabled",
+        "Accounts": link(ACCOUNTS),
+        "Roles": link(ROLES_URI),
+    })
+}
+
+/// The Accounts collection, listing these accounts.
+pub fn account_collection(users: &[String]) -> Value {
+    let members = users.iter().map(|u| account_uri(u)).collect();
+    collection(ACCOUNTS, types::ACCOUNT_COLLECTION, "Accounts Collection", members)
+}
+
+/// An account; `Password` is null and `@odata.etag` matches the `ETag` header.
+pub fn account(account: &Account) -> Value {
+    json!({
+        "@odata.id": account_uri(&account.user),
+        "@odata.type": types::ACCOUNT,
+        "@odata.etag": account_etag(account),
+        "Id": account.user,
+        "Name": "User Account",
+        "Description": "User Account",
+        "UserName": account.user,
+        "Password": null,
+        "RoleId": account.role,
+        "Enabled": account.enabled,
+        "Locked": false,
+        "PasswordChangeRequired": account.password_change_required,
+        "AccountTypes": ["Redfish"],
+        "Links": { "Role": link(&role_uri(&account.role)) },
+    })
+}
+
+/// The Roles collection.
+pub fn role_collection() -> Value {
+    let members = ROLES.iter().map(|(name, _)| role_uri(name)).collect();
+    collection(ROLES_URI, types::ROLE_COLLECTION, "Roles Collection", members)
+}
+
+/// A standard role with its fixed privileges, or `None` when there is no such role.
+pub fn role(id: &str) -> Option<Value> {
+    let (name, privileges) = ROLES.iter().find(|(name, _)| *name == id)?;
+    let privileges: Vec<&str> = privileges.iter().map(|p: &Privilege| p.as_str()).collect();
+    Some(json!({
+        "@odata.id": role_uri(name),
+        "@odata.type": types::ROLE,
+        "Id": name,
+        "Name": format!("{name} Role"),
+        "Description": format!("{name} User Role"),
+        "RoleId": name,
+        "IsPredefined": true,
+        "AssignedPrivileges": privileges,
+        "OemPrivileges": [],
+    }))
+}
+
+/// The Managers collection.
+pub fn manager_collection(ctx: &Ctx) -> Value {
+    let members = vec![manager_uri(&ctx.settings.manager_id)];
+    collection(MANAGERS, types::MANAGER_COLLECTION, "Manager Collection", members)
+}
+
+/// The allowed `ResetType`s of `#Manager.Reset`.
+pub const RESET_TYPES: [&str; 2] = ["GracefulRestart", "ForceRestart"];
+
+/// The manager, with its `#Manager.Reset` action.
+pub fn manager(ctx: &Ctx) -> Value {
+    let id = &ctx.settings.manager_id;
+    json!({
+        "@odata.id": manager_uri(id),
+        "@odata.type": types::MANAGER,
+        "Id": id,
+        "Name": "Manager",
+        "Description": "Baseboard Management Controller",
+        "ManagerType": "BMC",
+        "UUID": service_uuid(ctx.device.name()),
+        "Status": { "State": "Enabled", "Health": "OK" },
+        "Actions": {
+            "#Manager.Reset": {
+                "target": manager_reset_uri(id),
+                "ResetType@Redfish.AllowableValues": RESET_TYPES,
+            }
+        },
+    })
+}
+
+// ----- request bodies -----
+
+/// A request body that must be a JSON object. Rejections: 415 `HeaderInvalid` for a
+/// Content-Type other than `application/json`, 413 `PayloadTooLarge` past
+/// [`super::RedfishSettings::max_body_bytes`], 400 `MalformedJSON` when it does not
+/// parse, 400 `UnrecognizedRequestBody` when it is JSON but not an object.
+#[derive(Clone, Debug)]
+pub struct JsonObject(pub Map<String, Value>);
+
+/// Like [`JsonObject`], but an empty body reads as `{}` (actions without parameters).
+#[derive(Clone, Debug)]
+pub struct OptionalJsonObject(pub Map<String, Value>);
+
+impl FromRequest<Ctx> for JsonObject {
+    type Rejection = RedfishError;
+
+    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        read_object(req, ctx, false).await.map(JsonObject)
+    }
+}
+
+impl FromRequest<Ctx> for OptionalJsonObject {
+    type Rejection = RedfishError;
+
+    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        read_object(req, ctx, true).await.map(OptionalJsonObject)
+    }
+}
+
+fn payload_too_large() -> RedfishError {
+    RedfishError::new(StatusCode::PAYLOAD_TOO_LARGE, base::payload_too_large())
+}
+
+async fn read_object(
+    req: Request,
+    ctx: &Ctx,
+    empty_is_object: bool,
+) -> Result<Map<String, Value>, RedfishError> {
+    let limit = ctx.settings.max_body_bytes;
+    let headers = req.headers();
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let text = content_type.to_str().unwrap_or("");
+        let media = text.split(';').next().unwrap_or("").trim();
+        if !media.eq_ignore_ascii_case("application/json") {
+            return Err(RedfishError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                base::header_invalid(&format!("Content-Type: {text}")),
+            ));
+        }
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(payload_too_large());
+    }
+    let bytes = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(payload_too_large());
+        }
+        Err(_) => return Err(RedfishError::bad_request(vec![base::unrecognized_request_body()])),
+    };
+    if empty_is_object && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(RedfishError::bad_request(vec![base::unrecognized_request_body()])),
+        Err(_) => Err(RedfishError::bad_request(vec![base::malformed_json()])),
+    }
+}
+
+/// A value as a message argument: strings as they are, anything else as JSON.
+pub fn value_arg(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The properties of a request body, taken one by one. Problems are collected, and
+/// [`Props::finish`] answers them all in one 400 (with `PropertyUnknown` for whatever
+/// was not taken). OData annotations (`@odata.id`, ...) are ignored.
+#[derive(Debug)]
+pub struct Props {
+    map: Map<String, Value>,
+    errors: Vec<Message>,
+}
+
+impl Props {
+    /// The properties of `body`, annotations left out.
+    pub fn new(body: Map<String, Value>) -> Props {
+        let map = body.into_iter().filter(|(k, _)| !k.starts_with('@')).collect();
+        Props { map, errors: Vec::new() }
+    }
+
+    /// No properties (after annotations were left out).
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Records a problem.
+    pub fn error(&mut self, message: Message) {
+        self.errors.push(message);
+    }
+
+    fn take(&mut self, name: &str, required: bool) -> Option<Value> {
+        let value = self.map.remove(name);
+        if value.is_none() && required {
+            self.errors.push(base::property_missing(name));
+        }
+        value
+    }
+
+    /// A string property.
+    pub fn string(&mut self, name: &str, required: bool) -> Option<String> {
+        match self.take(name, required)? {
+            Value::String(s) => Some(s),
+            other => {
+                self.errors.push(base::property_value_type_error(&value_arg(&other), name));
+                None
+            }
+        }
+    }
+
+    /// A string property whose value must never be echoed (a password): a wrong type is
+    /// `PropertyValueError`, which names the property only.
+    pub fn secret(&mut self, name: &str, required: bool) -> Option<String> {
+        match self.take(name, required)? {
+            Value::String(s) => Some(s),
+            _ => {
+                self.errors.push(base::property_value_error(name));
+                None
+            }
+        }
+    }
+
+    /// A boolean property.
+    pub fn boolean(&mut self, name: &str) -> Option<bool> {
+        match self.take(name, false)? {
+            Value::Bool(b) => Some(b),
+            other => {
+                self.errors.push(base::property_value_type_error(&value_arg(&other), name));
+                None
+            }
+        }
+    }
+
+    /// An integer property (a JSON number without fraction).
+    pub fn integer(&mut self, name: &str) -> Option<i128> {
+        let value = self.take(name, false)?;
+        let int = value.as_i64().map(i128::from).or_else(|| value.as_u64().map(i128::from));
+        if int.is_none() {
+            self.errors.push(base::property_value_type_error(&value_arg(&value), name));
+        }
+        int
+    }
+
+    /// Properties of the resource that cannot be written.
+    pub fn read_only(&mut self, names: &[&str]) {
+        for name in names {
+            if self.map.remove(*name).is_some() {
+                self.errors.push(base::property_not_writable(name));
+            }
+        }
+    }
+
+    /// 400 with every problem, `PropertyUnknown` for each property not taken.
+    pub fn finish(mut self) -> Result<(), RedfishError> {
+        let unknown: Vec<String> = self.map.keys().cloned().collect();
+        for name in unknown {
+            self.errors.push(base::property_unknown(&name));
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(RedfishError::bad_request(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Segments keep unreserved characters and encode the rest.
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(segment("admin"), "admin");
+        assert_eq!(segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(account_uri("ops.team"), "/redfish/v1/AccountService/Accounts/ops.team");
+    }
+
+    /// If-Match passes on the same opaque tag or `*`, fails on a stale one.
+    #[test]
+    fn if_match_compares_opaque_tags() {
+        let mut headers = HeaderMap::new();
+        assert!(if_match_passes(&headers, "W/\"3\""));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"3\""));
+        assert!(if_match_passes(&headers, "W/\"3\""));
+        assert!(!if_match_passes(&headers, "W/\"4\""));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("\"1\", \"4\""));
+        assert!(if_match_passes(&headers, "W/\"4\""));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("*"));
+        assert!(if_match_passes(&headers, "W/\"9\""));
+    }
+
+    /// Props collect every problem and name leftovers as unknown.
+    #[test]
+    fn props_collect_problems() {
+        let body = json!({"A": 1, "B": "x", "@odata.id": "/x", "C": true});
+        let Value::Object(map) = body else { unreachable!() };
+        let mut props = Props::new(map);
+        assert_eq!(props.string("A", false), None);
+        assert_eq!(props.string("B", true), Some("x".into()));
+        assert_eq!(props.string("D", true), None);
+        let err = props.finish().unwrap_err();
+        assert_eq!(err.keys(), ["PropertyValueTypeError", "PropertyMissing", "PropertyUnknown"]);
+    }
+
+    /// The metadata document has an EntityContainer.
+    #[test]
+    fn metadata_has_an_entity_container() {
+        assert!(metadata_xml().contains("<EntityContainer Name=\"Service\""));
+    }
+}
