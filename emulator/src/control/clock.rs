@@ -1,0 +1,178 @@
+//! `GET /clock` and `POST /clock/advance`: read and move the fleet's clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::extract::Json;
+use super::views::rfc3339;
+use crate::clock::{ClockMode, Now};
+use crate::fleet::FleetState;
+
+/// The longest single advance: 100 years, far past any session lifetime.
+const MAX_ADVANCE_SECS: f64 = 100.0 * 365.25 * 86_400.0;
+
+/// The clock as the control API shows it.
+#[derive(Debug, Serialize)]
+pub struct ClockView {
+    mode: ClockMode,
+    now: String,
+    monotonic_secs: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advanced_secs: Option<f64>,
+}
+
+impl ClockView {
+    fn new(mode: ClockMode, now: Now) -> ClockView {
+        ClockView {
+            mode,
+            now: rfc3339(now.utc),
+            monotonic_secs: now.mono.as_secs_f64(),
+            advanced_secs: None,
+        }
+    }
+}
+
+/// `GET /_sessionlab/clock`.
+pub async fn get(State(fleet): State<Arc<FleetState>>) -> Json<ClockView> {
+    Json(ClockView::new(fleet.clock.mode(), fleet.clock.now()))
+}
+
+/// How far to move the clock: `seconds` (a number) or `duration` (`"30d"`, `"1h30m"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    #[serde(default)]
+    seconds: Option<f64>,
+    #[serde(default)]
+    duration: Option<String>,
+}
+
+impl Advance {
+    fn duration(&self) -> Result<Duration, ApiError> {
+        let secs = match (&self.seconds, &self.duration) {
+            (Some(secs), None) => *secs,
+            (None, Some(text)) => parse_duration(text).map_err(ApiError::bad_field)?,
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_field("give `seconds` or `duration`, not both"))
+            }
+            (None, None) => return Err(ApiError::bad_field(
+                "missing `seconds` (a number) or `duration` (such as \"30d\", \"15m\", \"90s\")",
+            )),
+        };
+        if !(secs > 0.0 && secs <= MAX_ADVANCE_SECS) {
+            let why = format!("more than 0 and at most {MAX_ADVANCE_SECS}, not {secs}");
+            return Err(ApiError::bad_field(format!("seconds to advance must be {why}")));
+        }
+        Duration::try_from_secs_f64(secs).map_err(|e| ApiError::bad_field(e.to_string()))
+    }
+}
+
+/// `POST /_sessionlab/clock/advance`: moves a virtual clock, then ends on every device
+/// what expired meanwhile. A real clock answers 409.
+pub async fn advance(
+    State(fleet): State<Arc<FleetState>>,
+    Json(body): Json<Advance>,
+) -> Result<Json<ClockView>, ApiError> {
+    let by = body.duration()?;
+    let now = fleet.clock.advance(by).map_err(|e| {
+        ApiError::new(StatusCode::CONFLICT, "clock-not-virtual", e.to_string())
+            .with_details(serde_json::json!({ "mode": ClockMode::Real }))
+    })?;
+    fleet.sweep_all();
+    tracing::info!(seconds = by.as_secs_f64(), "virtual clock advanced");
+    Ok(Json(ClockView {
+        advanced_secs: Some(by.as_secs_f64()),
+        ..ClockView::new(ClockMode::Virtual, now)
+    }))
+}
+
+/// Parses `"30d"`, `"15m"`, `"90s"`, `"2h"`, `"1w"` and sums like `"1d12h"` into seconds.
+fn parse_duration(text: &str) -> Result<f64, String> {
+    let bad = |why: &str| {
+        let form = "write numbers with units (s, m, h, d, w) such as \"30d\" or \"1h30m\"";
+        format!("bad duration {text:?}: {why}; {form}")
+    };
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: u64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            'w' => 604_800,
+            other => return Err(bad(&format!("unknown unit {other:?}"))),
+        };
+        if digits.is_empty() {
+            return Err(bad("a unit without a number"));
+        }
+        let n: u64 = digits.parse().map_err(|_| bad("number too large"))?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|secs| total.checked_add(secs))
+            .ok_or_else(|| bad("too long"))?;
+    }
+    if !digits.is_empty() {
+        return Err(bad("a number without a unit"));
+    }
+    if total == 0 {
+        return Err(bad("it must be longer than zero"));
+    }
+    // Exact for every duration below 2^53 seconds; longer ones are refused anyway.
+    #[allow(clippy::cast_precision_loss)]
+    Ok(total as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Durations read as a sum of number-unit pairs.
+    #[test]
+    fn durations_parse_as_sums_of_units() {
+        assert_eq!(parse_duration("90s"), Ok(90.0));
+        assert_eq!(parse_duration("15m"), Ok(900.0));
+        assert_eq!(parse_duration("30d"), Ok(2_592_000.0));
+        assert_eq!(parse_duration("1d12h"), Ok(129_600.0));
+        assert_eq!(parse_duration(" 2w "), Ok(1_209_600.0));
+    }
+
+    /// Anything else is refused with a message that shows the expected form.
+    #[test]
+    fn bad_durations_are_refused() {
+        for bad in ["", "0s", "30", "d", "5y", "1.5h", "-3s", "99999999999999999999s"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("such as"), "{bad}: {err}");
+        }
+    }
+
+    /// The body takes exactly one of `seconds` and `duration`, and a positive amount.
+    #[test]
+    fn advance_body_needs_one_positive_amount() {
+        let advance = |seconds, duration: Option<&str>| {
+            Advance { seconds, duration: duration.map(str::to_string) }.duration()
+        };
+        assert_eq!(advance(Some(1.5), None).unwrap(), Duration::from_millis(1500));
+        assert_eq!(advance(None, Some("1m")).unwrap(), Duration::from_secs(60));
+        for (seconds, duration) in [
+            (None, None),
+            (Some(1.0), Some("1m")),
+            (Some(0.0), None),
+            (Some(-1.0), None),
+            (Some(f64::NAN), None),
+            (Some(1e300), None),
+        ] {
+            assert_eq!(advance(seconds, duration).unwrap_err().code(), "bad-field");
+        }
+    }
+}
