@@ -252,9 +252,8 @@ fn rss_kib() -> u64 {
 
 async fn fleet(args: &Args) {
     let profile = Arc::new(Profile::embedded("redfish").expect("embedded profile"));
-    let specs: Vec<DeviceSpec> = (0..args.devices)
-        .map(|i| DeviceSpec { name: format!("bmc-{i}"), profile: profile.clone(), port: 0 })
-        .collect();
+    let specs: Vec<DeviceSpec> =
+        (0..args.devices).map(|i| DeviceSpec::new(&format!("bmc-{i}"), profile.clone())).collect();
     let before = rss_kib();
     let started = Instant::now();
     let fleet = Fleet::start(FleetConfig::new(specs)).await.expect("fleet starts");

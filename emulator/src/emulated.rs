@@ -33,7 +33,7 @@ impl EmulatedDevice {
         profile: Profile,
         seed: Option<u64>,
     ) -> Result<EmulatedDevice, StartError> {
-        let spec = DeviceSpec { name: profile.name.clone(), profile: profile.into(), port: 0 };
+        let spec = DeviceSpec::new(&profile.name.clone(), profile.into());
         let mut config = FleetConfig::new(vec![spec]);
         config.seed = seed;
         Ok(EmulatedDevice { fleet: Fleet::start(config).await? })
@@ -42,6 +42,11 @@ impl EmulatedDevice {
     /// The device's base URL, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> String {
         self.fleet.devices()[0].url()
+    }
+
+    /// Where the device's SSH service listens, for personalities that have one.
+    pub fn ssh_addr(&self) -> Option<std::net::SocketAddr> {
+        self.fleet.devices()[0].ssh_addr
     }
 
     /// The control API's base URL.

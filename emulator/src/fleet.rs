@@ -11,6 +11,7 @@ use crate::clock::{Clock, ClockMode};
 use crate::device::{Device, DeviceHandle};
 use crate::profile::{ConfigError, Profile};
 use crate::tls::TlsSetup;
+use axum_server::tls_rustls::RustlsConfig;
 
 /// A fleet file: which devices to run.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -38,6 +39,12 @@ pub struct FleetEntry {
     /// Port to listen on; 0 (the default) lets the OS choose.
     #[serde(default)]
     pub port: u16,
+    /// SSH port for personalities that serve SSH (iDRAC); 0 lets the OS choose.
+    #[serde(default)]
+    pub ssh_port: u16,
+    /// Serve this device over HTTPS (overrides the fleet-wide `--tls`).
+    #[serde(default)]
+    pub tls: Option<bool>,
     /// How many devices of this kind (ports must then be 0).
     #[serde(default = "one")]
     pub count: usize,
@@ -64,7 +71,7 @@ impl FleetFile {
             if d.count == 0 {
                 return Err(invalid(format!("device {:?}: count must be 1 or more", d.name)));
             }
-            if d.count > 1 && d.port != 0 {
+            if d.count > 1 && (d.port != 0 || d.ssh_port != 0) {
                 return Err(invalid(format!(
                     "device {:?}: with count > 1 the port must be 0",
                     d.name
@@ -105,7 +112,12 @@ impl FleetFile {
                 } else {
                     format!("{}-{i}", entry.name)
                 };
-                specs.push(DeviceSpec { name, profile: profile.clone(), port: entry.port });
+                specs.push(DeviceSpec {
+                    port: entry.port,
+                    ssh_port: entry.ssh_port,
+                    tls: entry.tls,
+                    ..DeviceSpec::new(&name, profile.clone())
+                });
             }
         }
         Ok(specs)
@@ -121,20 +133,23 @@ pub struct DeviceSpec {
     pub profile: Arc<Profile>,
     /// Its port (0: any).
     pub port: u16,
+    /// Its SSH port, for personalities that serve SSH (0: any).
+    pub ssh_port: u16,
+    /// HTTPS for this device; `None` follows the fleet.
+    pub tls: Option<bool>,
 }
 
 impl DeviceSpec {
+    /// A device on any free port, following the fleet's TLS setting.
+    pub fn new(name: &str, profile: Arc<Profile>) -> DeviceSpec {
+        DeviceSpec { name: name.to_string(), profile, port: 0, ssh_port: 0, tls: None }
+    }
+
     /// One device per embedded profile: the default fleet.
     pub fn default_fleet() -> Result<Vec<DeviceSpec>, ConfigError> {
         crate::profile::EMBEDDED
             .iter()
-            .map(|(name, _)| {
-                Ok(DeviceSpec {
-                    name: name.to_string(),
-                    profile: Arc::new(Profile::embedded(name)?),
-                    port: 0,
-                })
-            })
+            .map(|(name, _)| Ok(DeviceSpec::new(name, Arc::new(Profile::embedded(name)?))))
             .collect()
     }
 }
@@ -177,6 +192,8 @@ pub struct RunningDevice {
     pub device: DeviceHandle,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its SSH service listens, for personalities that have one.
+    pub ssh_addr: Option<SocketAddr>,
     /// `http` or `https`.
     pub scheme: &'static str,
 }
@@ -244,35 +261,52 @@ impl Fleet {
     pub async fn start(config: FleetConfig) -> Result<Fleet, StartError> {
         let clock = Clock::new(config.clock);
         let (shutdown, _) = watch::channel(false);
-        let tls = match &config.tls {
+        let fleet_tls = match &config.tls {
             Some(setup) => Some(setup.server_config().map_err(StartError::Tls)?),
             None => None,
         };
+        let mut self_signed = None;
         let mut devices = Vec::with_capacity(config.devices.len());
         let mut tasks = Vec::with_capacity(config.devices.len() + 2);
         for spec in &config.devices {
             let device =
                 Device::handle(&spec.name, spec.profile.clone(), clock.clone(), config.seed);
-            let addr = SocketAddr::new(config.bind, spec.port);
-            let listener = bind(addr, &spec.name)?;
-            let addr = listener.local_addr().map_err(|source| StartError::Bind {
-                addr,
-                what: spec.name.clone(),
-                source,
-            })?;
+            let tls = match (spec.tls, &fleet_tls) {
+                (Some(false), _) | (None, None) => None,
+                (_, Some(fleet)) => Some(fleet.clone()),
+                (Some(true), None) => Some(match &self_signed {
+                    Some(made) => RustlsConfig::clone(made),
+                    None => {
+                        let made = TlsSetup::SelfSigned.server_config().map_err(StartError::Tls)?;
+                        self_signed.insert(made).clone()
+                    }
+                }),
+            };
+            let (listener, addr) = bind(SocketAddr::new(config.bind, spec.port), &spec.name)?;
             let app = crate::vendors::router(device.clone());
-            tasks.push(serve(listener, app, tls.clone(), shutdown.subscribe()));
             let scheme = if tls.is_some() { "https" } else { "http" };
-            devices.push(RunningDevice { device, addr, scheme });
+            tasks.push(serve(listener, app, tls, shutdown.subscribe()));
+            let ssh_addr = match crate::vendors::ssh_service(&device) {
+                Some(serve_ssh) => {
+                    let what = format!("{} (SSH)", spec.name);
+                    let (listener, addr) =
+                        bind(SocketAddr::new(config.bind, spec.ssh_port), &what)?;
+                    let listener = tokio::net::TcpListener::from_std(listener)
+                        .map_err(|source| StartError::Bind { addr, what, source })?;
+                    tasks.push(tokio::spawn(serve_ssh(
+                        device.clone(),
+                        listener,
+                        shutdown.subscribe(),
+                    )));
+                    Some(addr)
+                }
+                None => None,
+            };
+            devices.push(RunningDevice { device, addr, ssh_addr, scheme });
         }
         let state = Arc::new(FleetState { clock: clock.clone(), devices });
-        let control_addr = SocketAddr::new(config.bind, config.control_port);
-        let control_listener = bind(control_addr, "control API")?;
-        let control_addr = control_listener.local_addr().map_err(|source| StartError::Bind {
-            addr: control_addr,
-            what: "control API".to_string(),
-            source,
-        })?;
+        let (control_listener, control_addr) =
+            bind(SocketAddr::new(config.bind, config.control_port), "control API")?;
         tasks.push(serve(
             control_listener,
             crate::control::router(state.clone()),
@@ -322,11 +356,13 @@ impl Drop for Fleet {
     }
 }
 
-fn bind(addr: SocketAddr, what: &str) -> Result<std::net::TcpListener, StartError> {
+/// Binds `addr` and returns the listener with the address it really got (port 0 resolved).
+fn bind(addr: SocketAddr, what: &str) -> Result<(std::net::TcpListener, SocketAddr), StartError> {
     let err = |source| StartError::Bind { addr, what: what.to_string(), source };
     let listener = std::net::TcpListener::bind(addr).map_err(err)?;
     listener.set_nonblocking(true).map_err(err)?;
-    Ok(listener)
+    let bound = listener.local_addr().map_err(err)?;
+    Ok((listener, bound))
 }
 
 fn serve(

@@ -202,7 +202,7 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
                 } else {
                     format!("{}-{}", profile.name, taken + 1)
                 };
-                specs.push(DeviceSpec { name: device, profile: Arc::new(profile), port: 0 });
+                specs.push(DeviceSpec::new(&device, Arc::new(profile)));
             }
             (None, specs)
         }

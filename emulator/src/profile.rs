@@ -20,6 +20,10 @@ pub enum Vendor {
     Bigip,
     /// Solace PubSub+ broker: SEMPv2 sessions.
     Solace,
+    /// HPE iLO 4, 5, 6: Redfish with HPE's session resources.
+    Ilo,
+    /// Dell iDRAC 8, 9, 10: Redfish, session-type pools, racadm over SSH.
+    Idrac,
 }
 
 /// One device profile.
@@ -54,6 +58,12 @@ pub struct Profile {
     /// Settings of the Solace PubSub+ personality.
     #[serde(default)]
     pub solace: Option<crate::vendors::solace::SolaceSettings>,
+    /// Settings of the HPE iLO personality.
+    #[serde(default)]
+    pub ilo: Option<crate::vendors::ilo::IloSettings>,
+    /// Settings of the Dell iDRAC personality.
+    #[serde(default)]
+    pub idrac: Option<crate::vendors::idrac::IdracSettings>,
 }
 
 /// A profile or fleet file that cannot be used.
@@ -102,6 +112,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("solace-appliance", include_str!("../../fixtures/profiles/solace-appliance.toml")),
     ("solace-software-100", include_str!("../../fixtures/profiles/solace-software-100.toml")),
     ("solace-software-1000", include_str!("../../fixtures/profiles/solace-software-1000.toml")),
+    ("ilo4", include_str!("../../fixtures/profiles/ilo4.toml")),
+    ("ilo5", include_str!("../../fixtures/profiles/ilo5.toml")),
+    ("ilo6", include_str!("../../fixtures/profiles/ilo6.toml")),
+    ("idrac8", include_str!("../../fixtures/profiles/idrac8.toml")),
+    ("idrac9", include_str!("../../fixtures/profiles/idrac9.toml")),
+    ("idrac10", include_str!("../../fixtures/profiles/idrac10.toml")),
 ];
 
 impl Profile {

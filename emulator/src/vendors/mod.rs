@@ -2,6 +2,8 @@
 //! the engine's outcomes in the vendor's exact format; none keeps session state.
 
 pub mod bigip;
+pub mod idrac;
+pub mod ilo;
 pub mod redfish;
 pub mod solace;
 
@@ -16,5 +18,22 @@ pub fn router(device: DeviceHandle) -> Router {
         Vendor::Redfish => redfish::router(device),
         Vendor::Bigip => bigip::router(device),
         Vendor::Solace => solace::router(device),
+        Vendor::Ilo => ilo::router(device),
+        Vendor::Idrac => idrac::router(device),
+    }
+}
+
+/// Serves SSH for a device on a bound listener until `shutdown` turns true.
+pub type SshServe = fn(
+    DeviceHandle,
+    tokio::net::TcpListener,
+    tokio::sync::watch::Receiver<bool>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// The SSH service of a personality that has one (iDRAC's racadm).
+pub fn ssh_service(device: &DeviceHandle) -> Option<SshServe> {
+    match device.profile().vendor {
+        Vendor::Idrac => idrac::SSH,
+        _ => None,
     }
 }
