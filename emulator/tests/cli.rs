@@ -1,0 +1,125 @@
+//! The `sessionlab-emulator` binary: config checks, serving, health check, shutdown.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sessionlab-emulator");
+
+fn repo(path: &str) -> String {
+    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN).args(args).output().unwrap()
+}
+
+/// `check` accepts every shipped profile and fleet file.
+#[test]
+fn check_accepts_shipped_files() {
+    for file in ["fixtures/profiles/redfish.toml", "fixtures/fleets/example.toml"] {
+        let out = run(&["check", &repo(file)]);
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+    }
+}
+
+/// `check` names the line of a misspelt field and exits 2.
+#[test]
+fn check_reports_bad_field_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("sessionlab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "name = \"x\"\nvendor = \"redfish\"\n\n[session]\nidle_timout_secs = 5\n",
+    )
+    .unwrap();
+    let out = run(&["check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 5") && err.contains("idle_timout_secs"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// An unknown profile is a clear error listing the embedded ones, not a panic.
+#[test]
+fn unknown_profile_is_a_clear_error() {
+    let out = run(&["--profile", "no-such-device", "--control-port", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown profile") && err.contains("redfish"), "{err}");
+}
+
+/// Every command has help text.
+#[test]
+fn every_command_has_help() {
+    for args in
+        [&["--help"][..], &["check", "--help"], &["healthcheck", "--help"], &["profiles", "--help"]]
+    {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(!out.stdout.is_empty());
+    }
+}
+
+/// Serving prints the device table; `healthcheck` passes while it runs; SIGTERM stops it
+/// cleanly with exit 0.
+#[tokio::test]
+async fn serves_prints_table_answers_healthcheck_and_stops_on_sigterm() {
+    let control_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(BIN)
+        .args(["--profile", "redfish", "--control-port", &control_port.to_string(), "--seed", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut table = Vec::new();
+    let read_table = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let done = line.starts_with("clock:");
+            table.push(line);
+            if done {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read_table).await.expect("table printed");
+    assert!(table[0].starts_with("DEVICE") && table[0].contains("PASSWORD"), "{table:?}");
+    let url = table[1].split_whitespace().nth(2).unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{table:?}");
+
+    let root = reqwest::get(format!("{url}/redfish/v1/")).await.unwrap();
+    assert_eq!(root.status(), 200);
+
+    let health = Command::new(BIN)
+        .args(["healthcheck", "--control-port", &control_port.to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(health.status.success(), "{}", String::from_utf8_lossy(&health.stderr));
+
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// `healthcheck` fails when nothing answers.
+#[test]
+fn healthcheck_fails_when_nothing_listens() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let out = run(&["healthcheck", "--control-port", &port.to_string()]);
+    assert!(!out.status.success());
+}
