@@ -1216,3 +1216,96 @@ fn open_for_refuses_disabled_accounts() {
         Err(LoginError::BadCredentials)
     );
 }
+
+/// bigip-solace.md 2.3: `serviceSempSessionMaxLifetime` is changeable; new sessions always
+/// take the new lifetime, open ones only when `timeout_change_applies_to_existing` is set,
+/// and those the change puts past their end end at once with reason `max-lifetime`.
+#[test]
+fn set_max_lifetime_applies_to_new_sessions_and_to_open_ones_by_policy() {
+    let keep = store_with(Policy { idle_timeout_secs: 0, max_lifetime_secs: 600, ..policy() });
+    let old = login(&keep, t(0));
+    keep.set_max_lifetime(60, t(100));
+    assert_eq!(keep.policy().max_lifetime_secs, 60);
+    let new = login(&keep, t(100));
+    assert_eq!(new.max_lifetime, Some(secs(60)));
+    assert_eq!(open_ids(&keep, t(200)), vec![old.id.clone()]);
+
+    let apply = store_with(Policy {
+        idle_timeout_secs: 0,
+        max_lifetime_secs: 600,
+        timeout_change_applies_to_existing: true,
+        ..policy()
+    });
+    let a = login(&apply, t(0));
+    let b = login(&apply, t(90));
+    apply.set_max_lifetime(100, t(120));
+    assert_eq!(open_ids(&apply, t(120)), vec![b.id.clone()]);
+    assert_eq!(endings(&apply, t(120)), vec![(a.id, EndReason::MaxLifetime, t(120))]);
+    assert_eq!(open_ids(&apply, t(191)), Vec::<String>::new());
+}
+
+/// BIG-IP: only REST tokens count against a user's 100; sessions of other types neither
+/// count nor are refused (bigip-solace.md 1.4 "Each user can request up to 100 tokens").
+#[test]
+fn per_user_limit_counts_only_its_session_types() {
+    let store = store_with(Policy {
+        max_per_user: Some(1),
+        per_user_types: vec!["rest-token".into()],
+        ..policy()
+    });
+    login_as(&store, "operator", "soap", t(0)).expect("soap is not per-user");
+    login_as(&store, "operator", "rest-token", t(0)).expect("first token");
+    login_as(&store, "operator", "soap", t(0)).expect("soap still not per-user");
+    assert_eq!(
+        login_as(&store, "operator", "rest-token", t(0)),
+        Err(LoginError::LimitReached { scope: LimitScope::User("operator".into()), limit: 1 })
+    );
+}
+
+/// BIG-IP: REST tokens expire a fixed time after creation while SOAP sessions slide
+/// (bigip-solace.md 1.2 "Absolute, not idle"; SOAP-SEED set_session_timeout "has not
+/// processed a request").
+#[test]
+fn sliding_can_differ_by_session_type() {
+    let store = store_with(Policy {
+        sliding_by_type: BTreeMap::from([("rest-token".to_string(), false)]),
+        ..policy()
+    });
+    let token = login_as(&store, "admin", "rest-token", t(0)).unwrap();
+    let soap = login_as(&store, "admin", "soap", t(0)).unwrap();
+    assert!(!token.sliding && soap.sliding);
+    store.authenticate(token.token.as_str(), t(50)).unwrap();
+    store.authenticate(soap.token.as_str(), t(50)).unwrap();
+    assert_eq!(
+        store.authenticate(token.token.as_str(), t(61)),
+        Err(AuthError::Ended(EndReason::IdleTimeout))
+    );
+    assert!(store.authenticate(soap.token.as_str(), t(61)).is_ok());
+}
+
+/// BIG-IP 17.1.2.x (bug ID1787517, bigip-solace.md 1.4): deleted or expired tokens keep
+/// counting against the user's limit until restjavad restarts; a restart forgets them.
+#[test]
+fn ghost_types_keep_ended_sessions_counting_until_cleared() {
+    let store = store_with(Policy {
+        max_per_user: Some(2),
+        per_user_types: vec!["rest-token".into()],
+        ghost_types: vec!["rest-token".into()],
+        ..policy()
+    });
+    let a = login_as(&store, "operator", "rest-token", t(0)).unwrap();
+    login_as(&store, "operator", "rest-token", t(0)).unwrap();
+    store.end(&a.id, EndReason::Logout, t(1)).unwrap();
+    // The second one idles out at 60 s.
+    assert_eq!(store.counts(t(70)).total, 0);
+    assert_eq!(store.ghost_count("operator", t(70)), 2);
+    assert!(matches!(
+        login_as(&store, "operator", "rest-token", t(70)),
+        Err(LoginError::LimitReached { scope: LimitScope::User(_), .. })
+    ));
+    login_as(&store, "admin", "rest-token", t(70)).expect("ghosts are per user");
+    assert_eq!(store.clear_ghosts(t(71)), 2);
+    login_as(&store, "operator", "rest-token", t(71)).expect("freed after clearing");
+    store.restart(t(72));
+    assert_eq!(store.ghost_count("operator", t(72)), 0, "a restart leaves no ghosts");
+}

@@ -113,6 +113,14 @@ impl Token {
     }
 }
 
+/// Lets the engine look a token up by `&str` without allocating; `String` and `str` hash
+/// alike, so this is sound.
+impl std::borrow::Borrow<str> for Token {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token([redacted])")

@@ -81,6 +81,9 @@ pub struct Policy {
     pub max_per_user: Option<usize>,
     /// Users the per-user limit does not apply to.
     pub per_user_exempt: Vec<String>,
+    /// Session types the per-user limit counts and applies to; empty means every type
+    /// (BIG-IP: only REST tokens count against a user's 100).
+    pub per_user_types: Vec<String>,
     /// Idle timeout in seconds for every session type without its own; 0 = none.
     pub idle_timeout_secs: u64,
     /// Idle timeouts of particular session types, in seconds.
@@ -88,6 +91,9 @@ pub struct Policy {
     /// Whether use renews the idle timer (sliding). When false the idle timeout counts
     /// from creation, like an absolute token expiry.
     pub sliding: bool,
+    /// `sliding` for particular session types (BIG-IP: SOAP sessions slide, REST tokens
+    /// expire a fixed time after creation).
+    pub sliding_by_type: BTreeMap<String, bool>,
     /// Maximum lifetime in seconds from creation, whatever the use; 0 = none.
     pub max_lifetime_secs: u64,
     /// Whether a changed idle timeout also applies to sessions already open (else only to
@@ -107,6 +113,11 @@ pub struct Policy {
     pub id_format: IdFormat,
     /// First value of a `counter` id.
     pub id_counter_start: u64,
+    /// Session types whose ended sessions keep counting against their user's per-user
+    /// limit ("ghosts") until [`crate::session::SessionStore::clear_ghosts`] or a restart
+    /// (BIG-IP 17.1.2.x bug ID1787517: released tokens are not freed until restjavad
+    /// restarts). Empty: ended sessions free their slot at once.
+    pub ghost_types: Vec<String>,
 }
 
 impl Default for Policy {
@@ -116,9 +127,11 @@ impl Default for Policy {
             pools: Vec::new(),
             max_per_user: None,
             per_user_exempt: Vec::new(),
+            per_user_types: Vec::new(),
             idle_timeout_secs: 1800,
             idle_timeout_by_type: BTreeMap::new(),
             sliding: true,
+            sliding_by_type: BTreeMap::new(),
             max_lifetime_secs: 0,
             timeout_change_applies_to_existing: false,
             on_password_change: UserChange::EndUserSessions,
@@ -128,6 +141,7 @@ impl Default for Policy {
             token_format: TokenFormat::Hex32,
             id_format: IdFormat::Counter,
             id_counter_start: 1,
+            ghost_types: Vec::new(),
         }
     }
 }
@@ -138,6 +152,16 @@ impl Policy {
         let secs =
             self.idle_timeout_by_type.get(session_type).copied().unwrap_or(self.idle_timeout_secs);
         (secs > 0).then(|| Duration::from_secs(secs))
+    }
+
+    /// Whether use renews the idle timer of a new session of `session_type`.
+    pub fn sliding_for(&self, session_type: &str) -> bool {
+        self.sliding_by_type.get(session_type).copied().unwrap_or(self.sliding)
+    }
+
+    /// Whether sessions of `session_type` count against (and are held to) the per-user limit.
+    pub fn counts_per_user(&self, session_type: &str) -> bool {
+        self.per_user_types.is_empty() || self.per_user_types.iter().any(|t| t == session_type)
     }
 
     /// The maximum lifetime; `None` when sessions live until they idle out or end.

@@ -71,6 +71,8 @@ struct Entry {
     session: Session,
     /// Whether it counts against the limits (one-request sessions may not).
     counted: bool,
+    /// Whether it counts against its user's per-user limit.
+    per_user: bool,
 }
 
 struct State {
@@ -85,6 +87,8 @@ struct State {
     counted_total: usize,
     type_counts: HashMap<String, usize>,
     user_counts: HashMap<String, usize>,
+    /// Ended sessions that still count against their user (`Policy::ghost_types`).
+    ghosts: HashMap<String, usize>,
     ended_tokens: HashMap<Token, EndReason>,
     ended_order: VecDeque<Token>,
     events: EventLog,
@@ -173,6 +177,24 @@ impl SessionStore {
                 for key in keys {
                     let timeout = (secs > 0).then(|| Duration::from_secs(secs));
                     s.reschedule(key, |session| session.idle_timeout = timeout);
+                }
+                s.expire_changed(now);
+            }
+        });
+    }
+
+    /// Sets the maximum lifetime (seconds from creation, 0 = none). Open sessions take it
+    /// too when `timeout_change_applies_to_existing` says so (the same rule as
+    /// [`SessionStore::set_idle_timeout`]); those it puts past their end end now, with
+    /// reason `max-lifetime`.
+    pub fn set_max_lifetime(&self, secs: u64, now: Now) {
+        self.at(now, |s| {
+            s.policy.max_lifetime_secs = secs;
+            if s.policy.timeout_change_applies_to_existing {
+                let lifetime = (secs > 0).then(|| Duration::from_secs(secs));
+                let keys: Vec<u64> = s.sessions.keys().copied().collect();
+                for key in keys {
+                    s.reschedule(key, |session| session.max_lifetime = lifetime);
                 }
                 s.expire_changed(now);
             }
@@ -351,9 +373,24 @@ impl SessionStore {
         self.at(now, |s| s.end_where(|_| true, reason, now))
     }
 
-    /// The device restarts: every session ends.
+    /// The device restarts: every session ends, and ghosts are forgotten.
     pub fn restart(&self, now: Now) -> Vec<Session> {
-        self.end_all(EndReason::Restart, now)
+        self.at(now, |s| {
+            s.ghosts.clear();
+            s.end_where(|_| true, EndReason::Restart, now)
+        })
+    }
+
+    /// How many ended sessions of `user` still count against the per-user limit
+    /// (`Policy::ghost_types`).
+    pub fn ghost_count(&self, user: &str, now: Now) -> usize {
+        self.at(now, |s| s.ghosts.get(user).copied().unwrap_or(0))
+    }
+
+    /// Forgets every ghost, so ended sessions stop counting against their users (the
+    /// service that leaked them restarted); returns how many there were.
+    pub fn clear_ghosts(&self, now: Now) -> usize {
+        self.at(now, |s| s.ghosts.drain().map(|(_, n)| n).sum())
     }
 
     /// The authentication configuration changed: applies the policy.
@@ -463,6 +500,7 @@ impl State {
             counted_total: 0,
             type_counts: HashMap::new(),
             user_counts: HashMap::new(),
+            ghosts: HashMap::new(),
             ended_tokens: HashMap::new(),
             ended_order: VecDeque::new(),
             events: EventLog::default(),
@@ -476,12 +514,11 @@ impl State {
     }
 
     fn key_of_token(&self, token: &str) -> Result<u64, AuthError> {
-        let token = Token(token.to_string());
-        match self.by_token.get(&token) {
+        match self.by_token.get(token) {
             Some(key) => Ok(*key),
             None => Err(self
                 .ended_tokens
-                .get(&token)
+                .get(token)
                 .map_or(AuthError::Unknown, |r| AuthError::Ended(*r))),
         }
     }
@@ -527,9 +564,13 @@ impl State {
                 return Some((LimitScope::Total, limit));
             }
         }
-        if let Some(limit) = self.policy.max_per_user {
+        if let Some(limit) =
+            self.policy.max_per_user.filter(|_| self.policy.counts_per_user(session_type))
+        {
             let exempt = self.policy.per_user_exempt.iter().any(|u| u == user);
-            if !exempt && self.user_counts.get(user).copied().unwrap_or(0) >= limit {
+            let used = self.user_counts.get(user).copied().unwrap_or(0)
+                + self.ghosts.get(user).copied().unwrap_or(0);
+            if !exempt && used >= limit {
                 return Some((LimitScope::User(user.to_string()), limit));
             }
         }
@@ -589,7 +630,7 @@ impl State {
             last_used_at: now.utc,
             idle_timeout: self.policy.idle_timeout_for(session_type),
             max_lifetime: self.policy.max_lifetime(),
-            sliding: self.policy.sliding,
+            sliding: self.policy.sliding_for(session_type),
             attrs: BTreeMap::new(),
         };
         let key = self.next_key;
@@ -599,13 +640,16 @@ impl State {
         if let Some((deadline, _)) = session.deadline() {
             self.deadlines.insert((deadline, key));
         }
+        let per_user = counted && self.policy.counts_per_user(session_type);
         if counted {
             self.counted_total += 1;
             *self.type_counts.entry(session.session_type.clone()).or_insert(0) += 1;
+        }
+        if per_user {
             *self.user_counts.entry(session.user.clone()).or_insert(0) += 1;
         }
         self.events.session(now.utc, EventKind::Created, &session);
-        self.sessions.insert(key, Entry { session: session.clone(), counted });
+        self.sessions.insert(key, Entry { session: session.clone(), counted, per_user });
         Ok(session)
     }
 
@@ -627,7 +671,7 @@ impl State {
         reason: EndReason,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Option<Session> {
-        let Entry { session, counted } = self.sessions.remove(&key)?;
+        let Entry { session, counted, per_user } = self.sessions.remove(&key)?;
         self.by_token.remove(&session.token);
         self.by_id.remove(&session.id);
         if let Some((deadline, _)) = session.deadline() {
@@ -636,7 +680,14 @@ impl State {
         if counted {
             self.counted_total -= 1;
             decrement(&mut self.type_counts, &session.session_type);
+        }
+        if per_user {
             decrement(&mut self.user_counts, &session.user);
+            let ghost = reason != EndReason::Restart
+                && self.policy.ghost_types.contains(&session.session_type);
+            if ghost {
+                *self.ghosts.entry(session.user.clone()).or_insert(0) += 1;
+            }
         }
         if self.ended_order.len() == ENDED_TOKENS_KEPT {
             if let Some(oldest) = self.ended_order.pop_front() {
