@@ -1,0 +1,296 @@
+//! Who is asking, and with which global access level.
+//!
+//! bigip-solace.md 2.1:
+//! - the first SEMPv2 request carries HTTP Basic credentials and, when they are good, the
+//!   broker opens a session and answers with a `Session` cookie [P]; this is
+//!   [`crate::session::SessionStore::login`], so a client that never sends the cookie
+//!   back opens a new session with every request and fills the table;
+//! - later requests may send only the cookie [P]
+//!   ([`crate::session::SessionStore::authenticate`], which renews the idle timer);
+//! - a dead or unknown cookie is refused with 401 even when valid Basic credentials come
+//!   with it [I] (profile: `stale_cookie_with_basic`);
+//! - Bearer (OAuth) requests never open sessions, and any cookie sent with them is
+//!   ignored [P]; the tokens accepted are profile data (`bearer_tokens`).
+//!
+//! Credentials, cookies and tokens are never logged.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use base64::Engine as _;
+
+use super::errors::SempError;
+use super::routes::Ctx;
+use super::{StaleCookie, SESSION_TYPE};
+use crate::session::{ClientInfo, LoginError, LoginRequest, Session};
+
+/// A SEMP global access level, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AccessLevel {
+    /// `none`: about/user and logout only.
+    None,
+    /// `read-only`.
+    ReadOnly,
+    /// `read-write`.
+    ReadWrite,
+    /// `admin`.
+    Admin,
+}
+
+impl AccessLevel {
+    /// Every level, lowest first.
+    pub const ALL: [AccessLevel; 4] =
+        [AccessLevel::None, AccessLevel::ReadOnly, AccessLevel::ReadWrite, AccessLevel::Admin];
+
+    /// The name SEMP uses (`globalAccessLevel`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::None => "none",
+            AccessLevel::ReadOnly => "read-only",
+            AccessLevel::ReadWrite => "read-write",
+            AccessLevel::Admin => "admin",
+        }
+    }
+
+    /// The level named `name`, if it is one.
+    pub fn parse(name: &str) -> Option<AccessLevel> {
+        AccessLevel::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+
+    /// The level of an account role; a role that is not a SEMP level is `none`.
+    pub fn of_role(role: &str) -> AccessLevel {
+        AccessLevel::parse(role).unwrap_or(AccessLevel::None)
+    }
+}
+
+/// How a request authenticated.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// With a session: its cookie, or Basic credentials that opened it (`created`).
+    Session {
+        /// The session as it was when the request came in.
+        session: Box<Session>,
+        /// Whether this request's Basic credentials opened it (the answer sets the cookie).
+        created: bool,
+    },
+    /// With a Bearer token: no session.
+    Bearer {
+        /// The level the token carries.
+        level: AccessLevel,
+    },
+}
+
+/// An authenticated requester; the router's middleware puts one in every request that
+/// reaches a handler.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// The user name.
+    pub user: String,
+    /// How the request authenticated.
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// The session behind the request, if any (Bearer requests have none).
+    pub fn session(&self) -> Option<&Session> {
+        match &self.credential {
+            Credential::Session { session, .. } => Some(session.as_ref()),
+            Credential::Bearer { .. } => None,
+        }
+    }
+
+    /// The session this request opened, if it opened one.
+    pub fn created(&self) -> Option<&Session> {
+        match &self.credential {
+            Credential::Session { session, created: true } => Some(session.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The user's global access level now: an account's current role (so an access-level
+    /// change applies at once without ending sessions), or the Bearer token's level.
+    pub fn level(&self, ctx: &Ctx) -> AccessLevel {
+        match &self.credential {
+            Credential::Bearer { level } => *level,
+            Credential::Session { session, .. } => {
+                let role = ctx
+                    .device
+                    .store
+                    .account(&session.user)
+                    .map_or_else(|| session.role.clone(), |a| a.role);
+                AccessLevel::of_role(&role)
+            }
+        }
+    }
+
+    /// The request needs at least `needed`.
+    pub fn require(&self, ctx: &Ctx, needed: AccessLevel) -> Result<(), SempError> {
+        if self.level(ctx) >= needed {
+            Ok(())
+        } else {
+            tracing::info!(user = %self.user, needed = needed.as_str(), "solace: access level too low");
+            Err(SempError::access_denied(&ctx.settings, needed.as_str()))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = SempError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| SempError::internal("the request was not authenticated"))
+    }
+}
+
+/// Authenticates a request from its headers (see the module documentation for the order).
+pub fn authenticate(
+    headers: &HeaderMap,
+    client: ClientInfo,
+    ctx: &Ctx,
+) -> Result<Principal, SempError> {
+    let settings = &ctx.settings;
+    let store = &ctx.device.store;
+    let now = ctx.device.now();
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if let Some(token) = authorization.and_then(bearer_token) {
+        return match settings.bearer_tokens.iter().find(|t| same(&t.token, token)) {
+            Some(t) => Ok(Principal {
+                user: t.user.clone(),
+                credential: Credential::Bearer {
+                    level: AccessLevel::parse(&t.global_access_level).unwrap_or(AccessLevel::None),
+                },
+            }),
+            None => {
+                tracing::info!("solace: Bearer token refused");
+                Err(SempError::unauthorized(settings))
+            }
+        };
+    }
+    let basic = authorization.and_then(parse_basic);
+    if let Some(cookie) = session_cookie(headers, &settings.cookie_name) {
+        match store.authenticate(&cookie, now) {
+            Ok(session) => {
+                return Ok(Principal {
+                    user: session.user.clone(),
+                    credential: Credential::Session { session: Box::new(session), created: false },
+                });
+            }
+            Err(reason) => {
+                tracing::debug!(%reason, "solace: session cookie refused");
+                let retry =
+                    basic.is_some() && settings.stale_cookie_with_basic == StaleCookie::NewSession;
+                if !retry {
+                    return Err(SempError::unauthorized(settings));
+                }
+            }
+        }
+    }
+    let Some((user, password)) = basic else {
+        return Err(SempError::unauthorized(settings));
+    };
+    let request =
+        LoginRequest { user: &user, password: &password, session_type: SESSION_TYPE, client };
+    match store.login(&request, now) {
+        Ok(session) => {
+            tracing::info!(user = %user, session = %session.id, "solace: session opened by Basic");
+            let session = Box::new(session);
+            Ok(Principal { user, credential: Credential::Session { session, created: true } })
+        }
+        Err(LoginError::LimitReached { scope, .. }) => {
+            tracing::info!(user = %user, %scope, "solace: no SEMP session available");
+            Err(SempError::session_limit(settings))
+        }
+        Err(_) => {
+            tracing::info!(user = %user, "solace: Basic credentials refused");
+            Err(SempError::unauthorized(settings))
+        }
+    }
+}
+
+/// The token of `Bearer <token>`.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// `Basic <base64(user:password)>` into its parts; `None` for anything else.
+pub fn parse_basic(value: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// The value of the first cookie called `name` in the request's `Cookie` headers.
+pub fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| n.trim() == name)
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+}
+
+/// Compares without stopping at the first difference.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The client's address (when served with connect info) and `User-Agent`.
+pub fn client_info(extensions: &axum::http::Extensions, headers: &HeaderMap) -> ClientInfo {
+    ClientInfo {
+        addr: extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    /// bigip-solace.md 2.1: the cookie is called `Session`; other cookies are ignored.
+    #[test]
+    fn session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; Session=abc-_1; b=2"));
+        assert_eq!(session_cookie(&headers, "Session").as_deref(), Some("abc-_1"));
+        assert_eq!(session_cookie(&headers, "session"), None);
+    }
+
+    /// Basic credentials decode (the password may hold a colon); anything else is refused.
+    #[test]
+    fn basic_header_parses_or_is_refused() {
+        assert_eq!(
+            parse_basic("Basic YWRtaW46c2Vzc2lvbjpsYWI="),
+            Some(("admin".into(), "session:lab".into()))
+        );
+        for bad in ["Basic", "Basic !!!", "Bearer YWRtaW46eA==", "Basic YWRtaW4=", ""] {
+            assert_eq!(parse_basic(bad), None, "{bad}");
+        }
+    }
+
+    /// Access levels order none < read-only < read-write < admin.
+    #[test]
+    fn access_levels_are_ordered() {
+        assert!(AccessLevel::Admin > AccessLevel::ReadWrite);
+        assert!(AccessLevel::ReadWrite > AccessLevel::ReadOnly);
+        assert_eq!(AccessLevel::of_role("Administrator"), AccessLevel::None);
+        assert_eq!(AccessLevel::parse("read-only"), Some(AccessLevel::ReadOnly));
+    }
+}
