@@ -311,6 +311,10 @@ async fn fifty_first_session_gets_529() {
     assert_eq!(body["meta"]["responseCode"], json!(529));
     assert_eq!(body["meta"]["error"]["description"], "No SEMP Session Available");
     assert_eq!(open(&dev), 50);
+    // bigip-solace.md 2.2 [P]: the status line itself says "529 No SEMP Session Available".
+    assert!(raw_status_line(&dev, &user, &password)
+        .await
+        .starts_with("HTTP/1.1 529 No SEMP Session Available"));
     // A restart empties the table, and the next login gets a slot.
     dev.device().restart();
     assert_eq!(
@@ -323,4 +327,22 @@ async fn fifty_first_session_gets_529() {
             .status(),
         StatusCode::OK
     );
+}
+
+/// The status line of one Basic-auth GET, read off the socket (HTTP clients hide reason
+/// phrases).
+async fn raw_status_line(dev: &EmulatedDevice, user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = dev.url().trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let request = format!(
+        "GET {ABOUT_USER} HTTP/1.1\r\nHost: broker\r\nAuthorization: Basic {credentials}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
 }

@@ -139,6 +139,13 @@ pub async fn semp(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Respo
         let headers = response.headers_mut();
         headers.remove(header::CONTENT_LENGTH);
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if error.http.canonical_reason().is_none() {
+            // bigip-solace.md 2.2 [P]: "529 No SEMP Session Available" — a status HTTP
+            // does not name, so the reason phrase is the broker's own words.
+            if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(error.description.clone()) {
+                response.extensions_mut().insert(phrase);
+            }
+        }
         tracing::debug!(
             method = %info.method, path = %info.path, status = error.http.as_u16(),
             code = error.code, "solace"
