@@ -19,6 +19,12 @@
 //! `ResourceMissingAtURI`, known paths with another method 405 `OperationNotAllowed` with
 //! `Allow`. The [`finish`] middleware renders every error in the Redfish envelope and adds
 //! `OData-Version`, `Server`, `Cache-Control` and, on 401, `WWW-Authenticate`.
+//!
+//! Personalities (iLO, iDRAC) start from [`RouteTable::standard`], replace the handlers
+//! of the paths they answer differently, add aliases, and may install an [`Envelope`]
+//! (through the [`EnvelopeHook`] request extension) that renders errors in the vendor's
+//! own envelope and has the last word on the headers. The handlers are public so a
+//! personality can keep some methods of a path and replace others.
 
 use std::sync::Arc;
 
@@ -87,36 +93,111 @@ pub fn router(device: DeviceHandle) -> Router {
 
 /// The Redfish router for a context (a personality may build its own [`Ctx`]).
 pub fn routes(ctx: Ctx) -> Router {
-    let mut r = Router::new();
-    r = both(r, "/redfish", get(redfish_versions));
-    r = both(r, "/redfish/v1", get(service_root));
-    r = both(r, "/redfish/v1/odata", get(odata));
-    r = both(r, "/redfish/v1/$metadata", get(metadata));
-    r = both(r, wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
-    r = both(r, wire::SESSIONS, get(list_sessions).post(login));
-    r = both(r, "/redfish/v1/SessionService/Sessions/{id}", get(get_session).delete(logout));
-    r = both(r, wire::ACCOUNT_SERVICE, get(get_account_service));
-    r = both(r, wire::ACCOUNTS, get(list_accounts).post(create_account));
-    r = both(
-        r,
-        "/redfish/v1/AccountService/Accounts/{id}",
-        get(get_account).patch(patch_account).delete(delete_account),
-    );
-    r = both(r, wire::ROLES_URI, get(list_roles));
-    r = both(r, "/redfish/v1/AccountService/Roles/{id}", get(get_role));
-    r = both(r, wire::MANAGERS, get(list_managers));
-    r = both(r, "/redfish/v1/Managers/{id}", get(get_manager));
-    r = both(r, "/redfish/v1/Managers/{id}/Actions/Manager.Reset", post(reset_manager));
-    r.fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(ctx.clone(), finish))
-        .with_state(ctx)
+    RouteTable::standard().router(ctx)
+}
+
+/// The routes of a Redfish service before they become a [`Router`]: a personality takes
+/// the standard table, replaces the handlers of some paths, adds its own paths and
+/// aliases, and builds the router. Every path is served with and without a trailing
+/// slash; the fallbacks and the [`finish`] middleware are those of the standard service.
+#[derive(Debug)]
+pub struct RouteTable {
+    routes: Vec<(String, MethodRouter<Ctx>)>,
+}
+
+impl RouteTable {
+    /// The standard service's routes (the table at the top of this module).
+    pub fn standard() -> RouteTable {
+        let mut t = RouteTable { routes: Vec::new() };
+        t.set("/redfish", get(redfish_versions));
+        t.set("/redfish/v1", get(service_root));
+        t.set("/redfish/v1/odata", get(odata));
+        t.set("/redfish/v1/$metadata", get(metadata));
+        t.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
+        t.set(wire::SESSIONS, get(list_sessions).post(login));
+        t.set("/redfish/v1/SessionService/Sessions/{id}", get(get_session).delete(logout));
+        t.set(wire::ACCOUNT_SERVICE, get(get_account_service));
+        t.set(wire::ACCOUNTS, get(list_accounts).post(create_account));
+        t.set(
+            "/redfish/v1/AccountService/Accounts/{id}",
+            get(get_account).patch(patch_account).delete(delete_account),
+        );
+        t.set(wire::ROLES_URI, get(list_roles));
+        t.set("/redfish/v1/AccountService/Roles/{id}", get(get_role));
+        t.set(wire::MANAGERS, get(list_managers));
+        t.set("/redfish/v1/Managers/{id}", get(get_manager));
+        t.set("/redfish/v1/Managers/{id}/Actions/Manager.Reset", post(reset_manager));
+        t
+    }
+
+    /// Serves `path` (and `path/`) with `methods`, replacing whatever the table had for
+    /// that path. `path` is written without a trailing slash.
+    pub fn set(&mut self, path: &str, methods: MethodRouter<Ctx>) -> &mut RouteTable {
+        let path = path.trim_end_matches('/');
+        match self.routes.iter_mut().find(|(p, _)| p == path) {
+            Some(entry) => entry.1 = methods,
+            None => self.routes.push((path.to_string(), methods)),
+        }
+        self
+    }
+
+    /// Stops serving `path`.
+    pub fn remove(&mut self, path: &str) -> &mut RouteTable {
+        let path = path.trim_end_matches('/');
+        self.routes.retain(|(p, _)| p != path);
+        self
+    }
+
+    /// The paths served, without their trailing-slash twins.
+    pub fn paths(&self) -> Vec<&str> {
+        self.routes.iter().map(|(p, _)| p.as_str()).collect()
+    }
+
+    /// The router: every path with and without a trailing slash, 404 and 405 in the
+    /// Redfish envelope, and the [`finish`] middleware.
+    pub fn router(self, ctx: Ctx) -> Router {
+        let mut r = Router::new();
+        for (path, methods) in self.routes {
+            r = both(r, &path, methods);
+        }
+        r.fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(middleware::from_fn_with_state(ctx.clone(), finish))
+            .with_state(ctx)
+    }
 }
 
 /// Serves `path` with and without a trailing slash.
 fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {
     router.route(path, methods.clone()).route(&format!("{path}/"), methods)
 }
+
+/// How a personality shapes what every answer of the service shares: the body of an
+/// error and the final headers. Installed by layering an [`EnvelopeHook`] extension
+/// outside the router ([`RouteTable::router`]); without one, errors use the DSP0266
+/// envelope and the headers are the standard ones.
+pub trait Envelope: Send + Sync + std::fmt::Debug {
+    /// The body of an error answer.
+    fn error_body(&self, ctx: &Ctx, error: &RedfishError) -> Value;
+
+    /// Last word on the headers of every answer, after the standard ones were set
+    /// (`OData-Version`, `Server`, `Cache-Control`, `WWW-Authenticate` on 401); `error`
+    /// is the error the answer renders, if it is one.
+    fn finish_headers(
+        &self,
+        ctx: &Ctx,
+        status: StatusCode,
+        error: Option<&RedfishError>,
+        headers: &mut HeaderMap,
+    ) {
+        let _ = (ctx, status, error, headers);
+    }
+}
+
+/// The request extension that carries a personality's [`Envelope`] to [`finish`]:
+/// `router.layer(axum::Extension(EnvelopeHook(Arc::new(MyEnvelope))))`.
+#[derive(Clone, Debug)]
+pub struct EnvelopeHook(pub Arc<dyn Envelope>);
 
 // ----- the last middleware -----
 
@@ -163,6 +244,7 @@ fn is_json(response: &Response) -> bool {
 pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let hook = req.extensions().get::<EnvelopeHook>().cloned();
     let mut response = match unsupported_odata_version(req.headers()) {
         Some(error) => error.into_response(),
         None => next.run(req).await,
@@ -176,7 +258,11 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
         None => None,
     };
     if let Some(error) = &error {
-        let body = serde_json::to_vec(&error.envelope(ctx.registry())).unwrap_or_default();
+        let envelope = match &hook {
+            Some(EnvelopeHook(hook)) => hook.error_body(&ctx, error),
+            None => error.envelope(ctx.registry()),
+        };
+        let body = serde_json::to_vec(&envelope).unwrap_or_default();
         *response.body_mut() = Body::from(body);
         let headers = response.headers_mut();
         headers.remove(header::CONTENT_LENGTH);
@@ -202,6 +288,9 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
     }
+    if let Some(EnvelopeHook(hook)) = &hook {
+        hook.finish_headers(&ctx, status, error.as_ref(), headers);
+    }
     match &error {
         Some(error) => tracing::debug!(
             %method, path, status = status.as_u16(), messages = ?error.keys(), "redfish"
@@ -211,11 +300,13 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     response
 }
 
-async fn not_found(uri: Uri) -> RedfishError {
+/// 404 `ResourceMissingAtURI` for a path the service does not serve.
+pub async fn not_found(uri: Uri) -> RedfishError {
     RedfishError::missing_uri(uri.path())
 }
 
-async fn method_not_allowed() -> RedfishError {
+/// 405 `OperationNotAllowed` for a known path and another method.
+pub async fn method_not_allowed() -> RedfishError {
     RedfishError::method_not_allowed()
 }
 
@@ -234,7 +325,8 @@ impl FromRequestParts<Ctx> for Seg {
     }
 }
 
-type Answer = Result<Response, RedfishError>;
+/// What a handler answers: a response, or an error the [`finish`] middleware renders.
+pub type Answer = Result<Response, RedfishError>;
 
 fn ok(allow: &'static str, body: &Value) -> Answer {
     Ok(wire::json_response(StatusCode::OK, allow, body))
@@ -242,19 +334,23 @@ fn ok(allow: &'static str, body: &Value) -> Answer {
 
 // ----- unauthenticated documents -----
 
-async fn redfish_versions() -> Response {
+/// `GET /redfish`: the versions document.
+pub async fn redfish_versions() -> Response {
     wire::json_response(StatusCode::OK, allow::GET, &wire::versions())
 }
 
-async fn service_root(State(ctx): State<Ctx>) -> Response {
+/// `GET /redfish/v1/`: the service root (no authentication).
+pub async fn service_root(State(ctx): State<Ctx>) -> Response {
     wire::json_response(StatusCode::OK, allow::GET, &wire::service_root(&ctx))
 }
 
-async fn odata() -> Response {
+/// `GET /redfish/v1/odata`: the OData service document.
+pub async fn odata() -> Response {
     wire::json_response(StatusCode::OK, allow::GET, &wire::odata_service_document())
 }
 
-async fn metadata() -> Response {
+/// `GET /redfish/v1/$metadata`: the OData metadata document.
+pub async fn metadata() -> Response {
     let mut response = Response::new(Body::from(wire::metadata_xml()));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
@@ -264,7 +360,8 @@ async fn metadata() -> Response {
 
 // ----- SessionService -----
 
-async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
+/// `GET` the SessionService.
+pub async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     ok(allow::GET_PATCH, &wire::session_service(&ctx))
 }
@@ -272,7 +369,8 @@ async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
 /// `SessionTimeout` bounds (SessionService schema: Validation.Minimum/Maximum).
 const SESSION_TIMEOUT_RANGE: std::ops::RangeInclusive<i128> = 30..=86_400;
 
-async fn patch_session_service(
+/// `PATCH` the SessionService: `SessionTimeout` (30..86400 s) sets the idle timeout.
+pub async fn patch_session_service(
     State(ctx): State<Ctx>,
     p: Principal,
     JsonObject(body): JsonObject,
@@ -325,13 +423,14 @@ fn find_session(ctx: &Ctx, id: &str) -> Result<Session, RedfishError> {
         .ok_or_else(|| RedfishError::not_found("Session", id))
 }
 
-async fn list_sessions(State(ctx): State<Ctx>, p: Principal) -> Answer {
+/// `GET` the Sessions collection (Basic one-request sessions are not listed).
+pub async fn list_sessions(State(ctx): State<Ctx>, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     ok(allow::GET_POST, &wire::session_collection(&visible_sessions(&ctx)))
 }
 
 /// Login: 201 with `X-Auth-Token`, `Location` and the session resource.
-async fn login(
+pub async fn login(
     State(ctx): State<Ctx>,
     Client(client): Client,
     JsonObject(body): JsonObject,
@@ -377,7 +476,8 @@ async fn login(
     Ok(response)
 }
 
-async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+/// `GET` one session.
+pub async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     let session = find_session(&ctx, &id)?;
     ok(allow::GET_DELETE, &wire::session(&session, ctx.now()))
@@ -385,7 +485,7 @@ async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answ
 
 /// Logout (own session, `ConfigureSelf`) or an administrator ending another user's
 /// session (`ConfigureManager`).
-async fn logout(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+pub async fn logout(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
     let target = find_session(&ctx, &id)?;
     let own = target.user == p.user();
     if p.password_change_required() && !(own && ctx.settings.password_change_allows_logout) {
@@ -415,7 +515,8 @@ async fn logout(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
 
 // ----- AccountService -----
 
-async fn get_account_service(p: Principal) -> Answer {
+/// `GET` the AccountService.
+pub async fn get_account_service(p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     ok(allow::GET, &wire::account_service())
 }
@@ -437,7 +538,7 @@ fn account_not_found(user: &str) -> RedfishError {
 }
 
 /// Without `ConfigureUsers` an account sees only itself.
-async fn list_accounts(State(ctx): State<Ctx>, p: Principal) -> Answer {
+pub async fn list_accounts(State(ctx): State<Ctx>, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let all_visible = p.has(Privilege::ConfigureUsers);
     let users: Vec<String> = ctx
@@ -454,7 +555,8 @@ async fn list_accounts(State(ctx): State<Ctx>, p: Principal) -> Answer {
 const ACCOUNT_READ_ONLY: [&str; 6] =
     ["Id", "Name", "Description", "Locked", "AccountTypes", "Links"];
 
-async fn create_account(
+/// `POST` to Accounts: creates an account (`ConfigureUsers`).
+pub async fn create_account(
     State(ctx): State<Ctx>,
     p: Principal,
     JsonObject(body): JsonObject,
@@ -499,7 +601,7 @@ async fn create_account(
 
 /// An account reads itself (even when it must change its password); others need
 /// `ConfigureUsers`. `If-None-Match` with the current ETag answers 304.
-async fn get_account(
+pub async fn get_account(
     State(ctx): State<Ctx>,
     p: Principal,
     Seg(user): Seg,
@@ -527,7 +629,7 @@ async fn get_account(
 /// profile, clears `PasswordChangeRequired`); `RoleId`, `Enabled` and
 /// `PasswordChangeRequired` are attribute changes (`update_account`). An account may
 /// change its own password (`ConfigureSelf`); everything else needs `ConfigureUsers`.
-async fn patch_account(
+pub async fn patch_account(
     State(ctx): State<Ctx>,
     p: Principal,
     Seg(user): Seg,
@@ -589,7 +691,8 @@ async fn patch_account(
     Ok(account_response(StatusCode::OK, &updated))
 }
 
-async fn delete_account(State(ctx): State<Ctx>, p: Principal, Seg(user): Seg) -> Answer {
+/// `DELETE` an account and, per the profile, its sessions (`ConfigureUsers`).
+pub async fn delete_account(State(ctx): State<Ctx>, p: Principal, Seg(user): Seg) -> Answer {
     p.require(Privilege::ConfigureUsers)?;
     let (_, ended) =
         ctx.device.store.delete_account(&user, ctx.now()).map_err(|_| account_not_found(&user))?;
@@ -597,12 +700,14 @@ async fn delete_account(State(ctx): State<Ctx>, p: Principal, Seg(user): Seg) ->
     Ok(wire::empty_response(StatusCode::NO_CONTENT))
 }
 
-async fn list_roles(p: Principal) -> Answer {
+/// `GET` the Roles collection.
+pub async fn list_roles(p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     ok(allow::GET, &wire::role_collection())
 }
 
-async fn get_role(p: Principal, Seg(id): Seg) -> Answer {
+/// `GET` one standard role.
+pub async fn get_role(p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     let role = wire::role(&id).ok_or_else(|| RedfishError::not_found("Role", &id))?;
     ok(allow::GET, &role)
@@ -610,7 +715,8 @@ async fn get_role(p: Principal, Seg(id): Seg) -> Answer {
 
 // ----- Managers -----
 
-async fn list_managers(State(ctx): State<Ctx>, p: Principal) -> Answer {
+/// `GET` the Managers collection.
+pub async fn list_managers(State(ctx): State<Ctx>, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     ok(allow::GET, &wire::manager_collection(&ctx))
 }
@@ -623,14 +729,15 @@ fn check_manager(ctx: &Ctx, id: &str) -> Result<(), RedfishError> {
     }
 }
 
-async fn get_manager(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+/// `GET` the manager.
+pub async fn get_manager(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     check_manager(&ctx, &id)?;
     ok(allow::GET, &wire::manager(&ctx))
 }
 
 /// `#Manager.Reset`: the device restarts and every session ends.
-async fn reset_manager(
+pub async fn reset_manager(
     State(ctx): State<Ctx>,
     p: Principal,
     Seg(id): Seg,

@@ -578,6 +578,11 @@ impl Props {
         value
     }
 
+    /// A property's raw value, taken out (a personality validates it itself).
+    pub fn value(&mut self, name: &str) -> Option<Value> {
+        self.map.remove(name)
+    }
+
     /// A string property.
     pub fn string(&mut self, name: &str, required: bool) -> Option<String> {
         match self.take(name, required)? {

@@ -1,0 +1,571 @@
+//! The iLO router: the standard Redfish routes with iLO's handlers where iLO answers
+//! differently.
+//!
+//! | URI (each also with a trailing `/`) | Methods | iLO's own |
+//! |---|---|---|
+//! | `/redfish/v1` | GET | service root with `Oem.Hpe.Sessions` (`Oem.Hp` on iLO 4) |
+//! | `/redfish/v1/SessionService` | GET, PATCH | `SessionTimeout` in seconds |
+//! | `/redfish/v1/SessionService/Sessions`, `/redfish/v1/Sessions` | GET; POST logs in | every session listed, Basic ones too |
+//! | `/redfish/v1/SessionService/Sessions/{id}`, `/redfish/v1/Sessions/{id}` | GET, DELETE | `Oem.Hpe` session; logout 200 `Success` |
+//! | `/redfish/v1/Managers/{id}` | GET, PATCH | `Oem.Hpe.IdleConnectionTimeoutMinutes` (iLO 5, 6) |
+//! | `/redfish/v1/Managers/{id}/NetworkService` | GET, PATCH | `SessionTimeoutMinutes` (iLO 4 only) |
+//! | `/redfish/v1/Managers/{id}/Actions/Manager.Reset` | POST | ends every session, 200 `Success` |
+//! | `/redfish/v1/AccountService/Accounts/{id}` | DELETE | `AccountRemoved` / `AccountForSessionNoLongerExists` |
+//!
+//! Everything else (accounts, roles, `$metadata`) is the standard personality's. In front
+//! of the router, request paths are normalised: the fixed segments match whatever their
+//! case, and on iLO 4 `/rest/v1/...` is served as `/redfish/v1/...`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use serde_json::{Map, Value};
+
+use super::errors::{self, info_response, messages, IloEnvelope};
+use super::wire;
+use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
+use crate::device::DeviceHandle;
+use crate::session::{EndReason, LoginError, LoginRequest, Session};
+use crate::vendors::redfish::auth::{Client, Principal, Privilege};
+use crate::vendors::redfish::errors::{base, Message, RedfishError};
+use crate::vendors::redfish::routes::{self as rf, Answer, Ctx, EnvelopeHook, RouteTable, Seg};
+use crate::vendors::redfish::wire::{
+    allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props, RESET_TYPES,
+};
+
+/// The device's iLO settings, as every iLO handler receives them.
+type Ilo = Extension<Arc<IloSettings>>;
+
+/// The iLO router of `device`.
+pub fn router(device: DeviceHandle) -> Router {
+    let ilo = Arc::new(IloSettings::of(&device));
+    let ctx = Ctx::new(device);
+    let mut table = RouteTable::standard();
+    table.set(wire::ROOT, get(service_root));
+    table.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
+    for collection in [wire::SESSIONS, wire::SESSIONS_ALIAS] {
+        table.set(collection, get(list_sessions).post(login));
+        table.set(&format!("{collection}/{{id}}"), get(get_session).delete(logout));
+    }
+    table.set("/redfish/v1/Managers/{id}", get(get_manager).patch(patch_manager));
+    table.set("/redfish/v1/Managers/{id}/Actions/Manager.Reset", post(reset_manager));
+    if ilo.idle_timeout_property == IdleTimeoutProperty::NetworkService {
+        table.set(
+            "/redfish/v1/Managers/{id}/NetworkService",
+            get(get_network_service).patch(patch_network_service),
+        );
+    }
+    table.set(
+        "/redfish/v1/AccountService/Accounts/{id}",
+        get(rf::get_account).patch(rf::patch_account).delete(delete_account),
+    );
+    let envelope = EnvelopeHook(Arc::new(IloEnvelope { ilo: ilo.clone() }));
+    let inner = table.router(ctx).layer(Extension(ilo.clone())).layer(Extension(envelope));
+    let normalise = tower::util::MapRequestLayer::new(move |req: Request| normalise(&ilo, req));
+    Router::new().fallback_service(tower::Layer::layer(&normalise, inner))
+}
+
+// ----- paths -----
+
+/// The fixed path segments of the routes, in their canonical case.
+const SEGMENTS: [&str; 15] = [
+    "redfish",
+    "v1",
+    "SessionService",
+    "Sessions",
+    "AccountService",
+    "Accounts",
+    "Roles",
+    "Managers",
+    "Actions",
+    "Manager.Reset",
+    "NetworkService",
+    "odata",
+    "$metadata",
+    "rest",
+    "Oem",
+];
+
+/// `/rest/v1/...` as `/redfish/v1/...` (iLO 4), and fixed segments in their canonical case
+/// (HPE's own examples write `/redfish/v1/sessionservice/sessions`). Segments that are
+/// ids (a session id, a user name) are left alone unless they spell a fixed segment.
+fn canonical_path(ilo: &IloSettings, path: &str) -> String {
+    let mut segments: Vec<String> = path.split('/').map(str::to_string).collect();
+    if ilo.case_insensitive_paths {
+        for segment in &mut segments {
+            if let Some(fixed) = SEGMENTS.iter().find(|s| s.eq_ignore_ascii_case(segment)) {
+                *segment = (*fixed).to_string();
+            }
+        }
+    }
+    if ilo.rest_v1_alias && segments.len() > 2 && segments[1] == "rest" && segments[2] == "v1" {
+        segments[1] = "redfish".to_string();
+    }
+    segments.join("/")
+}
+
+fn normalise(ilo: &IloSettings, mut req: Request) -> Request {
+    let path = req.uri().path();
+    let canonical = canonical_path(ilo, path);
+    if canonical != path {
+        let rebuilt = match req.uri().query() {
+            Some(query) => format!("{canonical}?{query}"),
+            None => canonical,
+        };
+        if let Ok(uri) = rebuilt.parse::<Uri>() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+// ----- helpers -----
+
+fn not_found(schema: &str, id: &str) -> RedfishError {
+    RedfishError::not_found(schema, id)
+}
+
+/// 200 with `Base.x.Success` in iLO's envelope: what iLO answers to a PATCH, an action
+/// or a logout.
+fn success(ctx: &Ctx, ilo: &IloSettings) -> Response {
+    info_response(ctx, ilo, StatusCode::OK, messages::success())
+}
+
+/// Every open session, Basic one-request sessions included: HPE's screenshot of two
+/// `curl -u` calls shows each listing exactly its own transient session (1.7 [C]).
+fn all_sessions(ctx: &Ctx) -> Vec<Session> {
+    ctx.device.store.list(ctx.now())
+}
+
+fn find_session(ctx: &Ctx, id: &str) -> Result<Session, RedfishError> {
+    ctx.device.store.get(id, ctx.now()).ok_or_else(|| not_found("Session", id))
+}
+
+fn check_manager(ctx: &Ctx, id: &str) -> Result<(), RedfishError> {
+    if id == ctx.settings.manager_id {
+        Ok(())
+    } else {
+        Err(not_found("Manager", id))
+    }
+}
+
+/// An idle timeout in minutes as a minutes property carries it: one of the allowed
+/// values, or infinite as `null` and/or `0` (what each property accepts is in its
+/// handler). Returns seconds, 0 for infinite.
+fn minutes_value(
+    ilo: &IloSettings,
+    property: &str,
+    value: &Value,
+    accept_null: bool,
+    accept_zero: bool,
+) -> Result<u64, Message> {
+    match value {
+        Value::Null if accept_null => Ok(0),
+        Value::Number(n) => match n.as_u64() {
+            Some(0) if accept_zero => Ok(0),
+            Some(m) if m > 0 && ilo.idle_timeout_minutes.contains(&m) => Ok(m * 60),
+            _ => Err(base::property_value_not_in_list(&n.to_string(), property)),
+        },
+        other => Err(type_error(other, property)),
+    }
+}
+
+fn type_error(value: &Value, property: &str) -> Message {
+    base::property_value_type_error(&value_arg(value), property)
+}
+
+fn set_idle_timeout(ctx: &Ctx, p: &Principal, secs: u64, via: &str) {
+    ctx.device.store.set_idle_timeout(None, secs, ctx.now());
+    tracing::info!(by = p.user(), secs, via, "ilo: idle timeout changed");
+}
+
+// ----- the service root -----
+
+/// `GET /redfish/v1/`: no authentication (1.6 [P]).
+pub async fn service_root(State(ctx): State<Ctx>, Extension(ilo): Ilo) -> Response {
+    wire::resource(allow::GET, wire::service_root(&ctx, &ilo, ctx.now()))
+}
+
+// ----- SessionService -----
+
+/// `GET /redfish/v1/SessionService/`.
+pub async fn get_session_service(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    Ok(wire::resource(allow::GET_PATCH, wire::session_service(&ctx, &ilo)))
+}
+
+/// `PATCH /redfish/v1/SessionService/` with `SessionTimeout` in seconds: 0 (infinite,
+/// 1.8 [P] iLO 6) or one of the minutes values times 60 (1.8 [I]: it mirrors the idle
+/// setting).
+pub async fn patch_session_service(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureManager)?;
+    let mut props = Props::new(body);
+    if props.is_empty() {
+        return Err(RedfishError::bad_request(vec![base::no_operation()]));
+    }
+    let timeout = props.integer("SessionTimeout");
+    props.read_only(&["Id", "Name", "Description", "Status", "Sessions", "ServiceEnabled"]);
+    let allowed = |secs: i128| {
+        secs == 0 || ilo.idle_timeout_minutes.iter().any(|m| i128::from(*m) * 60 == secs)
+    };
+    if let Some(secs) = timeout.filter(|s| !allowed(*s)) {
+        props.error(base::property_value_not_in_list(&secs.to_string(), "SessionTimeout"));
+    }
+    props.finish()?;
+    if let Some(secs) = timeout.and_then(|s| u64::try_from(s).ok()) {
+        set_idle_timeout(&ctx, &p, secs, "SessionService.SessionTimeout");
+    }
+    Ok(success(&ctx, &ilo))
+}
+
+// ----- Sessions -----
+
+/// `GET` the Sessions collection: every user's sessions (1.4 [P]) and
+/// `Oem.Hpe.Links.MySession`.
+pub async fn list_sessions(State(ctx): State<Ctx>, Extension(ilo): Ilo, p: Principal) -> Answer {
+    p.require(Privilege::Login)?;
+    let body = wire::session_collection(&ilo, &all_sessions(&ctx), &p.session().id);
+    Ok(wire::resource(allow::GET_POST, body))
+}
+
+/// Login (1.2): 201 with `X-Auth-Token`, an absolute `Location` ending in `/`, `Link`, and
+/// the body the profile says. Bad credentials get iLO's `UnauthorizedLoginAttempt` after
+/// the profile's login-failure delay; a full table gets `SessionLimitExceeded`.
+pub async fn login(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    Client(client): Client,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let mut props = Props::new(body);
+    let user = props.string("UserName", true);
+    let password = props.secret("Password", true);
+    // The one-time passcode of two-factor logins (HPE's TFA examples); not checked.
+    let _ = props.string("Token", false);
+    props.finish()?;
+    let (Some(user), Some(password)) = (user, password) else {
+        return Err(RedfishError::internal());
+    };
+    let now = ctx.now();
+    let request = LoginRequest { user: &user, password: &password, session_type: REDFISH, client };
+    let session = match ctx.device.store.login(&request, now) {
+        Ok(session) => session,
+        Err(LoginError::LimitReached { scope, .. }) => {
+            tracing::info!(user = %user, %scope, "ilo: login refused, table full");
+            return Err(ctx.session_limit_error());
+        }
+        Err(_) => {
+            tracing::info!(user = %user, delay = ilo.login_failure_delay_secs, "ilo: login refused");
+            if ilo.login_failure_delay_secs > 0 {
+                tokio::time::sleep(Duration::from_secs(ilo.login_failure_delay_secs)).await;
+            }
+            return Err(errors::unauthorized_login(&ilo));
+        }
+    };
+    tracing::info!(user = %user, session = %session.id, "ilo: login");
+    let uri = wire::session_uri(&ilo, &session.id);
+    let mut response = match ilo.login_body {
+        super::LoginBody::Created => {
+            info_response(&ctx, &ilo, StatusCode::CREATED, messages::created())
+        }
+        super::LoginBody::Session => {
+            let mut body = wire::session(&ctx, &ilo, &session, &session.id, now);
+            let tag = wire::etag(&body);
+            body["@odata.etag"] = serde_json::json!(tag);
+            let mut response = json_body(StatusCode::CREATED, &body);
+            if let Ok(tag) = HeaderValue::from_str(&tag) {
+                response.headers_mut().insert(header::ETAG, tag);
+            }
+            response
+        }
+    };
+    let out = response.headers_mut();
+    let mut token =
+        HeaderValue::from_str(session.token.as_str()).map_err(|_| RedfishError::internal())?;
+    token.set_sensitive(true);
+    out.insert(HeaderName::from_static("x-auth-token"), token);
+    let location = HeaderValue::from_str(&wire::absolute(&ilo, &headers, &uri))
+        .map_err(|_| RedfishError::internal())?;
+    out.insert(header::LOCATION, location);
+    if let Ok(link) = HeaderValue::from_str(&format!("<{uri}>; rel=self")) {
+        out.insert(header::LINK, link);
+    }
+    Ok(response)
+}
+
+/// `GET` one session; `MySession` and `Privileges` only when it is the requester's own.
+pub async fn get_session(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    let session = find_session(&ctx, &id)?;
+    let body = wire::session(&ctx, &ilo, &session, &p.session().id, ctx.now());
+    Ok(wire::resource(allow::GET_DELETE, body))
+}
+
+/// `DELETE` a session (1.5 [C]): 200 with `Base.x.Success`. One's own sessions need
+/// `ConfigureSelf`, another user's `ConfigureManager`.
+pub async fn logout(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+) -> Answer {
+    let target = find_session(&ctx, &id)?;
+    let (needed, reason) = if target.user == p.user() {
+        (Privilege::ConfigureSelf, EndReason::Logout)
+    } else {
+        (Privilege::ConfigureManager, EndReason::AdminDelete)
+    };
+    if !p.has(needed) {
+        return Err(RedfishError::insufficient_privilege());
+    }
+    ctx.device.store.end(&id, reason, ctx.now()).map_err(|_| not_found("Session", &id))?;
+    tracing::info!(by = p.user(), session = %id, %reason, "ilo: session deleted");
+    match StatusCode::from_u16(ctx.settings.logout_status) {
+        Ok(StatusCode::OK) | Err(_) => Ok(success(&ctx, &ilo)),
+        Ok(status) => Ok(empty_response(status)),
+    }
+}
+
+// ----- the manager -----
+
+/// `GET /redfish/v1/Managers/1/`.
+pub async fn get_manager(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    check_manager(&ctx, &id)?;
+    Ok(wire::resource(allow::GET_PATCH, wire::manager(&ctx, &ilo)))
+}
+
+/// `PATCH /redfish/v1/Managers/1/` with
+/// `{"Oem": {"Hpe": {"IdleConnectionTimeoutMinutes": 15|30|60|120|null}}}` (1.8 [P]);
+/// iLO 4 has no such property (it is on the NetworkService).
+pub async fn patch_manager(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureManager)?;
+    check_manager(&ctx, &id)?;
+    let mut props = Props::new(body);
+    if props.is_empty() {
+        return Err(RedfishError::bad_request(vec![base::no_operation()]));
+    }
+    const PROPERTY: &str = "IdleConnectionTimeoutMinutes";
+    let mut problems = Vec::new();
+    let mut timeout = None;
+    let mut unknown = Vec::new();
+    if let Some(oem) = take_object(&mut props, "Oem", &mut problems) {
+        for (vendor, block) in oem {
+            match (vendor == ilo.oem, block) {
+                (true, Value::Object(block)) => {
+                    for (name, value) in block {
+                        let ours = name == PROPERTY
+                            && ilo.idle_timeout_property == IdleTimeoutProperty::ManagerOem;
+                        if !ours {
+                            unknown.push(name);
+                            continue;
+                        }
+                        let zero = ilo.infinite_minutes == InfiniteMinutes::Zero;
+                        match minutes_value(&ilo, PROPERTY, &value, true, zero) {
+                            Ok(secs) => timeout = Some(secs),
+                            Err(problem) => problems.push(problem),
+                        }
+                    }
+                }
+                (true, other) => problems.push(type_error(&other, &vendor)),
+                (false, _) => unknown.push(vendor),
+            }
+        }
+    }
+    for name in unknown {
+        problems.push(base::property_unknown(&name));
+    }
+    for problem in problems {
+        props.error(problem);
+    }
+    props.finish()?;
+    if let Some(secs) = timeout {
+        set_idle_timeout(&ctx, &p, secs, "Manager Oem IdleConnectionTimeoutMinutes");
+    }
+    Ok(success(&ctx, &ilo))
+}
+
+/// Takes an object property out of `props`; a non-object is a type error.
+fn take_object(
+    props: &mut Props,
+    name: &str,
+    problems: &mut Vec<Message>,
+) -> Option<Map<String, Value>> {
+    let value = props.value(name)?;
+    match value {
+        Value::Object(map) => Some(map),
+        other => {
+            problems.push(type_error(&other, name));
+            None
+        }
+    }
+}
+
+/// `GET /redfish/v1/Managers/1/NetworkService/` (iLO 4).
+pub async fn get_network_service(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    check_manager(&ctx, &id)?;
+    Ok(wire::resource(allow::GET_PATCH, wire::network_service(&ctx, &ilo)))
+}
+
+/// `PATCH /redfish/v1/Managers/1/NetworkService/` with `SessionTimeoutMinutes`: 0 is
+/// infinite (1.8 [P]), otherwise one of the minutes values.
+pub async fn patch_network_service(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureManager)?;
+    check_manager(&ctx, &id)?;
+    let mut props = Props::new(body);
+    if props.is_empty() {
+        return Err(RedfishError::bad_request(vec![base::no_operation()]));
+    }
+    const PROPERTY: &str = "SessionTimeoutMinutes";
+    let mut timeout = None;
+    if let Some(value) = props.value(PROPERTY) {
+        match minutes_value(&ilo, PROPERTY, &value, false, true) {
+            Ok(secs) => timeout = Some(secs),
+            Err(problem) => props.error(problem),
+        }
+    }
+    props.read_only(&["Id", "Name", "Status", "HTTP", "HTTPS"]);
+    props.finish()?;
+    if let Some(secs) = timeout {
+        set_idle_timeout(&ctx, &p, secs, "NetworkService SessionTimeoutMinutes");
+    }
+    Ok(success(&ctx, &ilo))
+}
+
+/// `#Manager.Reset` (1.9 [P]: sessions stay "until a manual delete, session expiration or
+/// an iLO reset"): every session ends; 200 with `Base.x.Success`.
+pub async fn reset_manager(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+    OptionalJsonObject(body): OptionalJsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureManager)?;
+    check_manager(&ctx, &id)?;
+    const ACTION: &str = "Manager.Reset";
+    let mut problems = Vec::new();
+    for (name, value) in body.iter().filter(|(k, _)| !k.starts_with('@')) {
+        match (name.as_str(), value) {
+            ("ResetType", Value::String(t)) if RESET_TYPES.contains(&t.as_str()) => {}
+            ("ResetType", Value::String(t)) => {
+                problems.push(base::action_parameter_value_not_in_list(t, name, ACTION));
+            }
+            ("ResetType", other) => problems.push(base::action_parameter_value_type_error(
+                &value_arg(other),
+                name,
+                ACTION,
+            )),
+            _ => problems.push(base::action_parameter_unknown(ACTION, name)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(RedfishError::bad_request(problems));
+    }
+    let ended = ctx.device.restart();
+    tracing::info!(by = p.user(), ended = ended.len(), "ilo: Manager.Reset");
+    match StatusCode::from_u16(ctx.settings.reset_status) {
+        Ok(StatusCode::OK) | Err(_) => Ok(success(&ctx, &ilo)),
+        Ok(status) => Ok(empty_response(status)),
+    }
+}
+
+// ----- accounts -----
+
+/// `DELETE` an account: its sessions end (1.10 [I]); 200 with `Base.x.AccountRemoved`, or
+/// `Base.x.AccountForSessionNoLongerExists` when the requester deleted its own account
+/// and with it the session it asked from.
+pub async fn delete_account(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(user): Seg,
+) -> Answer {
+    p.require(Privilege::ConfigureUsers)?;
+    let (_, ended) = ctx
+        .device
+        .store
+        .delete_account(&user, ctx.now())
+        .map_err(|_| not_found("ManagerAccount", &user))?;
+    let own = ended.iter().any(|s| s.id == p.session().id);
+    tracing::info!(by = p.user(), user = %user, ended = ended.len(), own, "ilo: account deleted");
+    let message = if own {
+        messages::account_for_session_no_longer_exists()
+    } else {
+        messages::account_removed()
+    };
+    Ok(info_response(&ctx, &ilo, StatusCode::OK, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fixed segments match whatever their case; ids keep theirs (HPE writes
+    /// `/redfish/v1/sessionservice/sessions`, ilo-idrac.md 1.1 [P]).
+    #[test]
+    fn fixed_segments_are_case_insensitive() {
+        let ilo = IloSettings::default();
+        assert_eq!(
+            canonical_path(
+                &ilo,
+                "/redfish/v1/sessionservice/sessions/Admin00000000abcdef0012345678/"
+            ),
+            "/redfish/v1/SessionService/Sessions/Admin00000000abcdef0012345678/"
+        );
+        assert_eq!(canonical_path(&ilo, "/REDFISH/V1/"), "/redfish/v1/");
+    }
+
+    /// iLO 4 serves `/rest/v1/...` as `/redfish/v1/...` (ilo-idrac.md 1.1 [P]).
+    #[test]
+    fn rest_v1_is_an_alias_on_ilo4_only() {
+        let mut ilo = IloSettings::default();
+        assert_eq!(canonical_path(&ilo, "/rest/v1/Sessions"), "/rest/v1/Sessions");
+        ilo.rest_v1_alias = true;
+        assert_eq!(canonical_path(&ilo, "/rest/v1/Sessions"), "/redfish/v1/Sessions");
+        assert_eq!(canonical_path(&ilo, "/rest/v1/sessions/x/"), "/redfish/v1/Sessions/x/");
+    }
+}

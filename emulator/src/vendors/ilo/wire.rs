@@ -1,0 +1,437 @@
+//! iLO's resource bodies and URIs.
+//!
+//! Shapes follow the captures in ilo-idrac.md 1.1 to 1.4 (service root of iLO 5 v2.55 and
+//! iLO 4 v2.54, the session member and collection of iLO 5 and 6); every `@odata.id`
+//! ends in `/` when the profile says so. Objects are serialised with sorted keys, as iLO
+//! sends them. `@odata.etag` (and the `ETag` header) is `W/"XXXXXXXX"`: eight upper-case
+//! hex digits, here a hash of the body.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, LocationScheme};
+use crate::clock::Now;
+use crate::session::Session;
+use crate::vendors::redfish::routes::Ctx;
+use crate::vendors::redfish::wire::{json_response, segment, service_uuid};
+
+/// The service root.
+pub const ROOT: &str = "/redfish/v1";
+/// The SessionService.
+pub const SESSION_SERVICE: &str = "/redfish/v1/SessionService";
+/// The Sessions collection.
+pub const SESSIONS: &str = "/redfish/v1/SessionService/Sessions";
+/// The Sessions collection's alias (HPE's TFA examples POST to it).
+pub const SESSIONS_ALIAS: &str = "/redfish/v1/Sessions";
+/// The AccountService.
+pub const ACCOUNT_SERVICE: &str = "/redfish/v1/AccountService";
+/// The Managers collection.
+pub const MANAGERS: &str = "/redfish/v1/Managers";
+
+/// `path` as the device writes it: with the trailing slash when the profile says so.
+pub fn uri(ilo: &IloSettings, path: &str) -> String {
+    let path = path.trim_end_matches('/');
+    if ilo.trailing_slash {
+        format!("{path}/")
+    } else {
+        path.to_string()
+    }
+}
+
+/// A session's URI.
+pub fn session_uri(ilo: &IloSettings, id: &str) -> String {
+    uri(ilo, &format!("{SESSIONS}/{}", segment(id)))
+}
+
+/// The manager's URI.
+pub fn manager_uri(ctx: &Ctx, ilo: &IloSettings) -> String {
+    uri(ilo, &format!("{MANAGERS}/{}", segment(&ctx.settings.manager_id)))
+}
+
+/// iLO 4's NetworkService URI.
+pub fn network_service_uri(ctx: &Ctx, ilo: &IloSettings) -> String {
+    uri(ilo, &format!("{MANAGERS}/{}/NetworkService", segment(&ctx.settings.manager_id)))
+}
+
+fn link(uri: &str) -> Value {
+    json!({ "@odata.id": uri })
+}
+
+fn href(uri: &str) -> Value {
+    json!({ "href": uri })
+}
+
+/// A wire timestamp: UTC, whole seconds, `Z` (ilo-idrac.md 1.3 [C]).
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `@odata.context` for an `@odata.type` such as `#Session.v1_0_0.Session`:
+/// `/redfish/v1/$metadata#Session.Session` (iLO 4: `/redfish/v1/$metadata#Session`).
+fn context(ilo: &IloSettings, odata_type: &str) -> String {
+    let name = odata_type.rsplit('.').next().unwrap_or(odata_type).trim_start_matches('#');
+    if ilo.legacy_links {
+        format!("/redfish/v1/$metadata#{name}")
+    } else {
+        format!("/redfish/v1/$metadata#{name}.{name}")
+    }
+}
+
+/// An Oem block's `@odata.context` and `@odata.type` (iLO 4's Oem blocks carry the
+/// type only, and the legacy `Type`).
+fn oem_block(ilo: &IloSettings, odata_type: &str) -> Map<String, Value> {
+    let mut block = Map::new();
+    block.insert("@odata.type".to_string(), json!(odata_type));
+    if ilo.legacy_links {
+        block.insert("Type".to_string(), json!(legacy_type(odata_type)));
+    } else {
+        block.insert("@odata.context".to_string(), json!(context(ilo, odata_type)));
+    }
+    block
+}
+
+/// `#ServiceRoot.1.0.0.ServiceRoot` as iLO 4's legacy `Type`: `ServiceRoot.1.0.0`.
+fn legacy_type(odata_type: &str) -> String {
+    let trimmed = odata_type.trim_start_matches('#');
+    match trimmed.rsplit_once('.') {
+        Some((head, _)) => head.to_string(),
+        None => trimmed.to_string(),
+    }
+}
+
+fn oem(ilo: &IloSettings, block: Map<String, Value>) -> Value {
+    let mut oem = Map::new();
+    oem.insert(ilo.oem.clone(), Value::Object(block));
+    Value::Object(oem)
+}
+
+/// A resource's weak ETag: FNV-1a over its serialised body, as eight upper-case hex digits.
+pub fn etag(body: &Value) -> String {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let hash =
+        bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193));
+    format!("W/\"{hash:08X}\"")
+}
+
+/// A GET answer: the body with its `@odata.etag`, and the same `ETag` header.
+pub fn resource(allow: &'static str, mut body: Value) -> Response {
+    let tag = etag(&body);
+    body["@odata.etag"] = json!(tag);
+    let mut response = json_response(StatusCode::OK, allow, &body);
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The absolute URL of `path` on this device, as iLO writes `Location`: the scheme and
+/// host the client addressed (ilo-idrac.md 1.2 [C]: `https://172.16.50.99/redfish/...`).
+pub fn absolute(ilo: &IloSettings, headers: &HeaderMap, path: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = match ilo.location_scheme {
+        LocationScheme::Https => "https",
+        LocationScheme::Http => "http",
+        LocationScheme::Auto => match port_of(host) {
+            None | Some("443") => "https",
+            Some(_) => "http",
+        },
+    };
+    format!("{scheme}://{host}{path}")
+}
+
+fn port_of(host: &str) -> Option<&str> {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once("]:").map(|(_, port)| port);
+    }
+    host.rsplit_once(':').map(|(_, port)| port)
+}
+
+// ----- the service root -----
+
+/// The service root (ilo-idrac.md 1.1 [C]: iLO 5 v2.55; iLO 4 v2.54 with `legacy_links`).
+pub fn service_root(ctx: &Ctx, ilo: &IloSettings, now: Now) -> Value {
+    let name = ctx.device.name();
+    let mut sessions = json!({
+        "CertCommonName": name,
+        "KerberosEnabled": false,
+        "LDAPAuthLicenced": true,
+        "LDAPEnabled": false,
+        "LocalLoginEnabled": true,
+        "LoginFailureDelay": ilo.login_failure_delay_secs,
+        "LoginHint": {
+            "Hint": "POST to /Sessions to login using the following JSON object:",
+            "HintPOSTData": { "Password": "password", "UserName": "username" }
+        },
+        "SecurityOverride": false,
+        "ServerName": name,
+    });
+    let manager = json!({
+        "DefaultLanguage": "en",
+        "FQDN": null,
+        "HostName": name,
+        "Languages": [{
+            "Language": "en",
+            "TranslationName": "English",
+            "Version": ilo.firmware_version,
+        }],
+        "ManagerFirmwareVersion": ilo.firmware_version,
+        "ManagerType": ilo.manager_type,
+    });
+    let mut ext = oem_block(ilo, &ilo.service_ext_odata_type);
+    ext.insert("Manager".to_string(), json!([manager]));
+    let mut body = json!({
+        "@odata.context": context(ilo, &ilo.service_root_odata_type),
+        "@odata.id": uri(ilo, ROOT),
+        "@odata.type": ilo.service_root_odata_type,
+        "AccountService": link(&uri(ilo, ACCOUNT_SERVICE)),
+        "Managers": link(&uri(ilo, MANAGERS)),
+        "Name": ilo.service_root_name,
+        "RedfishVersion": ctx.settings.redfish_version,
+        "SessionService": link(&uri(ilo, SESSION_SERVICE)),
+        "UUID": service_uuid(name),
+    });
+    if ilo.legacy_links {
+        body["Id"] = json!("v1");
+        body["ServiceVersion"] = json!("1.0.0");
+        body["Time"] = json!(timestamp(now.utc));
+        body["Type"] = json!(legacy_type(&ilo.service_root_odata_type));
+        body["links"] = json!({
+            "AccountService": href(&uri(ilo, ACCOUNT_SERVICE)),
+            "Managers": href(&uri(ilo, MANAGERS)),
+            "SessionService": href(&uri(ilo, SESSION_SERVICE)),
+            "Sessions": href(&uri(ilo, SESSIONS)),
+            "self": href(&uri(ilo, ROOT)),
+        });
+    } else {
+        sessions["CertificateLoginEnabled"] = json!(false);
+        ext.insert("Time".to_string(), json!(timestamp(now.utc)));
+        body["Id"] = json!("RootService");
+        body["Links"] = json!({ "Sessions": link(&uri(ilo, SESSIONS)) });
+        body["Vendor"] = json!("HPE");
+        if !ilo.product.is_empty() {
+            body["Product"] = json!(ilo.product);
+        }
+    }
+    ext.insert("Sessions".to_string(), sessions);
+    body["Oem"] = oem(ilo, ext);
+    body
+}
+
+// ----- SessionService -----
+
+/// The idle timeout of web and REST sessions, in seconds (0 = infinite).
+pub fn idle_timeout_secs(ctx: &Ctx) -> u64 {
+    ctx.device.store.policy().idle_timeout_for(super::REDFISH).map_or(0, |d| d.as_secs())
+}
+
+/// The idle timeout as a minutes property shows it.
+pub fn idle_minutes(ctx: &Ctx, ilo: &IloSettings) -> Value {
+    match (idle_timeout_secs(ctx), ilo.infinite_minutes) {
+        (0, InfiniteMinutes::Null) => Value::Null,
+        (0, InfiniteMinutes::Zero) => json!(0),
+        (secs, _) => json!(secs / 60),
+    }
+}
+
+/// The SessionService (ilo-idrac.md 1.1 [C]: iLO 5 v2.55).
+pub fn session_service(ctx: &Ctx, ilo: &IloSettings) -> Value {
+    let mut body = json!({
+        "@odata.context": context(ilo, &ilo.session_service_odata_type),
+        "@odata.id": uri(ilo, SESSION_SERVICE),
+        "@odata.type": ilo.session_service_odata_type,
+        "Description": "Session Service",
+        "Id": "SessionService",
+        "Name": "Session Service",
+        "ServiceEnabled": true,
+        "Sessions": link(&uri(ilo, SESSIONS)),
+        "Status": { "Health": "OK", "State": "Enabled" },
+    });
+    if ilo.session_service_shows_timeout {
+        body["SessionTimeout"] = json!(idle_timeout_secs(ctx));
+    }
+    body
+}
+
+// ----- sessions -----
+
+/// Whether a role holds an iLO privilege (ilo-idrac.md 1.3 shows an administrator's
+/// block; the operator and read-only mappings are assumed from iLO's predefined roles).
+fn role_has(role: &str, privilege: &str) -> bool {
+    match role {
+        "Administrator" => true,
+        "Operator" => {
+            !matches!(privilege, "UserConfigPriv" | "iLOConfigPriv" | "SystemRecoveryConfigPriv")
+        }
+        _ => privilege == "LoginPriv",
+    }
+}
+
+/// A session member (ilo-idrac.md 1.3 [C][P]). `viewer` is the id of the requester's own
+/// session: only that one shows `MySession: true` and `Privileges`.
+pub fn session(ctx: &Ctx, ilo: &IloSettings, session: &Session, viewer: &str, now: Now) -> Value {
+    let mine = session.id == viewer;
+    let mut block = oem_block(ilo, &ilo.oem_session_odata_type);
+    block.insert("AccessTime".to_string(), json!(timestamp(session.last_used_at)));
+    block.insert("LoginTime".to_string(), json!(timestamp(session.created_at)));
+    block.insert("MySession".to_string(), json!(mine));
+    if mine {
+        let role = ctx.device.store.account(&session.user).map_or(session.role.clone(), |a| a.role);
+        let privileges: Map<String, Value> =
+            ilo.privileges.iter().map(|p| (p.clone(), json!(role_has(&role, p)))).collect();
+        block.insert("Privileges".to_string(), Value::Object(privileges));
+    }
+    if let Some(expires) = session.idle_expires_at(now) {
+        block.insert("UserExpires".to_string(), json!(timestamp(expires)));
+    }
+    block.insert("UserIP".to_string(), json!(session.client.addr.clone().unwrap_or_default()));
+    block.insert("UserTag".to_string(), json!(ilo.user_tag(&session.session_type)));
+    block.insert("UserType".to_string(), json!(ilo.user_type));
+    json!({
+        "@odata.context": context(ilo, &ilo.session_odata_type),
+        "@odata.id": session_uri(ilo, &session.id),
+        "@odata.type": ilo.session_odata_type,
+        "Description": "Manager User Session",
+        "Id": session.id,
+        "Name": "User Session",
+        "Oem": oem(ilo, block),
+        "UserName": session.user,
+    })
+}
+
+/// The Sessions collection (ilo-idrac.md 1.4 [C][P]): every session of every user, oldest
+/// first, and `Links.MySession` to the requester's own.
+pub fn session_collection(ilo: &IloSettings, sessions: &[Session], viewer: &str) -> Value {
+    let members: Vec<Value> = sessions.iter().map(|s| link(&session_uri(ilo, &s.id))).collect();
+    let mut block = oem_block(ilo, &ilo.sessions_summary_odata_type);
+    block.insert("Links".to_string(), json!({ "MySession": link(&session_uri(ilo, viewer)) }));
+    json!({
+        "@odata.context": context(ilo, "#SessionCollection.SessionCollection"),
+        "@odata.id": uri(ilo, SESSIONS),
+        "@odata.type": "#SessionCollection.SessionCollection",
+        "Description": "Manager User Sessions",
+        "Name": "Sessions",
+        "Oem": oem(ilo, block),
+        "Members@odata.count": members.len(),
+        "Members": members,
+    })
+}
+
+// ----- the manager -----
+
+/// The manager `/redfish/v1/Managers/1/` with the per-service maxima of ilo-idrac.md 1.9
+/// [C] and, on iLO 5 and 6, `Oem.Hpe.IdleConnectionTimeoutMinutes` (1.8 [P][C]).
+pub fn manager(ctx: &Ctx, ilo: &IloSettings) -> Value {
+    let id = &ctx.settings.manager_id;
+    let version = format!("{} v{}", ilo.manager_type, ilo.firmware_version);
+    let mut block = Map::new();
+    block.insert("Firmware".to_string(), json!({ "Current": { "VersionString": version } }));
+    let mut body = json!({
+        "@odata.context": context(ilo, &ilo.manager_odata_type),
+        "@odata.id": manager_uri(ctx, ilo),
+        "@odata.type": ilo.manager_odata_type,
+        "Actions": {
+            "#Manager.Reset": {
+                "target": uri(ilo, &format!("{MANAGERS}/{}/Actions/Manager.Reset", segment(id))),
+            }
+        },
+        "FirmwareVersion": version,
+        "Id": id,
+        "ManagerType": "BMC",
+        "Name": "Manager",
+        "Status": { "Health": "OK", "State": "Enabled" },
+        "UUID": service_uuid(ctx.device.name()),
+    });
+    match ilo.idle_timeout_property {
+        IdleTimeoutProperty::ManagerOem => {
+            block.insert("IdleConnectionTimeoutMinutes".to_string(), idle_minutes(ctx, ilo));
+        }
+        IdleTimeoutProperty::NetworkService => {
+            body["NetworkProtocol"] = link(&network_service_uri(ctx, ilo));
+        }
+    }
+    body["Oem"] = oem(ilo, block);
+    let services = [
+        ("CommandShell", ilo.command_shell_max_sessions, json!(["SSH", "Oem"])),
+        ("GraphicalConsole", ilo.graphical_console_max_sessions, json!(["KVMIP"])),
+        ("SerialConsole", ilo.serial_console_max_sessions, json!(["SSH", "IPMI", "Oem"])),
+    ];
+    for (name, max, types) in services {
+        if max > 0 {
+            body[name] = json!({ "ConnectTypesSupported": types, "MaxConcurrentSessions": max });
+        }
+    }
+    body
+}
+
+/// iLO 4's NetworkService with `SessionTimeoutMinutes` (ilo-idrac.md 1.8 [P]).
+pub fn network_service(ctx: &Ctx, ilo: &IloSettings) -> Value {
+    let minutes = match idle_timeout_secs(ctx) {
+        0 => json!(0),
+        secs => json!(secs / 60),
+    };
+    let mut body = json!({
+        "@odata.context": context(ilo, &ilo.network_service_odata_type),
+        "@odata.id": network_service_uri(ctx, ilo),
+        "@odata.type": ilo.network_service_odata_type,
+        "HTTP": { "Port": 80, "ProtocolEnabled": true },
+        "HTTPS": { "Port": 443, "ProtocolEnabled": true },
+        "Id": "NetworkService",
+        "Name": "Manager Network Service",
+        "SessionTimeoutMinutes": minutes,
+        "Status": { "Health": "OK", "State": "Enabled" },
+    });
+    if ilo.legacy_links {
+        body["Type"] = json!(legacy_type(&ilo.network_service_odata_type));
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// iLO writes UTC timestamps to the second with a `Z` (ilo-idrac.md 1.3 [C]).
+    #[test]
+    fn timestamps_are_utc_seconds_with_z() {
+        let at = DateTime::from_timestamp(0x5b6d_a206, 0).expect("valid");
+        assert_eq!(timestamp(at), "2018-08-10T14:32:38Z");
+    }
+
+    /// `@odata.context` is derived from `@odata.type` the way the captures show it.
+    #[test]
+    fn contexts_follow_types() {
+        let ilo = IloSettings::default();
+        assert_eq!(
+            context(&ilo, "#Session.v1_0_0.Session"),
+            "/redfish/v1/$metadata#Session.Session"
+        );
+        assert_eq!(
+            context(&ilo, "#HpeiLOSessionsSummary.v2_0_0.HpeiLOSessionsSummary"),
+            "/redfish/v1/$metadata#HpeiLOSessionsSummary.HpeiLOSessionsSummary"
+        );
+        assert_eq!(legacy_type("#ServiceRoot.1.0.0.ServiceRoot"), "ServiceRoot.1.0.0");
+    }
+
+    /// ETags are weak, eight upper-case hex digits (ilo-idrac.md 1.2 [C]: `W/"02C2D1BB"`).
+    #[test]
+    fn etags_have_ilo_shape() {
+        let tag = etag(&json!({"a": 1}));
+        assert!(tag.starts_with("W/\"") && tag.ends_with('"') && tag.len() == 12, "{tag}");
+        assert!(tag[3..11].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+    }
+
+    /// `Location` is absolute: https on 443 or without a port, http on a test port.
+    #[test]
+    fn location_scheme_follows_host() {
+        let ilo = IloSettings::default();
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1"));
+        assert_eq!(absolute(&ilo, &h, "/x/"), "https://127.0.0.1/x/");
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:443"));
+        assert_eq!(absolute(&ilo, &h, "/x/"), "https://127.0.0.1:443/x/");
+        h.insert(header::HOST, HeaderValue::from_static("[::1]:8080"));
+        assert_eq!(absolute(&ilo, &h, "/x/"), "http://[::1]:8080/x/");
+    }
+}
