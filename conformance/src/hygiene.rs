@@ -1,0 +1,394 @@
+//! Hygiene mode: does a client log out?
+//!
+//! `sessionlab-conformance hygiene --profile NAME -- COMMAND ARGS...` starts an emulated
+//! device, hands its URL and credentials to COMMAND through the environment, runs it
+//! with its output passed through, then reports every session COMMAND left open (user,
+//! type, client, User-Agent, created, last used, requests made with it) and every login
+//! refused because the table was full. `--target URL --control URL` does the same
+//! against an emulator that is already running; without COMMAND it reports the sessions
+//! open right now.
+//!
+//! The command sees:
+//!
+//! | Variable | Example |
+//! | --- | --- |
+//! | `SESSIONLAB_URL` | `http://127.0.0.1:40123` |
+//! | `SESSIONLAB_SCHEME`, `SESSIONLAB_HOST`, `SESSIONLAB_PORT` | `http`, `127.0.0.1`, `40123` |
+//! | `SESSIONLAB_USER`, `SESSIONLAB_PASSWORD` | `admin`, `sessionlab` |
+//! | `SESSIONLAB_CONTROL_URL`, `SESSIONLAB_DEVICE` | `http://127.0.0.1:40100`, `redfish` |
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use emulator::profile::Profile;
+use emulator::EmulatedDevice;
+use serde::Serialize;
+
+use crate::control::{Control, RefusedLogin, SessionInfo};
+
+/// Where the device comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Start an emulated device of this profile (name or file).
+    Profile {
+        /// Profile name or file.
+        name: String,
+        /// Shrink the session table to this size, to reproduce exhaustion quickly.
+        max_sessions: Option<usize>,
+        /// Seed for tokens and ids.
+        seed: Option<u64>,
+    },
+    /// Use a device of an emulator that is already running.
+    Running {
+        /// The device's URL (default: the emulator's only device).
+        target: Option<String>,
+        /// The emulator's control API.
+        control: String,
+        /// The device's name in that emulator.
+        device: Option<String>,
+        /// Credentials to hand to the command (default: the profile's first account).
+        user: Option<String>,
+        /// Password.
+        password: Option<String>,
+    },
+}
+
+/// What to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The device.
+    pub source: Source,
+    /// Leaked sessions tolerated before failing.
+    pub allow_leaks: usize,
+    /// The command and its arguments (empty: report what is open now).
+    pub command: Vec<String>,
+}
+
+/// A hygiene check that could not be done.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("hygiene: {0}")]
+pub struct HygieneError(pub String);
+
+/// A leaked session, for the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Leak {
+    /// Session id.
+    pub id: String,
+    /// User.
+    pub user: String,
+    /// Session type.
+    pub session_type: String,
+    /// Client address.
+    pub client_addr: Option<String>,
+    /// User-Agent.
+    pub user_agent: Option<String>,
+    /// Created (RFC 3339, device time).
+    pub created: String,
+    /// Last used.
+    pub last_used: String,
+    /// Requests made with it, when the emulator counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+}
+
+impl From<SessionInfo> for Leak {
+    fn from(s: SessionInfo) -> Leak {
+        Leak {
+            id: s.id,
+            user: s.user,
+            session_type: s.session_type,
+            client_addr: s.client_addr,
+            user_agent: s.user_agent,
+            created: s.created,
+            last_used: s.last_used,
+            requests: s.requests,
+        }
+    }
+}
+
+/// A refused login, for the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Refusal {
+    /// When (device time).
+    pub at: String,
+    /// User.
+    pub user: String,
+    /// Session type.
+    pub session_type: String,
+    /// Client address.
+    pub client_addr: Option<String>,
+    /// User-Agent.
+    pub user_agent: Option<String>,
+}
+
+impl From<RefusedLogin> for Refusal {
+    fn from(r: RefusedLogin) -> Refusal {
+        Refusal {
+            at: r.at,
+            user: r.user,
+            session_type: r.session_type,
+            client_addr: r.client_addr,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+/// The hygiene report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The device's name.
+    pub device: String,
+    /// Its URL.
+    pub url: String,
+    /// Its session table size, if limited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_size: Option<usize>,
+    /// The command run (empty: none).
+    pub command: Vec<String>,
+    /// Its exit code (`None`: no command, or it was killed by a signal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Whether the command succeeded (true when there was none).
+    pub command_ok: bool,
+    /// Sessions left open.
+    pub leaked: Vec<Leak>,
+    /// Logins refused because the table was full.
+    pub refused: Vec<Refusal>,
+    /// Leaks tolerated.
+    pub allowed_leaks: usize,
+    /// The verdict.
+    pub ok: bool,
+}
+
+impl Report {
+    fn finish(mut self) -> Report {
+        self.ok =
+            self.command_ok && self.leaked.len() <= self.allowed_leaks && self.refused.is_empty();
+        self
+    }
+
+    /// The human report; its last line is `hygiene: PASS` or `hygiene: FAIL: why`.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let what = if self.command.is_empty() {
+            "right now".to_string()
+        } else {
+            format!("after `{}`", shell_words(&self.command))
+        };
+        if !self.command.is_empty() {
+            let status = match self.exit_code {
+                Some(c) => format!("exited with status {c}"),
+                None => "was killed by a signal".to_string(),
+            };
+            let _ = writeln!(out, "hygiene: `{}` {status}", shell_words(&self.command));
+        }
+        let _ = writeln!(
+            out,
+            "hygiene: {} session(s) open on {} ({}) {what}; {} allowed",
+            self.leaked.len(),
+            self.device,
+            self.url,
+            self.allowed_leaks
+        );
+        let mut groups: BTreeMap<(String, String), Vec<&Leak>> = BTreeMap::new();
+        for l in &self.leaked {
+            let key = (
+                l.client_addr.clone().unwrap_or_else(|| "?".to_string()),
+                l.user_agent.clone().unwrap_or_else(|| "(none)".to_string()),
+            );
+            groups.entry(key).or_default().push(l);
+        }
+        for ((addr, agent), leaks) in &groups {
+            let _ =
+                writeln!(out, "  client {addr}, User-Agent {agent:?}: {} session(s)", leaks.len());
+            for l in leaks {
+                let requests = l.requests.map(|n| format!(", {n} request(s)")).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    session {}: user {}, type {}, created {}, last used {}{requests}",
+                    l.id, l.user, l.session_type, l.created, l.last_used
+                );
+            }
+        }
+        if !self.refused.is_empty() {
+            let size = self.table_size.map(|n| format!(" (table of {n})")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "hygiene: {} login(s) refused because the session table was full{size}:",
+                self.refused.len()
+            );
+            for r in &self.refused {
+                let _ = writeln!(
+                    out,
+                    "    {}: user {}, type {}, client {}, User-Agent {:?}",
+                    r.at,
+                    r.user,
+                    r.session_type,
+                    r.client_addr.as_deref().unwrap_or("?"),
+                    r.user_agent.as_deref().unwrap_or("(none)")
+                );
+            }
+        }
+        let mut why = Vec::new();
+        if !self.command_ok {
+            why.push("the command failed".to_string());
+        }
+        if self.leaked.len() > self.allowed_leaks {
+            why.push(format!(
+                "{} session(s) left open, {} allowed",
+                self.leaked.len(),
+                self.allowed_leaks
+            ));
+        }
+        if !self.refused.is_empty() {
+            why.push("the session limit was hit".to_string());
+        }
+        if why.is_empty() {
+            let _ = writeln!(out, "hygiene: PASS");
+        } else {
+            let _ = writeln!(out, "hygiene: FAIL: {}", why.join("; "));
+        }
+        out
+    }
+
+    /// The JSON report.
+    pub fn json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// A command line as one could type it.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if !w.is_empty()
+                && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+            {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs the hygiene check.
+pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
+    let err = |m: String| HygieneError(m);
+    // Keep the embedded device alive until the report is built.
+    let mut _device: Option<EmulatedDevice> = None;
+    let (control, device_name, url, user, password, table_size) = match &opts.source {
+        Source::Profile { name, max_sessions, seed } => {
+            let mut profile = Profile::load(name).map_err(|e| err(e.to_string()))?;
+            if let Some(n) = max_sessions {
+                if *n == 0 {
+                    return Err(err("--max-sessions must be 1 or more".to_string()));
+                }
+                profile.session.max_total = Some(*n);
+            }
+            let table_size = profile.session.max_total;
+            let device = EmulatedDevice::start_with(profile, *seed)
+                .await
+                .map_err(|e| err(format!("cannot start the emulated device: {e}")))?;
+            let control = Control::new(&device.control()).map_err(err)?;
+            let (user, password) = device.credentials();
+            let name = device.device().name().to_string();
+            let url = device.url();
+            _device = Some(device);
+            (control, name, url, user, password, table_size)
+        }
+        Source::Running { target, control, device, user, password } => {
+            let control = Control::new(control).map_err(err)?;
+            let info = control
+                .find_device(target.as_deref(), device.as_deref())
+                .await
+                .map_err(|e| err(e.to_string()))?;
+            let profile = Profile::load(&info.profile).ok();
+            let account = profile.as_ref().map(|p| p.default_account().clone());
+            let user = user
+                .clone()
+                .or_else(|| account.as_ref().map(|a| a.user.clone()))
+                .unwrap_or_default();
+            let password = password
+                .clone()
+                .or_else(|| account.as_ref().map(|a| a.password.clone()))
+                .unwrap_or_default();
+            let table_size = profile.and_then(|p| p.session.max_total);
+            (control, info.name, info.url, user, password, table_size)
+        }
+    };
+    let report = |command_ok, exit_code, leaked, refused| {
+        Report {
+            device: device_name.clone(),
+            url: url.clone(),
+            table_size,
+            command: opts.command.clone(),
+            exit_code,
+            command_ok,
+            leaked,
+            refused,
+            allowed_leaks: opts.allow_leaks,
+            ok: false,
+        }
+        .finish()
+    };
+    let open_now = |c: Control, d: String| async move {
+        c.sessions(&d).await.map(|s| s.into_iter().filter(|s| !s.one_request).collect::<Vec<_>>())
+    };
+    if opts.command.is_empty() {
+        let leaked =
+            open_now(control.clone(), device_name.clone()).await.map_err(|e| err(e.to_string()))?;
+        let refused = control.refused(&device_name, None).await.map_err(|e| err(e.to_string()))?;
+        return Ok(report(
+            true,
+            None,
+            leaked.into_iter().map(Leak::from).collect(),
+            refused.into_iter().map(Refusal::from).collect(),
+        ));
+    }
+    let before: BTreeSet<String> = open_now(control.clone(), device_name.clone())
+        .await
+        .map_err(|e| err(e.to_string()))?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let last_event = control.last_event(&device_name).await.map_err(|e| err(e.to_string()))?;
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url.as_str()));
+    let host_port = rest.split('/').next().unwrap_or(rest);
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.to_string()),
+        None => (host_port.to_string(), if scheme == "https" { "443" } else { "80" }.to_string()),
+    };
+    let status = tokio::process::Command::new(&opts.command[0])
+        .args(&opts.command[1..])
+        .env("SESSIONLAB_URL", &url)
+        .env("SESSIONLAB_SCHEME", scheme)
+        .env("SESSIONLAB_HOST", host)
+        .env("SESSIONLAB_PORT", port)
+        .env("SESSIONLAB_USER", &user)
+        .env("SESSIONLAB_PASSWORD", &password)
+        .env("SESSIONLAB_CONTROL_URL", control.base())
+        .env("SESSIONLAB_DEVICE", &device_name)
+        .status()
+        .await
+        .map_err(|e| err(format!("cannot run {:?}: {e}", opts.command[0])))?;
+    let leaked: Vec<Leak> = open_now(control.clone(), device_name.clone())
+        .await
+        .map_err(|e| err(e.to_string()))?
+        .into_iter()
+        .filter(|s| !before.contains(&s.id))
+        .map(Leak::from)
+        .collect();
+    let refused = control
+        .refused(&device_name, Some(last_event))
+        .await
+        .map_err(|e| err(e.to_string()))?
+        .into_iter()
+        .map(Refusal::from)
+        .collect();
+    Ok(report(status.success(), status.code(), leaked, refused))
+}
