@@ -472,7 +472,12 @@ pub async fn run_on(
     let mut warnings = ledger.clean(target.driver.as_ref()).await;
     if target.private {
         if let Some((control, device)) = &target.control {
-            match control.sessions(device).await {
+            let unclosable = target.driver.sessions_without_logout();
+            let listed = control.sessions(device).await.map(|mut left| {
+                left.retain(|s| !unclosable.contains(&s.session_type.as_str()));
+                left
+            });
+            match listed {
                 Ok(left) if !left.is_empty() => warnings.push(format!(
                     "the harness left {} session(s) open: {}",
                     left.len(),

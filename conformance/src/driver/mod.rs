@@ -7,6 +7,7 @@
 //! Drivers speak only the wire. Every call returns the [`Exchange`] it is based on, so
 //! a failing step can show what was sent and what came back.
 
+pub mod bigip;
 pub mod ilo;
 pub mod redfish;
 pub mod solace;
@@ -368,6 +369,12 @@ pub trait Driver: Send + Sync {
         auth: Auth<'a>,
     ) -> BoxFuture<'a, Result<Exchange, DriverError>>;
 
+    /// Session types this protocol cannot end over the wire (they only time out); the
+    /// runner's leak check does not count them.
+    fn sessions_without_logout(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Sends a raw request.
     fn raw<'a>(&'a self, call: RawCall<'a>) -> BoxFuture<'a, Result<Reply, DriverError>>;
 
@@ -392,12 +399,13 @@ pub struct DriverConfig {
 }
 
 /// The vendors with a driver.
-pub const VENDORS: &[&str] = &["redfish", "ilo", "solace"];
+pub const VENDORS: &[&str] = &["redfish", "bigip", "ilo", "solace"];
 
 /// The driver for `vendor`.
 pub fn for_vendor(vendor: &str, config: DriverConfig) -> Result<Box<dyn Driver>, String> {
     match vendor {
         "redfish" => Ok(Box::new(redfish::RedfishDriver::new(config)?)),
+        "bigip" => Ok(Box::new(bigip::BigipDriver::new(config)?)),
         "ilo" => Ok(Box::new(ilo::IloDriver::new(config)?)),
         "solace" => Ok(Box::new(solace::SolaceDriver::new(config)?)),
         other => Err(format!(

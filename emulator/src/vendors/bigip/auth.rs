@@ -1,0 +1,198 @@
+//! Who is asking on iControl REST.
+//!
+//! `X-F5-Auth-Token` is checked first and wins when HTTP Basic is sent too ("the token
+//! scheme takes precedence", [P] F5-AUTHDOC); a token never renews on use (REST tokens
+//! are a non-sliding session type). HTTP Basic checks the credentials and creates no
+//! token and no session ([C] BIGREST #13: echo-query "does not generate a token").
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use base64::Engine as _;
+
+use super::errors::RestError;
+use super::routes::Ctx;
+use super::{fill, BasicFailureBody, TOKEN_SESSION_TYPE};
+use crate::session::{AuthError, ClientInfo, EndReason, LoginRequest, Session};
+
+/// Session type named in the event log for failed HTTP Basic checks (no session is made).
+pub const BASIC_TYPE: &str = "rest-basic";
+
+/// `message` of a 401 for an expired token ([C] f5-cli #8; f5-ansible matches it).
+pub const TOKEN_EXPIRED: &str = "X-F5-Auth-Token has expired.";
+/// `message` of a 401 for an unknown or deleted token ([C] POSH-LTM-Rest #147).
+pub const TOKEN_UNKNOWN: &str = "X-F5-Auth-Token does not exist.";
+
+/// An authenticated REST caller.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// The account name.
+    pub user: String,
+    /// Its role (the account's current one; the token's when the account is gone).
+    pub role: String,
+    /// The token session, when the request came with `X-F5-Auth-Token`.
+    pub token: Option<Session>,
+}
+
+impl Principal {
+    /// Whether the caller's role is administrative.
+    pub fn is_admin(&self, ctx: &Ctx) -> bool {
+        ctx.settings.is_admin_role(&self.role)
+    }
+
+    /// 401 `forbidden` unless the caller is an administrator.
+    pub fn require_admin(&self, ctx: &Ctx, method: &str, path: &str) -> Result<(), RestError> {
+        if self.is_admin(ctx) {
+            Ok(())
+        } else {
+            Err(RestError::unauthorized(fill(
+                &ctx.settings.messages.forbidden,
+                &[("user", &self.user), ("path", path), ("method", method)],
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<Ctx> for Principal {
+    type Rejection = RestError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        authenticate(&parts.headers, client_info(parts), parts.uri.path(), ctx)
+    }
+}
+
+/// The 401 for a token the store refused: "has expired" when it timed out, "does not
+/// exist" when it was never issued or was deleted.
+/// Both carry the reason phrase `F5 Authorization Required` (bigip-solace.md 1.2 [C]).
+pub fn token_refused(error: AuthError) -> RestError {
+    let message = match error {
+        AuthError::Ended(EndReason::IdleTimeout | EndReason::MaxLifetime) => TOKEN_EXPIRED,
+        _ => TOKEN_UNKNOWN,
+    };
+    RestError::unauthorized(message).with_reason_phrase("F5 Authorization Required")
+}
+
+/// Authenticates a REST request: `X-F5-Auth-Token` first, then `Authorization: Basic`.
+pub fn authenticate(
+    headers: &HeaderMap,
+    client: ClientInfo,
+    path: &str,
+    ctx: &Ctx,
+) -> Result<Principal, RestError> {
+    let store = &ctx.device.store;
+    let now = ctx.now();
+    if let Some(value) = headers.get("x-f5-auth-token") {
+        let Ok(token) = value.to_str() else {
+            return Err(RestError::unauthorized(TOKEN_UNKNOWN));
+        };
+        return match store.authenticate(token.trim(), now) {
+            Ok(session) if session.session_type == TOKEN_SESSION_TYPE => {
+                let role =
+                    store.account(&session.user).map_or_else(|| session.role.clone(), |a| a.role);
+                Ok(Principal { user: session.user.clone(), role, token: Some(session) })
+            }
+            Ok(_) => Err(RestError::unauthorized(TOKEN_UNKNOWN)),
+            Err(error) => {
+                tracing::debug!(%error, "bigip: X-F5-Auth-Token refused");
+                Err(token_refused(error))
+            }
+        };
+    }
+    let messages = &ctx.settings.messages;
+    let addr = client.addr.clone().unwrap_or_else(|| "127.0.0.1".to_string());
+    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+        let message = fill(&messages.no_credentials, &[("path", path), ("addr", &addr)]);
+        return Err(RestError::unauthorized(message).with_challenge());
+    };
+    let basic_failed = || {
+        let mut e = RestError::unauthorized(messages.basic_failed.clone()).with_challenge();
+        e.html = ctx.settings.basic_failure_body == BasicFailureBody::ApacheHtml;
+        e
+    };
+    let Some((user, password)) = parse_basic(authorization) else {
+        return Err(basic_failed());
+    };
+    let request =
+        LoginRequest { user: &user, password: &password, session_type: BASIC_TYPE, client };
+    match store.check_credentials(&request, now) {
+        Ok(account) => {
+            if !ctx.settings.basic_auth_non_admin && !ctx.settings.is_admin_role(&account.role) {
+                return Err(RestError::unauthorized(fill(
+                    &messages.basic_not_allowed,
+                    &[("user", &account.user)],
+                )));
+            }
+            Ok(Principal { user: account.user, role: account.role, token: None })
+        }
+        Err(_) => {
+            tracing::info!(user = %user, "bigip: Basic credentials refused");
+            Err(basic_failed())
+        }
+    }
+}
+
+/// `Basic <base64(user:password)>` into its parts; `None` for anything else.
+pub fn parse_basic(value: &HeaderValue) -> Option<(String, String)> {
+    let value = value.to_str().ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// The client's address (when served with connect info) and `User-Agent`.
+pub fn client_info(parts: &Parts) -> ClientInfo {
+    ClientInfo {
+        addr: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
+/// Extracts [`ClientInfo`] for handlers that log in.
+#[derive(Clone, Debug)]
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client(client_info(parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Basic credentials decode, and anything malformed is refused rather than guessed.
+    #[test]
+    fn basic_header_parses_or_is_refused() {
+        let ok = HeaderValue::from_static("Basic YWRtaW46c2Vzc2lvbjpsYWI="); // admin:session:lab
+        assert_eq!(parse_basic(&ok), Some(("admin".into(), "session:lab".into())));
+        for bad in ["Basic", "Basic !!!", "Bearer YWRtaW46eA==", "Basic YWRtaW4=", ""] {
+            assert_eq!(parse_basic(&HeaderValue::from_static(bad)), None, "{bad}");
+        }
+    }
+
+    /// Timed-out tokens are "expired"; deleted or unknown ones "do not exist"
+    /// (bigip-solace.md 1.2).
+    #[test]
+    fn token_refusals_name_expiry_or_absence() {
+        assert_eq!(token_refused(AuthError::Ended(EndReason::IdleTimeout)).message, TOKEN_EXPIRED);
+        assert_eq!(token_refused(AuthError::Ended(EndReason::Logout)).message, TOKEN_UNKNOWN);
+        assert_eq!(token_refused(AuthError::Unknown).message, TOKEN_UNKNOWN);
+    }
+}
