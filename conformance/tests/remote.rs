@@ -207,7 +207,7 @@ async fn separate_emulator_without_control_skips_waits() {
         "--profile",
         "redfish",
         "--filter",
-        "table-full",
+        "common/table-full",
         "--quiet",
     ])
     .await;
