@@ -89,3 +89,20 @@ async fn concurrent_http_logins_never_exceed_the_limit() {
     let now = device.device().now();
     assert_eq!(device.device().store.counts(now).total, 16);
 }
+
+/// The `Date` header follows the device's clock, so it agrees with expiry times in bodies
+/// after the virtual clock moved (RFC 9110 Date is the origin server's time).
+#[tokio::test]
+async fn date_header_follows_the_virtual_clock() {
+    let device = redfish().await;
+    let client = reqwest::Client::new();
+    let root = format!("{}/redfish/v1/", device.url());
+    let date = |r: &reqwest::Response| {
+        let text = r.headers()["date"].to_str().unwrap().to_string();
+        chrono::DateTime::parse_from_rfc2822(&text.replace("GMT", "+0000")).unwrap()
+    };
+    let before = date(&client.get(&root).send().await.unwrap());
+    device.advance(std::time::Duration::from_secs(30 * 86_400)).unwrap();
+    let after = date(&client.get(&root).send().await.unwrap());
+    assert!((after - before).num_seconds() >= 30 * 86_400, "{before} -> {after}");
+}

@@ -14,13 +14,32 @@ use crate::profile::Vendor;
 
 /// The router that serves `device` in its profile's personality.
 pub fn router(device: DeviceHandle) -> Router {
-    match device.profile().vendor {
+    let clock = device.clock().clone();
+    let personality = match device.profile().vendor {
         Vendor::Redfish => redfish::router(device),
         Vendor::Bigip => bigip::router(device),
         Vendor::Solace => solace::router(device),
         Vendor::Ilo => ilo::router(device),
         Vendor::Idrac => idrac::router(device),
+    };
+    personality.layer(axum::middleware::map_response(move |response| {
+        let now = clock.now();
+        async move { with_device_date(response, now) }
+    }))
+}
+
+/// Stamps the `Date` header with the device's clock, so a client comparing `Date` with
+/// the expiry times in bodies sees one timeline when the virtual clock has moved (hyper
+/// would otherwise write the machine's time).
+fn with_device_date(
+    mut response: axum::response::Response,
+    now: crate::clock::Now,
+) -> axum::response::Response {
+    let date = now.utc.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response.headers_mut().insert(axum::http::header::DATE, value);
     }
+    response
 }
 
 /// Serves SSH for a device on a bound listener until `shutdown` turns true.
