@@ -39,10 +39,15 @@ struct ServeArgs {
     /// Port of the first device; the next ones follow it. 0 lets the OS choose.
     #[arg(long, env = "SESSIONLAB_BASE_PORT", default_value_t = 0)]
     base_port: u16,
+    /// SSH port of the first device that serves SSH (iDRAC); the next ones follow it.
+    /// 0 lets the OS choose.
+    #[arg(long, env = "SESSIONLAB_SSH_BASE_PORT", default_value_t = 0)]
+    ssh_base_port: u16,
     /// Port of the control API.
     #[arg(long, env = "SESSIONLAB_CONTROL_PORT", default_value_t = 7780)]
     control_port: u16,
-    /// `virtual` (moves only through POST /_sessionlab/clock/advance) or `real`.
+    /// `virtual` (the default: time moves only through POST /_sessionlab/clock/advance)
+    /// or `real`.
     #[arg(long, env = "SESSIONLAB_CLOCK")]
     clock: Option<ClockMode>,
     /// Seed that makes every token and session id reproducible.
@@ -218,6 +223,23 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
             spec.port = port;
         }
     }
+    if args.ssh_base_port != 0 {
+        let with_ssh = specs
+            .iter_mut()
+            .filter(|s| emulator::vendors::ssh_service_of(s.profile.vendor).is_some());
+        for (i, spec) in with_ssh.enumerate() {
+            spec.ssh_port = u16::try_from(usize::from(args.ssh_base_port) + i).map_err(|_| {
+                ConfigError::Invalid {
+                    origin: "--ssh-base-port".to_string(),
+                    message: format!(
+                        "{} devices do not fit above port {}",
+                        i + 1,
+                        args.ssh_base_port
+                    ),
+                }
+            })?;
+        }
+    }
     let mut config = FleetConfig::new(specs);
     config.bind = args.bind;
     config.control_port = args.control_port;
@@ -232,37 +254,39 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
 }
 
 fn print_table(fleet: &Fleet) {
-    let rows: Vec<[String; 5]> = fleet
-        .devices()
-        .iter()
-        .map(|d| {
-            let account = d.device.profile().default_account();
-            [
-                d.device.name().to_string(),
-                d.device.profile().name.clone(),
-                d.url(),
-                account.user.clone(),
-                account.password.clone(),
-            ]
-        })
-        .collect();
-    let header = ["DEVICE", "PROFILE", "URL", "USER", "PASSWORD"];
-    let mut widths = header.map(str::len);
+    let any_ssh = fleet.devices().iter().any(|d| d.ssh_addr.is_some());
+    let mut rows: Vec<Vec<String>> = vec![["DEVICE", "PROFILE", "URL", "SSH", "USER", "PASSWORD"]
+        .into_iter()
+        .map(String::from)
+        .collect()];
+    for d in fleet.devices() {
+        let account = d.device.profile().default_account();
+        rows.push(vec![
+            d.device.name().to_string(),
+            d.device.profile().name.clone(),
+            d.url(),
+            d.ssh_addr.map_or_else(|| "-".to_string(), |a| a.port().to_string()),
+            account.user.clone(),
+            account.password.clone(),
+        ]);
+    }
+    if !any_ssh {
+        for row in &mut rows {
+            row.remove(3);
+        }
+    }
+    let mut widths = vec![0; rows[0].len()];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.len());
         }
     }
-    let line = |cells: [&str; 5]| {
+    for row in &rows {
         let mut out = String::new();
-        for (cell, w) in cells.iter().zip(widths) {
+        for (cell, w) in row.iter().zip(&widths) {
             out.push_str(&format!("{cell:<w$}  "));
         }
         println!("{}", out.trim_end());
-    };
-    line(header);
-    for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
     let mode = match fleet.clock().mode() {
         ClockMode::Virtual => "virtual (POST /_sessionlab/clock/advance moves it)",

@@ -8,6 +8,7 @@
 //! a failing step can show what was sent and what came back.
 
 pub mod bigip;
+pub mod idrac;
 pub mod ilo;
 pub mod redfish;
 pub mod solace;
@@ -399,13 +400,14 @@ pub struct DriverConfig {
 }
 
 /// The vendors with a driver.
-pub const VENDORS: &[&str] = &["redfish", "bigip", "ilo", "solace"];
+pub const VENDORS: &[&str] = &["redfish", "bigip", "idrac", "ilo", "solace"];
 
 /// The driver for `vendor`.
 pub fn for_vendor(vendor: &str, config: DriverConfig) -> Result<Box<dyn Driver>, String> {
     match vendor {
         "redfish" => Ok(Box::new(redfish::RedfishDriver::new(config)?)),
         "bigip" => Ok(Box::new(bigip::BigipDriver::new(config)?)),
+        "idrac" => Ok(Box::new(idrac::IdracDriver::new(config)?)),
         "ilo" => Ok(Box::new(ilo::IloDriver::new(config)?)),
         "solace" => Ok(Box::new(solace::SolaceDriver::new(config)?)),
         other => Err(format!(

@@ -21,6 +21,9 @@ pub struct DeviceView {
     vendor: Vendor,
     description: String,
     url: String,
+    /// `host:port` of the device's SSH service, for personalities that have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssh: Option<String>,
     sessions: Counts,
 }
 
@@ -33,6 +36,7 @@ impl DeviceView {
             vendor: profile.vendor,
             description: profile.description.clone(),
             url: d.url(),
+            ssh: d.ssh_addr.map(|a| a.to_string()),
             sessions: d.device.store.counts(d.device.now()),
         }
     }

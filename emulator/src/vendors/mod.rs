@@ -51,7 +51,12 @@ pub type SshServe = fn(
 
 /// The SSH service of a personality that has one (iDRAC's racadm).
 pub fn ssh_service(device: &DeviceHandle) -> Option<SshServe> {
-    match device.profile().vendor {
+    ssh_service_of(device.profile().vendor)
+}
+
+/// The SSH service of a personality, if it has one.
+pub fn ssh_service_of(vendor: Vendor) -> Option<SshServe> {
+    match vendor {
         Vendor::Idrac => idrac::SSH,
         _ => None,
     }

@@ -1,0 +1,649 @@
+//! The iDRAC Redfish router.
+//!
+//! | URI | Methods | Notes |
+//! |---|---|---|
+//! | `/redfish`, `/redfish/v1` | GET | no authentication |
+//! | `/redfish/v1/SessionService` | GET, PATCH | `SessionTimeout` is `WebServer.1.Timeout` |
+//! | `/redfish/v1/Sessions[/{id}]` | GET, POST / GET, DELETE | before RedfishVersion 1.6, and still on iDRAC9 |
+//! | `/redfish/v1/SessionService/Sessions[/{id}]` | GET, POST / GET, DELETE | from 1.6; 405 on iDRAC8 |
+//! | `/redfish/v1/AccountService[/Accounts[/{slot}]]` | GET; PATCH a slot | accounts by slot 1..16 |
+//! | `/redfish/v1/Managers[/iDRAC.Embedded.1]` | GET | |
+//! | `.../iDRAC.Embedded.1/Attributes` (and `.../Oem/Dell/DellAttributes/iDRAC.Embedded.1`) | GET, PATCH | Dell attributes |
+//! | `.../iDRAC.Embedded.1/Actions/Manager.Reset` | POST | every session ends |
+//!
+//! Handlers reuse the standard personality's pieces ([`Ctx`], [`Principal`], [`JsonObject`],
+//! [`Props`]); the last middleware ([`finish`]) turns any error they raise into iDRAC's
+//! body and sets iDRAC's headers.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, MethodRouter};
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::attributes::{self, Attr, SetError, UserField};
+use super::errors::{IdracError, Rendered};
+use super::wire;
+use super::{IdracSettings, LoginAuthorization, LogoutBody, SessionPaths, REDFISH};
+use crate::device::DeviceHandle;
+use crate::session::{EndReason, LoginError, LoginRequest, Session};
+use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
+use crate::vendors::redfish::errors::{PendingError, RedfishError};
+use crate::vendors::redfish::routes::{Ctx, Seg};
+use crate::vendors::redfish::wire::{JsonObject, OptionalJsonObject, Props};
+use crate::vendors::redfish::RedfishSettings;
+
+type Answer = Result<Response, IdracError>;
+
+/// The iDRAC router of `device`.
+pub fn router(device: DeviceHandle) -> Router {
+    let settings = IdracSettings::of(&device).into_owned();
+    let redfish = RedfishSettings {
+        redfish_version: settings.redfish_version.clone(),
+        server_header: settings.server_header.clone(),
+        session_limit_status: settings.table_full_status,
+        manager_id: wire::MANAGER_ID.to_string(),
+        ..RedfishSettings::default()
+    };
+    let ctx = Ctx { device, settings: Arc::new(redfish) };
+    let mut r = Router::new();
+    r = both(r, "/redfish", get(versions));
+    r = both(r, wire::ROOT, get(service_root));
+    r = both(r, wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
+    let serve_legacy = settings.sessions != SessionPaths::Current;
+    let serve_current = settings.sessions != SessionPaths::Legacy;
+    if serve_legacy {
+        r = both(r, wire::LEGACY_SESSIONS, get(list_legacy).post(login));
+        r = both(r, "/redfish/v1/Sessions/{id}", get(get_session).delete(logout));
+    }
+    if serve_current {
+        r = both(r, wire::SESSIONS, get(list_current).post(login));
+        r = both(r, "/redfish/v1/SessionService/Sessions/{id}", get(get_session).delete(logout));
+    } else {
+        // iDRAC8 answers 405 on the path RedfishVersion 1.6 introduced.
+        r = both(r, wire::SESSIONS, any(method_not_allowed));
+        r = both(r, "/redfish/v1/SessionService/Sessions/{id}", any(method_not_allowed));
+    }
+    r = both(r, wire::ACCOUNT_SERVICE, get(get_account_service));
+    r = both(r, wire::ACCOUNTS, get(list_accounts));
+    r = both(r, "/redfish/v1/AccountService/Accounts/{id}", get(get_account).patch(patch_account));
+    r = both(r, wire::MANAGERS, get(list_managers));
+    r = both(r, wire::MANAGER, get(get_manager));
+    r = both(r, wire::ATTRIBUTES, get(get_attributes).patch(patch_attributes));
+    r = both(r, wire::DELL_ATTRIBUTES, get(get_attributes).patch(patch_attributes));
+    r = both(r, wire::MANAGER_RESET, post(reset_manager));
+    r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(ctx.clone(), finish))
+        .with_state(ctx)
+}
+
+fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {
+    router.route(path, methods.clone()).route(&format!("{path}/"), methods)
+}
+
+fn settings(ctx: &Ctx) -> std::borrow::Cow<'_, IdracSettings> {
+    IdracSettings::of(&ctx.device)
+}
+
+/// A JSON answer written with sorted keys.
+fn json(status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(axum::body::Body::from(wire::to_sorted_string(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn ok(body: &Value) -> Answer {
+    Ok(json(StatusCode::OK, body))
+}
+
+// ----- the last middleware -----
+
+/// Renders errors that did not come out as iDRAC's (axum rejections, the standard
+/// pieces' [`RedfishError`]s) in iDRAC's envelope, and sets iDRAC's headers:
+/// `OData-Version`, `Server`, `Cache-Control`, `Access-Control-Allow-Origin` (all four on
+/// the iDRAC9 401 capture), the JSON `Content-Type` of the profile, and
+/// `WWW-Authenticate: Basic realm="RedfishService"` on every 401.
+pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+    let s = settings(&ctx);
+    let path = req.uri().path().to_string();
+    let mut response = next.run(req).await;
+    let status = response.status();
+    if response.extensions().get::<Rendered>().is_none() {
+        let is_json = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let replacement = match response.extensions_mut().remove::<PendingError>() {
+            Some(PendingError(error)) => Some(IdracError::from_redfish(&s, &error)),
+            None if (status.is_client_error() || status.is_server_error()) && !is_json => {
+                Some(match status {
+                    StatusCode::NOT_FOUND => IdracError::not_found(&s, &path),
+                    StatusCode::METHOD_NOT_ALLOWED => IdracError::method_not_allowed(&s),
+                    StatusCode::UNAUTHORIZED => IdracError::unauthorized(&s),
+                    other => IdracError::from_redfish(
+                        &s,
+                        &RedfishError::new(
+                            other,
+                            crate::vendors::redfish::errors::base::general_error(),
+                        ),
+                    ),
+                })
+            }
+            None => None,
+        };
+        if let Some(error) = replacement {
+            response = error.into_response();
+        }
+    }
+    let status = response.status();
+    let headers = response.headers_mut();
+    headers.insert(HeaderName::from_static("odata-version"), HeaderValue::from_static("4.0"));
+    if !s.server_header.is_empty() {
+        if let Ok(value) = HeaderValue::from_str(&s.server_header) {
+            headers.insert(header::SERVER, value);
+        }
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        if let Ok(value) = HeaderValue::from_str(&s.content_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"RedfishService\""),
+        );
+    }
+    response
+}
+
+async fn not_found(State(ctx): State<Ctx>, uri: Uri) -> IdracError {
+    IdracError::not_found(&settings(&ctx), uri.path())
+}
+
+async fn method_not_allowed(State(ctx): State<Ctx>) -> IdracError {
+    IdracError::method_not_allowed(&settings(&ctx))
+}
+
+// ----- who is asking -----
+
+/// An authenticated requester: the standard [`Principal`] (X-Auth-Token, or HTTP Basic
+/// when the profile allows it), with iDRAC's 401.
+struct Who(Principal);
+
+impl FromRequestParts<Ctx> for Who {
+    type Rejection = IdracError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let s = settings(ctx);
+        let has_token = parts.headers.contains_key("x-auth-token");
+        if !has_token && !s.basic_auth && parts.headers.contains_key(header::AUTHORIZATION) {
+            tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
+            return Err(IdracError::unauthorized(&s));
+        }
+        rf_auth::authenticate(&parts.headers, rf_auth::client_info(parts), ctx)
+            .map(Who)
+            .map_err(|e| IdracError::from_redfish(&s, &e))
+    }
+}
+
+impl Who {
+    fn require(&self, ctx: &Ctx, privilege: Privilege) -> Result<(), IdracError> {
+        self.0.require(privilege).map_err(|e| IdracError::from_redfish(&settings(ctx), &e))
+    }
+}
+
+// ----- unauthenticated documents -----
+
+async fn versions() -> Response {
+    json(StatusCode::OK, &wire::versions())
+}
+
+async fn service_root(State(ctx): State<Ctx>) -> Response {
+    json(StatusCode::OK, &wire::service_root(&settings(&ctx), ctx.device.name()))
+}
+
+// ----- SessionService -----
+
+async fn get_session_service(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    let timeout = attributes::web_server_timeout(&ctx.device);
+    ok(&wire::session_service(&settings(&ctx), timeout))
+}
+
+/// `SessionTimeout` is the web-server timeout: same range, same rule (next login).
+async fn patch_session_service(
+    State(ctx): State<Ctx>,
+    who: Who,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    who.require(&ctx, Privilege::ConfigureManager)?;
+    let s = settings(&ctx);
+    let mut props = Props::new(body);
+    let timeout = props.integer("SessionTimeout");
+    props.read_only(&["Id", "Name", "Description", "Sessions", "ServiceEnabled"]);
+    props.finish().map_err(|e| IdracError::from_redfish(&s, &e))?;
+    if let Some(secs) = timeout {
+        let text = secs.to_string();
+        attributes::set(&ctx.device, Attr::Timeout(attributes::Group::WebServer), &text, ctx.now())
+            .map_err(|_| out_of_range(&s, &text, "SessionTimeout"))?;
+    }
+    ok(&json!({ "@Message.ExtendedInfo": [wire::success_message(&s)] }))
+}
+
+fn out_of_range(s: &IdracSettings, value: &str, property: &str) -> IdracError {
+    IdracError::base(
+        s,
+        StatusCode::BAD_REQUEST,
+        "PropertyValueOutOfRange",
+        &format!(
+            "The value '{value}' for the property {property} is not in the supported range of \
+             acceptable values."
+        ),
+        &[value.to_string(), property.to_string()],
+        "Correct the value for the property in the request body and resubmit the request if \
+         the operation failed.",
+        "Warning",
+    )
+}
+
+// ----- Sessions -----
+
+/// The sessions the Redfish collection shows: the listed types, no Basic one-request
+/// sessions.
+fn listed(ctx: &Ctx) -> Vec<Session> {
+    let s = settings(ctx);
+    ctx.device
+        .store
+        .list(ctx.now())
+        .into_iter()
+        .filter(|x| !x.one_request && s.listed_session_types.contains(&x.session_type))
+        .collect()
+}
+
+async fn list_legacy(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    ok(&wire::session_collection(&settings(&ctx), wire::LEGACY_SESSIONS, &listed(&ctx)))
+}
+
+async fn list_current(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    ok(&wire::session_collection(&settings(&ctx), wire::SESSIONS, &listed(&ctx)))
+}
+
+/// Login: 201 with `X-Auth-Token`, `Location` and the session with `Created` and `SYS414`.
+async fn login(
+    State(ctx): State<Ctx>,
+    Client(client): Client,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let s = settings(&ctx);
+    if headers.contains_key(header::AUTHORIZATION) {
+        match s.login_authorization {
+            LoginAuthorization::Ignore => {}
+            LoginAuthorization::Sys468 => return Err(IdracError::authorization_on_login(&s)),
+            LoginAuthorization::UnsupportedMediaType => {
+                return Err(IdracError::unsupported_media_type())
+            }
+        }
+    }
+    let mut props = Props::new(body);
+    let user = props.string("UserName", true);
+    let password = props.secret("Password", true);
+    props.finish().map_err(|e| IdracError::from_redfish(&s, &e))?;
+    let (Some(user), Some(password)) = (user, password) else {
+        return Err(IdracError::from_redfish(&s, &RedfishError::internal()));
+    };
+    let now = ctx.now();
+    let request = LoginRequest { user: &user, password: &password, session_type: REDFISH, client };
+    let session = match ctx.device.store.login(&request, now) {
+        Ok(session) => session,
+        Err(LoginError::LimitReached { scope, .. }) => {
+            tracing::info!(user = %user, %scope, "idrac: login refused, table full");
+            return Err(IdracError::table_full(&s));
+        }
+        Err(_) => {
+            tracing::info!(user = %user, "idrac: login refused");
+            return Err(IdracError::bad_credentials(&s));
+        }
+    };
+    tracing::info!(user = %user, session = %session.id, "idrac: login");
+    let mut body = wire::session(&s, &session);
+    body["@Message.ExtendedInfo"] = wire::created_messages(&s);
+    let mut response = json(StatusCode::CREATED, &body);
+    let headers = response.headers_mut();
+    if let Ok(mut token) = HeaderValue::from_str(session.token.as_str()) {
+        token.set_sensitive(true);
+        headers.insert(HeaderName::from_static("x-auth-token"), token);
+    }
+    if let Ok(location) = HeaderValue::from_str(&wire::session_uri(&s, &session.id)) {
+        headers.insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+fn find_session(ctx: &Ctx, id: &str, uri: &str) -> Result<Session, IdracError> {
+    listed(ctx)
+        .into_iter()
+        .find(|x| x.id == id)
+        .ok_or_else(|| IdracError::not_found(&settings(ctx), uri))
+}
+
+async fn get_session(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    let session = find_session(&ctx, &id, uri.path())?;
+    ok(&wire::session(&settings(&ctx), &session))
+}
+
+/// Logout (own session) or an administrator ending another user's session: 200 on
+/// iDRAC9, 204 on iDRAC10.
+async fn logout(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+    let s = settings(&ctx);
+    let target = find_session(&ctx, &id, uri.path())?;
+    let own = target.user == who.0.user();
+    let (needed, reason) = if own {
+        (Privilege::ConfigureSelf, EndReason::Logout)
+    } else {
+        (Privilege::ConfigureManager, EndReason::AdminDelete)
+    };
+    who.require(&ctx, needed)?;
+    ctx.device
+        .store
+        .end(&id, reason, ctx.now())
+        .map_err(|_| IdracError::not_found(&s, uri.path()))?;
+    tracing::info!(by = who.0.user(), session = %id, %reason, "idrac: session deleted");
+    let status = StatusCode::from_u16(s.logout_status).unwrap_or(StatusCode::OK);
+    if status == StatusCode::NO_CONTENT || s.logout_body == LogoutBody::None {
+        let mut response = Response::new(axum::body::Body::empty());
+        *response.status_mut() = status;
+        Ok(response)
+    } else {
+        Ok(json(status, &json!({ "@Message.ExtendedInfo": [wire::success_message(&s)] })))
+    }
+}
+
+// ----- AccountService -----
+
+async fn get_account_service(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    ok(&wire::account_service())
+}
+
+async fn list_accounts(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    ok(&wire::account_collection(attributes::SLOTS))
+}
+
+fn parse_slot(ctx: &Ctx, id: &str, uri: &Uri) -> Result<u32, IdracError> {
+    id.parse::<u32>()
+        .ok()
+        .filter(|s| attributes::SLOTS.contains(s))
+        .ok_or_else(|| IdracError::not_found(&settings(ctx), uri.path()))
+}
+
+fn account_body(ctx: &Ctx, slot: u32) -> Value {
+    let user = attributes::slots(&ctx.device).get(&slot).cloned().unwrap_or_default();
+    let account = ctx.device.store.account(&user);
+    let enabled = account.as_ref().is_some_and(|a| a.enabled);
+    wire::account(slot, &user, attributes::role_id(account.as_ref()), enabled)
+}
+
+async fn get_account(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+    let slot = parse_slot(&ctx, &id, &uri)?;
+    let own = attributes::slot_of(&ctx.device, who.0.user()) == Some(slot);
+    who.require(&ctx, if own { Privilege::Login } else { Privilege::ConfigureUsers })?;
+    ok(&account_body(&ctx, slot))
+}
+
+/// PATCH a slot: `UserName` (on a free slot: create; "" deletes), `Password`, `RoleId`,
+/// `Enabled`, applied through the same attributes racadm sets.
+async fn patch_account(
+    State(ctx): State<Ctx>,
+    who: Who,
+    Seg(id): Seg,
+    uri: Uri,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let s = settings(&ctx);
+    let slot = parse_slot(&ctx, &id, &uri)?;
+    let mut props = Props::new(body);
+    let user = props.string("UserName", false);
+    let password = props.secret("Password", false);
+    let role = props.string("RoleId", false);
+    let enabled = props.boolean("Enabled");
+    props.read_only(&["Id", "Name", "Description", "Locked"]);
+    props.finish().map_err(|e| IdracError::from_redfish(&s, &e))?;
+    let own = attributes::slot_of(&ctx.device, who.0.user()) == Some(slot);
+    let only_password = user.is_none() && role.is_none() && enabled.is_none();
+    who.require(
+        &ctx,
+        if own && only_password { Privilege::ConfigureSelf } else { Privilege::ConfigureUsers },
+    )?;
+    let privilege = role.as_deref().map(|r| match r {
+        "Administrator" => "0x1ff",
+        "Operator" => "0x1f3",
+        "ReadOnly" => "0x1",
+        _ => "0x0",
+    });
+    let enable = enabled.map(|e| if e { "Enabled" } else { "Disabled" });
+    let now = ctx.now();
+    let changes = [
+        (UserField::UserName, user.as_deref(), "UserName"),
+        (UserField::Password, password.as_deref(), "Password"),
+        (UserField::Privilege, privilege, "RoleId"),
+        (UserField::Enable, enable, "Enabled"),
+    ];
+    for (field, value, property) in changes {
+        if let Some(value) = value {
+            attributes::set(&ctx.device, Attr::User(slot, field), value, now).map_err(|_| {
+                IdracError::base(
+                    &s,
+                    StatusCode::BAD_REQUEST,
+                    "PropertyValueError",
+                    &format!("The value provided for the property {property} is not valid."),
+                    &[property.to_string()],
+                    "Correct the value for the property in the request body and resubmit the \
+                     request if the operation failed.",
+                    "Warning",
+                )
+            })?;
+        }
+    }
+    ok(&json!({ "@Message.ExtendedInfo": [wire::success_message(&s)] }))
+}
+
+// ----- Managers -----
+
+async fn list_managers(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    ok(&wire::manager_collection())
+}
+
+async fn get_manager(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    ok(&wire::manager(ctx.device.name()))
+}
+
+async fn get_attributes(State(ctx): State<Ctx>, who: Who, uri: Uri) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    let path = uri.path().trim_end_matches('/');
+    ok(&wire::attributes(path, attributes::all(&ctx.device)))
+}
+
+/// `{"Attributes": {"WebServer.1.Timeout": 600, ...}}`: every name and value is checked
+/// before anything changes; 200 with `Success` and `SYS413`.
+async fn patch_attributes(
+    State(ctx): State<Ctx>,
+    who: Who,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    who.require(&ctx, Privilege::ConfigureManager)?;
+    let s = settings(&ctx);
+    let mut body = body;
+    let attrs = body.remove("Attributes");
+    Props::new(body).finish().map_err(|e| IdracError::from_redfish(&s, &e))?;
+    let attrs = match attrs {
+        Some(Value::Object(map)) => Some(map),
+        Some(other) => {
+            let problem =
+                attribute_problem(&s, "PropertyValueTypeError", "Attributes", Some(&other));
+            return Err(IdracError::envelope(
+                StatusCode::BAD_REQUEST,
+                &s.messages.general_error_code,
+                vec![problem],
+            ));
+        }
+        None => None,
+    };
+    let Some(attrs) = attrs else {
+        return Err(IdracError::base(
+            &s,
+            StatusCode::BAD_REQUEST,
+            "NoOperation",
+            "The request body submitted contain no data to act upon and no changes to the \
+             resource took place.",
+            &[],
+            "Add properties in the JSON object and resubmit the request.",
+            "Warning",
+        ));
+    };
+    let mut problems = Vec::new();
+    let mut changes = Vec::new();
+    for (name, value) in &attrs {
+        let text = attributes::value_text(value);
+        match (Attr::parse_redfish(name), text) {
+            (None, _) => problems.push(attribute_problem(&s, "PropertyUnknown", name, None)),
+            (Some(attr), _) if attr.read_only() => {
+                problems.push(attribute_problem(&s, "PropertyNotWritable", name, None));
+            }
+            (Some(_), None) => {
+                problems.push(attribute_problem(&s, "PropertyValueTypeError", name, Some(value)));
+            }
+            (Some(attr), Some(text)) => changes.push((attr, name.clone(), text)),
+        }
+    }
+    if problems.is_empty() {
+        // Check timeouts against their range before changing anything.
+        for (attr, name, text) in &changes {
+            if matches!(attr, Attr::Timeout(_) | Attr::TimeoutEnable)
+                && !timeout_ok(&s, *attr, text)
+            {
+                problems.push(out_of_range_value(&s, name, text));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(IdracError::envelope(
+            StatusCode::BAD_REQUEST,
+            &s.messages.general_error_code,
+            problems,
+        ));
+    }
+    let now = ctx.now();
+    for (attr, name, text) in changes {
+        if let Err(e) = attributes::set(&ctx.device, attr, &text, now) {
+            let problem = match e {
+                SetError::ReadOnly => attribute_problem(&s, "PropertyNotWritable", &name, None),
+                SetError::Invalid(_) => out_of_range_value(&s, &name, &text),
+            };
+            return Err(IdracError::envelope(
+                StatusCode::BAD_REQUEST,
+                &s.messages.general_error_code,
+                vec![problem],
+            ));
+        }
+    }
+    ok(&json!({ "@Message.ExtendedInfo": [wire::success_message(&s), wire::sys413_message(&s)] }))
+}
+
+fn timeout_ok(s: &IdracSettings, attr: Attr, text: &str) -> bool {
+    if attr == Attr::TimeoutEnable {
+        let t = text.trim().to_ascii_lowercase();
+        return ["enabled", "disabled", "1", "0", "true", "false"].contains(&t.as_str());
+    }
+    let Attr::Timeout(group) = attr else { return true };
+    let Ok(secs) = text.trim().parse::<u64>() else { return false };
+    let [min, max] = match group {
+        attributes::Group::WebServer => s.timeouts.web_server,
+        attributes::Group::Ssh => s.timeouts.ssh,
+        attributes::Group::Racadm => s.timeouts.racadm,
+        attributes::Group::VirtualConsole => s.timeouts.virtual_console,
+        attributes::Group::Vnc => s.timeouts.vnc,
+    };
+    (secs == 0 && s.timeouts.zero_disables) || (min..=max).contains(&secs)
+}
+
+fn out_of_range_value(s: &IdracSettings, name: &str, text: &str) -> Value {
+    wire::message(
+        &format!("{}.PropertyValueOutOfRange", s.messages.base_registry),
+        &format!(
+            "The value '{text}' for the property {name} is not in the supported range of \
+             acceptable values."
+        ),
+        &[text.to_string(), name.to_string()],
+        "Correct the value for the property in the request body and resubmit the request if \
+         the operation failed.",
+        "Warning",
+    )
+}
+
+fn attribute_problem(s: &IdracSettings, key: &str, name: &str, value: Option<&Value>) -> Value {
+    let (text, args) = match key {
+        "PropertyUnknown" => (
+            format!("The property {name} is not in the list of valid properties for the resource."),
+            vec![name.to_string()],
+        ),
+        "PropertyNotWritable" => (
+            format!("The property {name} is a read-only property and cannot be assigned a value."),
+            vec![name.to_string()],
+        ),
+        _ => {
+            let shown = value.map(|v| v.to_string()).unwrap_or_default();
+            (
+                format!(
+                    "The value '{shown}' for the property {name} is not a type that the property \
+                     can accept."
+                ),
+                vec![shown, name.to_string()],
+            )
+        }
+    };
+    wire::message(
+        &format!("{}.{key}", s.messages.base_registry),
+        &text,
+        &args,
+        "Correct the request body and resubmit the request if the operation failed.",
+        "Warning",
+    )
+}
+
+/// `Manager.Reset`: the iDRAC restarts and every session ends.
+async fn reset_manager(
+    State(ctx): State<Ctx>,
+    who: Who,
+    OptionalJsonObject(_body): OptionalJsonObject,
+) -> Answer {
+    who.require(&ctx, Privilege::ConfigureManager)?;
+    let ended = ctx.device.restart();
+    tracing::info!(by = who.0.user(), ended = ended.len(), "idrac: Manager.Reset");
+    let mut response = Response::new(axum::body::Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
