@@ -22,6 +22,10 @@ use emulator::profile::Profile;
 use emulator::session::{ClientInfo, LoginRequest};
 use emulator::EmulatedDevice;
 
+/// The same allocator as `sessionlab-emulator`, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PATH: &str = "/redfish/v1/SessionService";
 const CONCURRENCY: usize = 16;
 

@@ -11,6 +11,9 @@ use emulator::fleet::{DeviceSpec, Fleet, FleetConfig, FleetFile};
 use emulator::profile::{ConfigError, Profile};
 use emulator::tls::TlsSetup;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Emulates the management-session stores of BMCs, load balancers and brokers.
 ///
 /// With no subcommand it serves a fleet on 127.0.0.1 — by default one device per

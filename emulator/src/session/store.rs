@@ -145,6 +145,11 @@ impl SessionStore {
         self.lock().policy.clone()
     }
 
+    /// Reads the rules in force without copying them (for per-request answers).
+    pub fn with_policy<T>(&self, read: impl FnOnce(&Policy) -> T) -> T {
+        read(&self.lock().policy)
+    }
+
     /// Replaces the rules. Limits apply to the next login; sessions already open keep
     /// their timeouts (use [`SessionStore::set_idle_timeout`] to change those).
     pub fn set_policy(&self, policy: Policy, now: Now) {

@@ -35,11 +35,29 @@ fn with_device_date(
     mut response: axum::response::Response,
     now: crate::clock::Now,
 ) -> axum::response::Response {
-    let date = now.utc.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(&http_date(now.utc)) {
         response.headers_mut().insert(axum::http::header::DATE, value);
     }
     response
+}
+
+/// An IMF-fixdate (RFC 9110 5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, written field
+/// by field: it runs on every response, and chrono's format strings are parsed each time.
+fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().num_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month0() as usize],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Serves SSH for a device on a bound listener until `shutdown` turns true.
@@ -59,5 +77,17 @@ pub fn ssh_service_of(vendor: Vendor) -> Option<SshServe> {
     match vendor {
         Vendor::Idrac => idrac::SSH,
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    /// RFC 9110's own example of an IMF-fixdate.
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        let t = chrono::Utc.with_ymd_and_hms(1994, 11, 6, 8, 49, 37).unwrap();
+        assert_eq!(super::http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 }

@@ -286,13 +286,13 @@ pub fn metadata_xml() -> String {
 
 /// The idle timeout that `SessionTimeout` shows, in seconds (0 = none).
 pub fn session_timeout_secs(ctx: &Ctx) -> u64 {
-    ctx.device.store.policy().idle_timeout_for(SESSION_TYPE).map_or(0, |d| d.as_secs())
+    ctx.device.store.with_policy(|p| p.idle_timeout_for(SESSION_TYPE).map_or(0, |d| d.as_secs()))
 }
 
 /// The SessionService. A profile with a maximum lifetime shows it as
 /// `AbsoluteSessionTimeout` (schema release 2024.4).
 pub fn session_service(ctx: &Ctx) -> Value {
-    let policy = ctx.device.store.policy();
+    let max_lifetime = ctx.device.store.with_policy(|p| p.max_lifetime());
     let mut body = json!({
         "@odata.id": SESSION_SERVICE,
         "@odata.type": types::SESSION_SERVICE,
@@ -304,7 +304,7 @@ pub fn session_service(ctx: &Ctx) -> Value {
         "Status": { "State": "Enabled", "Health": "OK" },
         "Sessions": link(SESSIONS),
     });
-    if let Some(lifetime) = policy.max_lifetime() {
+    if let Some(lifetime) = max_lifetime {
         body["@odata.type"] = json!(types::SESSION_SERVICE_ABSOLUTE);
         body["AbsoluteSessionTimeout"] = json!(lifetime.as_secs());
         body["AbsoluteSessionTimeoutEnabled"] = json!(true);
