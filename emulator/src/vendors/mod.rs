@@ -2,6 +2,7 @@
 //! the engine's outcomes in the vendor's exact format; none keeps session state.
 
 pub mod bigip;
+pub mod http;
 pub mod idrac;
 pub mod ilo;
 pub mod redfish;

@@ -5,12 +5,12 @@
 //! are a non-sliding session type). HTTP Basic checks the credentials and creates no
 //! token and no session ([C] BIGREST #13: echo-query "does not generate a token").
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue};
-use base64::Engine as _;
+use axum::http::{header, HeaderMap};
+
+use crate::vendors::http;
+pub use crate::vendors::http::Client;
 
 use super::errors::RestError;
 use super::routes::Ctx;
@@ -59,7 +59,12 @@ impl FromRequestParts<Ctx> for Principal {
     type Rejection = RestError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        authenticate(&parts.headers, client_info(parts), parts.uri.path(), ctx)
+        authenticate(
+            &parts.headers,
+            http::client_info(&parts.extensions, &parts.headers),
+            parts.uri.path(),
+            ctx,
+        )
     }
 }
 
@@ -111,7 +116,7 @@ pub fn authenticate(
         e.html = ctx.settings.basic_failure_body == BasicFailureBody::ApacheHtml;
         e
     };
-    let Some((user, password)) = parse_basic(authorization) else {
+    let Some((user, password)) = authorization.to_str().ok().and_then(http::parse_basic) else {
         return Err(basic_failed());
     };
     let request =
@@ -133,59 +138,9 @@ pub fn authenticate(
     }
 }
 
-/// `Basic <base64(user:password)>` into its parts; `None` for anything else.
-pub fn parse_basic(value: &HeaderValue) -> Option<(String, String)> {
-    let value = value.to_str().ok()?.trim();
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    Some((user.to_string(), password.to_string()))
-}
-
-/// The client's address (when served with connect info) and `User-Agent`.
-pub fn client_info(parts: &Parts) -> ClientInfo {
-    ClientInfo {
-        addr: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        user_agent: parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-    }
-}
-
-/// Extracts [`ClientInfo`] for handlers that log in.
-#[derive(Clone, Debug)]
-pub struct Client(pub ClientInfo);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Client(client_info(parts)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Basic credentials decode, and anything malformed is refused rather than guessed.
-    #[test]
-    fn basic_header_parses_or_is_refused() {
-        let ok = HeaderValue::from_static("Basic YWRtaW46c2Vzc2lvbjpsYWI="); // admin:session:lab
-        assert_eq!(parse_basic(&ok), Some(("admin".into(), "session:lab".into())));
-        for bad in ["Basic", "Basic !!!", "Bearer YWRtaW46eA==", "Basic YWRtaW4=", ""] {
-            assert_eq!(parse_basic(&HeaderValue::from_static(bad)), None, "{bad}");
-        }
-    }
 
     /// Timed-out tokens are "expired"; deleted or unknown ones "do not exist"
     /// (bigip-solace.md 1.2).

@@ -30,12 +30,13 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
-use super::auth::{parse_basic, Client};
+use super::auth::Client;
 use super::errors::{RestError, SoapFault, XML_CONTENT_TYPE};
 use super::routes::Ctx;
 use super::wire::read_body;
 use super::{fill, BasicFailureBody, FaultText, FORCE_SESSIONS_SETTING, SOAP_SESSION_TYPE};
 use crate::session::{Account, ClientInfo, EndReason, LoginError, LoginRequest, Pool, Session};
+use crate::vendors::http::parse_basic;
 
 /// The portal's path.
 pub const PORTAL: &str = "/iControl/iControlPortal.cgi";
@@ -273,8 +274,11 @@ fn basic_account(
         e.html = ctx.settings.basic_failure_body == BasicFailureBody::ApacheHtml;
         e
     };
-    let (user, password) =
-        headers.get(header::AUTHORIZATION).and_then(parse_basic).ok_or_else(refused)?;
+    let (user, password) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_basic)
+        .ok_or_else(refused)?;
     let request = LoginRequest {
         user: &user,
         password: &password,

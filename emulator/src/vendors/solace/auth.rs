@@ -14,12 +14,11 @@
 //!
 //! Credentials, cookies and tokens are never logged.
 
-use std::net::SocketAddr;
+pub use crate::vendors::http::{client_info, parse_basic};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use base64::Engine as _;
 
 use super::errors::SempError;
 use super::routes::Ctx;
@@ -219,18 +218,6 @@ fn bearer_token(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// `Basic <base64(user:password)>` into its parts; `None` for anything else.
-pub fn parse_basic(value: &str) -> Option<(String, String)> {
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    Some((user.to_string(), password.to_string()))
-}
-
 /// The value of the first cookie called `name` in the request's `Cookie` headers.
 pub fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -248,17 +235,6 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The client's address (when served with connect info) and `User-Agent`.
-pub fn client_info(extensions: &axum::http::Extensions, headers: &HeaderMap) -> ClientInfo {
-    ClientInfo {
-        addr: extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,18 +247,6 @@ mod tests {
         headers.append(header::COOKIE, HeaderValue::from_static("a=1; Session=abc-_1; b=2"));
         assert_eq!(session_cookie(&headers, "Session").as_deref(), Some("abc-_1"));
         assert_eq!(session_cookie(&headers, "session"), None);
-    }
-
-    /// Basic credentials decode (the password may hold a colon); anything else is refused.
-    #[test]
-    fn basic_header_parses_or_is_refused() {
-        assert_eq!(
-            parse_basic("Basic YWRtaW46c2Vzc2lvbjpsYWI="),
-            Some(("admin".into(), "session:lab".into()))
-        );
-        for bad in ["Basic", "Basic !!!", "Bearer YWRtaW46eA==", "Basic YWRtaW4=", ""] {
-            assert_eq!(parse_basic(bad), None, "{bad}");
-        }
     }
 
     /// Access levels order none < read-only < read-write < admin.
