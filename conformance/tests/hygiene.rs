@@ -60,6 +60,8 @@ async fn leaked_session_fails_and_is_named() {
     assert!(out.contains("1 session(s) open on redfish"), "{out}");
     assert!(out.contains("client 127.0.0.1, User-Agent \"curl/"), "{out}");
     assert!(out.contains("    session 1: user admin, type redfish, created "), "{out}");
+    // issue 3: the report says how many requests were made with the leaked session.
+    assert!(out.contains(", 0 request(s)"), "{out}");
     assert!(out.trim_end().ends_with("hygiene: FAIL: 1 session(s) left open, 0 allowed"), "{out}");
 }
 
@@ -104,6 +106,7 @@ async fn allowed_leaks_pass_and_json_is_written() {
     assert_eq!(report["ok"], true);
     assert_eq!(report["leaked"][0]["id"], "1");
     assert_eq!(report["leaked"][0]["user"], "admin");
+    assert_eq!(report["leaked"][0]["requests"], 0);
     assert!(report["leaked"][0]["user_agent"].as_str().unwrap().starts_with("curl/"));
 }
 

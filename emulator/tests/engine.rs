@@ -1309,3 +1309,16 @@ fn ghost_types_keep_ended_sessions_counting_until_cleared() {
     store.restart(t(72));
     assert_eq!(store.ghost_count("operator", t(72)), 0, "a restart leaves no ghosts");
 }
+
+/// Each authenticated request is counted on its session, for the hygiene report
+/// ("requests made with it"); a peek is not a request.
+#[test]
+fn authenticated_requests_are_counted() {
+    let store = store();
+    let s = login(&store, t(0));
+    assert_eq!(s.requests, 0);
+    store.authenticate(s.token.as_str(), t(1)).unwrap();
+    store.authenticate(s.token.as_str(), t(2)).unwrap();
+    store.peek(s.token.as_str(), t(3)).unwrap();
+    assert_eq!(store.get(&s.id, t(3)).unwrap().requests, 2);
+}

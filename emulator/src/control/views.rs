@@ -37,6 +37,7 @@ pub struct SessionView {
     max_lifetime_secs: Option<u64>,
     sliding: bool,
     one_request: bool,
+    requests: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
 }
@@ -59,6 +60,7 @@ impl SessionView {
             max_lifetime_secs: s.max_lifetime.map(|d| d.as_secs()),
             sliding: s.sliding,
             one_request: s.one_request,
+            requests: s.requests,
             token: None,
         }
     }

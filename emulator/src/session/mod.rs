@@ -158,6 +158,8 @@ pub struct Session {
     pub max_lifetime: Option<Duration>,
     /// Whether use renews the idle timer.
     pub sliding: bool,
+    /// Requests authenticated with it since it was created (the login not counted).
+    pub requests: u64,
     /// Vendor attributes kept with the session (an open transaction, a requested
     /// timeout); the engine stores them and never reads them.
     pub attrs: std::collections::BTreeMap<String, String>,

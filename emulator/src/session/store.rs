@@ -324,6 +324,7 @@ impl SessionStore {
             s.reschedule(key, |session| {
                 session.last_used_mono = now.mono;
                 session.last_used_at = now.utc;
+                session.requests += 1;
             });
             s.session(key).cloned().ok_or(AuthError::Unknown)
         })
@@ -637,6 +638,7 @@ impl State {
             max_lifetime: self.policy.max_lifetime(),
             sliding: self.policy.sliding_for(session_type),
             attrs: BTreeMap::new(),
+            requests: 0,
         };
         let key = self.next_key;
         self.next_key += 1;
