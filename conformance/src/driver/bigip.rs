@@ -41,9 +41,9 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use super::{
-    excerpt, Answer, Auth, BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError,
-    Exchange, Http, LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
-    USER_AGENT,
+    credentials_answer, excerpt, expect_success, logout_outcome, token_state, Answer, Auth,
+    BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange, Http,
+    LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState, USER_AGENT,
 };
 
 /// The login worker.
@@ -74,10 +74,6 @@ pub struct BigipDriver {
     config: DriverConfig,
     /// Passwords of the users that logged in, for SOAP calls in their sessions.
     passwords: Mutex<HashMap<String, String>>,
-}
-
-fn is_success(status: u16) -> bool {
-    (200..300).contains(&status)
 }
 
 /// A short, non-secret name for a token: FNV-1a of it.
@@ -332,17 +328,6 @@ impl BigipDriver {
         Ok(Credentials::new(session.user.clone(), password))
     }
 
-    fn expect_success(reply: Reply, what: &str) -> Result<Reply, DriverError> {
-        if is_success(reply.status) {
-            Ok(reply)
-        } else {
-            Err(DriverError::Unexpected {
-                expected: format!("expected {what} to succeed (2xx)"),
-                exchange: reply.exchange,
-            })
-        }
-    }
-
     /// The SOAP `return` of an answer, or `Unexpected`.
     fn soap_return(reply: &Reply, what: &str) -> Result<String, DriverError> {
         let value = reply.json.as_ref().and_then(|j| j.get("return")).and_then(Value::as_str);
@@ -468,14 +453,10 @@ impl Driver for BigipDriver {
     fn check_credentials(&self) -> BoxFuture<'_, Result<Answer<bool>, DriverError>> {
         Box::pin(async move {
             let reply = self.send("GET", VERSION, Auth::Admin, &[], None).await?;
-            match reply.status {
-                200 => Ok(Answer { value: true, exchange: reply.exchange }),
-                401 => Ok(Answer { value: false, exchange: reply.exchange }),
-                _ => Err(DriverError::Unexpected {
-                    expected: format!("expected 200 (or 401) reading {VERSION} with HTTP Basic"),
-                    exchange: reply.exchange,
-                }),
-            }
+            credentials_answer(
+                reply,
+                format!("expected 200 (or 401) reading {VERSION} with HTTP Basic"),
+            )
         })
     }
 
@@ -517,9 +498,8 @@ impl Driver for BigipDriver {
             let reply =
                 self.send("DELETE", &session.uri, Auth::Session(session), &[], None).await?;
             let value = match reply.status {
-                s if is_success(s) => LogoutOutcome::LoggedOut,
-                401 | 404 => LogoutOutcome::AlreadyInvalid,
-                s => LogoutOutcome::Other(format!("status {s}")),
+                404 => LogoutOutcome::AlreadyInvalid,
+                s => logout_outcome(s),
             };
             Ok(Answer { value, exchange: reply.exchange })
         })
@@ -542,12 +522,7 @@ impl Driver for BigipDriver {
                 return Ok(Answer { value, exchange: reply.exchange });
             }
             let reply = self.send("GET", VERSION, Auth::Session(session), &[], None).await?;
-            let value = match reply.status {
-                200 => TokenState::Valid,
-                401 => TokenState::Invalid,
-                s => TokenState::Other(format!("status {s}")),
-            };
-            Ok(Answer { value, exchange: reply.exchange })
+            Ok(Answer { value: token_state(reply.status), exchange: reply.exchange })
         })
     }
 
@@ -562,7 +537,7 @@ impl Driver for BigipDriver {
                     "BIG-IP lists only REST tokens, not {t:?} sessions"
                 )));
             }
-            let reply = Self::expect_success(
+            let reply = expect_success(
                 self.send("GET", TOKENS, auth, &[], None).await?,
                 "listing the tokens",
             )?;
@@ -598,7 +573,7 @@ impl Driver for BigipDriver {
             let params = format!("<timeout>{}</timeout>", timeout.as_secs());
             let xml = session_call("set_session_timeout", &params);
             let reply = self.soap_send(&self.config.admin, None, &[], &xml).await?;
-            Ok(Self::expect_success(reply, "set_session_timeout")?.exchange)
+            Ok(expect_success(reply, "set_session_timeout")?.exchange)
         })
     }
 
@@ -624,7 +599,7 @@ impl Driver for BigipDriver {
             });
             let reply = self.send("POST", USERS, Auth::Admin, &[], Some(&body)).await?;
             self.remember_password(&Credentials::new(user, password));
-            Ok(Self::expect_success(reply, &format!("creating the user {user:?}"))?.exchange)
+            Ok(expect_success(reply, &format!("creating the user {user:?}"))?.exchange)
         })
     }
 
@@ -638,8 +613,7 @@ impl Driver for BigipDriver {
             let path = format!("{USERS}/{user}");
             let reply = self.send("PATCH", &path, Auth::Admin, &[], Some(&body)).await?;
             let exchange =
-                Self::expect_success(reply, &format!("changing the password of {user:?}"))?
-                    .exchange;
+                expect_success(reply, &format!("changing the password of {user:?}"))?.exchange;
             self.remember_password(&Credentials::new(user, password));
             Ok(exchange)
         })
@@ -649,7 +623,7 @@ impl Driver for BigipDriver {
         Box::pin(async move {
             let path = format!("{USERS}/{user}");
             let reply = self.send("DELETE", &path, Auth::Admin, &[], None).await?;
-            Ok(Self::expect_success(reply, &format!("deleting the user {user:?}"))?.exchange)
+            Ok(expect_success(reply, &format!("deleting the user {user:?}"))?.exchange)
         })
     }
 

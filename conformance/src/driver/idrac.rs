@@ -31,9 +31,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::redfish;
 use super::{
-    Answer, Auth, BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange,
-    Http, LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
+    expect_success, is_success, json_of, Answer, Auth, BoxFuture, Capability, Credentials, Driver,
+    DriverConfig, DriverError, Exchange, Http, LoginOutcome, LogoutOutcome, RawCall, Reply,
+    SessionHandle, TokenState,
 };
 
 /// `WebServer.1.Timeout` lower bound (RACADM reference: 60-10800).
@@ -63,10 +65,6 @@ pub struct IdracDriver {
     admin: Mutex<AdminAuth>,
     /// Slot URIs by user name, learnt from creation or lookup.
     slots: Mutex<HashMap<String, String>>,
-}
-
-fn is_success(status: u16) -> bool {
-    (200..300).contains(&status)
 }
 
 /// Whether an answer says the session table is full: iDRAC's `RAC0218` (503).
@@ -198,57 +196,10 @@ impl IdracDriver {
         result.map(|reply| (reply, Some(session.uri)))
     }
 
-    fn expect_success(reply: Reply, what: &str) -> Result<Reply, DriverError> {
-        if is_success(reply.status) {
-            Ok(reply)
-        } else {
-            Err(DriverError::Unexpected {
-                expected: format!("expected {what} to succeed (2xx)"),
-                exchange: reply.exchange,
-            })
-        }
-    }
-
-    fn json_of(reply: &Reply, what: &str) -> Result<Value, DriverError> {
-        reply.json.clone().ok_or_else(|| DriverError::Unexpected {
-            expected: format!("expected {what} as JSON"),
-            exchange: reply.exchange.clone(),
-        })
-    }
-
-    fn members(body: &Value) -> Vec<String> {
-        body.get("Members")
-            .and_then(Value::as_array)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|l| l.get("@odata.id").and_then(Value::as_str))
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn session_location(&self, reply: &Reply) -> Option<String> {
-        reply.header("location").map(|l| self.http.path_of(l)).or_else(|| {
-            reply
-                .json
-                .as_ref()
-                .and_then(|j| j.get("@odata.id"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-    }
-
     fn handle(&self, reply: &Reply, user: &str) -> Option<SessionHandle> {
         let token = reply.header("x-auth-token")?;
-        let uri = self.session_location(reply)?;
-        let id = reply
-            .json
-            .as_ref()
-            .and_then(|j| j.get("Id"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| uri.rsplit('/').next().unwrap_or(&uri).to_string());
+        let uri = redfish::session_location(&self.http, reply)?;
+        let id = redfish::session_id(reply, &uri);
         Some(SessionHandle { id, uri, user: user.to_string(), token: token.to_string() })
     }
 
@@ -265,12 +216,8 @@ impl IdracDriver {
                     "the login succeeded without X-Auth-Token or Location".to_string(),
                 ),
             }
-        } else if names_table_full(&reply) {
-            LoginOutcome::RefusedFull
-        } else if reply.status == 401 {
-            LoginOutcome::BadCredentials
         } else {
-            LoginOutcome::Other(format!("status {}", reply.status))
+            redfish::refused_login(reply.status, names_table_full(&reply))
         };
         Ok(Answer { value, exchange: reply.exchange })
     }
@@ -291,13 +238,13 @@ impl IdracDriver {
 
     /// Every slot with its user name ("" when free), slot 1 (reserved) left out.
     async fn read_slots(&self) -> Result<Vec<(String, String)>, DriverError> {
-        let reply = Self::expect_success(
+        let reply = expect_success(
             self.send("GET", ACCOUNTS, Auth::Admin, None).await?,
             "listing the account slots",
         )?;
-        let body = Self::json_of(&reply, "the Accounts collection")?;
+        let body = json_of(&reply, "the Accounts collection")?;
         let mut out = Vec::new();
-        for uri in Self::members(&body) {
+        for uri in redfish::members(&body) {
             if uri.trim_end_matches('/').ends_with("/1") {
                 continue;
             }
@@ -312,22 +259,6 @@ impl IdracDriver {
             out.push((uri, name));
         }
         Ok(out)
-    }
-
-    async fn wait_until_up(&self) -> Result<Exchange, DriverError> {
-        let tries = (self.config.restart_timeout.as_secs() / 2).max(1);
-        let mut last = None;
-        for attempt in 0..tries {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-            match self.send("GET", "/redfish/v1/", Auth::None, None).await {
-                Ok(reply) if reply.status == 200 => return Ok(reply.exchange),
-                Ok(reply) => last = Some(DriverError::Transport(reply.exchange)),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| DriverError::Unsupported("no restart poll".to_string())))
     }
 }
 
@@ -352,46 +283,27 @@ impl Driver for IdracDriver {
 
     fn probe(&self) -> BoxFuture<'_, Result<Exchange, DriverError>> {
         Box::pin(async move {
-            let reply = self.send("GET", "/redfish/v1", Auth::None, None).await?;
-            if reply.status != 200 {
-                return Err(DriverError::Unexpected {
-                    expected: "expected the service root /redfish/v1 to answer 200 without \
-                               credentials"
-                        .to_string(),
-                    exchange: reply.exchange,
-                });
+            let (root, exchange) = redfish::read_service_root(&self.http, "/redfish/v1").await?;
+            if let Some(s) = redfish::link(&root, "/Links/Sessions") {
+                *self.sessions.lock().expect("sessions lock") = s;
             }
-            let root = Self::json_of(&reply, "the service root")?;
-            if let Some(s) = root.pointer("/Links/Sessions/@odata.id").and_then(Value::as_str) {
-                *self.sessions.lock().expect("sessions lock") = s.to_string();
-            }
-            Ok(reply.exchange)
+            Ok(exchange)
         })
     }
 
     fn check_credentials(&self) -> BoxFuture<'_, Result<Answer<bool>, DriverError>> {
         Box::pin(async move {
             let basic =
-                self.http.send("GET", SESSION_SERVICE, &[], Some(&self.config.admin), None).await?;
-            match basic.status {
-                200 => return Ok(Answer { value: true, exchange: basic.exchange }),
-                401 => {}
-                _ => {
-                    return Err(DriverError::Unexpected {
-                        expected: "expected 200 (or 401) reading the SessionService with HTTP \
-                                   Basic"
-                            .to_string(),
-                        exchange: basic.exchange,
-                    })
-                }
+                redfish::check_basic(&self.http, &self.config.admin, SESSION_SERVICE).await?;
+            if basic.value {
+                return Ok(basic);
             }
             // Basic refused: iDRAC10 may have it unadvertised. One session login tells
             // whether the credentials are good.
             let login = self.post_login(&self.config.admin).await?;
             match login.value {
                 LoginOutcome::Accepted(s) => {
-                    let headers = [("X-Auth-Token".to_string(), s.token.clone())];
-                    let _ = self.http.send("DELETE", &s.uri, &headers, None, None).await;
+                    let _ = redfish::logout_session(&self.http, &s).await;
                     *self.admin.lock().expect("admin lock") = AdminAuth::Session;
                     Ok(Answer { value: true, exchange: login.exchange })
                 }
@@ -430,30 +342,14 @@ impl Driver for IdracDriver {
         &'a self,
         session: &'a SessionHandle,
     ) -> BoxFuture<'a, Result<Answer<LogoutOutcome>, DriverError>> {
-        Box::pin(async move {
-            let reply = self.send("DELETE", &session.uri, Auth::Session(session), None).await?;
-            let value = match reply.status {
-                s if is_success(s) => LogoutOutcome::LoggedOut,
-                401 => LogoutOutcome::AlreadyInvalid,
-                s => LogoutOutcome::Other(format!("status {s}")),
-            };
-            Ok(Answer { value, exchange: reply.exchange })
-        })
+        Box::pin(redfish::logout_session(&self.http, session))
     }
 
     fn check<'a>(
         &'a self,
         session: &'a SessionHandle,
     ) -> BoxFuture<'a, Result<Answer<TokenState>, DriverError>> {
-        Box::pin(async move {
-            let reply = self.send("GET", SESSION_SERVICE, Auth::Session(session), None).await?;
-            let value = match reply.status {
-                200 => TokenState::Valid,
-                401 => TokenState::Invalid,
-                s => TokenState::Other(format!("status {s}")),
-            };
-            Ok(Answer { value, exchange: reply.exchange })
-        })
+        Box::pin(redfish::check_session(&self.http, SESSION_SERVICE, session))
     }
 
     fn count<'a>(
@@ -466,62 +362,31 @@ impl Driver for IdracDriver {
                 Auth::Admin => self.as_admin_seen("GET", &self.sessions_uri(), &[], None).await?,
                 other => (self.send("GET", &self.sessions_uri(), other, None).await?, None),
             };
-            let reply = Self::expect_success(reply, "listing the Sessions collection")?;
-            let body = Self::json_of(&reply, "the Sessions collection")?;
-            let mut members = Self::members(&body);
-            let declared =
-                body.get("Members@odata.count").and_then(Value::as_u64).map(|n| n as usize);
-            if declared != Some(members.len()) {
-                return Err(DriverError::Unexpected {
-                    expected: format!(
-                        "expected Members@odata.count to equal the {} members listed",
-                        members.len()
-                    ),
-                    exchange: reply.exchange,
-                });
-            }
+            let (mut members, exchange) = redfish::listed_sessions(reply)?;
             // The session an administrative listing ran in is not one of the device's.
             if let Some(own) = own {
                 members.retain(|m| *m != own);
             }
             let Some(wanted) = session_type else {
-                return Ok(Answer { value: members.len(), exchange: reply.exchange });
+                return Ok(Answer { value: members.len(), exchange });
             };
             let wanted = redfish_session_type(wanted);
             let mut n = 0;
             for member in &members {
-                let one = self.send("GET", member, auth, None).await?;
-                if one.status == 404 {
-                    continue;
-                }
-                let one = Self::expect_success(one, "reading a session")?;
-                let kind =
-                    one.json.as_ref().and_then(|j| j.get("SessionType")).and_then(Value::as_str);
-                if kind.is_some_and(|k| k.eq_ignore_ascii_case(&wanted)) {
+                if redfish::has_session_type(self.send("GET", member, auth, None).await?, &wanted)?
+                {
                     n += 1;
                 }
             }
-            Ok(Answer { value: n, exchange: reply.exchange })
+            Ok(Answer { value: n, exchange })
         })
     }
 
     fn idle_timeout(&self) -> BoxFuture<'_, Result<Answer<Option<Duration>>, DriverError>> {
         Box::pin(async move {
-            let reply = Self::expect_success(
-                self.send("GET", SESSION_SERVICE, Auth::Admin, None).await?,
-                "reading the SessionService",
-            )?;
-            let body = Self::json_of(&reply, "the SessionService")?;
-            let secs = body.get("SessionTimeout").and_then(Value::as_u64).ok_or_else(|| {
-                DriverError::Unexpected {
-                    expected: "expected SessionService.SessionTimeout (seconds)".to_string(),
-                    exchange: reply.exchange.clone(),
-                }
-            })?;
-            Ok(Answer {
-                value: (secs > 0).then(|| Duration::from_secs(secs)),
-                exchange: reply.exchange,
-            })
+            let reply = self.send("GET", SESSION_SERVICE, Auth::Admin, None).await?;
+            let (body, exchange) = redfish::session_service_body(reply)?;
+            redfish::session_timeout(&body, exchange)
         })
     }
 
@@ -529,7 +394,7 @@ impl Driver for IdracDriver {
         Box::pin(async move {
             let body = json!({ "Attributes": { "WebServer.1.Timeout": timeout.as_secs() } });
             let reply = self.send("PATCH", ATTRIBUTES, Auth::Admin, Some(&body)).await?;
-            Ok(Self::expect_success(reply, "PATCHing WebServer.1.Timeout")?.exchange)
+            Ok(expect_success(reply, "PATCHing WebServer.1.Timeout")?.exchange)
         })
     }
 
@@ -554,7 +419,7 @@ impl Driver for IdracDriver {
             };
             let body =
                 json!({ "UserName": user, "Password": password, "RoleId": role, "Enabled": true });
-            let reply = Self::expect_success(
+            let reply = expect_success(
                 self.send("PATCH", &uri, Auth::Admin, Some(&body)).await?,
                 &format!("creating the account {user:?} in {uri}"),
             )?;
@@ -574,7 +439,7 @@ impl Driver for IdracDriver {
             })?;
             let body = json!({ "Password": password });
             let reply = self.send("PATCH", &uri, Auth::Admin, Some(&body)).await?;
-            Ok(Self::expect_success(reply, &format!("changing the password of {user:?}"))?.exchange)
+            Ok(expect_success(reply, &format!("changing the password of {user:?}"))?.exchange)
         })
     }
 
@@ -584,7 +449,7 @@ impl Driver for IdracDriver {
                 DriverError::Unsupported(format!("no account slot holds {user:?}"))
             })?;
             let body = json!({ "UserName": "" });
-            let reply = Self::expect_success(
+            let reply = expect_success(
                 self.send("PATCH", &uri, Auth::Admin, Some(&body)).await?,
                 &format!("clearing the slot of {user:?}"),
             )?;
@@ -596,14 +461,11 @@ impl Driver for IdracDriver {
     fn restart(&self) -> BoxFuture<'_, Result<Exchange, DriverError>> {
         Box::pin(async move {
             let body = json!({ "ResetType": "GracefulRestart" });
-            let reply = Self::expect_success(
+            let reply = expect_success(
                 self.send("POST", MANAGER_RESET, Auth::Admin, Some(&body)).await?,
                 "Manager.Reset",
             )?;
-            if !self.config.restart_grace.is_zero() {
-                tokio::time::sleep(self.config.restart_grace).await;
-            }
-            self.wait_until_up().await?;
+            redfish::wait_after_reset(&self.http, &self.config).await?;
             Ok(reply.exchange)
         })
     }
@@ -615,26 +477,18 @@ impl Driver for IdracDriver {
     ) -> BoxFuture<'a, Result<Exchange, DriverError>> {
         Box::pin(async move {
             let reply = self.send("DELETE", &session.uri, auth, None).await?;
-            Ok(Self::expect_success(reply, "deleting the session as an administrator")?.exchange)
+            Ok(expect_success(reply, "deleting the session as an administrator")?.exchange)
         })
     }
 
     fn raw<'a>(&'a self, call: RawCall<'a>) -> BoxFuture<'a, Result<Reply, DriverError>> {
-        Box::pin(async move {
-            // A raw `auth = "basic"` request sends HTTP Basic whatever the device thinks
-            // of it: the scenario is checking the wire.
-            let (mut headers, basic) = match call.auth {
-                Auth::None => (Vec::new(), None),
-                Auth::Admin => (Vec::new(), Some(&self.config.admin)),
-                Auth::Session(s) => (vec![("X-Auth-Token".to_string(), s.token.clone())], None),
-            };
-            headers.extend(call.headers.iter().cloned());
-            self.http.send(&call.method, &call.path, &headers, basic, call.body.as_ref()).await
-        })
+        // A raw `auth = "basic"` request sends HTTP Basic whatever the device thinks of
+        // it: the scenario is checking the wire.
+        Box::pin(redfish::send_raw(&self.http, &self.config.admin, call))
     }
 
     fn adopt(&self, call: &RawCall<'_>, reply: &Reply, user: &str) -> Option<SessionHandle> {
-        if call.method != "POST" || !is_success(reply.status) {
+        if !redfish::is_successful_post(call, reply) {
             return None;
         }
         self.handle(reply, user)

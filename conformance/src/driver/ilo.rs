@@ -18,10 +18,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::redfish::RedfishDriver;
+use super::redfish::{self, RedfishDriver};
 use super::{
-    Answer, Auth, BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange,
-    Http, LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
+    expect_success, is_success, json_of, Answer, Auth, BoxFuture, Capability, Credentials, Driver,
+    DriverConfig, DriverError, Exchange, LoginOutcome, LogoutOutcome, RawCall, Reply,
+    SessionHandle, TokenState,
 };
 
 /// The shortest idle timeout iLO accepts: 15 minutes (ilo-idrac.md 1.8 [P]).
@@ -36,8 +37,6 @@ const NETWORK_SERVICE: &str = "/redfish/v1/Managers/1/NetworkService/";
 #[derive(Debug)]
 pub struct IloDriver {
     inner: RedfishDriver,
-    http: Http,
-    admin: Credentials,
     /// The idle timeout last read or set (`Some(None)`: infinite).
     idle: Mutex<Option<Option<Duration>>>,
 }
@@ -45,41 +44,13 @@ pub struct IloDriver {
 impl IloDriver {
     /// A driver for the iLO at `config.url`.
     pub fn new(config: DriverConfig) -> Result<IloDriver, String> {
-        let http = Http::new(&config.url, config.insecure)?;
-        let admin = config.admin.clone();
-        Ok(IloDriver { inner: RedfishDriver::new(config)?, http, admin, idle: Mutex::new(None) })
-    }
-
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        auth: Auth<'_>,
-        body: Option<&Value>,
-    ) -> Result<Reply, DriverError> {
-        let (headers, basic) = match auth {
-            Auth::None => (Vec::new(), None),
-            Auth::Admin => (Vec::new(), Some(&self.admin)),
-            Auth::Session(s) => (vec![("X-Auth-Token".to_string(), s.token.clone())], None),
-        };
-        self.http.send(method, path, &headers, basic, body).await
+        Ok(IloDriver { inner: RedfishDriver::new(config)?, idle: Mutex::new(None) })
     }
 
     async fn read(&self, path: &str, what: &str) -> Result<(Value, Exchange), DriverError> {
-        let reply = self.send("GET", path, Auth::Admin, None).await?;
-        if !(200..300).contains(&reply.status) {
-            return Err(DriverError::Unexpected {
-                expected: format!("expected reading {what} to succeed (2xx)"),
-                exchange: reply.exchange,
-            });
-        }
-        match reply.json {
-            Some(body) => Ok((body, reply.exchange)),
-            None => Err(DriverError::Unexpected {
-                expected: format!("expected {what} as JSON"),
-                exchange: reply.exchange,
-            }),
-        }
+        let reply = self.inner.send("GET", path, Auth::Admin, None).await?;
+        let reply = expect_success(reply, &format!("reading {what}"))?;
+        Ok((json_of(&reply, what)?, reply.exchange))
     }
 }
 
@@ -195,7 +166,7 @@ impl Driver for IloDriver {
                     "counting {t:?} sessions: iLO sessions have a UserTag, not a SessionType"
                 )));
             }
-            let reply = self.send("GET", SESSIONS, auth, None).await?;
+            let reply = self.inner.send("GET", SESSIONS, auth, None).await?;
             let body = match (reply.status, &reply.json) {
                 (200, Some(body)) => body.clone(),
                 _ => {
@@ -205,13 +176,7 @@ impl Driver for IloDriver {
                     })
                 }
             };
-            let members: Vec<&str> = body
-                .get("Members")
-                .and_then(Value::as_array)
-                .map(|m| {
-                    m.iter().filter_map(|l| l.get("@odata.id").and_then(Value::as_str)).collect()
-                })
-                .unwrap_or_default();
+            let members = redfish::members(&body);
             let declared = body.get("Members@odata.count").and_then(Value::as_u64);
             if declared != u64::try_from(members.len()).ok() {
                 return Err(DriverError::Unexpected {
@@ -224,7 +189,7 @@ impl Driver for IloDriver {
             }
             let mine = oem(&body, &["Links", "MySession", "@odata.id"]).and_then(Value::as_str);
             let own_transient =
-                matches!(auth, Auth::Admin) && mine.is_some_and(|m| members.contains(&m));
+                matches!(auth, Auth::Admin) && mine.is_some_and(|m| members.iter().any(|x| x == m));
             let value = members.len() - usize::from(own_transient);
             Ok(Answer { value, exchange: reply.exchange })
         })
@@ -252,8 +217,8 @@ impl Driver for IloDriver {
     fn set_idle_timeout(&self, timeout: Duration) -> BoxFuture<'_, Result<Exchange, DriverError>> {
         Box::pin(async move {
             let body = json!({ "SessionTimeout": timeout.as_secs() });
-            let reply = self.send("PATCH", SESSION_SERVICE, Auth::Admin, Some(&body)).await?;
-            if (200..300).contains(&reply.status) {
+            let reply = self.inner.send("PATCH", SESSION_SERVICE, Auth::Admin, Some(&body)).await?;
+            if is_success(reply.status) {
                 let value = (timeout.as_secs() > 0).then_some(timeout);
                 *self.idle.lock().expect("idle lock") = Some(value);
                 Ok(reply.exchange)

@@ -278,6 +278,70 @@ impl Reply {
     }
 }
 
+/// Whether a status is a success (2xx).
+pub(crate) fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// A successful answer, or `Unexpected` saying what was wanted.
+pub(crate) fn expect_success(reply: Reply, what: &str) -> Result<Reply, DriverError> {
+    expect_success_hinted(reply, what, "")
+}
+
+/// [`expect_success`] with a `hint` after the expectation (why it may have failed).
+pub(crate) fn expect_success_hinted(
+    reply: Reply,
+    what: &str,
+    hint: &str,
+) -> Result<Reply, DriverError> {
+    if is_success(reply.status) {
+        Ok(reply)
+    } else {
+        Err(DriverError::Unexpected {
+            expected: format!("expected {what} to succeed (2xx){hint}"),
+            exchange: reply.exchange,
+        })
+    }
+}
+
+/// The answer's body as JSON, or `Unexpected` saying what was wanted.
+pub(crate) fn json_of(reply: &Reply, what: &str) -> Result<serde_json::Value, DriverError> {
+    reply.json.clone().ok_or_else(|| DriverError::Unexpected {
+        expected: format!("expected {what} as JSON"),
+        exchange: reply.exchange.clone(),
+    })
+}
+
+/// A token check's answer read the common way: 200 valid, 401 invalid.
+pub(crate) fn token_state(status: u16) -> TokenState {
+    match status {
+        200 => TokenState::Valid,
+        401 => TokenState::Invalid,
+        s => TokenState::Other(format!("status {s}")),
+    }
+}
+
+/// A logout's answer read the common way: 2xx logged out, 401 already invalid.
+pub(crate) fn logout_outcome(status: u16) -> LogoutOutcome {
+    match status {
+        s if is_success(s) => LogoutOutcome::LoggedOut,
+        401 => LogoutOutcome::AlreadyInvalid,
+        s => LogoutOutcome::Other(format!("status {s}")),
+    }
+}
+
+/// A credentials check's answer: 200 good, 401 refused, anything else `Unexpected`.
+pub(crate) fn credentials_answer(
+    reply: Reply,
+    expected: impl Into<String>,
+) -> Result<Answer<bool>, DriverError> {
+    match reply.status {
+        200 => Ok(Answer { value: true, exchange: reply.exchange }),
+        401 => Ok(Answer { value: false, exchange: reply.exchange }),
+        _ => Err(DriverError::Unexpected { expected: expected.into(), exchange: reply.exchange }),
+    }
+}
+
 /// A vendor protocol. Object-safe: the runner holds a `Box<dyn Driver>`.
 pub trait Driver: Send + Sync {
     /// The vendor name scenarios use (`redfish`).

@@ -28,8 +28,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::{
-    Answer, Auth, BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange,
-    Http, LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
+    credentials_answer, expect_success_hinted, json_of, logout_outcome, token_state, Answer, Auth,
+    BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange, Http,
+    LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
 };
 
 /// The session cookie (bigip-solace.md 2.1, [P]).
@@ -82,10 +83,6 @@ enum Caller<'a> {
 pub struct SolaceDriver {
     http: Http,
     config: DriverConfig,
-}
-
-fn is_success(status: u16) -> bool {
-    (200..300).contains(&status)
 }
 
 /// The `Session` cookie an answer sets, if any.
@@ -186,19 +183,12 @@ impl SolaceDriver {
     /// A successful answer, or `Unexpected` saying what was wanted.
     #[allow(clippy::result_large_err)] // `DriverError` is the trait's error type, large or not
     fn expect_success(reply: Reply, what: &str) -> Result<Reply, DriverError> {
-        if is_success(reply.status) {
-            Ok(reply)
+        let hint = if reply.status == 529 {
+            " (529: no SEMP session slot is free for the administrative request; read it `via` a session)"
         } else {
-            let hint = if reply.status == 529 {
-                " (529: no SEMP session slot is free for the administrative request; read it `via` a session)"
-            } else {
-                ""
-            };
-            Err(DriverError::Unexpected {
-                expected: format!("expected {what} to succeed (2xx){hint}"),
-                exchange: reply.exchange,
-            })
-        }
+            ""
+        };
+        expect_success_hinted(reply, what, hint)
     }
 
     #[allow(clippy::result_large_err)] // `DriverError` is the trait's error type, large or not
@@ -239,10 +229,7 @@ impl SolaceDriver {
                 self.send("GET", &path, caller, &[], None).await?,
                 "listing the sessions",
             )?;
-            let body = reply.json.clone().ok_or_else(|| DriverError::Unexpected {
-                expected: "expected the sessions listing as JSON".to_string(),
-                exchange: reply.exchange.clone(),
-            })?;
+            let body = json_of(&reply, "the sessions listing")?;
             let exchange = first.get_or_insert_with(|| reply.exchange.clone()).clone();
             if let Some(n) = body.pointer("/meta/count").and_then(Value::as_u64) {
                 return Ok((usize::try_from(n).unwrap_or(usize::MAX), exchange));
@@ -305,14 +292,10 @@ impl Driver for SolaceDriver {
     fn check_credentials(&self) -> BoxFuture<'_, Result<Answer<bool>, DriverError>> {
         Box::pin(async move {
             let reply = self.admin("GET", ABOUT_USER, Auth::Admin, None).await?;
-            match reply.status {
-                200 => Ok(Answer { value: true, exchange: reply.exchange }),
-                401 => Ok(Answer { value: false, exchange: reply.exchange }),
-                _ => Err(DriverError::Unexpected {
-                    expected: format!("expected 200 (or 401) from {ABOUT_USER} with HTTP Basic"),
-                    exchange: reply.exchange,
-                }),
-            }
+            credentials_answer(
+                reply,
+                format!("expected 200 (or 401) from {ABOUT_USER} with HTTP Basic"),
+            )
         })
     }
 
@@ -372,12 +355,7 @@ impl Driver for SolaceDriver {
             let reply = self
                 .send("PUT", LOGOUT, Caller::Cookie(&session.token), &[], Some(&json!({})))
                 .await?;
-            let value = match reply.status {
-                s if is_success(s) => LogoutOutcome::LoggedOut,
-                401 => LogoutOutcome::AlreadyInvalid,
-                s => LogoutOutcome::Other(format!("status {s}")),
-            };
-            Ok(Answer { value, exchange: reply.exchange })
+            Ok(Answer { value: logout_outcome(reply.status), exchange: reply.exchange })
         })
     }
 
@@ -388,12 +366,7 @@ impl Driver for SolaceDriver {
         Box::pin(async move {
             let reply =
                 self.send("GET", ABOUT_USER, Caller::Cookie(&session.token), &[], None).await?;
-            let value = match reply.status {
-                200 => TokenState::Valid,
-                401 => TokenState::Invalid,
-                s => TokenState::Other(format!("status {s}")),
-            };
-            Ok(Answer { value, exchange: reply.exchange })
+            Ok(Answer { value: token_state(reply.status), exchange: reply.exchange })
         })
     }
 
