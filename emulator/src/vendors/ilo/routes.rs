@@ -35,7 +35,7 @@ use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
 use crate::vendors::redfish::routes::{self as rf, Answer, Ctx, EnvelopeHook, RouteTable, Seg};
 use crate::vendors::redfish::wire::{
-    allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props, RESET_TYPES,
+    allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props,
 };
 
 /// The device's iLO settings, as every iLO handler receives them.
@@ -486,25 +486,7 @@ pub async fn reset_manager(
 ) -> Answer {
     p.require(Privilege::ConfigureManager)?;
     check_manager(&ctx, &id)?;
-    const ACTION: &str = "Manager.Reset";
-    let mut problems = Vec::new();
-    for (name, value) in body.iter().filter(|(k, _)| !k.starts_with('@')) {
-        match (name.as_str(), value) {
-            ("ResetType", Value::String(t)) if RESET_TYPES.contains(&t.as_str()) => {}
-            ("ResetType", Value::String(t)) => {
-                problems.push(base::action_parameter_value_not_in_list(t, name, ACTION));
-            }
-            ("ResetType", other) => problems.push(base::action_parameter_value_type_error(
-                &value_arg(other),
-                name,
-                ACTION,
-            )),
-            _ => problems.push(base::action_parameter_unknown(ACTION, name)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(RedfishError::bad_request(problems));
-    }
+    rf::check_reset_parameters(&body)?;
     let ended = ctx.device.restart();
     tracing::info!(by = p.user(), ended = ended.len(), "ilo: Manager.Reset");
     match StatusCode::from_u16(ctx.settings.reset_status) {

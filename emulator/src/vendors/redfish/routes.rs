@@ -736,15 +736,9 @@ pub async fn get_manager(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> 
     ok(allow::GET, &wire::manager(&ctx))
 }
 
-/// `#Manager.Reset`: the device restarts and every session ends.
-pub async fn reset_manager(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    Seg(id): Seg,
-    OptionalJsonObject(body): OptionalJsonObject,
-) -> Answer {
-    p.require(Privilege::ConfigureManager)?;
-    check_manager(&ctx, &id)?;
+/// Checks the parameters of a `Manager.Reset` action: only `ResetType`, one of the
+/// `ResetType` values; `@`-annotations are ignored.
+pub fn check_reset_parameters(body: &serde_json::Map<String, Value>) -> Result<(), RedfishError> {
     const ACTION: &str = "Manager.Reset";
     let mut problems = Vec::new();
     for (name, value) in body.iter().filter(|(k, _)| !k.starts_with('@')) {
@@ -764,6 +758,19 @@ pub async fn reset_manager(
     if !problems.is_empty() {
         return Err(RedfishError::bad_request(problems));
     }
+    Ok(())
+}
+
+/// `#Manager.Reset`: the device restarts and every session ends.
+pub async fn reset_manager(
+    State(ctx): State<Ctx>,
+    p: Principal,
+    Seg(id): Seg,
+    OptionalJsonObject(body): OptionalJsonObject,
+) -> Answer {
+    p.require(Privilege::ConfigureManager)?;
+    check_manager(&ctx, &id)?;
+    check_reset_parameters(&body)?;
     let ended = ctx.device.restart();
     tracing::info!(by = p.user(), ended = ended.len(), "redfish: Manager.Reset");
     let status = status_or(ctx.settings.reset_status, StatusCode::NO_CONTENT);
