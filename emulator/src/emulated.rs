@@ -7,6 +7,32 @@ use crate::device::DeviceHandle;
 use crate::fleet::{DeviceSpec, Fleet, FleetConfig, StartError};
 use crate::profile::Profile;
 
+/// How to start an [`EmulatedDevice`]; made by [`EmulatedDevice::options`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DeviceOptions {
+    /// The device's profile.
+    pub profile: Profile,
+    /// Port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+    /// Serve HTTPS with a self-signed certificate made at start.
+    pub tls: bool,
+    /// Seed that makes tokens and ids reproducible.
+    pub seed: Option<u64>,
+}
+
+impl DeviceOptions {
+    /// Starts the device; returns once its port accepts.
+    pub async fn start(self) -> Result<EmulatedDevice, StartError> {
+        let mut spec = DeviceSpec::new(&self.profile.name.clone(), self.profile.into());
+        spec.port = self.port;
+        spec.tls = Some(self.tls);
+        let mut config = FleetConfig::new(vec![spec]);
+        config.seed = self.seed;
+        Ok(EmulatedDevice { fleet: Fleet::start(config).await? })
+    }
+}
+
 /// One device with a virtual clock and its control API, on port 0 of 127.0.0.1.
 /// Dropping it stops both listeners.
 ///
@@ -33,10 +59,26 @@ impl EmulatedDevice {
         profile: Profile,
         seed: Option<u64>,
     ) -> Result<EmulatedDevice, StartError> {
-        let spec = DeviceSpec::new(&profile.name.clone(), profile.into());
-        let mut config = FleetConfig::new(vec![spec]);
-        config.seed = seed;
-        Ok(EmulatedDevice { fleet: Fleet::start(config).await? })
+        let mut options = EmulatedDevice::options(profile);
+        options.seed = seed;
+        options.start().await
+    }
+
+    /// Options for a device of `profile` (port, TLS, seed), started with
+    /// [`DeviceOptions::start`]:
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use emulator::{EmulatedDevice, profile::Profile};
+    /// let mut options = EmulatedDevice::options(Profile::embedded("ilo5")?);
+    /// options.tls = true;     // a self-signed certificate made at start
+    /// options.port = 8443;
+    /// let ilo = options.start().await?;
+    /// assert!(ilo.url().starts_with("https://"));
+    /// # Ok(()) }
+    /// ```
+    pub fn options(profile: Profile) -> DeviceOptions {
+        DeviceOptions { profile, port: 0, tls: false, seed: None }
     }
 
     /// The device's base URL, e.g. `http://127.0.0.1:40123`.

@@ -11,6 +11,7 @@ use crate::clock::{Clock, ClockMode};
 use crate::device::{Device, DeviceHandle};
 use crate::profile::{ConfigError, Profile};
 use crate::tls::TlsSetup;
+use crate::vendors::http::ListenerScheme;
 use axum_server::tls_rustls::RustlsConfig;
 
 /// A fleet file: which devices to run.
@@ -285,6 +286,11 @@ impl Fleet {
             let (listener, addr) = bind(SocketAddr::new(config.bind, spec.port), &spec.name)?;
             let app = crate::vendors::router(device.clone());
             let scheme = if tls.is_some() { "https" } else { "http" };
+            let app = app.layer(axum::Extension(if tls.is_some() {
+                ListenerScheme::Https
+            } else {
+                ListenerScheme::Http
+            }));
             tasks.push(serve(listener, app, tls, shutdown.subscribe()));
             let ssh_addr = match crate::vendors::ssh_service(&device) {
                 Some(serve_ssh) => {

@@ -18,4 +18,4 @@ pub mod profile;
 pub mod session;
 pub mod tls;
 pub mod vendors;
-pub use emulated::EmulatedDevice;
+pub use emulated::{DeviceOptions, EmulatedDevice};

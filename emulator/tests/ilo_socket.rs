@@ -390,3 +390,29 @@ async fn wrong_password_gets_unauthorized_login_attempt() {
     let root = ilo.call(Method::GET, "/redfish/v1/", Auth::None, None).await;
     assert_eq!(root.body["Oem"]["Hpe"]["Sessions"]["LoginFailureDelay"], 0);
 }
+
+/// ilo-idrac.md 1.2 [C]: `Location` is absolute; on a TLS listener it says `https` whatever the port, so a client that logs out at it (sushy) reaches the same listener.
+#[tokio::test]
+async fn location_on_a_tls_listener_is_https_on_any_port() {
+    let mut options = EmulatedDevice::options(Profile::embedded("ilo5").expect("profile"));
+    options.tls = true;
+    let device = options.start().await.expect("device starts");
+    let url = device.url();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let http =
+        reqwest::Client::builder().danger_accept_invalid_certs(true).build().expect("client");
+    let reply = http
+        .post(format!("{url}{SESSIONS}"))
+        .json(&json!({ "UserName": "Administrator", "Password": "sessionlab" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(reply.status(), StatusCode::CREATED);
+    let location = reply.headers()["location"].to_str().expect("ascii").to_string();
+    let token = reply.headers()["x-auth-token"].to_str().expect("ascii").to_string();
+    assert!(location.starts_with(&format!("{url}{SESSIONS}")), "{location} on {url}");
+    let logout = http.delete(&location).header("X-Auth-Token", token).send().await.expect("logout");
+    assert_eq!(logout.status(), StatusCode::OK);
+    let device = device.device();
+    assert!(device.store.list(device.now()).is_empty());
+}

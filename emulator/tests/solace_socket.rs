@@ -346,3 +346,29 @@ async fn raw_status_line(dev: &EmulatedDevice, user: &str, password: &str) -> St
     stream.read_to_end(&mut answer).await.unwrap();
     String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
 }
+
+/// bigip-solace.md Part 2 (SEMPv2 envelope): `meta.request.uri` and links are absolute; on a TLS listener they say `https`, so a generated client that follows them stays on TLS.
+#[tokio::test]
+async fn absolute_uris_on_a_tls_listener_are_https() {
+    let mut options =
+        EmulatedDevice::options(Profile::embedded("solace-software-100").expect("profile"));
+    options.tls = true;
+    let dev = options.start().await.expect("broker starts");
+    let client = Client::builder()
+        .cookie_store(true)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("client");
+    let reply = client
+        .get(url(&dev, ABOUT_USER))
+        .basic_auth("admin", Some("sessionlab"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(reply.status(), StatusCode::OK);
+    let body: Value = reply.json().await.expect("json");
+    assert_eq!(body["meta"]["request"]["uri"], json!(url(&dev, ABOUT_USER)), "{body}");
+    assert!(dev.url().starts_with("https://"));
+    let logout = client.put(url(&dev, LOGOUT)).json(&json!({})).send().await.expect("logout");
+    assert_eq!(logout.status(), StatusCode::OK);
+}

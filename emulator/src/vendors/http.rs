@@ -1,5 +1,5 @@
-//! HTTP pieces every personality reads the same way: Basic credentials and who the
-//! client is.
+//! HTTP pieces every personality reads the same way: Basic credentials, who the client
+//! is, and whether the listener that took the request speaks TLS.
 
 use std::net::SocketAddr;
 
@@ -31,6 +31,33 @@ pub fn client_info(extensions: &Extensions, headers: &HeaderMap) -> ClientInfo {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+    }
+}
+
+/// The scheme of the listener that accepted a request. The listener puts it in every
+/// request's extensions, so a personality writes absolute URIs (`Location`, SEMP links)
+/// with the scheme the client really used, whatever the port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ListenerScheme {
+    /// Plain HTTP (also what a router sees when it is called without a listener).
+    #[default]
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+impl ListenerScheme {
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenerScheme::Http => "http",
+            ListenerScheme::Https => "https",
+        }
+    }
+
+    /// The scheme recorded in `extensions` (plain HTTP when none was).
+    pub fn of(extensions: &Extensions) -> ListenerScheme {
+        extensions.get::<ListenerScheme>().copied().unwrap_or_default()
     }
 }
 

@@ -76,13 +76,12 @@ pub enum InfiniteMinutes {
     Zero,
 }
 
-/// Which scheme the absolute `Location` of a new session carries. The router cannot see
-/// whether its listener speaks TLS, so `auto` decides from the `Host` the client sent.
+/// Which scheme the absolute `Location` of a new session carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LocationScheme {
-    /// `https` when the `Host` names no port or port 443 (a real iLO, or the emulator on
-    /// 443 with TLS), `http` otherwise (the emulator on a test port).
+    /// The scheme of the listener the client reached: `https` on a TLS listener (as on
+    /// every real iLO), `http` on a plain one, whatever the port.
     Auto,
     /// Always `https`.
     Https,

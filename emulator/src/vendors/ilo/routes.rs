@@ -31,6 +31,7 @@ use super::wire;
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
 use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
+use crate::vendors::http::ListenerScheme;
 use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
 use crate::vendors::redfish::routes::{self as rf, Answer, Ctx, EnvelopeHook, RouteTable, Seg};
@@ -249,9 +250,11 @@ pub async fn login(
     State(ctx): State<Ctx>,
     Extension(ilo): Ilo,
     Client(client): Client,
+    listener: Option<Extension<ListenerScheme>>,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Answer {
+    let listener = listener.map_or_else(ListenerScheme::default, |Extension(s)| s);
     let mut props = Props::new(body);
     let user = props.string("UserName", true);
     let password = props.secret("Password", true);
@@ -299,7 +302,7 @@ pub async fn login(
         HeaderValue::from_str(session.token.as_str()).map_err(|_| RedfishError::internal())?;
     token.set_sensitive(true);
     out.insert(HeaderName::from_static("x-auth-token"), token);
-    let location = HeaderValue::from_str(&wire::absolute(&ilo, &headers, &uri))
+    let location = HeaderValue::from_str(&wire::absolute(&ilo, listener, &headers, &uri))
         .map_err(|_| RedfishError::internal())?;
     out.insert(header::LOCATION, location);
     if let Ok(link) = HeaderValue::from_str(&format!("<{uri}>; rel=self")) {

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, LocationScheme};
 use crate::clock::Now;
 use crate::session::Session;
+use crate::vendors::http::ListenerScheme;
 use crate::vendors::redfish::routes::Ctx;
 use crate::vendors::redfish::wire::{json_response, segment, service_uuid};
 
@@ -128,24 +129,19 @@ pub fn resource(allow: &'static str, mut body: Value) -> Response {
 
 /// The absolute URL of `path` on this device, as iLO writes `Location`: the scheme and
 /// host the client addressed (ilo-idrac.md 1.2 [C]: `https://172.16.50.99/redfish/...`).
-pub fn absolute(ilo: &IloSettings, headers: &HeaderMap, path: &str) -> String {
+pub fn absolute(
+    ilo: &IloSettings,
+    listener: ListenerScheme,
+    headers: &HeaderMap,
+    path: &str,
+) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = match ilo.location_scheme {
         LocationScheme::Https => "https",
         LocationScheme::Http => "http",
-        LocationScheme::Auto => match port_of(host) {
-            None | Some("443") => "https",
-            Some(_) => "http",
-        },
+        LocationScheme::Auto => listener.as_str(),
     };
     format!("{scheme}://{host}{path}")
-}
-
-fn port_of(host: &str) -> Option<&str> {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split_once("]:").map(|(_, port)| port);
-    }
-    host.rsplit_once(':').map(|(_, port)| port)
 }
 
 // ----- the service root -----
@@ -422,16 +418,20 @@ mod tests {
         assert!(tag[3..11].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
     }
 
-    /// `Location` is absolute: https on 443 or without a port, http on a test port.
+    /// `Location` is absolute, with the listener's scheme whatever the port (a client
+    /// that follows it must reach the same listener) and the host the client sent.
     #[test]
-    fn location_scheme_follows_host() {
+    fn location_scheme_follows_listener() {
         let ilo = IloSettings::default();
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1"));
-        assert_eq!(absolute(&ilo, &h, "/x/"), "https://127.0.0.1/x/");
-        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:443"));
-        assert_eq!(absolute(&ilo, &h, "/x/"), "https://127.0.0.1:443/x/");
+        assert_eq!(absolute(&ilo, ListenerScheme::Https, &h, "/x/"), "https://127.0.0.1/x/");
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8443"));
+        assert_eq!(absolute(&ilo, ListenerScheme::Https, &h, "/x/"), "https://127.0.0.1:8443/x/");
         h.insert(header::HOST, HeaderValue::from_static("[::1]:8080"));
-        assert_eq!(absolute(&ilo, &h, "/x/"), "http://[::1]:8080/x/");
+        assert_eq!(absolute(&ilo, ListenerScheme::Http, &h, "/x/"), "http://[::1]:8080/x/");
+        let forced =
+            IloSettings { location_scheme: LocationScheme::Https, ..IloSettings::default() };
+        assert_eq!(absolute(&forced, ListenerScheme::Http, &h, "/x/"), "https://[::1]:8080/x/");
     }
 }

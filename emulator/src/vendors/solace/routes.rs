@@ -38,6 +38,7 @@ use super::{SolaceSettings, AUTH_PROFILE_SETTING, AUTH_TYPE_SETTING};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, EndReason, Session, UserChange};
+use crate::vendors::http::ListenerScheme;
 
 /// What every handler and extractor shares: the device and its Solace settings.
 #[derive(Clone, Debug)]
@@ -105,7 +106,13 @@ pub fn router(device: DeviceHandle) -> Router {
 /// sets the `Session` cookie when the request opened a session that is still open, and
 /// renders every error in the SEMP envelope, naming the request.
 pub async fn semp(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
-    let info = ReqInfo::new(req.method(), req.uri(), req.headers(), &ctx.settings);
+    let info = ReqInfo::new(
+        req.method(),
+        req.uri(),
+        req.headers(),
+        ListenerScheme::of(req.extensions()),
+        &ctx.settings,
+    );
     let client = auth::client_info(req.extensions(), req.headers());
     let mut response = match auth::authenticate(req.headers(), client, &ctx) {
         Ok(principal) => {

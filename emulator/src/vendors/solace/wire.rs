@@ -23,6 +23,7 @@ use super::routes::Ctx;
 use super::SolaceSettings;
 use crate::clock::Now;
 use crate::session::Session;
+use crate::vendors::http::ListenerScheme;
 
 /// The three public SEMPv2 APIs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +71,13 @@ pub struct ReqInfo {
 
 impl ReqInfo {
     /// The request described by its method, URI and headers.
-    pub fn new(method: &Method, uri: &Uri, headers: &HeaderMap, settings: &SolaceSettings) -> Self {
+    pub fn new(
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        listener: ListenerScheme,
+        settings: &SolaceSettings,
+    ) -> Self {
         let base = if settings.absolute_uris {
             let host = uri
                 .authority()
@@ -79,8 +86,7 @@ impl ReqInfo {
                     headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
                 })
                 .unwrap_or_else(|| "localhost".to_string());
-            let scheme = uri.scheme_str().unwrap_or("http");
-            format!("{scheme}://{host}")
+            format!("{}://{host}", listener.as_str())
         } else {
             String::new()
         };
