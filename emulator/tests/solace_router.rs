@@ -371,6 +371,26 @@ async fn about_user_answers_on_every_api() {
     });
 }
 
+/// bigip-solace.md 2.4 (`GET /SEMP/v2/config` is the Broker object) with SEMPv2's specification, which puts the Broker at `/` of each API: `/SEMP/v2/config/` is the same object, and `meta.request.uri` names the path as sent.
+#[tokio::test]
+async fn a_trailing_slash_reaches_the_same_object() {
+    let dev = device();
+    let cookie = login(&dev, ADMIN).await;
+    for (uri, path) in [
+        ("/SEMP/v2/config/", "/SEMP/v2/config"),
+        ("/SEMP/v2/monitor/about/user/", "/SEMP/v2/monitor/about/user"),
+    ] {
+        let slashed = get(uri).cookie(&cookie).send(&dev).await;
+        let plain = get(path).cookie(&cookie).send(&dev).await;
+        assert_eq!(slashed.status, StatusCode::OK, "{uri}: {}", slashed.body);
+        assert_eq!(slashed.body["data"], plain.body["data"], "{uri}");
+        assert_eq!(slashed.body["meta"]["request"]["uri"], format!("http://{HOST}{uri}"));
+    }
+    let missing = get("/SEMP/v2/config/nothing/").cookie(&cookie).send(&dev).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.body["meta"]["error"]["status"], "NOT_FOUND");
+}
+
 /// bigip-solace.md 2.1: the session's idle timer is renewed by each request, so
 /// `sessionIdleExpiryTime` moves with use while `sessionHardExpiryTime` stays.
 #[tokio::test]

@@ -61,6 +61,37 @@ impl ListenerScheme {
     }
 }
 
+/// Serves `router` with one trailing slash ignored: `/a/b/` is routed as `/a/b`, with its
+/// query kept. Devices answer both forms and clients use both (generated SEMP clients ask
+/// for the Broker at `/SEMP/v2/config/`), so this is one rule applied before routing,
+/// not a second route per path. Handlers still see the path as sent in [`OriginalUri`].
+///
+/// [`OriginalUri`]: axum::extract::OriginalUri
+pub fn ignoring_trailing_slash(router: axum::Router) -> axum::Router {
+    let service = tower::ServiceBuilder::new().map_request(strip_trailing_slash).service(router);
+    axum::Router::new().fallback_service(service)
+}
+
+fn strip_trailing_slash(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+        let path_and_query = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_string(),
+        };
+        let mut parts = request.uri().clone().into_parts();
+        if let Ok(pq) = path_and_query.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
+}
+
 /// Extracts [`ClientInfo`] for handlers that log in.
 #[derive(Clone, Debug)]
 pub struct Client(pub ClientInfo);
@@ -76,6 +107,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One trailing slash (or several) is dropped before routing, the query kept.
+    #[test]
+    fn trailing_slashes_are_dropped_before_routing() {
+        for (sent, routed) in [
+            ("/SEMP/v2/config/", "/SEMP/v2/config"),
+            ("/SEMP/v2/config//?select=x", "/SEMP/v2/config?select=x"),
+            ("/", "/"),
+            ("/a", "/a"),
+        ] {
+            let request = axum::extract::Request::builder()
+                .uri(sent)
+                .body(axum::body::Body::empty())
+                .expect("request");
+            assert_eq!(strip_trailing_slash(request).uri(), routed, "{sent}");
+        }
+    }
 
     /// Basic credentials decode (the password may hold a colon); anything else is refused.
     #[test]

@@ -23,7 +23,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -79,7 +79,8 @@ pub fn router(device: DeviceHandle) -> Router {
             .route(&format!("{base}/about/api"), get(about_api))
             .route(&format!("{base}/about/user"), get(about_user));
     }
-    r.route("/SEMP/v2/action/about/user/logout", put(logout))
+    let r = r
+        .route("/SEMP/v2/action/about/user/logout", put(logout))
         .route("/SEMP/v2/monitor/sessions", get(list_sessions))
         .route("/SEMP/v2/action/sessions", get(list_sessions))
         .route("/SEMP/v2/monitor/sessions/{key}", get(get_session))
@@ -96,8 +97,11 @@ pub fn router(device: DeviceHandle) -> Router {
         .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(ctx.clone(), semp))
-        .with_state(ctx)
+        .layer(middleware::from_fn_with_state(ctx.clone(), semp));
+    // SEMP's own specification puts the Broker object at `/` under each API base
+    // (`/SEMP/v2/config/`), and the documented URIs have no trailing slash: both reach
+    // the same object (bigip-solace.md Part 2).
+    crate::vendors::http::ignoring_trailing_slash(r.with_state(ctx))
 }
 
 // ----- the middleware -----
@@ -106,9 +110,12 @@ pub fn router(device: DeviceHandle) -> Router {
 /// sets the `Session` cookie when the request opened a session that is still open, and
 /// renders every error in the SEMP envelope, naming the request.
 pub async fn semp(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
+    // The URI as the client sent it, trailing slash included.
+    let sent =
+        req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().clone(), |o| o.0.clone());
     let info = ReqInfo::new(
         req.method(),
-        req.uri(),
+        &sent,
         req.headers(),
         ListenerScheme::of(req.extensions()),
         &ctx.settings,
