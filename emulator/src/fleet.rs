@@ -170,6 +170,9 @@ pub struct FleetConfig {
     pub seed: Option<u64>,
     /// Serve devices over HTTPS.
     pub tls: Option<TlsSetup>,
+    /// How long a stop waits for open connections (a client may hold a half-sent request
+    /// forever) before closing them.
+    pub drain: Duration,
 }
 
 impl FleetConfig {
@@ -182,6 +185,7 @@ impl FleetConfig {
             clock: ClockMode::Virtual,
             seed: None,
             tls: None,
+            drain: DEFAULT_DRAIN,
         }
     }
 }
@@ -248,6 +252,9 @@ pub enum StartError {
     Tls(String),
 }
 
+/// How long a stop waits for open connections by default.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
+
 /// A running fleet. Dropping it stops every listener.
 #[derive(Debug)]
 pub struct Fleet {
@@ -291,7 +298,7 @@ impl Fleet {
             } else {
                 ListenerScheme::Http
             }));
-            tasks.push(serve(listener, app, tls, shutdown.subscribe()));
+            tasks.push(serve(listener, app, tls, config.drain, shutdown.subscribe()));
             let ssh_addr = match crate::vendors::ssh_service(&device) {
                 Some(serve_ssh) => {
                     let what = format!("{} (SSH)", spec.name);
@@ -317,6 +324,7 @@ impl Fleet {
             control_listener,
             crate::control::router(state.clone()),
             None,
+            config.drain,
             shutdown.subscribe(),
         ));
         tasks.push(tokio::spawn(reaper(state.clone(), shutdown.subscribe())));
@@ -371,24 +379,32 @@ fn bind(addr: SocketAddr, what: &str) -> Result<(std::net::TcpListener, SocketAd
     Ok((listener, bound))
 }
 
+/// Serves `app` on `listener` until `shutdown` turns true, then lets open connections
+/// finish for at most `drain` and closes what is left, so a stop always ends.
 fn serve(
     listener: std::net::TcpListener,
     app: axum::Router,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
-    mut shutdown: watch::Receiver<bool>,
+    drain: Duration,
+    shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        let stop = async move {
+    let stopped = move || {
+        let mut shutdown = shutdown.clone();
+        async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
-        };
+        }
+    };
+    tokio::spawn(async move {
         let result = match tls {
             Some(tls) => {
                 let handle = axum_server::Handle::new();
                 let server = axum_server::from_tcp_rustls(listener, tls).handle(handle.clone());
+                let stop = stopped();
                 let graceful = async move {
                     stop.await;
-                    handle.graceful_shutdown(Some(Duration::from_secs(5)));
+                    handle.graceful_shutdown(Some(drain));
+                    std::future::pending::<()>().await;
                 };
                 tokio::select! {
                     r = server.serve(service) => r,
@@ -396,7 +412,24 @@ fn serve(
                 }
             }
             None => match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => axum::serve(listener, service).with_graceful_shutdown(stop).await,
+                Ok(listener) => {
+                    let server = axum::serve(listener, service).with_graceful_shutdown(stopped());
+                    let stop = stopped();
+                    let deadline = async move {
+                        stop.await;
+                        tokio::time::sleep(drain).await;
+                    };
+                    tokio::select! {
+                        r = server => r,
+                        () = deadline => {
+                            tracing::warn!(
+                                drain_secs = drain.as_secs_f64(),
+                                "connections still open after the drain time; closing them"
+                            );
+                            Ok(())
+                        }
+                    }
+                }
                 Err(e) => Err(e),
             },
         };

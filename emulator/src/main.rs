@@ -65,6 +65,17 @@ struct ServeArgs {
     /// PEM private key that goes with --cert.
     #[arg(long, env = "SESSIONLAB_KEY", requires = "cert")]
     key: Option<PathBuf>,
+    /// Seconds a stop (SIGINT, SIGTERM) waits for open connections before closing them:
+    /// a client holding a half-sent request cannot keep the emulator running.
+    #[arg(long, env = "SESSIONLAB_DRAIN_SECS", default_value_t = 5.0, value_parser = parse_drain)]
+    drain_secs: f64,
+}
+
+fn parse_drain(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err("give seconds from 0 to 3600, e.g. 5 or 0.5".to_string()),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -248,6 +259,7 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
     config.control_port = args.control_port;
     config.clock = args.clock.or(file.as_ref().and_then(|f| f.clock)).unwrap_or(ClockMode::Virtual);
     config.seed = args.seed.or(file.as_ref().and_then(|f| f.seed));
+    config.drain = std::time::Duration::from_secs_f64(args.drain_secs);
     config.tls = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => Some(TlsSetup::Files { cert: cert.clone(), key: key.clone() }),
         _ if args.tls => Some(TlsSetup::SelfSigned),

@@ -123,3 +123,61 @@ fn healthcheck_fails_when_nothing_listens() {
     let out = run(&["healthcheck", "--control-port", &port.to_string()]);
     assert!(!out.status.success());
 }
+
+/// Issue 13 (reliability): a client holding a half-sent request cannot keep SIGTERM from
+/// ending the emulator; open connections get the drain time (`--drain-secs`), then close.
+#[tokio::test]
+async fn sigterm_ends_the_emulator_while_a_client_holds_a_half_sent_request() {
+    use tokio::io::AsyncWriteExt;
+    let control_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(BIN)
+        .args(["--profile", "redfish", "--control-port", &control_port.to_string()])
+        .args(["--drain-secs", "0.5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("redfish") {
+                return line.split_whitespace().nth(2).unwrap().to_string();
+            }
+        }
+        panic!("no device line");
+    })
+    .await
+    .expect("table printed");
+    let addr = url.trim_start_matches("http://").to_string();
+    // Headers without their end on the device, and a body that never comes on the control API.
+    let mut device = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    device.write_all(b"GET /redfish/v1/ HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut control = tokio::net::TcpStream::connect(("127.0.0.1", control_port)).await.unwrap();
+    control
+        .write_all(b"POST /_sessionlab/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await; // let both connections be accepted
+
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    // Generous: the point is that it ends at all (before, it waited for the client forever).
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("the emulator ended despite the half-sent requests")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    drop((device, control));
+}
+
+/// A drain time that is not a number of seconds from 0 to 3600 is refused with the reason.
+#[test]
+fn a_bad_drain_time_is_refused() {
+    let out = run(&["--profile", "redfish", "--drain-secs", "forever"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seconds from 0 to 3600"));
+}
