@@ -72,10 +72,30 @@ impl std::str::FromStr for ClockMode {
     }
 }
 
-/// The clock cannot be moved.
+/// Why the clock cannot be moved.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("the clock is real: only a virtual clock can be advanced (start with --clock virtual)")]
-pub struct NotVirtual;
+pub enum AdvanceError {
+    /// A real clock moves only by itself.
+    #[error(
+        "the clock is real: only a virtual clock can be advanced (start with --clock virtual)"
+    )]
+    NotVirtual,
+    /// The virtual clock cannot represent the time asked for (about 584 years past its
+    /// start): it is refused rather than stopped short, which would freeze every expiry.
+    #[error(
+        "the virtual clock cannot move {asked_secs} s further: it stands {elapsed_secs} s past \
+         its start and reaches at most {max_secs} s (POST /_sessionlab/reset does not rewind \
+         it; restart the emulator)"
+    )]
+    OutOfRange {
+        /// Seconds the clock already moved.
+        elapsed_secs: u64,
+        /// Seconds asked for.
+        asked_secs: u64,
+        /// The furthest the clock can be, in seconds past its start.
+        max_secs: u64,
+    },
+}
 
 /// A cheap-to-clone handle on a real or virtual clock. Clones share one time.
 #[derive(Clone, Debug)]
@@ -152,12 +172,24 @@ impl Clock {
     }
 
     /// Moves a virtual clock forward by `by` and wakes everything waiting on a deadline.
-    pub fn advance(&self, by: Duration) -> Result<Now, NotVirtual> {
-        let offset = self.inner.offset_nanos.as_ref().ok_or(NotVirtual)?;
-        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+    pub fn advance(&self, by: Duration) -> Result<Now, AdvanceError> {
+        let offset = self.inner.offset_nanos.as_ref().ok_or(AdvanceError::NotVirtual)?;
+        let origin = self.inner.origin_utc;
+        // The furthest representable reading: the nanosecond counter's end, or chrono's.
+        let fits = |nanos: u64| {
+            let d = Duration::from_nanos(nanos);
+            chrono::Duration::from_std(d).ok().and_then(|d| origin.checked_add_signed(d)).is_some()
+        };
+        let asked = u64::try_from(by.as_nanos()).ok();
         offset
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| Some(o.saturating_add(nanos)))
-            .ok();
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                asked.and_then(|a| o.checked_add(a)).filter(|n| fits(*n))
+            })
+            .map_err(|elapsed| AdvanceError::OutOfRange {
+                elapsed_secs: elapsed / 1_000_000_000,
+                asked_secs: by.as_secs(),
+                max_secs: u64::MAX / 1_000_000_000,
+            })?;
         self.inner.changed.send_modify(|generation| *generation += 1);
         Ok(self.now())
     }
@@ -188,7 +220,36 @@ mod tests {
     /// Advancing a real clock is refused, never silently ignored.
     #[test]
     fn real_clock_refuses_advance() {
-        assert_eq!(Clock::real().advance(Duration::from_secs(1)), Err(NotVirtual));
+        assert_eq!(Clock::real().advance(Duration::from_secs(1)), Err(AdvanceError::NotVirtual));
+    }
+
+    /// Issue 13 (reliability): past what the virtual clock can represent (about 584
+    /// years), an advance is refused and the clock stays where it was; it never saturates
+    /// silently, which would stop every expiry.
+    #[test]
+    fn an_advance_past_the_representable_is_refused_not_saturated() {
+        let clock = Clock::virtual_at(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let century = Duration::from_secs(100 * 365 * 86_400);
+        for _ in 0..5 {
+            clock.advance(century).unwrap();
+        }
+        let before = clock.now();
+        let refused = clock.advance(century).unwrap_err();
+        assert!(matches!(refused, AdvanceError::OutOfRange { .. }), "{refused:?}");
+        assert_eq!(clock.now(), before);
+        assert!(refused.to_string().contains("cannot move"), "{refused}");
+        // A smaller step still fits.
+        assert!(clock.advance(Duration::from_secs(86_400)).is_ok());
+        assert_eq!(clock.advance(Duration::MAX).map(|_| ()), Err(refused_like(&clock)));
+    }
+
+    fn refused_like(clock: &Clock) -> AdvanceError {
+        let elapsed = clock.now().mono.as_secs();
+        AdvanceError::OutOfRange {
+            elapsed_secs: elapsed,
+            asked_secs: Duration::MAX.as_secs(),
+            max_secs: u64::MAX / 1_000_000_000,
+        }
     }
 
     /// Advancing notifies subscribers so reapers re-check their deadlines.

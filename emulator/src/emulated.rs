@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::clock::{Clock, NotVirtual, Now};
+use crate::clock::{AdvanceError, Clock, Now};
 use crate::device::DeviceHandle;
 use crate::fleet::{DeviceSpec, Fleet, FleetConfig, StartError};
 use crate::profile::Profile;
@@ -113,7 +113,7 @@ impl EmulatedDevice {
     }
 
     /// Moves the virtual clock and ends what expired, as `POST /_sessionlab/clock/advance` does.
-    pub fn advance(&self, by: Duration) -> Result<Now, NotVirtual> {
+    pub fn advance(&self, by: Duration) -> Result<Now, AdvanceError> {
         let now = self.fleet.clock().advance(by)?;
         self.fleet.state().sweep_all();
         Ok(now)

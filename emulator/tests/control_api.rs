@@ -160,6 +160,21 @@ async fn clock_advance_on_real_clock_is_conflict() {
     assert!(refused.1["error"]["message"].as_str().unwrap().contains("virtual"));
 }
 
+/// Issue 13 (reliability): past what the virtual clock can represent, an advance is 409 `clock-out-of-range` and the clock stays put, instead of a 200 that claims it moved.
+#[tokio::test]
+async fn clock_advance_past_the_representable_is_refused() {
+    let api = Api::start().await;
+    for _ in 0..5 {
+        let (status, _) = api.post("clock/advance", json!({"duration": "36500d"})).await;
+        assert_eq!(status, 200);
+    }
+    let (_, before) = api.get("clock").await;
+    let refused = api.post("clock/advance", json!({"duration": "36500d"})).await;
+    assert_error(&refused, 409, "clock-out-of-range");
+    let (_, after) = api.get("clock").await;
+    assert_eq!(before["now"], after["now"]);
+}
+
 /// Bad advance bodies are 400 `bad-field`.
 #[tokio::test]
 async fn clock_advance_refuses_bad_amounts() {

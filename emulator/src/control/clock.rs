@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::extract::Json;
 use super::views::rfc3339;
-use crate::clock::{ClockMode, Now};
+use crate::clock::{AdvanceError, ClockMode, Now};
 use crate::fleet::FleetState;
 
 /// The longest single advance: 100 years, far past any session lifetime.
@@ -79,9 +79,14 @@ pub async fn advance(
     Json(body): Json<Advance>,
 ) -> Result<Json<ClockView>, ApiError> {
     let by = body.duration()?;
-    let now = fleet.clock.advance(by).map_err(|e| {
-        ApiError::new(StatusCode::CONFLICT, "clock-not-virtual", e.to_string())
-            .with_details(serde_json::json!({ "mode": ClockMode::Real }))
+    let now = fleet.clock.advance(by).map_err(|e| match e {
+        AdvanceError::NotVirtual => {
+            ApiError::new(StatusCode::CONFLICT, "clock-not-virtual", e.to_string())
+                .with_details(serde_json::json!({ "mode": ClockMode::Real }))
+        }
+        AdvanceError::OutOfRange { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "clock-out-of-range", e.to_string())
+        }
     })?;
     fleet.sweep_all();
     tracing::info!(seconds = by.as_secs_f64(), "virtual clock advanced");
