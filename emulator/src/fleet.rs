@@ -34,9 +34,10 @@ pub struct FleetFile {
 #[serde(deny_unknown_fields)]
 pub struct FleetEntry {
     /// Device name; with `count` > 1 the devices are named `NAME-1`, `NAME-2`, ...
-    pub name: String,
+    /// (spanned, so errors can name its line).
+    pub name: toml::Spanned<String>,
     /// An embedded profile name, or a profile file path (relative to the fleet file).
-    pub profile: String,
+    pub profile: toml::Spanned<String>,
     /// Port to listen on; 0 (the default) lets the OS choose.
     #[serde(default)]
     pub port: u16,
@@ -55,31 +56,70 @@ fn one() -> usize {
     1
 }
 
+/// The most devices one fleet may describe: each needs at least one listening socket of
+/// its own, and one address has about 64,000 ports.
+pub const MAX_FLEET_DEVICES: usize = 50_000;
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
 impl FleetFile {
-    /// Parses a fleet file; `origin` names it in errors.
+    /// Parses a fleet file; `origin` names it in errors, with the line of the device at
+    /// fault. Counts and fixed ports are checked before anything is allocated, so a file
+    /// that cannot be served fails here, not at start.
     pub fn from_toml(text: &str, origin: &str) -> Result<FleetFile, ConfigError> {
         let file: FleetFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
             origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
+            message: crate::profile::toml_error(text, &e),
         })?;
-        let invalid =
-            |message: String| ConfigError::Invalid { origin: origin.to_string(), message };
+        let invalid = |d: &FleetEntry, message: String| ConfigError::Invalid {
+            origin: format!("{origin}, line {}", line_of(text, d.name.span().start)),
+            message,
+        };
         if file.devices.is_empty() {
-            return Err(invalid("a fleet needs at least one [[device]]".to_string()));
+            return Err(ConfigError::Invalid {
+                origin: origin.to_string(),
+                message: "a fleet needs at least one [[device]]".to_string(),
+            });
         }
         let mut names = std::collections::BTreeSet::new();
+        let mut ports: std::collections::BTreeMap<u16, &str> = std::collections::BTreeMap::new();
+        let mut total: usize = 0;
         for d in &file.devices {
+            let name = d.name.get_ref();
             if d.count == 0 {
-                return Err(invalid(format!("device {:?}: count must be 1 or more", d.name)));
+                return Err(invalid(d, format!("device {name:?}: count must be 1 or more")));
+            }
+            total = total.saturating_add(d.count);
+            if total > MAX_FLEET_DEVICES {
+                return Err(invalid(
+                    d,
+                    format!(
+                        "device {name:?}: the fleet reaches {total} devices; at most \
+                         {MAX_FLEET_DEVICES} fit (each needs ports of its own)"
+                    ),
+                ));
             }
             if d.count > 1 && (d.port != 0 || d.ssh_port != 0) {
-                return Err(invalid(format!(
-                    "device {:?}: with count > 1 the port must be 0",
-                    d.name
-                )));
+                return Err(invalid(
+                    d,
+                    format!("device {name:?}: with count > 1 the port must be 0"),
+                ));
             }
-            if !names.insert(d.name.clone()) {
-                return Err(invalid(format!("device {:?} is listed twice", d.name)));
+            if !names.insert(name.clone()) {
+                return Err(invalid(d, format!("device {name:?} is listed twice")));
+            }
+            for port in [d.port, d.ssh_port].into_iter().filter(|p| *p != 0) {
+                if let Some(other) = ports.insert(port, name) {
+                    let whose =
+                        if other == name { "itself".to_string() } else { format!("{other:?}") };
+                    return Err(invalid(
+                        d,
+                        format!("device {name:?}: port {port} is already taken by {whose}"),
+                    ));
+                }
             }
         }
         Ok(file)
@@ -92,27 +132,33 @@ impl FleetFile {
             .map_err(|source| ConfigError::Io { path: origin.clone(), source })?;
         let file = FleetFile::from_toml(&text, &origin)?;
         let dir = path.parent().unwrap_or(std::path::Path::new("."));
-        let specs = file.specs(dir)?;
+        let specs = file.specs(dir).map_err(|(entry, e)| ConfigError::Invalid {
+            origin: format!("{origin}, line {}", line_of(&text, entry.profile.span().start)),
+            message: format!("device {:?}: {e}", entry.name.get_ref()),
+        })?;
         Ok((file, specs))
     }
 
-    /// The devices this file describes; profile paths are relative to `dir`.
-    pub fn specs(&self, dir: &std::path::Path) -> Result<Vec<DeviceSpec>, ConfigError> {
+    /// The devices this file describes; profile paths are relative to `dir`. An error
+    /// names the entry whose profile could not be loaded.
+    pub fn specs(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<Vec<DeviceSpec>, (&FleetEntry, ConfigError)> {
         let mut specs = Vec::new();
         for entry in &self.devices {
-            let relative = dir.join(&entry.profile);
+            let wanted = entry.profile.get_ref();
+            let relative = dir.join(wanted);
             let profile = if relative.is_file() {
-                Profile::load(&relative.display().to_string())?
+                Profile::load(&relative.display().to_string())
             } else {
-                Profile::load(&entry.profile)?
-            };
+                Profile::load(wanted)
+            }
+            .map_err(|e| (entry, e))?;
             let profile = Arc::new(profile);
             for i in 1..=entry.count {
-                let name = if entry.count == 1 {
-                    entry.name.clone()
-                } else {
-                    format!("{}-{i}", entry.name)
-                };
+                let name = entry.name.get_ref();
+                let name = if entry.count == 1 { name.clone() } else { format!("{name}-{i}") };
                 specs.push(DeviceSpec {
                     port: entry.port,
                     ssh_port: entry.ssh_port,

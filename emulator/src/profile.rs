@@ -120,12 +120,28 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("idrac10", include_str!("../../fixtures/profiles/idrac10.toml")),
 ];
 
+/// A TOML error as `line L, column C: message`, without the excerpt of the file the
+/// parser would quote: a fleet may name any file as a profile, and an error must not
+/// print another file's content.
+pub fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    match error.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_string(),
+    }
+}
+
 impl Profile {
     /// Parses and validates a profile; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Profile, ConfigError> {
         let profile: Profile = toml::from_str(text).map_err(|e| ConfigError::Parse {
             origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
+            message: toml_error(text, &e),
         })?;
         let problems = profile.problems();
         if problems.is_empty() {
@@ -203,6 +219,16 @@ mod tests {
         let err = Profile::from_toml(text, "x.toml").unwrap_err().to_string();
         assert!(err.contains("line 4"), "{err}");
         assert!(err.contains("max_totl"), "{err}");
+    }
+
+    /// Issue 13 (reliability): a parse error names the line and column but never quotes
+    /// the file, which may be any file a fleet names.
+    #[test]
+    fn parse_errors_do_not_echo_the_file() {
+        let text = "root:x:0:0:secret-looking-line\n";
+        let err = Profile::from_toml(text, "x.toml").unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+        assert!(!err.contains("secret-looking-line"), "{err}");
     }
 
     /// An unknown profile name lists the embedded ones.

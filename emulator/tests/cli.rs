@@ -181,3 +181,65 @@ fn a_bad_drain_time_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("seconds from 0 to 3600"));
 }
+
+/// Writes `text` as a fleet file in a fresh directory and runs `check` on it.
+fn check_fleet(name: &str, text: &str) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("sessionlab-fleet-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fleet.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = run(&["check", file.to_str().unwrap()]);
+    std::fs::remove_dir_all(dir).ok();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Issue 13 (reliability): `check` refuses fleets that cannot be served — two devices on
+/// one port, a count that no address has ports for — before allocating anything, and names
+/// the line of the device at fault.
+#[test]
+fn check_refuses_fleets_that_cannot_be_served() {
+    let two_on_one_port = "[[device]]\nname = \"a\"\nprofile = \"redfish\"\nport = 8000\n\n\
+                           [[device]]\nname = \"b\"\nprofile = \"ilo5\"\nport = 8000\n";
+    let (code, err) = check_fleet("port", two_on_one_port);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 7") && err.contains("port 8000 is already taken by \"a\""), "{err}");
+
+    let ssh_on_http = "[[device]]\nname = \"a\"\nprofile = \"redfish\"\nport = 2222\n\n\
+                       [[device]]\nname = \"b\"\nprofile = \"idrac9\"\nssh_port = 2222\n";
+    let (code, err) = check_fleet("ssh", ssh_on_http);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("port 2222 is already taken"), "{err}");
+
+    let huge = "[[device]]\nname = \"rack\"\nprofile = \"redfish\"\ncount = 100000000\n";
+    let (code, err) = check_fleet("count", huge);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 2") && err.contains("at most 50000"), "{err}");
+
+    let twice = "[[device]]\nname = \"a\"\nprofile = \"redfish\"\n\n\
+                 [[device]]\nname = \"a\"\nprofile = \"redfish\"\n";
+    let (code, err) = check_fleet("twice", twice);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 6") && err.contains("listed twice"), "{err}");
+}
+
+/// Issue 13 (reliability): an unknown profile in a fleet names its line; a file that is
+/// not a profile is reported by line and column, never quoted.
+#[test]
+fn check_names_the_line_of_a_bad_profile_and_quotes_no_file() {
+    let (code, err) =
+        check_fleet("unknown", "[[device]]\nname = \"a\"\nprofile = \"no-such-profile\"\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 3") && err.contains("no-such-profile"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("sessionlab-fleet-{}-quote", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "admin:hunter2-secret\n").unwrap();
+    let file = dir.join("fleet.toml");
+    std::fs::write(&file, "[[device]]\nname = \"a\"\nprofile = \"notes.txt\"\n").unwrap();
+    let out = run(&["check", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    std::fs::remove_dir_all(dir).ok();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
