@@ -60,8 +60,8 @@ struct TargetArgs {
     /// name or file), or a device URL such as https://10.0.0.5:443.
     #[arg(long, env = "SESSIONLAB_TARGET")]
     target: String,
-    /// Vendor protocol of a device URL (redfish). Not needed with --control.
-    #[arg(long, env = "SESSIONLAB_VENDOR")]
+    /// Vendor protocol of a device URL. Not needed with --control.
+    #[arg(long, env = "SESSIONLAB_VENDOR", value_parser = clap::builder::PossibleValuesParser::new(conformance::driver::VENDORS))]
     vendor: Option<String>,
     /// Profile a device URL is expected to follow (gives `table_size`).
     #[arg(long, env = "SESSIONLAB_TARGET_PROFILE")]
@@ -73,7 +73,7 @@ struct TargetArgs {
     #[arg(long, env = "SESSIONLAB_PASSWORD", hide_env_values = true)]
     password: Option<String>,
     /// Accept the device's TLS certificate even if it is invalid or self-signed.
-    #[arg(long, env = "SESSIONLAB_INSECURE")]
+    #[arg(long, env = "SESSIONLAB_INSECURE", value_parser = emulator::flags::boolish)]
     insecure: bool,
     /// Control API of an emulator running as a separate process (e.g.
     /// http://127.0.0.1:7780): waits then move its virtual clock.
@@ -96,7 +96,7 @@ struct RunArgs {
     target: TargetArgs,
     /// Run destructive scenarios (filling the session table, restarting) against a
     /// real device too. Emulated targets always run them.
-    #[arg(long, env = "SESSIONLAB_ALLOW_DESTRUCTIVE")]
+    #[arg(long, env = "SESSIONLAB_ALLOW_DESTRUCTIVE", value_parser = emulator::flags::boolish)]
     allow_destructive: bool,
     /// Longest real waiting one scenario may do on a device without a virtual clock
     /// (e.g. 90s, 10m); longer scenarios are NOT-TESTED with the reason.

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod control;
 pub mod device;
 mod emulated;
+pub mod flags;
 pub mod fleet;
 pub mod profile;
 pub mod session;

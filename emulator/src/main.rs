@@ -57,7 +57,7 @@ struct ServeArgs {
     #[arg(long, env = "SESSIONLAB_SEED")]
     seed: Option<u64>,
     /// Serve devices over HTTPS with a self-signed certificate made at start.
-    #[arg(long, env = "SESSIONLAB_TLS")]
+    #[arg(long, env = "SESSIONLAB_TLS", value_parser = emulator::flags::boolish)]
     tls: bool,
     /// PEM certificate chain for --tls instead of a self-signed one.
     #[arg(long, env = "SESSIONLAB_CERT", requires = "key")]
@@ -90,6 +90,10 @@ enum Command {
         /// Port of the control API.
         #[arg(long, env = "SESSIONLAB_CONTROL_PORT", default_value_t = 7780)]
         control_port: u16,
+        /// Address the emulator binds (probed there; a wildcard address is probed on
+        /// loopback).
+        #[arg(long, env = "SESSIONLAB_BIND", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
     },
     /// List the embedded profiles.
     Profiles,
@@ -100,16 +104,20 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check { file }) => check(&file),
         Some(Command::Profiles) => {
+            let width = emulator::profile::EMBEDDED.iter().map(|(n, _)| n.len()).max().unwrap_or(7);
+            println!("{:<width$}  {:<7}  DESCRIPTION", "PROFILE", "VENDOR");
             for (name, _) in emulator::profile::EMBEDDED {
                 match Profile::embedded(name) {
-                    Ok(p) => println!("{name:<12} {:?}  {}", p.vendor, p.description),
-                    Err(e) => println!("{name:<12} broken: {e}"),
+                    Ok(p) => {
+                        println!("{name:<width$}  {:<7}  {}", p.vendor.as_str(), p.description)
+                    }
+                    Err(e) => println!("{name:<width$}  broken: {e}"),
                 }
             }
             ExitCode::SUCCESS
         }
-        Some(Command::Healthcheck { control_port }) => {
-            runtime().block_on(healthcheck(control_port))
+        Some(Command::Healthcheck { control_port, bind }) => {
+            runtime().block_on(healthcheck(bind, control_port))
         }
         None => runtime().block_on(serve(cli.serve)),
     }
@@ -149,10 +157,20 @@ fn check(file: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn healthcheck(port: u16) -> ExitCode {
+async fn healthcheck(bind: std::net::IpAddr, port: u16) -> ExitCode {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A wildcard bind answers on loopback too; any other address only on itself.
+    let addr = match bind {
+        std::net::IpAddr::V4(a) if a.is_unspecified() => {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        }
+        std::net::IpAddr::V6(a) if a.is_unspecified() => {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+        }
+        other => other,
+    };
     let probe = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        let mut stream = tokio::net::TcpStream::connect((addr, port)).await?;
         stream
             .write_all(
                 b"GET /_sessionlab/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
@@ -165,15 +183,15 @@ async fn healthcheck(port: u16) -> ExitCode {
     match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
         Ok(Ok(true)) => ExitCode::SUCCESS,
         Ok(Ok(false)) => {
-            eprintln!("unhealthy: the control API on port {port} did not answer 200");
+            eprintln!("unhealthy: the control API on {addr} port {port} did not answer 200");
             ExitCode::FAILURE
         }
         Ok(Err(e)) => {
-            eprintln!("unhealthy: control API on port {port}: {e}");
+            eprintln!("unhealthy: control API on {addr} port {port}: {e}");
             ExitCode::FAILURE
         }
         Err(_) => {
-            eprintln!("unhealthy: control API on port {port} did not answer within 5 s");
+            eprintln!("unhealthy: control API on {addr} port {port} did not answer within 5 s");
             ExitCode::FAILURE
         }
     }
@@ -318,7 +336,14 @@ fn print_table(fleet: &Fleet) {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .init();
 }
 
 async fn shutdown_signal() {

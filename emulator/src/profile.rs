@@ -26,6 +26,19 @@ pub enum Vendor {
     Idrac,
 }
 
+impl Vendor {
+    /// The name profiles and the control API use (`redfish`, `bigip`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vendor::Redfish => "redfish",
+            Vendor::Bigip => "bigip",
+            Vendor::Solace => "solace",
+            Vendor::Ilo => "ilo",
+            Vendor::Idrac => "idrac",
+        }
+    }
+}
+
 /// One device profile.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -243,3 +243,95 @@ fn check_names_the_line_of_a_bad_profile_and_quotes_no_file() {
     assert!(err.contains("line 3"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+/// Starts the emulator with `args` and `envs`, returns it with the first device line of its
+/// table and the first line it logged.
+async fn start_with(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (tokio::process::Child, String, String) {
+    let mut command = Command::new(BIN);
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.env_remove("NO_COLOR");
+    let mut child = command.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    let device = tokio::time::timeout(Duration::from_secs(30), async {
+        let _header = out.next_line().await.unwrap();
+        out.next_line().await.unwrap().unwrap_or_default()
+    })
+    .await
+    .expect("table printed");
+    let logged = tokio::time::timeout(Duration::from_secs(30), err.next_line())
+        .await
+        .expect("a log line")
+        .unwrap()
+        .unwrap_or_default();
+    (child, device, logged)
+}
+
+/// Issue 14: a boolean twin takes what CI systems write (`SESSIONLAB_TLS=1`), and logs
+/// written to a pipe carry no colour codes.
+#[tokio::test]
+async fn tls_twin_takes_1_and_logs_to_a_pipe_are_plain() {
+    let (mut child, device, logged) =
+        start_with(&["--profile", "redfish", "--control-port", "0"], &[("SESSIONLAB_TLS", "1")])
+            .await;
+    assert!(device.contains("https://127.0.0.1:"), "{device}");
+    assert!(logged.contains("serving"), "{logged}");
+    assert!(!logged.contains('\u{1b}'), "colour codes in a log file: {logged:?}");
+    child.kill().await.unwrap();
+
+    let (mut child, device, _) =
+        start_with(&["--profile", "redfish", "--control-port", "0"], &[("SESSIONLAB_TLS", "")])
+            .await;
+    assert!(device.contains("http://127.0.0.1:"), "an empty twin is false: {device}");
+    child.kill().await.unwrap();
+}
+
+/// Issue 14: `healthcheck` probes the address the emulator binds (`--bind`, or its
+/// `SESSIONLAB_BIND` twin), so a container bound elsewhere becomes healthy.
+#[tokio::test]
+async fn healthcheck_probes_the_bound_address() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let (mut child, _, _) = start_with(
+        &["--profile", "redfish", "--bind", "127.0.0.2", "--control-port", &port.to_string()],
+        &[],
+    )
+    .await;
+    let health = |bind: Option<&'static str>| {
+        let mut command = std::process::Command::new(BIN);
+        command.args(["healthcheck", "--control-port", &port.to_string()]);
+        if let Some(bind) = bind {
+            command.env("SESSIONLAB_BIND", bind);
+        }
+        command.output().unwrap()
+    };
+    let bound = health(Some("127.0.0.2"));
+    assert!(bound.status.success(), "{}", String::from_utf8_lossy(&bound.stderr));
+    let elsewhere = health(None);
+    assert!(!elsewhere.status.success(), "127.0.0.1 has nothing listening");
+    child.kill().await.unwrap();
+}
+
+/// Issue 14: `profiles` prints aligned columns with the vendors' wire names.
+#[test]
+fn profiles_prints_wire_names_in_columns() {
+    let out = run(&["profiles"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("PROFILE") && lines[0].contains("VENDOR"), "{text}");
+    let column = lines[0].find("VENDOR").unwrap();
+    for line in &lines[1..] {
+        let vendor = line[column..].split_whitespace().next().unwrap();
+        assert!(["redfish", "bigip", "solace", "ilo", "idrac"].contains(&vendor), "{line}");
+    }
+    assert!(!text.contains("Bigip"), "{text}");
+}
