@@ -10,6 +10,7 @@
 #
 # Configuration (environment):
 #   SESSIONLAB_TARGET        device URL                      (default http://127.0.0.1:8000)
+#   SESSIONLAB_BASE_PORT     first device's port for `start` (default: the port of SESSIONLAB_TARGET)
 #   SESSIONLAB_CONTROL_PORT  control API port                (default 7780)
 #   SESSIONLAB_CONTROL_URL   control API URL                 (default http://127.0.0.1:$SESSIONLAB_CONTROL_PORT)
 #   SESSIONLAB_JUNIT         JUnit report of `conformance`   (default sessionlab-junit.xml)
@@ -61,6 +62,15 @@ shift
 case "$command" in
     start)
         log=${SESSIONLAB_LOG:-sessionlab-emulator.log}
+        # The first device listens where SESSIONLAB_TARGET points, unless told otherwise.
+        target_port=${target#*://}
+        target_port=${target_port%%/*}
+        case "$target_port" in
+            *:*) target_port=${target_port##*:} ;;
+            *) case "$target" in https://*) target_port=443 ;; *) target_port=80 ;; esac ;;
+        esac
+        SESSIONLAB_BASE_PORT=${SESSIONLAB_BASE_PORT:-$target_port}
+        export SESSIONLAB_BASE_PORT
         "$emulator" --control-port "$control_port" "$@" >"$log" 2>&1 &
         echo $! >"$pidfile"
         echo "sessionlab-ci: started sessionlab-emulator (pid $(cat "$pidfile"), log $log)"
