@@ -316,6 +316,83 @@ async fn service_root_is_public_and_pinned() {
     }
 }
 
+/// ilo-idrac.md 1.1 [C]: the captured roots link JsonSchemas and Registries (iLO 4 v2.54 also as links.Schemas and links.Registries), which HPE's iLOrest reads before it logs in ('ERROR: \'links\'' without them).
+#[tokio::test]
+async fn root_links_schemas_and_registries() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let root = get("/redfish/v1/").send(&dev).await;
+        let schemas =
+            if profile == "ilo4" { "/redfish/v1/Schemas/" } else { "/redfish/v1/JsonSchemas/" };
+        assert_eq!(root.body["JsonSchemas"]["@odata.id"], schemas, "{profile}");
+        assert_eq!(root.body["Registries"]["@odata.id"], "/redfish/v1/Registries/", "{profile}");
+        if profile == "ilo4" {
+            assert_eq!(root.body["links"]["Schemas"]["href"], schemas);
+            assert_eq!(root.body["links"]["Registries"]["href"], "/redfish/v1/Registries/");
+        }
+        for link in [schemas, "/redfish/v1/Registries/"] {
+            let reply = get(link).basic(ADMIN).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::OK, "{profile} {link}");
+            let members = reply.body["Members"].as_array().expect("Members").clone();
+            assert_eq!(reply.body["Members@odata.count"], members.len());
+            for member in members {
+                let uri = member["@odata.id"].as_str().expect("member link");
+                assert!(uri.starts_with(link) && uri.ends_with('/'), "{profile} {uri}");
+                let reply = get(uri).basic(ADMIN).send(&dev).await;
+                assert_eq!(reply.status, StatusCode::OK, "{profile} {uri}");
+                assert_eq!(reply.body["@odata.id"], uri);
+            }
+        }
+    }
+}
+
+/// ilo-idrac.md 1.1 [C]: the registry collection and file as captured on iLO 5 v2.55 (ISERVER UriRegistries.md), listing the Base and iLO registries whose message ids this firmware sends.
+#[tokio::test]
+async fn registries_are_pinned() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let reply = get("/redfish/v1/Registries/").basic(ADMIN).send(&dev).await;
+        pin_resource(profile, "registries", &reply);
+        let reply = get("/redfish/v1/Registries/Base/").basic(ADMIN).send(&dev).await;
+        assert_eq!(reply.body["Registry"], format!("{}.0", base(profile)));
+        pin_resource(profile, "registry_base", &reply);
+    }
+}
+
+/// The JSON schema collection lists one JsonSchemaFile per schema the device serves (HPE's iLO 6 JsonSchemaFile.v1_0_4 definition; store URIs /redfish/v1/SchemaStore/en/<Type>.json/ as in HPE's iLOrest debug log).
+#[tokio::test]
+async fn json_schemas_are_pinned() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let collection =
+            if profile == "ilo4" { "/redfish/v1/Schemas/" } else { "/redfish/v1/JsonSchemas/" };
+        let reply = get(collection).basic(ADMIN).send(&dev).await;
+        pin_resource(profile, "json_schemas", &reply);
+        let reply = get(&format!("{collection}Session/")).basic(ADMIN).send(&dev).await;
+        pin_resource(profile, "json_schema_session", &reply);
+    }
+}
+
+/// HPE's library reads both collections with ?$expand=. (the iLO 5 root advertises ExpandQuery): the members come inline, whole.
+#[tokio::test]
+async fn expand_inlines_schema_and_registry_files() {
+    let dev = device("ilo5");
+    for collection in ["/redfish/v1/JsonSchemas/", "/redfish/v1/Registries/"] {
+        let plain = get(collection).basic(ADMIN).send(&dev).await;
+        let expanded = get(&format!("{collection}?$expand=.")).basic(ADMIN).send(&dev).await;
+        assert_eq!(expanded.status, StatusCode::OK);
+        let members = expanded.body["Members"].as_array().expect("Members");
+        assert_eq!(members.len(), plain.body["Members"].as_array().expect("Members").len());
+        for member in members {
+            let uri = member["@odata.id"].as_str().expect("link");
+            let alone = get(uri).basic(ADMIN).send(&dev).await;
+            let mut alone = alone.body;
+            alone.as_object_mut().expect("object").remove("@odata.etag");
+            assert_eq!(member, &alone, "{uri}");
+        }
+    }
+}
+
 /// ilo-idrac.md 1.1 [C]: iLO 5 and 6 link the Sessions collection at Links.Sessions, iLO 4 v2.54 only at links.Sessions.href.
 #[tokio::test]
 async fn root_links_the_sessions_collection() {

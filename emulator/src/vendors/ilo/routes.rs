@@ -53,6 +53,10 @@ pub fn router(device: DeviceHandle) -> Router {
         table.set(collection, get(list_sessions).post(login));
         table.set(&format!("{collection}/{{id}}"), get(get_session).delete(logout));
     }
+    table.set(wire::schemas_path(&ilo), get(list_json_schemas));
+    table.set(&format!("{}/{{id}}", wire::schemas_path(&ilo)), get(get_json_schema));
+    table.set(wire::REGISTRIES, get(list_registries));
+    table.set(&format!("{}/{{id}}", wire::REGISTRIES), get(get_registry));
     table.set("/redfish/v1/Managers/{id}", get(get_manager).patch(patch_manager));
     table.set("/redfish/v1/Managers/{id}/Actions/Manager.Reset", post(reset_manager));
     if ilo.idle_timeout_property == IdleTimeoutProperty::NetworkService {
@@ -74,7 +78,7 @@ pub fn router(device: DeviceHandle) -> Router {
 // ----- paths -----
 
 /// The fixed path segments of the routes, in their canonical case.
-const SEGMENTS: [&str; 15] = [
+const SEGMENTS: [&str; 18] = [
     "redfish",
     "v1",
     "SessionService",
@@ -90,6 +94,9 @@ const SEGMENTS: [&str; 15] = [
     "$metadata",
     "rest",
     "Oem",
+    "JsonSchemas",
+    "Schemas",
+    "Registries",
 ];
 
 /// `/rest/v1/...` as `/redfish/v1/...` (iLO 4), and fixed segments in their canonical case
@@ -190,6 +197,59 @@ fn set_idle_timeout(ctx: &Ctx, p: &Principal, secs: u64, via: &str) {
 /// `GET /redfish/v1/`: no authentication (1.6 [P]).
 pub async fn service_root(State(ctx): State<Ctx>, Extension(ilo): Ilo) -> Response {
     wire::resource(allow::GET, wire::service_root(&ctx, &ilo, ctx.now()))
+}
+
+// ----- schemas and registries -----
+
+/// Whether the query asks for `$expand=.` (also percent-encoded).
+fn wants_expand(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        q.split('&').any(|pair| matches!(pair, "$expand=." | "%24expand=." | "%24expand=%2E"))
+    })
+}
+
+/// `GET` the JSON schema collection (`/redfish/v1/JsonSchemas/`, iLO 4
+/// `/redfish/v1/Schemas/`): HPE's tools read it right after login (ilo-idrac.md 1.1).
+pub async fn list_json_schemas(Extension(ilo): Ilo, p: Principal, uri: Uri) -> Answer {
+    p.require(Privilege::Login)?;
+    Ok(wire::resource(allow::GET, wire::json_schema_collection(&ilo, wants_expand(&uri))))
+}
+
+/// `GET` one `JsonSchemaFile`.
+pub async fn get_json_schema(Extension(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
+    p.require(Privilege::Login)?;
+    if !wire::schema_names(&ilo).contains(&id) {
+        return Err(not_found("JsonSchemaFile", &id));
+    }
+    Ok(wire::resource(allow::GET, wire::json_schema_file(&ilo, &id)))
+}
+
+/// `GET` the registry collection (`/redfish/v1/Registries/`).
+pub async fn list_registries(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    uri: Uri,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    let body = wire::registry_collection(&ctx, &ilo, wants_expand(&uri));
+    Ok(wire::resource(allow::GET, body))
+}
+
+/// `GET` one `MessageRegistryFile`.
+pub async fn get_registry(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    let registries = wire::registries(&ctx, &ilo);
+    let (id, registry) = registries
+        .iter()
+        .find(|(known, _)| *known == id)
+        .ok_or_else(|| not_found("MessageRegistryFile", &id))?;
+    Ok(wire::resource(allow::GET, wire::registry_file(&ilo, id, registry)))
 }
 
 // ----- SessionService -----
