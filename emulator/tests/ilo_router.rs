@@ -763,6 +763,80 @@ async fn resources_need_credentials() {
     }
 }
 
+/// ilo-idrac.md 1.6 [P]: "any resource except /redfish/v1/ answers 401" without valid credentials, also the ones every real iLO has and this emulator does not serve (Systems, Chassis); with credentials such a path is 404.
+#[tokio::test]
+async fn unknown_paths_answer_401_before_404() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        for uri in ["/redfish/v1/Systems/1/", "/redfish/v1/Chassis/", "/redfish/v1/Nope"] {
+            let reply = get(uri).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{profile} {uri}");
+            assert_eq!(reply.message_ids(), [format!("{}.NoValidSession", base(profile))]);
+            assert_eq!(reply.header("www-authenticate"), None, "{profile}");
+            let reply = get(uri).token("0123456789abcdef0123456789abcdef").send(&dev).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{profile} {uri} bad token");
+            let reply = get(uri).basic(("Administrator", "wrong")).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{profile} {uri} bad password");
+            let reply = get(uri).basic(ADMIN).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{profile} {uri}");
+            assert_eq!(reply.message_ids(), [format!("{}.ResourceMissingAtURI", base(profile))]);
+        }
+        let (token, _) = session(&dev, ADMIN).await;
+        let reply = get("/redfish/v1/Systems/1/").token(&token).send(&dev).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{profile}");
+        assert_eq!(open(&dev), 1, "{profile}: the Basic requests' sessions ended");
+    }
+}
+
+/// ilo-idrac.md 1.1 [C]: iLO writes every @odata.id with a trailing / — the AccountService, its accounts and roles too, and the Location of a new account.
+#[tokio::test]
+async fn account_service_links_end_in_slash() {
+    fn links(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    match item {
+                        Value::String(s) if key == "@odata.id" => out.push(s.clone()),
+                        _ => links(item, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| links(i, out)),
+            _ => {}
+        }
+    }
+    for profile in PROFILES {
+        let dev = device(profile);
+        let mut found = Vec::new();
+        for uri in [
+            "/redfish/v1/AccountService/",
+            "/redfish/v1/AccountService/Accounts/",
+            "/redfish/v1/AccountService/Accounts/Administrator/",
+            "/redfish/v1/AccountService/Roles/",
+            "/redfish/v1/AccountService/Roles/Administrator/",
+            "/redfish/v1/Managers/",
+        ] {
+            let reply = get(uri).basic(ADMIN).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::OK, "{profile} {uri}");
+            assert_eq!(reply.body["@odata.id"], uri, "{profile}");
+            links(&reply.body, &mut found);
+        }
+        assert!(found.len() > 10, "{found:?}");
+        for link in &found {
+            assert!(link.ends_with('/'), "{profile}: {link}");
+        }
+        let created = req(Method::POST, "/redfish/v1/AccountService/Accounts/")
+            .basic(ADMIN)
+            .json(&json!({"UserName": "newbie", "Password": "sessionlab1", "RoleId": "ReadOnly"}))
+            .send(&dev)
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{profile}: {}", created.body);
+        let location = created.header("location").expect("Location");
+        assert!(location.ends_with("/AccountService/Accounts/newbie/"), "{profile}: {location}");
+        assert_eq!(created.body["@odata.id"], "/redfish/v1/AccountService/Accounts/newbie/");
+    }
+}
+
 /// The standard 404 in iLO's envelope carries its argument as MessageArgs (shape of HPE's OneTimePasscodeSent example).
 #[tokio::test]
 async fn unknown_path_is_pinned() {

@@ -22,7 +22,7 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use serde_json::{Map, Value};
 
@@ -70,9 +70,116 @@ pub fn router(device: DeviceHandle) -> Router {
         get(rf::get_account).patch(rf::patch_account).delete(delete_account),
     );
     let envelope = EnvelopeHook(Arc::new(IloEnvelope { ilo: ilo.clone() }));
-    let inner = table.router(ctx).layer(Extension(ilo.clone())).layer(Extension(envelope));
+    // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]). A route,
+    // not the table's fallback, so it is finished like every other answer.
+    let unmatched = Router::new()
+        .route("/redfish/{*rest}", any(unmatched))
+        .layer(axum::middleware::from_fn_with_state(ctx.clone(), rf::finish))
+        .with_state(ctx.clone());
+    let slashes = ilo.clone();
+    let inner = table
+        .router(ctx)
+        .merge(unmatched)
+        .layer(Extension(ilo.clone()))
+        .layer(Extension(envelope))
+        .layer(axum::middleware::map_response(move |response| {
+            let ilo = slashes.clone();
+            async move { with_trailing_slashes(&ilo, response).await }
+        }));
     let normalise = tower::util::MapRequestLayer::new(move |req: Request| normalise(&ilo, req));
     Router::new().fallback_service(tower::Layer::layer(&normalise, inner))
+}
+
+/// A path under `/redfish` that no route serves: without valid credentials 401
+/// `NoValidSession` like every resource but the service root (ilo-idrac.md 1.6 [P]:
+/// "Any resource except /redfish/v1/ answers 401" — a real iLO has far more resources
+/// than this emulator, e.g. `/redfish/v1/Systems/1/`); with them, 404
+/// `ResourceMissingAtURI`. Basic credentials hold their one-request slot meanwhile.
+async fn unmatched(
+    State(ctx): State<Ctx>,
+    Client(client): Client,
+    headers: HeaderMap,
+    uri: Uri,
+) -> RedfishError {
+    match crate::vendors::redfish::auth::authenticate(&headers, client, &ctx) {
+        Ok(principal) => {
+            drop(principal);
+            RedfishError::missing_uri(uri.path())
+        }
+        Err(error) => error,
+    }
+}
+
+// ----- trailing slashes -----
+
+/// Whether an `@odata.id` (or `Location`) is a `/redfish` path iLO would end in `/`.
+fn wants_slash(link: &str) -> bool {
+    let path = match link.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => link,
+    };
+    path.starts_with("/redfish/") && !path.ends_with('/') && !path.contains(['#', '?'])
+}
+
+/// Appends `/` to every `@odata.id` under `/redfish` in `value`; whether any changed.
+fn slash_links(value: &mut Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let mut changed = false;
+            for (key, item) in map.iter_mut() {
+                match item {
+                    Value::String(link) if key == "@odata.id" && wants_slash(link) => {
+                        link.push('/');
+                        changed = true;
+                    }
+                    _ => changed |= slash_links(item),
+                }
+            }
+            changed
+        }
+        Value::Array(items) => {
+            items.iter_mut().fold(false, |changed, item| slash_links(item) | changed)
+        }
+        _ => false,
+    }
+}
+
+/// iLO writes every `@odata.id` with a trailing `/` (ilo-idrac.md 1.1 [C]): the answers
+/// of the standard personality's resources (accounts, roles, the Managers collection)
+/// get theirs here, and so does a relative `Location`, when the profile says so.
+async fn with_trailing_slashes(ilo: &IloSettings, response: Response) -> Response {
+    if !ilo.trailing_slash {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    if let Some(location) = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+        if wants_slash(location) {
+            if let Ok(value) = HeaderValue::from_str(&format!("{location}/")) {
+                parts.headers.insert(header::LOCATION, value);
+            }
+        }
+    }
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let mut value: Value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(_) => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+    };
+    if !slash_links(&mut value) {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 // ----- paths -----
