@@ -508,9 +508,33 @@ async fn rest_v1_alias_is_ilo4_only() {
             .json(&json!({"UserName": "Administrator", "Password": "sessionlab"}))
             .send(&dev)
             .await;
-        let expected = if profile == "ilo4" { StatusCode::CREATED } else { StatusCode::NOT_FOUND };
+        let expected =
+            if profile == "ilo4" { StatusCode::CREATED } else { StatusCode::PERMANENT_REDIRECT };
         assert_eq!(reply.status, expected, "{profile}");
     }
+}
+
+/// HPE's iLO 5 adaptation guide [P]: "all accesses of the /rest/v1/x URI pattern result in HTTP 308 redirect to /redfish/v1/x/" (iLOrest probes /rest/v1 before each login); iLO 4 serves /rest/v1 itself.
+#[tokio::test]
+async fn rest_v1_redirects_to_redfish_on_ilo5_and_later() {
+    for profile in ["ilo5", "ilo6"] {
+        let dev = device(profile);
+        for (from, to) in [
+            ("/rest/v1", "/redfish/v1/"),
+            ("/rest/v1/", "/redfish/v1/"),
+            ("/rest/v1/SessionService", "/redfish/v1/SessionService/"),
+            ("/rest/v1/Sessions/?a=b", "/redfish/v1/Sessions/?a=b"),
+        ] {
+            let reply = get(from).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::PERMANENT_REDIRECT, "{profile} {from}");
+            assert_eq!(reply.header("location"), Some(to), "{profile} {from}");
+            assert!(reply.raw.is_empty(), "{profile} {from}");
+        }
+        assert_eq!(get("/rest/v2/").send(&dev).await.status, StatusCode::NOT_FOUND);
+    }
+    let dev = device("ilo4");
+    let reply = get("/rest/v1").send(&dev).await;
+    assert_eq!(reply.status, StatusCode::OK, "iLO 4 serves its root at /rest/v1");
 }
 
 /// ilo-idrac.md 1.6 [P]: bad credentials get UnauthorizedLoginAttempt under the firmware's iLO registry prefix (status: knob, 401).

@@ -72,8 +72,11 @@ pub fn router(device: DeviceHandle) -> Router {
     let envelope = EnvelopeHook(Arc::new(IloEnvelope { ilo: ilo.clone() }));
     // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]). A route,
     // not the table's fallback, so it is finished like every other answer.
-    let unmatched = Router::new()
-        .route("/redfish/{*rest}", any(unmatched))
+    let mut unmatched = Router::new().route("/redfish/{*rest}", any(unmatched));
+    if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
+        unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
+    }
+    let unmatched = unmatched
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), rf::finish))
         .with_state(ctx.clone());
     let slashes = ilo.clone();
@@ -108,6 +111,26 @@ async fn unmatched(
         }
         Err(error) => error,
     }
+}
+
+/// iLO 5 and later: `/rest/v1/x` answers `308` to `/redfish/v1/x/`, before any
+/// authentication (HPE's "Adapting from iLO 4": "all accesses of the /rest/v1/x URI
+/// pattern result in HTTP 308 redirect to /redfish/v1/x/"); other `/rest/...` paths 404.
+async fn rest_redirect(uri: Uri) -> Answer {
+    let path = uri.path();
+    let Some(rest) = path.strip_prefix("/rest/v1").filter(|r| r.is_empty() || r.starts_with('/'))
+    else {
+        return Err(RedfishError::missing_uri(path));
+    };
+    let mut target = format!("/redfish/v1{}", rest.trim_end_matches('/'));
+    target.push('/');
+    if let Some(query) = uri.query() {
+        target = format!("{target}?{query}");
+    }
+    let mut response = empty_response(StatusCode::PERMANENT_REDIRECT);
+    let location = HeaderValue::from_str(&target).map_err(|_| RedfishError::internal())?;
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
 }
 
 // ----- trailing slashes -----
