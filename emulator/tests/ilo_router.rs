@@ -316,6 +316,83 @@ async fn service_root_is_public_and_pinned() {
     }
 }
 
+/// ilo-idrac.md 1.1 [C]: the captured roots link JsonSchemas and Registries (iLO 4 v2.54 also as links.Schemas and links.Registries), which HPE's iLOrest reads before it logs in ('ERROR: \'links\'' without them).
+#[tokio::test]
+async fn root_links_schemas_and_registries() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let root = get("/redfish/v1/").send(&dev).await;
+        let schemas =
+            if profile == "ilo4" { "/redfish/v1/Schemas/" } else { "/redfish/v1/JsonSchemas/" };
+        assert_eq!(root.body["JsonSchemas"]["@odata.id"], schemas, "{profile}");
+        assert_eq!(root.body["Registries"]["@odata.id"], "/redfish/v1/Registries/", "{profile}");
+        if profile == "ilo4" {
+            assert_eq!(root.body["links"]["Schemas"]["href"], schemas);
+            assert_eq!(root.body["links"]["Registries"]["href"], "/redfish/v1/Registries/");
+        }
+        for link in [schemas, "/redfish/v1/Registries/"] {
+            let reply = get(link).basic(ADMIN).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::OK, "{profile} {link}");
+            let members = reply.body["Members"].as_array().expect("Members").clone();
+            assert_eq!(reply.body["Members@odata.count"], members.len());
+            for member in members {
+                let uri = member["@odata.id"].as_str().expect("member link");
+                assert!(uri.starts_with(link) && uri.ends_with('/'), "{profile} {uri}");
+                let reply = get(uri).basic(ADMIN).send(&dev).await;
+                assert_eq!(reply.status, StatusCode::OK, "{profile} {uri}");
+                assert_eq!(reply.body["@odata.id"], uri);
+            }
+        }
+    }
+}
+
+/// ilo-idrac.md 1.1 [C]: the registry collection and file as captured on iLO 5 v2.55 (ISERVER UriRegistries.md), listing the Base and iLO registries whose message ids this firmware sends.
+#[tokio::test]
+async fn registries_are_pinned() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let reply = get("/redfish/v1/Registries/").basic(ADMIN).send(&dev).await;
+        pin_resource(profile, "registries", &reply);
+        let reply = get("/redfish/v1/Registries/Base/").basic(ADMIN).send(&dev).await;
+        assert_eq!(reply.body["Registry"], format!("{}.0", base(profile)));
+        pin_resource(profile, "registry_base", &reply);
+    }
+}
+
+/// The JSON schema collection lists one JsonSchemaFile per schema the device serves (HPE's iLO 6 JsonSchemaFile.v1_0_4 definition; store URIs /redfish/v1/SchemaStore/en/<Type>.json/ as in HPE's iLOrest debug log).
+#[tokio::test]
+async fn json_schemas_are_pinned() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let collection =
+            if profile == "ilo4" { "/redfish/v1/Schemas/" } else { "/redfish/v1/JsonSchemas/" };
+        let reply = get(collection).basic(ADMIN).send(&dev).await;
+        pin_resource(profile, "json_schemas", &reply);
+        let reply = get(&format!("{collection}Session/")).basic(ADMIN).send(&dev).await;
+        pin_resource(profile, "json_schema_session", &reply);
+    }
+}
+
+/// HPE's library reads both collections with ?$expand=. (the iLO 5 root advertises ExpandQuery): the members come inline, whole.
+#[tokio::test]
+async fn expand_inlines_schema_and_registry_files() {
+    let dev = device("ilo5");
+    for collection in ["/redfish/v1/JsonSchemas/", "/redfish/v1/Registries/"] {
+        let plain = get(collection).basic(ADMIN).send(&dev).await;
+        let expanded = get(&format!("{collection}?$expand=.")).basic(ADMIN).send(&dev).await;
+        assert_eq!(expanded.status, StatusCode::OK);
+        let members = expanded.body["Members"].as_array().expect("Members");
+        assert_eq!(members.len(), plain.body["Members"].as_array().expect("Members").len());
+        for member in members {
+            let uri = member["@odata.id"].as_str().expect("link");
+            let alone = get(uri).basic(ADMIN).send(&dev).await;
+            let mut alone = alone.body;
+            alone.as_object_mut().expect("object").remove("@odata.etag");
+            assert_eq!(member, &alone, "{uri}");
+        }
+    }
+}
+
 /// ilo-idrac.md 1.1 [C]: iLO 5 and 6 link the Sessions collection at Links.Sessions, iLO 4 v2.54 only at links.Sessions.href.
 #[tokio::test]
 async fn root_links_the_sessions_collection() {
@@ -431,9 +508,33 @@ async fn rest_v1_alias_is_ilo4_only() {
             .json(&json!({"UserName": "Administrator", "Password": "sessionlab"}))
             .send(&dev)
             .await;
-        let expected = if profile == "ilo4" { StatusCode::CREATED } else { StatusCode::NOT_FOUND };
+        let expected =
+            if profile == "ilo4" { StatusCode::CREATED } else { StatusCode::PERMANENT_REDIRECT };
         assert_eq!(reply.status, expected, "{profile}");
     }
+}
+
+/// HPE's iLO 5 adaptation guide [P]: "all accesses of the /rest/v1/x URI pattern result in HTTP 308 redirect to /redfish/v1/x/" (iLOrest probes /rest/v1 before each login); iLO 4 serves /rest/v1 itself.
+#[tokio::test]
+async fn rest_v1_redirects_to_redfish_on_ilo5_and_later() {
+    for profile in ["ilo5", "ilo6"] {
+        let dev = device(profile);
+        for (from, to) in [
+            ("/rest/v1", "/redfish/v1/"),
+            ("/rest/v1/", "/redfish/v1/"),
+            ("/rest/v1/SessionService", "/redfish/v1/SessionService/"),
+            ("/rest/v1/Sessions/?a=b", "/redfish/v1/Sessions/?a=b"),
+        ] {
+            let reply = get(from).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::PERMANENT_REDIRECT, "{profile} {from}");
+            assert_eq!(reply.header("location"), Some(to), "{profile} {from}");
+            assert!(reply.raw.is_empty(), "{profile} {from}");
+        }
+        assert_eq!(get("/rest/v2/").send(&dev).await.status, StatusCode::NOT_FOUND);
+    }
+    let dev = device("ilo4");
+    let reply = get("/rest/v1").send(&dev).await;
+    assert_eq!(reply.status, StatusCode::OK, "iLO 4 serves its root at /rest/v1");
 }
 
 /// ilo-idrac.md 1.6 [P]: bad credentials get UnauthorizedLoginAttempt under the firmware's iLO registry prefix (status: knob, 401).
@@ -683,6 +784,80 @@ async fn resources_need_credentials() {
     ] {
         let reply = get(uri).send(&dev).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+}
+
+/// ilo-idrac.md 1.6 [P]: "any resource except /redfish/v1/ answers 401" without valid credentials, also the ones every real iLO has and this emulator does not serve (Systems, Chassis); with credentials such a path is 404.
+#[tokio::test]
+async fn unknown_paths_answer_401_before_404() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        for uri in ["/redfish/v1/Systems/1/", "/redfish/v1/Chassis/", "/redfish/v1/Nope"] {
+            let reply = get(uri).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{profile} {uri}");
+            assert_eq!(reply.message_ids(), [format!("{}.NoValidSession", base(profile))]);
+            assert_eq!(reply.header("www-authenticate"), None, "{profile}");
+            let reply = get(uri).token("0123456789abcdef0123456789abcdef").send(&dev).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{profile} {uri} bad token");
+            let reply = get(uri).basic(("Administrator", "wrong")).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{profile} {uri} bad password");
+            let reply = get(uri).basic(ADMIN).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{profile} {uri}");
+            assert_eq!(reply.message_ids(), [format!("{}.ResourceMissingAtURI", base(profile))]);
+        }
+        let (token, _) = session(&dev, ADMIN).await;
+        let reply = get("/redfish/v1/Systems/1/").token(&token).send(&dev).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{profile}");
+        assert_eq!(open(&dev), 1, "{profile}: the Basic requests' sessions ended");
+    }
+}
+
+/// ilo-idrac.md 1.1 [C]: iLO writes every @odata.id with a trailing / — the AccountService, its accounts and roles too, and the Location of a new account.
+#[tokio::test]
+async fn account_service_links_end_in_slash() {
+    fn links(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    match item {
+                        Value::String(s) if key == "@odata.id" => out.push(s.clone()),
+                        _ => links(item, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| links(i, out)),
+            _ => {}
+        }
+    }
+    for profile in PROFILES {
+        let dev = device(profile);
+        let mut found = Vec::new();
+        for uri in [
+            "/redfish/v1/AccountService/",
+            "/redfish/v1/AccountService/Accounts/",
+            "/redfish/v1/AccountService/Accounts/Administrator/",
+            "/redfish/v1/AccountService/Roles/",
+            "/redfish/v1/AccountService/Roles/Administrator/",
+            "/redfish/v1/Managers/",
+        ] {
+            let reply = get(uri).basic(ADMIN).send(&dev).await;
+            assert_eq!(reply.status, StatusCode::OK, "{profile} {uri}");
+            assert_eq!(reply.body["@odata.id"], uri, "{profile}");
+            links(&reply.body, &mut found);
+        }
+        assert!(found.len() > 10, "{found:?}");
+        for link in &found {
+            assert!(link.ends_with('/'), "{profile}: {link}");
+        }
+        let created = req(Method::POST, "/redfish/v1/AccountService/Accounts/")
+            .basic(ADMIN)
+            .json(&json!({"UserName": "newbie", "Password": "sessionlab1", "RoleId": "ReadOnly"}))
+            .send(&dev)
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{profile}: {}", created.body);
+        let location = created.header("location").expect("Location");
+        assert!(location.ends_with("/AccountService/Accounts/newbie/"), "{profile}: {location}");
+        assert_eq!(created.body["@odata.id"], "/redfish/v1/AccountService/Accounts/newbie/");
     }
 }
 

@@ -171,6 +171,11 @@ pub struct IloSettings {
     /// iLO 4: `/rest/v1/...` is served as `/redfish/v1/...` and `/rest/v1/Sessions` as the
     /// Sessions collection.
     pub rest_v1_alias: bool,
+    /// iLO 5 and later: every `/rest/v1/x` answers `308 Permanent Redirect` to
+    /// `/redfish/v1/x/` (HPE's "Adapting from iLO 4" guide: "For iLO 5 all accesses of
+    /// the /rest/v1/x URI pattern result in HTTP 308 redirect to /redfish/v1/x/").
+    /// iLOrest probes `/rest/v1` before every login. Ignored with `rest_v1_alias`.
+    pub rest_v1_redirect: bool,
     /// Whether the fixed segments of paths match whatever their case
     /// (`/redfish/v1/sessionservice/sessions/`, as HPE's own examples write them).
     pub case_insensitive_paths: bool,
@@ -249,6 +254,7 @@ impl Default for IloSettings {
             headers: map(&[("X-Frame-Options", "sameorigin")]),
             trailing_slash: true,
             rest_v1_alias: false,
+            rest_v1_redirect: true,
             case_insensitive_paths: true,
             location_scheme: LocationScheme::Auto,
             command_shell_max_sessions: 9,

@@ -22,7 +22,7 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use serde_json::{Map, Value};
 
@@ -53,6 +53,10 @@ pub fn router(device: DeviceHandle) -> Router {
         table.set(collection, get(list_sessions).post(login));
         table.set(&format!("{collection}/{{id}}"), get(get_session).delete(logout));
     }
+    table.set(wire::schemas_path(&ilo), get(list_json_schemas));
+    table.set(&format!("{}/{{id}}", wire::schemas_path(&ilo)), get(get_json_schema));
+    table.set(wire::REGISTRIES, get(list_registries));
+    table.set(&format!("{}/{{id}}", wire::REGISTRIES), get(get_registry));
     table.set("/redfish/v1/Managers/{id}", get(get_manager).patch(patch_manager));
     table.set("/redfish/v1/Managers/{id}/Actions/Manager.Reset", post(reset_manager));
     if ilo.idle_timeout_property == IdleTimeoutProperty::NetworkService {
@@ -66,15 +70,145 @@ pub fn router(device: DeviceHandle) -> Router {
         get(rf::get_account).patch(rf::patch_account).delete(delete_account),
     );
     let envelope = EnvelopeHook(Arc::new(IloEnvelope { ilo: ilo.clone() }));
-    let inner = table.router(ctx).layer(Extension(ilo.clone())).layer(Extension(envelope));
+    // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]). A route,
+    // not the table's fallback, so it is finished like every other answer.
+    let mut unmatched = Router::new().route("/redfish/{*rest}", any(unmatched));
+    if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
+        unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
+    }
+    let unmatched = unmatched
+        .layer(axum::middleware::from_fn_with_state(ctx.clone(), rf::finish))
+        .with_state(ctx.clone());
+    let slashes = ilo.clone();
+    let inner = table
+        .router(ctx)
+        .merge(unmatched)
+        .layer(Extension(ilo.clone()))
+        .layer(Extension(envelope))
+        .layer(axum::middleware::map_response(move |response| {
+            let ilo = slashes.clone();
+            async move { with_trailing_slashes(&ilo, response).await }
+        }));
     let normalise = tower::util::MapRequestLayer::new(move |req: Request| normalise(&ilo, req));
     Router::new().fallback_service(tower::Layer::layer(&normalise, inner))
+}
+
+/// A path under `/redfish` that no route serves: without valid credentials 401
+/// `NoValidSession` like every resource but the service root (ilo-idrac.md 1.6 [P]:
+/// "Any resource except /redfish/v1/ answers 401" — a real iLO has far more resources
+/// than this emulator, e.g. `/redfish/v1/Systems/1/`); with them, 404
+/// `ResourceMissingAtURI`. Basic credentials hold their one-request slot meanwhile.
+async fn unmatched(
+    State(ctx): State<Ctx>,
+    Client(client): Client,
+    headers: HeaderMap,
+    uri: Uri,
+) -> RedfishError {
+    match crate::vendors::redfish::auth::authenticate(&headers, client, &ctx) {
+        Ok(principal) => {
+            drop(principal);
+            RedfishError::missing_uri(uri.path())
+        }
+        Err(error) => error,
+    }
+}
+
+/// iLO 5 and later: `/rest/v1/x` answers `308` to `/redfish/v1/x/`, before any
+/// authentication (HPE's "Adapting from iLO 4": "all accesses of the /rest/v1/x URI
+/// pattern result in HTTP 308 redirect to /redfish/v1/x/"); other `/rest/...` paths 404.
+async fn rest_redirect(uri: Uri) -> Answer {
+    let path = uri.path();
+    let Some(rest) = path.strip_prefix("/rest/v1").filter(|r| r.is_empty() || r.starts_with('/'))
+    else {
+        return Err(RedfishError::missing_uri(path));
+    };
+    let mut target = format!("/redfish/v1{}", rest.trim_end_matches('/'));
+    target.push('/');
+    if let Some(query) = uri.query() {
+        target = format!("{target}?{query}");
+    }
+    let mut response = empty_response(StatusCode::PERMANENT_REDIRECT);
+    let location = HeaderValue::from_str(&target).map_err(|_| RedfishError::internal())?;
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+// ----- trailing slashes -----
+
+/// Whether an `@odata.id` (or `Location`) is a `/redfish` path iLO would end in `/`.
+fn wants_slash(link: &str) -> bool {
+    let path = match link.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => link,
+    };
+    path.starts_with("/redfish/") && !path.ends_with('/') && !path.contains(['#', '?'])
+}
+
+/// Appends `/` to every `@odata.id` under `/redfish` in `value`; whether any changed.
+fn slash_links(value: &mut Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let mut changed = false;
+            for (key, item) in map.iter_mut() {
+                match item {
+                    Value::String(link) if key == "@odata.id" && wants_slash(link) => {
+                        link.push('/');
+                        changed = true;
+                    }
+                    _ => changed |= slash_links(item),
+                }
+            }
+            changed
+        }
+        Value::Array(items) => {
+            items.iter_mut().fold(false, |changed, item| slash_links(item) | changed)
+        }
+        _ => false,
+    }
+}
+
+/// iLO writes every `@odata.id` with a trailing `/` (ilo-idrac.md 1.1 [C]): the answers
+/// of the standard personality's resources (accounts, roles, the Managers collection)
+/// get theirs here, and so does a relative `Location`, when the profile says so.
+async fn with_trailing_slashes(ilo: &IloSettings, response: Response) -> Response {
+    if !ilo.trailing_slash {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    if let Some(location) = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+        if wants_slash(location) {
+            if let Ok(value) = HeaderValue::from_str(&format!("{location}/")) {
+                parts.headers.insert(header::LOCATION, value);
+            }
+        }
+    }
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let mut value: Value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(_) => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+    };
+    if !slash_links(&mut value) {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 // ----- paths -----
 
 /// The fixed path segments of the routes, in their canonical case.
-const SEGMENTS: [&str; 15] = [
+const SEGMENTS: [&str; 18] = [
     "redfish",
     "v1",
     "SessionService",
@@ -90,6 +224,9 @@ const SEGMENTS: [&str; 15] = [
     "$metadata",
     "rest",
     "Oem",
+    "JsonSchemas",
+    "Schemas",
+    "Registries",
 ];
 
 /// `/rest/v1/...` as `/redfish/v1/...` (iLO 4), and fixed segments in their canonical case
@@ -190,6 +327,59 @@ fn set_idle_timeout(ctx: &Ctx, p: &Principal, secs: u64, via: &str) {
 /// `GET /redfish/v1/`: no authentication (1.6 [P]).
 pub async fn service_root(State(ctx): State<Ctx>, Extension(ilo): Ilo) -> Response {
     wire::resource(allow::GET, wire::service_root(&ctx, &ilo, ctx.now()))
+}
+
+// ----- schemas and registries -----
+
+/// Whether the query asks for `$expand=.` (also percent-encoded).
+fn wants_expand(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        q.split('&').any(|pair| matches!(pair, "$expand=." | "%24expand=." | "%24expand=%2E"))
+    })
+}
+
+/// `GET` the JSON schema collection (`/redfish/v1/JsonSchemas/`, iLO 4
+/// `/redfish/v1/Schemas/`): HPE's tools read it right after login (ilo-idrac.md 1.1).
+pub async fn list_json_schemas(Extension(ilo): Ilo, p: Principal, uri: Uri) -> Answer {
+    p.require(Privilege::Login)?;
+    Ok(wire::resource(allow::GET, wire::json_schema_collection(&ilo, wants_expand(&uri))))
+}
+
+/// `GET` one `JsonSchemaFile`.
+pub async fn get_json_schema(Extension(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
+    p.require(Privilege::Login)?;
+    if !wire::schema_names(&ilo).contains(&id) {
+        return Err(not_found("JsonSchemaFile", &id));
+    }
+    Ok(wire::resource(allow::GET, wire::json_schema_file(&ilo, &id)))
+}
+
+/// `GET` the registry collection (`/redfish/v1/Registries/`).
+pub async fn list_registries(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    uri: Uri,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    let body = wire::registry_collection(&ctx, &ilo, wants_expand(&uri));
+    Ok(wire::resource(allow::GET, body))
+}
+
+/// `GET` one `MessageRegistryFile`.
+pub async fn get_registry(
+    State(ctx): State<Ctx>,
+    Extension(ilo): Ilo,
+    p: Principal,
+    Seg(id): Seg,
+) -> Answer {
+    p.require(Privilege::Login)?;
+    let registries = wire::registries(&ctx, &ilo);
+    let (id, registry) = registries
+        .iter()
+        .find(|(known, _)| *known == id)
+        .ok_or_else(|| not_found("MessageRegistryFile", &id))?;
+    Ok(wire::resource(allow::GET, wire::registry_file(&ilo, id, registry)))
 }
 
 // ----- SessionService -----

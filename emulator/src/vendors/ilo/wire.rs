@@ -30,6 +30,13 @@ pub const SESSIONS_ALIAS: &str = "/redfish/v1/Sessions";
 pub const ACCOUNT_SERVICE: &str = "/redfish/v1/AccountService";
 /// The Managers collection.
 pub const MANAGERS: &str = "/redfish/v1/Managers";
+/// The JSON schema collection of iLO 5 and 6 (ilo-idrac.md 1.1 [C]: root `JsonSchemas`).
+pub const JSON_SCHEMAS: &str = "/redfish/v1/JsonSchemas";
+/// The JSON schema collection of iLO 4 (its v2.54 root links `JsonSchemas` and
+/// `links.Schemas` to `/redfish/v1/Schemas/`).
+pub const SCHEMAS_ILO4: &str = "/redfish/v1/Schemas";
+/// The message registry collection (root `Registries` on iLO 4, 5 and 6).
+pub const REGISTRIES: &str = "/redfish/v1/Registries";
 
 /// `path` as the device writes it: with the trailing slash when the profile says so.
 pub fn uri(ilo: &IloSettings, path: &str) -> String {
@@ -38,6 +45,16 @@ pub fn uri(ilo: &IloSettings, path: &str) -> String {
         format!("{path}/")
     } else {
         path.to_string()
+    }
+}
+
+/// Where the JSON schema collection is: `/redfish/v1/Schemas` on iLO 4 (legacy links),
+/// `/redfish/v1/JsonSchemas` on iLO 5 and 6.
+pub fn schemas_path(ilo: &IloSettings) -> &'static str {
+    if ilo.legacy_links {
+        SCHEMAS_ILO4
+    } else {
+        JSON_SCHEMAS
     }
 }
 
@@ -182,8 +199,10 @@ pub fn service_root(ctx: &Ctx, ilo: &IloSettings, now: Now) -> Value {
         "@odata.id": uri(ilo, ROOT),
         "@odata.type": ilo.service_root_odata_type,
         "AccountService": link(&uri(ilo, ACCOUNT_SERVICE)),
+        "JsonSchemas": link(&uri(ilo, schemas_path(ilo))),
         "Managers": link(&uri(ilo, MANAGERS)),
         "Name": ilo.service_root_name,
+        "Registries": link(&uri(ilo, REGISTRIES)),
         "RedfishVersion": ctx.settings.redfish_version,
         "SessionService": link(&uri(ilo, SESSION_SERVICE)),
         "UUID": service_uuid(name),
@@ -196,6 +215,8 @@ pub fn service_root(ctx: &Ctx, ilo: &IloSettings, now: Now) -> Value {
         body["links"] = json!({
             "AccountService": href(&uri(ilo, ACCOUNT_SERVICE)),
             "Managers": href(&uri(ilo, MANAGERS)),
+            "Registries": href(&uri(ilo, REGISTRIES)),
+            "Schemas": href(&uri(ilo, SCHEMAS_ILO4)),
             "SessionService": href(&uri(ilo, SESSION_SERVICE)),
             "Sessions": href(&uri(ilo, SESSIONS)),
             "self": href(&uri(ilo, ROOT)),
@@ -213,6 +234,180 @@ pub fn service_root(ctx: &Ctx, ilo: &IloSettings, now: Now) -> Value {
     ext.insert("Sessions".to_string(), sessions);
     body["Oem"] = oem(ilo, ext);
     body
+}
+
+// ----- schemas and registries -----
+
+/// The schema type name of an `@odata.type` (`#HpeiLOSession.v2_1_0.HpeiLOSession` gives
+/// `HpeiLOSession`).
+fn type_name(odata_type: &str) -> &str {
+    odata_type.rsplit('.').next().unwrap_or(odata_type).trim_start_matches('#')
+}
+
+/// The schemas of the resources this device serves, one `JsonSchemaFile` each, sorted.
+pub fn schema_names(ilo: &IloSettings) -> Vec<String> {
+    let mut names: Vec<String> = [
+        ilo.service_root_odata_type.as_str(),
+        ilo.service_ext_odata_type.as_str(),
+        ilo.session_service_odata_type.as_str(),
+        ilo.session_odata_type.as_str(),
+        ilo.oem_session_odata_type.as_str(),
+        ilo.sessions_summary_odata_type.as_str(),
+        ilo.manager_odata_type.as_str(),
+        "#SessionCollection.SessionCollection",
+        "#AccountService.AccountService",
+        "#ManagerAccount.ManagerAccount",
+        "#ManagerAccountCollection.ManagerAccountCollection",
+        "#Role.Role",
+        "#RoleCollection.RoleCollection",
+        "#ManagerCollection.ManagerCollection",
+        "#JsonSchemaFile.JsonSchemaFile",
+        "#JsonSchemaFileCollection.JsonSchemaFileCollection",
+        "#MessageRegistryFile.MessageRegistryFile",
+        "#MessageRegistryFileCollection.MessageRegistryFileCollection",
+    ]
+    .iter()
+    .map(|t| type_name(t).to_string())
+    .collect();
+    if ilo.idle_timeout_property == IdleTimeoutProperty::NetworkService {
+        names.push(type_name(&ilo.network_service_odata_type).to_string());
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `@odata.type` of a schema or registry file: `v1_0_4` (HPE's iLO 6 definitions), and
+/// iLO 4's Redfish 1.0 spelling `#X.1.0.0.X` (as its v2.54 root writes its types).
+fn file_type(ilo: &IloSettings, name: &str) -> String {
+    if ilo.legacy_links {
+        format!("#{name}.1.0.0.{name}")
+    } else {
+        format!("#{name}.v1_0_4.{name}")
+    }
+}
+
+/// Adds iLO 4's legacy `Type` next to `@odata.type`.
+fn legacy_typed(ilo: &IloSettings, mut body: Value) -> Value {
+    if ilo.legacy_links {
+        if let Some(t) = body["@odata.type"].as_str().map(legacy_type) {
+            body["Type"] = json!(t);
+        }
+    }
+    body
+}
+
+/// A collection of `members` (each a full document): links only, or the documents
+/// themselves when the request asked for `$expand=.` (the iLO 5 root advertises
+/// `ProtocolFeaturesSupported.ExpandQuery` with one level, and HPE's library reads these
+/// two collections with `?$expand=.`).
+fn file_collection(
+    ilo: &IloSettings,
+    path: &str,
+    odata_type: &str,
+    description: &str,
+    name: &str,
+    members: Vec<Value>,
+    expand: bool,
+) -> Value {
+    let members: Vec<Value> = if expand {
+        members
+    } else {
+        members.iter().map(|m| json!({ "@odata.id": m["@odata.id"] })).collect()
+    };
+    legacy_typed(
+        ilo,
+        json!({
+            "@odata.context": context(ilo, odata_type),
+            "@odata.id": uri(ilo, path),
+            "@odata.type": odata_type,
+            "Description": description,
+            "Members": members,
+            "Members@odata.count": members.len(),
+            "Name": name,
+        }),
+    )
+}
+
+/// One `JsonSchemaFile` (ilo-idrac.md 1.1: the root links `JsonSchemas`; the document's
+/// properties are those of HPE's iLO 6 JsonSchemaFile.v1_0_4 resource definition, and the
+/// schema store URIs `/redfish/v1/SchemaStore/en/<Type>.json/` those of HPE's iLOrest
+/// debug log of an iLO 5; the texts are assumed).
+pub fn json_schema_file(ilo: &IloSettings, name: &str) -> Value {
+    let odata_type = file_type(ilo, "JsonSchemaFile");
+    let odata_type = odata_type.as_str();
+    legacy_typed(
+        ilo,
+        json!({
+            "@odata.context": context(ilo, odata_type),
+            "@odata.id": uri(ilo, &format!("{}/{}", schemas_path(ilo), segment(name))),
+            "@odata.type": odata_type,
+            "Description": format!("{name} Schema File Location"),
+            "Id": name,
+            "Languages": ["en"],
+            "Location": [{
+                "Language": "en",
+                "Uri": uri(ilo, &format!("/redfish/v1/SchemaStore/en/{}.json", segment(name))),
+            }],
+            "Name": format!("{name} Schema File"),
+            "Schema": format!("#{name}.{name}"),
+        }),
+    )
+}
+
+/// The JSON schema collection: one file per schema of [`schema_names`].
+pub fn json_schema_collection(ilo: &IloSettings, expand: bool) -> Value {
+    let members = schema_names(ilo).iter().map(|n| json_schema_file(ilo, n)).collect();
+    let odata_type = "#JsonSchemaFileCollection.JsonSchemaFileCollection";
+    let path = schemas_path(ilo);
+    file_collection(
+        ilo,
+        path,
+        odata_type,
+        "Schema Repository",
+        "Schema File Repository",
+        members,
+        expand,
+    )
+}
+
+/// The registries this device's messages come from: `(Id, Registry)` of `Base` (the
+/// profile's Base registry) and `iLO` (its iLO registry), with the patch version `.0`.
+pub fn registries(ctx: &Ctx, ilo: &IloSettings) -> Vec<(&'static str, String)> {
+    vec![("Base", format!("{}.0", ctx.registry())), ("iLO", format!("{}.0", ilo.ilo_registry))]
+}
+
+/// One `MessageRegistryFile` (ilo-idrac.md 1.1: the root links `Registries`; shape
+/// captured on iLO 5 v2.55, ISERVER UriRegistries.md).
+pub fn registry_file(ilo: &IloSettings, id: &str, registry: &str) -> Value {
+    let odata_type = file_type(ilo, "MessageRegistryFile");
+    let odata_type = odata_type.as_str();
+    legacy_typed(
+        ilo,
+        json!({
+            "@odata.context": context(ilo, odata_type),
+            "@odata.id": uri(ilo, &format!("{REGISTRIES}/{}", segment(id))),
+            "@odata.type": odata_type,
+            "Description": format!("Registry Definition File for {id}"),
+            "Id": id,
+            "Languages": ["en"],
+            "Location": [{
+                "Language": "en",
+                "Uri": uri(ilo, &format!("/redfish/v1/RegistryStore/registries/en/{}.json", segment(id))),
+            }],
+            "Name": format!("{id} Message Registry File"),
+            "Registry": registry,
+        }),
+    )
+}
+
+/// The registry collection (captured on iLO 5 v2.55: Description "Registry Repository",
+/// Name "Registry File Repository"), with the registries of [`registries`].
+pub fn registry_collection(ctx: &Ctx, ilo: &IloSettings, expand: bool) -> Value {
+    let members = registries(ctx, ilo).iter().map(|(id, r)| registry_file(ilo, id, r)).collect();
+    let odata_type = "#MessageRegistryFileCollection.MessageRegistryFileCollection";
+    let (description, name) = ("Registry Repository", "Registry File Repository");
+    file_collection(ilo, REGISTRIES, odata_type, description, name, members, expand)
 }
 
 // ----- SessionService -----
