@@ -31,7 +31,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
 
 /// How long one cell's command may run.
-const CELL_TIMEOUT: Duration = Duration::from_secs(60);
+const CELL_TIMEOUT: Duration = Duration::from_secs(120);
 /// Set in the environment of this binary when it re-runs itself inside a namespace.
 const IN_NETNS: &str = "SESSIONLAB_CLIENTS_IN_NETNS";
 /// Where the re-run writes its cell's outcome.
