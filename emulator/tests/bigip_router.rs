@@ -755,3 +755,45 @@ async fn basic_failure_body_can_be_httpd_html() {
     assert!(reply.header("content-type").is_some_and(|c| c.starts_with("text/html")));
     assert!(reply.text.contains("<title>401 Unauthorized</title>"), "{}", reply.text);
 }
+
+// ----- trailing slashes -----
+
+/// f5-sdk writes every URI with a trailing slash ([P] f5-sdk `resource.py`
+/// `_activate_URI`, `ManagementRoot._get_tmos_version` reads `/mgmt/tm/sys/`): each REST
+/// path answers with and without one, the organizing collection included.
+#[tokio::test]
+async fn rest_paths_answer_with_a_trailing_slash() {
+    let b = bigip("bigip15");
+    let t = token(&b, ADMIN).await;
+    for path in ["/mgmt/tm/sys/", "/mgmt/tm/sys/version/", "/mgmt/shared/echo-query/?a=1"] {
+        let reply = req(Method::GET, path).token(&t).send(&b).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    }
+    let sys = req(Method::GET, "/mgmt/tm/sys/").token(&t).send(&b).await;
+    assert_eq!(sys.body["kind"], "tm:sys:syscollectionstate");
+    // f5-sdk takes the TMOS version from the `ver` query argument of `selfLink`.
+    assert_eq!(sys.body["selfLink"], "https://localhost/mgmt/tm/sys?ver=15.1.2");
+    let echo = req(Method::GET, "/mgmt/shared/echo-query/?a=1").token(&t).send(&b).await;
+    assert_eq!(echo.body["query"]["a"], "1");
+    // f5-sdk deletes a loaded token at its selfLink plus `/`.
+    let logout = req(Method::DELETE, &format!("{TOKENS}/{t}/")).token(&t).send(&b).await;
+    assert_eq!(logout.status, StatusCode::OK, "{}", logout.text);
+    assert_eq!(b.device.store.counts(b.device.now()).total, 0);
+}
+
+/// Only one slash is trimmed, and only under `/mgmt/`: `//` and the SOAP portal's file
+/// path with a slash stay unknown.
+#[tokio::test]
+async fn only_one_trailing_slash_of_rest_paths_is_ignored() {
+    let b = bigip("bigip15");
+    let double = req(Method::GET, "/mgmt/tm/sys//").basic(ADMIN).send(&b).await;
+    assert_eq!(double.status, StatusCode::NOT_FOUND);
+    let portal = req(Method::POST, &format!("{PORTAL}/")).basic(ADMIN).send(&b).await;
+    assert_eq!(portal.status, StatusCode::NOT_FOUND);
+    assert_eq!(bigip::routes::routed_path("/mgmt/tm/sys/"), "/mgmt/tm/sys");
+    assert_eq!(bigip::routes::routed_path("/mgmt/"), "/mgmt/");
+    assert_eq!(
+        bigip::routes::routed_path("/iControl/iControlPortal.cgi/"),
+        "/iControl/iControlPortal.cgi/"
+    );
+}

@@ -12,6 +12,11 @@
 //! | `/mgmt/tm/auth/user/{name}` | GET, PATCH, DELETE | token or Basic |
 //! | `/iControl/iControlPortal.cgi` | POST (SOAP 1.1) | Basic |
 //!
+//! Every iControl REST path (`/mgmt/...`) is also served with one trailing slash, the
+//! form f5-sdk writes every URI in ([P] f5-sdk `resource.py` `_activate_URI` appends `/`;
+//! `ManagementRoot` reads `/mgmt/tm/sys/`): [`normalise`] trims it before routing, so
+//! there is one route per resource. The SOAP portal is a file and takes no slash.
+//!
 //! Unknown paths get 404 and known paths with another method 405, both in the iControl
 //! REST envelope; the [`finish`] middleware renders every error with the client's
 //! address as `referer` and a fresh `restOperationId`, so no answer is ever plain text.
@@ -74,7 +79,7 @@ type Answer = Result<Response, RestError>;
 /// The BIG-IP router of `device`.
 pub fn router(device: DeviceHandle) -> Router {
     let ctx = Ctx::new(device);
-    Router::new()
+    let inner = Router::new()
         .route(wire::LOGIN, post(login))
         .route(wire::TOKENS, get(list_tokens).delete(delete_tokens))
         .route(
@@ -91,7 +96,39 @@ pub fn router(device: DeviceHandle) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), finish))
-        .with_state(ctx)
+        .with_state(ctx);
+    let normalise = tower::util::MapRequestLayer::new(normalise);
+    Router::new().fallback_service(tower::Layer::layer(&normalise, inner))
+}
+
+/// The path a request is routed by: an iControl REST path (`/mgmt/...`) loses one
+/// trailing slash, `/mgmt/tm/sys/` routing as `/mgmt/tm/sys`. Other paths are left alone.
+pub fn routed_path(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(trimmed) if trimmed.starts_with("/mgmt/") && !trimmed.ends_with('/') => trimmed,
+        _ => path,
+    }
+}
+
+/// Rewrites the request's path to [`routed_path`], keeping the query.
+fn normalise(mut req: Request) -> Request {
+    let path = req.uri().path();
+    let routed = routed_path(path);
+    if routed.len() == path.len() {
+        return req;
+    }
+    let rebuilt = match req.uri().query() {
+        Some(query) => format!("{routed}?{query}"),
+        None => routed.to_string(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = axum::http::uri::PathAndQuery::try_from(rebuilt) {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }
 
 // ----- the last middleware -----
