@@ -797,3 +797,69 @@ async fn only_one_trailing_slash_of_rest_paths_is_ignored() {
         "/iControl/iControlPortal.cgi/"
     );
 }
+
+// ----- tokens of the caller's choosing -----
+
+/// 1.3: "Tokens can be created directly with POST /mgmt/shared/authz/tokens and body
+/// {"token": "T1234512345123451234512345", "user": {"link": <usersReference>}}" ([P]
+/// f5-sdk `test_authz.py`); f5-sdk posts to the collection URI with its trailing slash.
+/// The token belongs to the caller, answers 200 with the token body, and authenticates.
+#[tokio::test]
+async fn post_creates_a_token_with_the_given_value() {
+    let b = bigip("bigip15");
+    let t = token(&b, ADMIN).await;
+    let chosen = "T1234512345123451234512345";
+    let users = "https://localhost/mgmt/cm/system/authn/providers/tmos/1f44a60e-11a7-3c51-a49f-82983026b41b/users";
+    let reply = req(Method::POST, &format!("{TOKENS}/"))
+        .token(&t)
+        .json(&json!({ "token": chosen, "user": { "link": users } }))
+        .send(&b)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.body["token"], chosen);
+    assert_eq!(reply.body["name"], chosen);
+    assert_eq!(reply.body["userName"], "admin");
+    assert_eq!(reply.body["kind"], "shared:authz:tokens:authtokenitemstate");
+    insta::assert_json_snapshot!("created_token", reply.view(), {
+        ".body.startTime" => insta::dynamic_redaction(start_time_redaction),
+        ".body.lastUpdateMicros" => "[micros]",
+        ".body.expirationMicros" => "[micros]",
+    });
+    let used = req(Method::GET, "/mgmt/tm/sys/version").token(chosen).send(&b).await;
+    assert_eq!(used.status, StatusCode::OK);
+    assert_eq!(b.device.store.counts(b.device.now()).total, 2);
+    let again = req(Method::POST, TOKENS)
+        .token(&t)
+        .json(&json!({ "token": chosen, "user": { "link": users } }))
+        .send(&b)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    let bye = req(Method::DELETE, &format!("{TOKENS}/{chosen}/")).token(chosen).send(&b).await;
+    assert_eq!(bye.status, StatusCode::OK);
+}
+
+/// 1.3 [P] F5-TOKMGMT: a user manages only their own tokens; creating one for another
+/// user needs an administrator. A missing or empty `token` is a 400.
+#[tokio::test]
+async fn post_of_a_token_for_someone_else_needs_an_administrator() {
+    let b = bigip("bigip15");
+    let op = token(&b, OPERATOR).await;
+    let admin_link = json!({ "link": "https://localhost/mgmt/shared/authz/users/admin" });
+    let refused = req(Method::POST, TOKENS)
+        .token(&op)
+        .json(&json!({ "token": "OPERATORMADETHISFORADMIN22", "user": admin_link }))
+        .send(&b)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.message().starts_with("Au"), "{}", refused.message());
+    let empty = req(Method::POST, TOKENS).token(&op).json(&json!({ "token": "" })).send(&b).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let granted = req(Method::POST, TOKENS)
+        .basic(ADMIN)
+        .json(&json!({ "token": "ADMINMADETHISFOROPERATOR22", "user": { "link": "https://localhost/mgmt/shared/authz/users/operator" }, "timeout": 600 }))
+        .send(&b)
+        .await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.text);
+    assert_eq!(granted.body["userName"], "operator");
+    assert_eq!(granted.body["timeout"], 600);
+}

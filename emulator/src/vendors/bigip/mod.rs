@@ -82,6 +82,10 @@ pub struct RestMessages {
     pub foreign_token: String,
     /// 404: no such token.
     pub token_not_found: String,
+    /// 400: `POST .../tokens` without a usable `token` value.
+    pub bad_token: String,
+    /// 409: `POST .../tokens` with a token that is in use.
+    pub token_exists: String,
     /// 404: nothing is served at this URI.
     pub uri_not_found: String,
     /// 405: the URI exists but not with this method.
@@ -119,6 +123,8 @@ impl Default for RestMessages {
                 .to_string(),
             token_not_found:
                 "Object not found - https://localhost/mgmt/shared/authz/tokens/{token}".to_string(),
+            bad_token: "Invalid token value: {token}".to_string(),
+            token_exists: "Token {token} already exists".to_string(),
             uri_not_found: "URI path {path} not registered.  Please verify URI is supported \
                             and wait for /available suffix to be responsive."
                 .to_string(),
