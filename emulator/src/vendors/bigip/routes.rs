@@ -10,7 +10,7 @@
 //! | `/mgmt/tm/sys/service/restjavad` | POST `{"command": "restart"}` | admin |
 //! | `/mgmt/tm/auth/user` | GET, POST | token or Basic; POST admin |
 //! | `/mgmt/tm/auth/user/{name}` | GET, PATCH, DELETE | token or Basic |
-//! | `/iControl/iControlPortal.cgi` | POST (SOAP 1.1) | Basic |
+//! | `/iControl/iControlPortal.cgi` | POST (SOAP 1.1); GET `?WSDL=<Interface>` | Basic |
 //!
 //! Every iControl REST path (`/mgmt/...`) is also served with one trailing slash, the
 //! form f5-sdk writes every URI in ([P] f5-sdk `resource.py` `_activate_URI` appends `/`;
@@ -93,7 +93,7 @@ pub fn router(device: DeviceHandle) -> Router {
         .route("/mgmt/tm/sys/service/restjavad", post(restjavad))
         .route(wire::USERS, get(list_users).post(create_user))
         .route("/mgmt/tm/auth/user/{name}", get(get_user).patch(patch_user).delete(delete_user))
-        .route(super::soap::PORTAL, post(super::soap::portal))
+        .route(super::soap::PORTAL, post(super::soap::portal).get(super::wsdl::wsdl))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), finish))
