@@ -755,3 +755,187 @@ async fn basic_failure_body_can_be_httpd_html() {
     assert!(reply.header("content-type").is_some_and(|c| c.starts_with("text/html")));
     assert!(reply.text.contains("<title>401 Unauthorized</title>"), "{}", reply.text);
 }
+
+// ----- trailing slashes -----
+
+/// f5-sdk writes every URI with a trailing slash ([P] f5-sdk `resource.py`
+/// `_activate_URI`, `ManagementRoot._get_tmos_version` reads `/mgmt/tm/sys/`): each REST
+/// path answers with and without one, the organizing collection included.
+#[tokio::test]
+async fn rest_paths_answer_with_a_trailing_slash() {
+    let b = bigip("bigip15");
+    let t = token(&b, ADMIN).await;
+    for path in ["/mgmt/tm/sys/", "/mgmt/tm/sys/version/", "/mgmt/shared/echo-query/?a=1"] {
+        let reply = req(Method::GET, path).token(&t).send(&b).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    }
+    let sys = req(Method::GET, "/mgmt/tm/sys/").token(&t).send(&b).await;
+    assert_eq!(sys.body["kind"], "tm:sys:syscollectionstate");
+    // f5-sdk takes the TMOS version from the `ver` query argument of `selfLink`.
+    assert_eq!(sys.body["selfLink"], "https://localhost/mgmt/tm/sys?ver=15.1.2");
+    let echo = req(Method::GET, "/mgmt/shared/echo-query/?a=1").token(&t).send(&b).await;
+    assert_eq!(echo.body["query"]["a"], "1");
+    // f5-sdk deletes a loaded token at its selfLink plus `/`.
+    let logout = req(Method::DELETE, &format!("{TOKENS}/{t}/")).token(&t).send(&b).await;
+    assert_eq!(logout.status, StatusCode::OK, "{}", logout.text);
+    assert_eq!(b.device.store.counts(b.device.now()).total, 0);
+}
+
+/// Only one slash is trimmed, and only under `/mgmt/`: `//` and the SOAP portal's file
+/// path with a slash stay unknown.
+#[tokio::test]
+async fn only_one_trailing_slash_of_rest_paths_is_ignored() {
+    let b = bigip("bigip15");
+    let double = req(Method::GET, "/mgmt/tm/sys//").basic(ADMIN).send(&b).await;
+    assert_eq!(double.status, StatusCode::NOT_FOUND);
+    let portal = req(Method::POST, &format!("{PORTAL}/")).basic(ADMIN).send(&b).await;
+    assert_eq!(portal.status, StatusCode::NOT_FOUND);
+    assert_eq!(bigip::routes::routed_path("/mgmt/tm/sys/"), "/mgmt/tm/sys");
+    assert_eq!(bigip::routes::routed_path("/mgmt/"), "/mgmt/");
+    assert_eq!(
+        bigip::routes::routed_path("/iControl/iControlPortal.cgi/"),
+        "/iControl/iControlPortal.cgi/"
+    );
+}
+
+// ----- tokens of the caller's choosing -----
+
+/// 1.3: "Tokens can be created directly with POST /mgmt/shared/authz/tokens and body
+/// {"token": "T1234512345123451234512345", "user": {"link": <usersReference>}}" ([P]
+/// f5-sdk `test_authz.py`); f5-sdk posts to the collection URI with its trailing slash.
+/// The token belongs to the caller, answers 200 with the token body, and authenticates.
+#[tokio::test]
+async fn post_creates_a_token_with_the_given_value() {
+    let b = bigip("bigip15");
+    let t = token(&b, ADMIN).await;
+    let chosen = "T1234512345123451234512345";
+    let users = "https://localhost/mgmt/cm/system/authn/providers/tmos/1f44a60e-11a7-3c51-a49f-82983026b41b/users";
+    let reply = req(Method::POST, &format!("{TOKENS}/"))
+        .token(&t)
+        .json(&json!({ "token": chosen, "user": { "link": users } }))
+        .send(&b)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.body["token"], chosen);
+    assert_eq!(reply.body["name"], chosen);
+    assert_eq!(reply.body["userName"], "admin");
+    assert_eq!(reply.body["kind"], "shared:authz:tokens:authtokenitemstate");
+    insta::assert_json_snapshot!("created_token", reply.view(), {
+        ".body.startTime" => insta::dynamic_redaction(start_time_redaction),
+        ".body.lastUpdateMicros" => "[micros]",
+        ".body.expirationMicros" => "[micros]",
+    });
+    let used = req(Method::GET, "/mgmt/tm/sys/version").token(chosen).send(&b).await;
+    assert_eq!(used.status, StatusCode::OK);
+    assert_eq!(b.device.store.counts(b.device.now()).total, 2);
+    let again = req(Method::POST, TOKENS)
+        .token(&t)
+        .json(&json!({ "token": chosen, "user": { "link": users } }))
+        .send(&b)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    let bye = req(Method::DELETE, &format!("{TOKENS}/{chosen}/")).token(chosen).send(&b).await;
+    assert_eq!(bye.status, StatusCode::OK);
+}
+
+/// 1.3 [P] F5-TOKMGMT: a user manages only their own tokens; creating one for another
+/// user needs an administrator. A missing or empty `token` is a 400.
+#[tokio::test]
+async fn post_of_a_token_for_someone_else_needs_an_administrator() {
+    let b = bigip("bigip15");
+    let op = token(&b, OPERATOR).await;
+    let admin_link = json!({ "link": "https://localhost/mgmt/shared/authz/users/admin" });
+    let refused = req(Method::POST, TOKENS)
+        .token(&op)
+        .json(&json!({ "token": "OPERATORMADETHISFORADMIN22", "user": admin_link }))
+        .send(&b)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.message().starts_with("Au"), "{}", refused.message());
+    let empty = req(Method::POST, TOKENS).token(&op).json(&json!({ "token": "" })).send(&b).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let granted = req(Method::POST, TOKENS)
+        .basic(ADMIN)
+        .json(&json!({ "token": "ADMINMADETHISFOROPERATOR22", "user": { "link": "https://localhost/mgmt/shared/authz/users/operator" }, "timeout": 600 }))
+        .send(&b)
+        .await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.text);
+    assert_eq!(granted.body["userName"], "operator");
+    assert_eq!(granted.body["timeout"], 600);
+}
+
+// ----- WSDL -----
+
+/// 1.8 [P] bigsuds: the WSDL of an interface is at `/iControl/iControlPortal.cgi?WSDL=
+/// System.Session` behind HTTP Basic; written from F5's `System::Session` signatures
+/// (SOAP-SEED), RPC/encoded in `urn:iControl:System/Session`, its `soap:address` the
+/// portal at the request's scheme and `Host`. Fetching it opens no session.
+#[tokio::test]
+async fn wsdl_of_system_session_names_the_portal_that_served_it() {
+    let b = bigip("bigip17");
+    let reply = req(Method::GET, &format!("{PORTAL}?WSDL=System.Session"))
+        .basic(ADMIN)
+        .header("host", "bigip-a.example:8443")
+        .send(&b)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(reply.text.contains(
+        "<soap:address location=\"http://bigip-a.example:8443/iControl/iControlPortal.cgi\"/>"
+    ));
+    insta::assert_snapshot!("wsdl_system_session", reply.xml_view());
+    let info = req(Method::GET, &format!("{PORTAL}?WSDL=System.SystemInfo"))
+        .basic(OPERATOR)
+        .header("host", "127.0.0.1:9201")
+        .send(&b)
+        .await;
+    assert_eq!(info.status, StatusCode::OK);
+    insta::assert_snapshot!("wsdl_system_systeminfo", info.xml_view());
+    assert_eq!(b.device.store.counts(b.device.now()).total, 0);
+}
+
+/// Every operation the WSDL describes is one the portal answers (one table drives both).
+#[tokio::test]
+async fn every_wsdl_operation_is_answered_by_the_portal() {
+    let b = bigip("bigip17");
+    for interface in bigip::wsdl::INTERFACES {
+        let path = interface.path();
+        for method in interface.methods.iter().filter(|m| m.name.starts_with("get_")) {
+            let xml = soap(method.name, "").replace("System/Session", &path);
+            let reply = soap_call(&b, ADMIN, xml).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path} {}: {}", method.name, reply.text);
+        }
+    }
+}
+
+/// 1.8 [P] bigsuds (suds' HttpAuthenticated answers a challenge): without credentials
+/// the WSDL is a 401 with a Basic challenge; an interface the emulator does not implement
+/// is a 404 naming the ones it does; without `WSDL=` the portal lists its WSDLs in the
+/// form bigsuds' `get_wsdls` reads (`/iControl/iControlPortal.cgi\?WSDL=([^"]+)"`).
+#[tokio::test]
+async fn wsdl_needs_credentials_and_a_known_interface() {
+    let b = bigip("bigip17");
+    let anonymous = req(Method::GET, &format!("{PORTAL}?WSDL=System.Session")).send(&b).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert!(anonymous.header("www-authenticate").is_some_and(|v| v.starts_with("Basic realm=")));
+    let unknown =
+        req(Method::GET, &format!("{PORTAL}?WSDL=LocalLB.Pool")).basic(ADMIN).send(&b).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_rest_snapshot!("wsdl_unknown_interface", unknown);
+    let index = req(Method::GET, PORTAL).basic(ADMIN).send(&b).await;
+    assert_eq!(index.status, StatusCode::OK);
+    for name in ["System.Session", "System.SystemInfo"] {
+        assert!(index.text.contains(&format!("{PORTAL}?WSDL={name}\"")), "{}", index.text);
+    }
+}
+
+/// `bigip.wsdl_location` [U] replaces the address (F5's published WSDLs carry
+/// `https://url_to_service`; whether a device rewrites it is not documented).
+#[tokio::test]
+async fn wsdl_location_is_a_knob() {
+    let b = bigip_with("bigip15", |p| {
+        settings(p).wsdl_location = "https://url_to_service".to_string();
+    });
+    let reply =
+        req(Method::GET, &format!("{PORTAL}?WSDL=System.Session")).basic(ADMIN).send(&b).await;
+    assert!(reply.text.contains("<soap:address location=\"https://url_to_service\"/>"));
+}

@@ -597,3 +597,27 @@ async fn control_api_restart_clears_leaked_token_counts() {
     assert!(restarted.status().is_success(), "{}", restarted.status());
     b.login("operator").await;
 }
+
+// ----- WSDL -----
+
+/// 1.8 [P] bigsuds fetches `?WSDL=System.Session` over HTTPS before any call: on a TLS
+/// listener the WSDL's `soap:address` is `https://` with the host and port the client
+/// used, so a SOAP client that keeps the WSDL's address calls this device back.
+#[tokio::test]
+async fn wsdl_address_on_a_tls_listener_is_https_with_the_port() {
+    let mut options = EmulatedDevice::options(Profile::embedded("bigip17").expect("profile"));
+    options.tls = true;
+    let device = options.start().await.expect("device starts");
+    let http = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let reply = http
+        .get(format!("{}{PORTAL}?WSDL=System.Session", device.url()))
+        .basic_auth("admin", Some("sessionlab"))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(reply.status(), StatusCode::OK);
+    let text = reply.text().await.unwrap();
+    let expected = format!("<soap:address location=\"{}{PORTAL}\"/>", device.url());
+    assert!(device.url().starts_with("https://127.0.0.1:"));
+    assert!(text.contains(&expected), "{expected} in {text}");
+}

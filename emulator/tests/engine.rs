@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use emulator::clock::Now;
 use emulator::session::{
-    Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ClientInfo, EndReason,
-    Event, EventKind, IdFormat, IdGenerator, LimitScope, LoginError, LoginRequest, NoSuchSession,
-    Policy, Pool, Session, SessionStore, TokenFormat, UserChange,
+    Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ChosenTokenError,
+    ClientInfo, EndReason, Event, EventKind, IdFormat, IdGenerator, LimitScope, LoginError,
+    LoginRequest, NoSuchSession, Policy, Pool, Session, SessionStore, TokenFormat, UserChange,
 };
 
 // ----- helpers -----
@@ -227,6 +227,35 @@ fn open_for_skips_password_but_not_limits() {
         store.open_for("ghost", "ssh", ClientInfo::default(), t(0)),
         Err(LoginError::BadCredentials)
     );
+}
+
+/// Engine rule: `open_with_token` opens a session whose token the caller chose (BIG-IP's
+/// `POST /mgmt/shared/authz/tokens`, [P] f5-sdk functional test `test_authz.py`): the
+/// token authenticates, limits apply, a live token is refused, an ended one may be reused.
+#[test]
+fn open_with_token_uses_the_given_token() {
+    let store = store_with(Policy { max_total: Some(1), ..policy() });
+    let chosen = "T1234512345123451234512345";
+    let s = store.open_with_token("operator", "rest-token", chosen, ClientInfo::default(), t(0));
+    let s = s.unwrap();
+    assert_eq!(s.token.as_str(), chosen);
+    assert_eq!(store.authenticate(chosen, t(1)).unwrap().id, s.id);
+    assert_eq!(
+        store.open_with_token("admin", "rest-token", chosen, ClientInfo::default(), t(1)),
+        Err(ChosenTokenError::InUse)
+    );
+    assert!(matches!(
+        store.open_with_token("admin", "rest-token", "OTHER", ClientInfo::default(), t(1)),
+        Err(ChosenTokenError::Login(LoginError::LimitReached { scope: LimitScope::Total, .. }))
+    ));
+    store.end(&s.id, EndReason::Logout, t(2)).unwrap();
+    assert_eq!(store.authenticate(chosen, t(2)), Err(AuthError::Ended(EndReason::Logout)));
+    assert_eq!(
+        store.open_with_token("ghost", "rest-token", chosen, ClientInfo::default(), t(2)),
+        Err(ChosenTokenError::Login(LoginError::BadCredentials))
+    );
+    let again = store.open_with_token("admin", "rest-token", chosen, ClientInfo::default(), t(3));
+    assert_eq!(store.authenticate(chosen, t(3)).unwrap().id, again.unwrap().id);
 }
 
 /// Engine rule: `peek` reads a session without using it, so its idle timer is not renewed.

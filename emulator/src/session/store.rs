@@ -43,6 +43,17 @@ impl fmt::Debug for LoginRequest<'_> {
     }
 }
 
+/// Why [`SessionStore::open_with_token`] opened no session.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChosenTokenError {
+    /// A live session holds this token.
+    #[error("token in use")]
+    InUse,
+    /// The account is unknown or disabled, or a limit is reached.
+    #[error(transparent)]
+    Login(#[from] LoginError),
+}
+
 /// Live session counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -282,6 +293,36 @@ impl SessionStore {
                 .cloned()
                 .ok_or(LoginError::BadCredentials)?;
             s.open(&account, session_type, client, false, now)
+        })
+    }
+
+    /// Opens a session for an enabled account with a token the caller chose (a device API
+    /// that takes the token's value, such as BIG-IP's `POST /mgmt/shared/authz/tokens`).
+    /// Limits apply as for any login; a token that a live session holds is refused.
+    pub fn open_with_token(
+        &self,
+        user: &str,
+        session_type: &str,
+        token: &str,
+        client: ClientInfo,
+        now: Now,
+    ) -> Result<Session, ChosenTokenError> {
+        self.at(now, |s| {
+            let token = Token(token.to_string());
+            if s.by_token.contains_key(&token) {
+                return Err(ChosenTokenError::InUse);
+            }
+            let account = s
+                .accounts
+                .get(user)
+                .filter(|a| a.enabled)
+                .cloned()
+                .ok_or(LoginError::BadCredentials)?;
+            let session = s.open_as(&account, session_type, client, false, Some(token), now)?;
+            // A value reused after its session ended now names the live session only.
+            s.ended_tokens.remove(&session.token);
+            s.ended_order.retain(|t| *t != session.token);
+            Ok(session)
         })
     }
 
@@ -591,6 +632,19 @@ impl State {
         one_request: bool,
         now: Now,
     ) -> Result<Session, LoginError> {
+        self.open_as(account, session_type, client, one_request, None, now)
+    }
+
+    /// [`State::open`] with the token given (`Some`) or generated (`None`).
+    fn open_as(
+        &mut self,
+        account: &Account,
+        session_type: &str,
+        client: ClientInfo,
+        one_request: bool,
+        chosen: Option<Token>,
+        now: Now,
+    ) -> Result<Session, LoginError> {
         let counted = !one_request || self.policy.one_request_sessions_count;
         if counted {
             if let Some((scope, limit)) = self.full(&account.user, session_type) {
@@ -608,14 +662,14 @@ impl State {
                 return Err(LoginError::LimitReached { scope, limit });
             }
         }
-        let token = loop {
+        let token = chosen.unwrap_or_else(|| loop {
             let candidate = Token(self.ids.token(self.policy.token_format));
             if !self.by_token.contains_key(&candidate)
                 && !self.ended_tokens.contains_key(&candidate)
             {
                 break candidate;
             }
-        };
+        });
         let id = loop {
             let candidate = self.ids.id(self.policy.id_format, &account.user, token.as_str(), now);
             if !self.by_id.contains_key(&candidate) {

@@ -12,6 +12,7 @@
 //! - [`wire`]: JSON request bodies in, token, user and version bodies out;
 //! - [`errors`]: the iControl REST error envelope and the SOAP fault;
 //! - [`soap`]: the SOAP 1.1 portal and the `System.Session` methods;
+//! - [`wsdl`]: the interfaces the portal implements, and their WSDL documents;
 //! - [`uuid3`]: Java's `UUID.nameUUIDFromBytes` (MD5, version 3), which names users in
 //!   the "maximum active login tokens" message.
 
@@ -21,6 +22,7 @@ pub mod routes;
 pub mod soap;
 pub mod uuid3;
 pub mod wire;
+pub mod wsdl;
 
 use axum::Router;
 use serde::{Deserialize, Serialize};
@@ -82,6 +84,10 @@ pub struct RestMessages {
     pub foreign_token: String,
     /// 404: no such token.
     pub token_not_found: String,
+    /// 400: `POST .../tokens` without a usable `token` value.
+    pub bad_token: String,
+    /// 409: `POST .../tokens` with a token that is in use.
+    pub token_exists: String,
     /// 404: nothing is served at this URI.
     pub uri_not_found: String,
     /// 405: the URI exists but not with this method.
@@ -102,6 +108,9 @@ pub struct RestMessages {
     pub payload_too_large: String,
     /// 400: `/mgmt/tm/sys/service/restjavad` without `{"command": "restart"}`.
     pub bad_service_command: String,
+    /// 404: `?WSDL=` names an interface the emulator does not implement. Placeholders:
+    /// `{interface}`, `{served}` (the ones it does).
+    pub wsdl_not_found: String,
 }
 
 impl Default for RestMessages {
@@ -119,6 +128,8 @@ impl Default for RestMessages {
                 .to_string(),
             token_not_found:
                 "Object not found - https://localhost/mgmt/shared/authz/tokens/{token}".to_string(),
+            bad_token: "Invalid token value: {token}".to_string(),
+            token_exists: "Token {token} already exists".to_string(),
             uri_not_found: "URI path {path} not registered.  Please verify URI is supported \
                             and wait for /available suffix to be responsive."
                 .to_string(),
@@ -132,6 +143,9 @@ impl Default for RestMessages {
                 .to_string(),
             payload_too_large: "Request body too large.".to_string(),
             bad_service_command: "Invalid command for service restjavad.".to_string(),
+            wsdl_not_found: "No WSDL for iControl interface {interface}: this emulated device \
+                             implements {served}"
+                .to_string(),
         }
     }
 }
@@ -262,6 +276,9 @@ pub struct BigipSettings {
     pub force_sessions: bool,
     /// The active folder of a new SOAP session.
     pub default_folder: String,
+    /// `soap:address location` of the served WSDLs; empty: the portal of the device that
+    /// served it (the listener's scheme and the request's `Host`).
+    pub wsdl_location: String,
     /// REST error texts that no capture shows.
     pub messages: RestMessages,
     /// SOAP fault texts that no capture shows.
@@ -289,6 +306,7 @@ impl Default for BigipSettings {
             admin_roles: vec!["admin".to_string()],
             force_sessions: false,
             default_folder: "/Common".to_string(),
+            wsdl_location: String::new(),
             messages: RestMessages::default(),
             soap_faults: SoapFaults::default(),
         }

@@ -3,14 +3,19 @@
 //! | URI | Methods | Authentication |
 //! |---|---|---|
 //! | `/mgmt/shared/authn/login` | POST (login) | none |
-//! | `/mgmt/shared/authz/tokens` | GET, DELETE | token or Basic |
+//! | `/mgmt/shared/authz/tokens` | GET, POST (a token of the caller's choosing), DELETE | token or Basic |
 //! | `/mgmt/shared/authz/tokens/{token}` | GET, PATCH, DELETE | token or Basic (owner only) |
 //! | `/mgmt/shared/echo-query` | GET | token or Basic |
 //! | `/mgmt/tm/sys`, `/mgmt/tm/sys/version` | GET | token or Basic |
 //! | `/mgmt/tm/sys/service/restjavad` | POST `{"command": "restart"}` | admin |
 //! | `/mgmt/tm/auth/user` | GET, POST | token or Basic; POST admin |
 //! | `/mgmt/tm/auth/user/{name}` | GET, PATCH, DELETE | token or Basic |
-//! | `/iControl/iControlPortal.cgi` | POST (SOAP 1.1) | Basic |
+//! | `/iControl/iControlPortal.cgi` | POST (SOAP 1.1); GET `?WSDL=<Interface>` | Basic |
+//!
+//! Every iControl REST path (`/mgmt/...`) is also served with one trailing slash, the
+//! form f5-sdk writes every URI in ([P] f5-sdk `resource.py` `_activate_URI` appends `/`;
+//! `ManagementRoot` reads `/mgmt/tm/sys/`): [`normalise`] trims it before routing, so
+//! there is one route per resource. The SOAP portal is a file and takes no slash.
 //!
 //! Unknown paths get 404 and known paths with another method 405, both in the iControl
 //! REST envelope; the [`finish`] middleware renders every error with the client's
@@ -37,7 +42,8 @@ use super::{fill, BigipSettings, CollectionScope, TimeoutFrom, TOKEN_SESSION_TYP
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{
-    Account, AccountError, AccountUpdate, EndReason, LoginError, LoginRequest, Session,
+    Account, AccountError, AccountUpdate, ChosenTokenError, EndReason, LoginError, LoginRequest,
+    Session,
 };
 
 /// What every handler and extractor shares: the device, its BIG-IP settings and the
@@ -74,9 +80,9 @@ type Answer = Result<Response, RestError>;
 /// The BIG-IP router of `device`.
 pub fn router(device: DeviceHandle) -> Router {
     let ctx = Ctx::new(device);
-    Router::new()
+    let inner = Router::new()
         .route(wire::LOGIN, post(login))
-        .route(wire::TOKENS, get(list_tokens).delete(delete_tokens))
+        .route(wire::TOKENS, get(list_tokens).post(create_token).delete(delete_tokens))
         .route(
             "/mgmt/shared/authz/tokens/{token}",
             get(get_token).patch(patch_token).delete(delete_token),
@@ -87,11 +93,43 @@ pub fn router(device: DeviceHandle) -> Router {
         .route("/mgmt/tm/sys/service/restjavad", post(restjavad))
         .route(wire::USERS, get(list_users).post(create_user))
         .route("/mgmt/tm/auth/user/{name}", get(get_user).patch(patch_user).delete(delete_user))
-        .route(super::soap::PORTAL, post(super::soap::portal))
+        .route(super::soap::PORTAL, post(super::soap::portal).get(super::wsdl::wsdl))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), finish))
-        .with_state(ctx)
+        .with_state(ctx);
+    let normalise = tower::util::MapRequestLayer::new(normalise);
+    Router::new().fallback_service(tower::Layer::layer(&normalise, inner))
+}
+
+/// The path a request is routed by: an iControl REST path (`/mgmt/...`) loses one
+/// trailing slash, `/mgmt/tm/sys/` routing as `/mgmt/tm/sys`. Other paths are left alone.
+pub fn routed_path(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(trimmed) if trimmed.starts_with("/mgmt/") && !trimmed.ends_with('/') => trimmed,
+        _ => path,
+    }
+}
+
+/// Rewrites the request's path to [`routed_path`], keeping the query.
+fn normalise(mut req: Request) -> Request {
+    let path = req.uri().path();
+    let routed = routed_path(path);
+    if routed.len() == path.len() {
+        return req;
+    }
+    let rebuilt = match req.uri().query() {
+        Some(query) => format!("{routed}?{query}"),
+        None => routed.to_string(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = axum::http::uri::PathAndQuery::try_from(rebuilt) {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }
 
 // ----- the last middleware -----
@@ -231,6 +269,108 @@ fn tokens_of(ctx: &Ctx, user: Option<&str>) -> Vec<Session> {
 /// `GET /mgmt/shared/authz/tokens`: the caller's own tokens.
 async fn list_tokens(State(ctx): State<Ctx>, p: Principal) -> Answer {
     Ok(wire::ok(&wire::token_collection(&tokens_of(&ctx, Some(&p.user)), &ctx.settings)))
+}
+
+/// The user a created token is for: the account named by a `.../authz/users/<name>` link,
+/// else the caller (F5's own test links the provider's users collection, [P] f5-sdk
+/// `test_authz.py` `users_link`).
+fn token_owner(ctx: &Ctx, p: &Principal, body: &Map<String, Value>) -> String {
+    let named = body
+        .get("user")
+        .and_then(|u| u.get("link"))
+        .and_then(Value::as_str)
+        .and_then(|link| link.split('?').next())
+        .and_then(|link| link.rsplit_once("/mgmt/shared/authz/users/"))
+        .map(|(_, name)| name.trim_end_matches('/'))
+        .filter(|name| !name.is_empty() && !name.contains('/'));
+    match named {
+        Some(name) if ctx.device.store.account(name).is_some() => name.to_string(),
+        _ => p.user.clone(),
+    }
+}
+
+/// `POST /mgmt/shared/authz/tokens` with `{"token": "<value>", "user": {"link": ...}}`:
+/// a token whose value the caller chose ([P] f5-sdk `Token` requires `token` and `user`;
+/// its functional test creates `T1234512345123451234512345`). It counts and expires as a
+/// login's token does; 200 with the token. A token for another user needs an
+/// administrator (F5-TOKMGMT: manage others' tokens "with an appropriate role").
+async fn create_token(
+    State(ctx): State<Ctx>,
+    p: Principal,
+    Client(client): Client,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let settings = &ctx.settings;
+    let value = body.get("token").and_then(Value::as_str).unwrap_or("");
+    let usable = !value.is_empty()
+        && value.len() <= 256
+        && value.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'/' | b'?' | b'#' | b'%'));
+    if !usable {
+        return Err(RestError::bad_request(fill(
+            &settings.messages.bad_token,
+            &[("token", value)],
+        )));
+    }
+    let timeout = match body.get("timeout") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let t = v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .filter(|t| *t >= 1)
+                .ok_or_else(|| RestError::bad_request(settings.messages.bad_timeout.clone()))?;
+            if t > settings.max_token_timeout_secs {
+                return Err(RestError::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    timeout_exceeded_message(settings.max_token_timeout_secs),
+                ));
+            }
+            Some(t)
+        }
+    };
+    let owner = token_owner(&ctx, &p, &body);
+    if owner != p.user && !p.is_admin(&ctx) {
+        return Err(RestError::bad_request(fill(
+            &settings.messages.foreign_token,
+            &[("token", value), ("user", &p.user)],
+        )));
+    }
+    let store = &ctx.device.store;
+    let now = ctx.now();
+    let session = match store.open_with_token(&owner, TOKEN_SESSION_TYPE, value, client, now) {
+        Ok(session) => session,
+        Err(ChosenTokenError::InUse) => {
+            return Err(RestError::new(
+                StatusCode::CONFLICT,
+                fill(&settings.messages.token_exists, &[("token", value)]),
+            ))
+        }
+        Err(ChosenTokenError::Login(LoginError::LimitReached { scope, limit })) => {
+            tracing::info!(user = %owner, %scope, limit, "bigip: token refused, too many tokens");
+            return Err(RestError::bad_request(max_tokens_message(&owner)));
+        }
+        Err(_) => return Err(user_not_found(&ctx, &owner)),
+    };
+    let provider = p
+        .token
+        .as_ref()
+        .and_then(|t| t.attrs.get(wire::ATTR_PROVIDER).cloned())
+        .unwrap_or_else(|| settings.default_login_provider.clone());
+    let gone = || RestError::unauthorized(super::auth::TOKEN_EXPIRED);
+    store
+        .set_session_attr(&session.id, wire::ATTR_PROVIDER, Some(&provider), now)
+        .map_err(|_| gone())?;
+    if let Some(t) = timeout {
+        store
+            .set_session_timeout(&session.id, Some(std::time::Duration::from_secs(t)), false, now)
+            .map_err(|_| gone())?;
+        store
+            .set_session_attr(&session.id, wire::ATTR_TIMEOUT, Some(&t.to_string()), now)
+            .map_err(|_| gone())?;
+    }
+    let session = store.get(&session.id, now).ok_or_else(gone)?;
+    tracing::info!(by = %p.user, user = %owner, session = %session.id, "bigip: token created");
+    Ok(wire::ok(&wire::token(&session, settings)))
 }
 
 /// `DELETE /mgmt/shared/authz/tokens`: ends the caller's tokens (or, with

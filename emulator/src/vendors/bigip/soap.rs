@@ -262,8 +262,9 @@ pub async fn portal(State(ctx): State<Ctx>, Client(client): Client, req: Request
     }
 }
 
-/// HTTP Basic for the portal: httpd answers wrong credentials with its 401 page.
-fn basic_account(
+/// HTTP Basic for the portal (and its WSDLs): a 401 with a Basic challenge without
+/// credentials, httpd's 401 page for wrong ones when the profile says so.
+pub fn basic_account(
     ctx: &Ctx,
     headers: &axum::http::HeaderMap,
     client: &ClientInfo,
@@ -291,30 +292,10 @@ fn basic_account(
     })
 }
 
-/// Whether the portal knows this method.
+/// Whether the portal knows this method: those of [`super::wsdl::INTERFACES`], the
+/// same table the WSDLs are written from.
 fn known(call: &Call) -> bool {
-    const SESSION_METHODS: [&str; 15] = [
-        "get_session_identifier",
-        "get_maximum_sessions",
-        "set_maximum_sessions",
-        "get_session_timeout",
-        "set_session_timeout",
-        "get_force_sessions_state",
-        "set_force_sessions_state",
-        "start_transaction",
-        "submit_transaction",
-        "rollback_transaction",
-        "get_active_folder",
-        "set_active_folder",
-        "get_version",
-        "get_transaction_timeout",
-        "set_transaction_timeout",
-    ];
-    match call.interface.as_str() {
-        SESSION_INTERFACE => SESSION_METHODS.contains(&call.method.as_str()),
-        SYSTEM_INFO_INTERFACE => call.method == "get_version",
-        _ => false,
-    }
+    super::wsdl::by_path(&call.interface).is_some_and(|i| i.method(&call.method).is_some())
 }
 
 struct Faults<'a> {
