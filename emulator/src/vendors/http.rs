@@ -61,35 +61,48 @@ impl ListenerScheme {
     }
 }
 
-/// Serves `router` with one trailing slash ignored: `/a/b/` is routed as `/a/b`, with its
-/// query kept. Devices answer both forms and clients use both (generated SEMP clients ask
-/// for the Broker at `/SEMP/v2/config/`), so this is one rule applied before routing,
-/// not a second route per path. Handlers still see the path as sent in [`OriginalUri`].
+/// Serves `router` with each request routed by the path `route` gives for the path as
+/// sent, the query kept: the one place where a personality's path rules (a trailing slash
+/// ignored, case-insensitive segments, an alias) apply before routing, rather than as
+/// extra routes per path. Handlers still see the path as sent in [`OriginalUri`].
 ///
 /// [`OriginalUri`]: axum::extract::OriginalUri
-pub fn ignoring_trailing_slash(router: axum::Router) -> axum::Router {
-    let service = tower::ServiceBuilder::new().map_request(strip_trailing_slash).service(router);
+pub fn routed_by<F>(router: axum::Router, route: F) -> axum::Router
+where
+    F: Fn(&str) -> std::borrow::Cow<'_, str> + Clone + Send + Sync + 'static,
+{
+    let reroute = move |mut request: axum::extract::Request| {
+        let path = request.uri().path();
+        if let std::borrow::Cow::Owned(routed) = route(path) {
+            let rebuilt = match request.uri().query() {
+                Some(query) => format!("{routed}?{query}"),
+                None => routed,
+            };
+            let mut parts = request.uri().clone().into_parts();
+            if let Ok(pq) = rebuilt.parse() {
+                parts.path_and_query = Some(pq);
+                if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                    *request.uri_mut() = uri;
+                }
+            }
+        }
+        request
+    };
+    let service = tower::ServiceBuilder::new().map_request(reroute).service(router);
     axum::Router::new().fallback_service(service)
 }
 
-fn strip_trailing_slash(mut request: axum::extract::Request) -> axum::extract::Request {
-    let path = request.uri().path();
-    if path.len() > 1 && path.ends_with('/') {
-        let trimmed = path.trim_end_matches('/');
-        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
-        let path_and_query = match request.uri().query() {
-            Some(query) => format!("{trimmed}?{query}"),
-            None => trimmed.to_string(),
-        };
-        let mut parts = request.uri().clone().into_parts();
-        if let Ok(pq) = path_and_query.parse() {
-            parts.path_and_query = Some(pq);
-            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
-                *request.uri_mut() = uri;
-            }
+/// Under `prefix`, a path with one trailing slash routes as the path without it
+/// (`/mgmt/tm/sys/` as `/mgmt/tm/sys`); two slashes, or paths elsewhere, stay as sent.
+/// Devices answer both forms and clients use both (f5-sdk ends every URI in `/`; the
+/// generated SEMP clients ask for the Broker at `/SEMP/v2/config/`).
+pub fn one_trailing_slash_ignored<'a>(path: &'a str, prefix: &str) -> std::borrow::Cow<'a, str> {
+    match path.strip_suffix('/') {
+        Some(trimmed) if trimmed.starts_with(prefix) && !trimmed.ends_with('/') => {
+            std::borrow::Cow::Owned(trimmed.to_string())
         }
+        _ => std::borrow::Cow::Borrowed(path),
     }
-    request
 }
 
 /// Extracts [`ClientInfo`] for handlers that log in.
@@ -108,20 +121,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 mod tests {
     use super::*;
 
-    /// One trailing slash (or several) is dropped before routing, the query kept.
+    /// One trailing slash under the prefix is dropped; two, or one elsewhere, are not.
     #[test]
-    fn trailing_slashes_are_dropped_before_routing() {
+    fn one_trailing_slash_is_ignored_under_the_prefix() {
         for (sent, routed) in [
             ("/SEMP/v2/config/", "/SEMP/v2/config"),
-            ("/SEMP/v2/config//?select=x", "/SEMP/v2/config?select=x"),
-            ("/", "/"),
-            ("/a", "/a"),
+            ("/SEMP/v2/config//", "/SEMP/v2/config//"),
+            ("/SEMP/", "/SEMP/"),
+            ("/other/", "/other/"),
+            ("/SEMP/v2/config", "/SEMP/v2/config"),
         ] {
-            let request = axum::extract::Request::builder()
-                .uri(sent)
-                .body(axum::body::Body::empty())
-                .expect("request");
-            assert_eq!(strip_trailing_slash(request).uri(), routed, "{sent}");
+            assert_eq!(one_trailing_slash_ignored(sent, "/SEMP/"), routed, "{sent}");
         }
     }
 

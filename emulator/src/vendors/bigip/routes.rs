@@ -98,38 +98,13 @@ pub fn router(device: DeviceHandle) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), finish))
         .with_state(ctx);
-    let normalise = tower::util::MapRequestLayer::new(normalise);
-    Router::new().fallback_service(tower::Layer::layer(&normalise, inner))
+    crate::vendors::http::routed_by(inner, |path| routed_path(path))
 }
 
 /// The path a request is routed by: an iControl REST path (`/mgmt/...`) loses one
 /// trailing slash, `/mgmt/tm/sys/` routing as `/mgmt/tm/sys`. Other paths are left alone.
-pub fn routed_path(path: &str) -> &str {
-    match path.strip_suffix('/') {
-        Some(trimmed) if trimmed.starts_with("/mgmt/") && !trimmed.ends_with('/') => trimmed,
-        _ => path,
-    }
-}
-
-/// Rewrites the request's path to [`routed_path`], keeping the query.
-fn normalise(mut req: Request) -> Request {
-    let path = req.uri().path();
-    let routed = routed_path(path);
-    if routed.len() == path.len() {
-        return req;
-    }
-    let rebuilt = match req.uri().query() {
-        Some(query) => format!("{routed}?{query}"),
-        None => routed.to_string(),
-    };
-    let mut parts = req.uri().clone().into_parts();
-    if let Ok(pq) = axum::http::uri::PathAndQuery::try_from(rebuilt) {
-        parts.path_and_query = Some(pq);
-        if let Ok(uri) = Uri::from_parts(parts) {
-            *req.uri_mut() = uri;
-        }
-    }
-    req
+pub fn routed_path(path: &str) -> std::borrow::Cow<'_, str> {
+    crate::vendors::http::one_trailing_slash_ignored(path, "/mgmt/")
 }
 
 // ----- the last middleware -----

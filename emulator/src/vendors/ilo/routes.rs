@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, get, post};
@@ -89,8 +89,14 @@ pub fn router(device: DeviceHandle) -> Router {
             let ilo = slashes.clone();
             async move { with_trailing_slashes(&ilo, response).await }
         }));
-    let normalise = tower::util::MapRequestLayer::new(move |req: Request| normalise(&ilo, req));
-    Router::new().fallback_service(tower::Layer::layer(&normalise, inner))
+    crate::vendors::http::routed_by(inner, move |path| {
+        let canonical = canonical_path(&ilo, path);
+        if canonical == path {
+            std::borrow::Cow::Borrowed(path)
+        } else {
+            std::borrow::Cow::Owned(canonical)
+        }
+    })
 }
 
 /// A path under `/redfish` that no route serves: without valid credentials 401
@@ -245,21 +251,6 @@ fn canonical_path(ilo: &IloSettings, path: &str) -> String {
         segments[1] = "redfish".to_string();
     }
     segments.join("/")
-}
-
-fn normalise(ilo: &IloSettings, mut req: Request) -> Request {
-    let path = req.uri().path();
-    let canonical = canonical_path(ilo, path);
-    if canonical != path {
-        let rebuilt = match req.uri().query() {
-            Some(query) => format!("{canonical}?{query}"),
-            None => canonical,
-        };
-        if let Ok(uri) = rebuilt.parse::<Uri>() {
-            *req.uri_mut() = uri;
-        }
-    }
-    req
 }
 
 // ----- helpers -----

@@ -101,7 +101,9 @@ pub fn router(device: DeviceHandle) -> Router {
     // SEMP's own specification puts the Broker object at `/` under each API base
     // (`/SEMP/v2/config/`), and the documented URIs have no trailing slash: both reach
     // the same object (bigip-solace.md Part 2).
-    crate::vendors::http::ignoring_trailing_slash(r.with_state(ctx))
+    crate::vendors::http::routed_by(r.with_state(ctx), |path| {
+        crate::vendors::http::one_trailing_slash_ignored(path, "/SEMP/")
+    })
 }
 
 // ----- the middleware -----
