@@ -181,6 +181,9 @@ pub struct Report {
     /// Its exit code (`None`: no command, or it was killed by a signal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// The signal that ended it, if one did (Unix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
     /// Whether the command succeeded (true when there was none).
     pub command_ok: bool,
     /// Sessions left open.
@@ -209,9 +212,13 @@ impl Report {
             format!("after `{}`", shell_words(&self.command))
         };
         if !self.command.is_empty() {
-            let status = match self.exit_code {
-                Some(c) => format!("exited with status {c}"),
-                None => "was killed by a signal".to_string(),
+            let status = match (self.exit_code, self.signal) {
+                (Some(c), _) => format!("exited with status {c}"),
+                (None, Some(n)) => match signal_name(n) {
+                    Some(name) => format!("was killed by signal {n} ({name})"),
+                    None => format!("was killed by signal {n}"),
+                },
+                (None, None) => "was killed by a signal".to_string(),
             };
             let _ = writeln!(out, "hygiene: `{}` {status}", shell_words(&self.command));
         }
@@ -309,6 +316,36 @@ impl Report {
     }
 }
 
+/// The signal that ended a command (Unix only).
+fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        status.signal()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
+    }
+}
+
+/// The usual names of the signals that end client commands.
+fn signal_name(n: i32) -> Option<&'static str> {
+    Some(match n {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => return None,
+    })
+}
+
 /// Longest command line shown for a process, in characters.
 const SHOWN_CMDLINE: usize = 200;
 
@@ -395,13 +432,14 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
             (control, info.name, info.url, user, password, table_size)
         }
     };
-    let report = |command_ok, exit_code, leaked, refused| {
+    let report = |command_ok, (exit_code, signal), leaked, refused| {
         Report {
             device: device_name.clone(),
             url: url.clone(),
             table_size,
             command: opts.command.clone(),
             exit_code,
+            signal,
             command_ok,
             leaked,
             refused,
@@ -419,7 +457,7 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
         let refused = control.refused(&device_name, None).await.map_err(|e| err(e.to_string()))?;
         return Ok(report(
             true,
-            None,
+            (None, None),
             leaked.into_iter().map(|s| Leak::from(s).redacted(&password)).collect(),
             refused.into_iter().map(|r| Refusal::from(r).redacted(&password)).collect(),
         ));
@@ -464,7 +502,7 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
         .into_iter()
         .map(|r| Refusal::from(r).redacted(&password))
         .collect();
-    Ok(report(status.success(), status.code(), leaked, refused))
+    Ok(report(status.success(), (status.code(), exit_signal(&status)), leaked, refused))
 }
 
 /// The process with the password handed to the command masked in its command line
