@@ -354,7 +354,12 @@ fn process_words(p: &ClientProcess) -> String {
     if p.cmdline.is_empty() {
         return format!("{} (pid {})", p.name, p.pid);
     }
-    let mut cmdline = shell_words(&p.cmdline);
+    // One argument holding spaces is a title the process wrote over its argv (ilorest
+    // does): shown as it is, not quoted.
+    let mut cmdline = match p.cmdline.as_slice() {
+        [title] => title.clone(),
+        words => shell_words(words),
+    };
     if cmdline.chars().count() > SHOWN_CMDLINE {
         cmdline = cmdline.chars().take(SHOWN_CMDLINE).collect::<String>() + "...";
     }

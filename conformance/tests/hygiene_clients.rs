@@ -236,8 +236,9 @@ fn ilorest_runs(port: &str) -> (Option<i32>, String) {
 /// Name the process that opened each leaked session: every `ilorest --nocache` run logs
 /// in again (HPE, "Managing iLO sessions with Redfish"), and ilorest 7.4's logout after
 /// the command works only over HTTPS on 443, so against an iLO on another port four runs
-/// leave three sessions, one per run, each named by its own ilorest process, and the
-/// fourth is refused.
+/// leave three sessions, one per run, each named by its own ilorest process (ilorest
+/// writes its own title over argv, password masked, and its `comm` is a cut path), and
+/// the fourth is refused.
 fn ilorest_nocache_other_port() -> Result<(), Failed> {
     let (code, out) = ilorest_runs("8443");
     expect(
@@ -246,10 +247,10 @@ fn ilorest_nocache_other_port() -> Result<(), Failed> {
         &[
             "ilorest run 1: exit status 0",
             "3 session(s) open on ilo5 (https://127.0.0.1:8443)",
-            "  ilorest (pid ",
-            "--nocache login https://127.0.0.1:8443 -u Administrator -p '***') left session ",
+            "/bin/ilorest --nocache login https://127.0.0.1:8443 -u Administrator -p xxxxxxxx) left session Administrator",
+            "User-Agent \"python-urllib3/",
             "1 login(s) refused because the session table was full (table of 3)",
-            "hygiene: FAIL: 3 session(s) left open, 0 allowed; the session limit was hit",
+            "-p xxxxxxxx)\nhygiene: FAIL: 3 session(s) left open, 0 allowed; the session limit was hit",
         ],
     )?;
     let processes = out.lines().filter(|l| l.contains(") left session ")).count();

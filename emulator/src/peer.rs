@@ -189,9 +189,12 @@ fn process(pid: u32) -> Option<ClientProcess> {
     Some(ClientProcess { pid, name, cmdline: parse_cmdline(&raw) })
 }
 
-/// `/proc/PID/cmdline`: arguments each ended by NUL.
+/// `/proc/PID/cmdline`: arguments each ended by NUL. A process that rewrote its title
+/// in place (ilorest writes one string over its argv) leaves NUL padding: trailing empty
+/// arguments are dropped.
 pub fn parse_cmdline(raw: &[u8]) -> Vec<String> {
-    let raw = raw.strip_suffix(&[0]).unwrap_or(raw);
+    let end = raw.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    let raw = &raw[..end];
     if raw.is_empty() {
         return Vec::new();
     }
@@ -284,6 +287,12 @@ mod tests {
         assert_eq!(parse_cmdline(b"python3\0my_test.py\0"), ["python3", "my_test.py"]);
         assert_eq!(parse_cmdline(b"sh\0-c\0curl -s x\0"), ["sh", "-c", "curl -s x"]);
         assert_eq!(parse_cmdline(b""), Vec::<String>::new());
+        // A title written over argv, NUL-padded (as ilorest 7.4 does).
+        assert_eq!(
+            parse_cmdline(b"python3 ilorest --nocache login\0\0\0"),
+            ["python3 ilorest --nocache login"]
+        );
+        assert_eq!(parse_cmdline(b"a\0\0b\0"), ["a", "", "b"]);
     }
 
     /// A real connection from this process to a listener of its own is named: pid,
