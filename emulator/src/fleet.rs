@@ -139,8 +139,9 @@ pub struct DeviceSpec {
     pub ssh_port: u16,
     /// HTTPS for this device; `None` follows the fleet.
     pub tls: Option<bool>,
-    /// Name the local process behind each client connection (hygiene mode; Linux, a
-    /// look into `/proc` for each new connection): see [`crate::peer`].
+    /// Name the local process behind each client connection (hygiene mode; Linux: a read
+    /// of `/proc/net/tcp` per request that records its client, a bounded scan of `/proc`
+    /// once per new connection): see [`crate::peer`].
     pub client_processes: bool,
 }
 
