@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// A control API call that failed.
@@ -33,6 +33,19 @@ pub struct DeviceInfo {
     pub url: String,
 }
 
+/// The local process that held a client's end of the connection when it logged in, as
+/// an emulator that was asked to find it reports it (`client_process`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+pub struct ClientProcess {
+    /// Process id.
+    pub pid: u32,
+    /// Its name (`comm`), e.g. `python3`.
+    pub name: String,
+    /// Its command line.
+    #[serde(default)]
+    pub cmdline: Vec<String>,
+}
+
 /// An open session as the control API shows it.
 #[derive(Clone, Debug, Deserialize)]
 pub struct SessionInfo {
@@ -48,6 +61,9 @@ pub struct SessionInfo {
     /// Client User-Agent.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// The local process that logged in, when the emulator names it.
+    #[serde(default)]
+    pub client_process: Option<ClientProcess>,
     /// Created (RFC 3339).
     pub created: String,
     /// Last used (RFC 3339).
@@ -77,6 +93,9 @@ pub struct RefusedLogin {
     /// User-Agent.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// The local process that tried, when the emulator names it.
+    #[serde(default)]
+    pub client_process: Option<ClientProcess>,
 }
 
 /// The clock's mode.

@@ -4,7 +4,10 @@
 //! device, hands its URL and credentials to COMMAND through the environment, runs it
 //! with its output passed through, then reports every session COMMAND left open (user,
 //! type, client, User-Agent, created, last used, requests made with it) and every login
-//! refused because the table was full. `--target URL --control URL` does the same
+//! refused because the table was full. The device it starts names the local process
+//! behind each login (Linux: from `/proc`, while the client's connection is open), so
+//! the report tells apart clients that all send `User-Agent: python-requests/2.32.3`;
+//! `--tls` and `--port` serve it as HTTPS on a fixed port (an iLO on 443). `--target URL --control URL` does the same
 //! against an emulator that is already running; without COMMAND it reports the sessions
 //! open right now.
 //!
@@ -24,7 +27,7 @@ use emulator::profile::Profile;
 use emulator::EmulatedDevice;
 use serde::Serialize;
 
-use crate::control::{Control, RefusedLogin, SessionInfo};
+use crate::control::{ClientProcess, Control, RefusedLogin, SessionInfo};
 
 /// Where the device comes from.
 #[derive(Clone, Debug)]
@@ -37,6 +40,14 @@ pub enum Source {
         max_sessions: Option<usize>,
         /// Seed for tokens and ids.
         seed: Option<u64>,
+        /// Serve HTTPS with a self-signed certificate.
+        tls: bool,
+        /// Port on 127.0.0.1 (0: any free port).
+        port: u16,
+        /// Credentials to hand to the command (default: the profile's first account).
+        user: Option<String>,
+        /// Password.
+        password: Option<String>,
     },
     /// Use a device of an emulator that is already running.
     Running {
@@ -82,6 +93,9 @@ pub struct Leak {
     pub client_addr: Option<String>,
     /// User-Agent.
     pub user_agent: Option<String>,
+    /// The local process that logged in, when the device could name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_process: Option<ClientProcess>,
     /// Created (RFC 3339, device time).
     pub created: String,
     /// Last used.
@@ -99,10 +113,18 @@ impl From<SessionInfo> for Leak {
             session_type: s.session_type,
             client_addr: s.client_addr,
             user_agent: s.user_agent,
+            client_process: s.client_process,
             created: s.created,
             last_used: s.last_used,
             requests: s.requests,
         }
+    }
+}
+
+impl Leak {
+    fn redacted(mut self, password: &str) -> Leak {
+        self.client_process = self.client_process.map(|p| redacted(p, password));
+        self
     }
 }
 
@@ -119,6 +141,9 @@ pub struct Refusal {
     pub client_addr: Option<String>,
     /// User-Agent.
     pub user_agent: Option<String>,
+    /// The local process that tried, when the device could name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_process: Option<ClientProcess>,
 }
 
 impl From<RefusedLogin> for Refusal {
@@ -129,7 +154,15 @@ impl From<RefusedLogin> for Refusal {
             session_type: r.session_type,
             client_addr: r.client_addr,
             user_agent: r.user_agent,
+            client_process: r.client_process,
         }
+    }
+}
+
+impl Refusal {
+    fn redacted(mut self, password: &str) -> Refusal {
+        self.client_process = self.client_process.map(|p| redacted(p, password));
+        self
     }
 }
 
@@ -148,6 +181,9 @@ pub struct Report {
     /// Its exit code (`None`: no command, or it was killed by a signal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// The signal that ended it, if one did (Unix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
     /// Whether the command succeeded (true when there was none).
     pub command_ok: bool,
     /// Sessions left open.
@@ -176,9 +212,13 @@ impl Report {
             format!("after `{}`", shell_words(&self.command))
         };
         if !self.command.is_empty() {
-            let status = match self.exit_code {
-                Some(c) => format!("exited with status {c}"),
-                None => "was killed by a signal".to_string(),
+            let status = match (self.exit_code, self.signal) {
+                (Some(c), _) => format!("exited with status {c}"),
+                (None, Some(n)) => match signal_name(n) {
+                    Some(name) => format!("was killed by signal {n} ({name})"),
+                    None => format!("was killed by signal {n}"),
+                },
+                (None, None) => "was killed by a signal".to_string(),
             };
             let _ = writeln!(out, "hygiene: `{}` {status}", shell_words(&self.command));
         }
@@ -190,17 +230,29 @@ impl Report {
             self.url,
             self.allowed_leaks
         );
-        let mut groups: BTreeMap<(String, String), Vec<&Leak>> = BTreeMap::new();
+        // One group per process where the device named it, else per address and agent.
+        let mut groups: BTreeMap<(Option<&ClientProcess>, String, String), Vec<&Leak>> =
+            BTreeMap::new();
         for l in &self.leaked {
             let key = (
+                l.client_process.as_ref(),
                 l.client_addr.clone().unwrap_or_else(|| "?".to_string()),
                 l.user_agent.clone().unwrap_or_else(|| "(none)".to_string()),
             );
             groups.entry(key).or_default().push(l);
         }
-        for ((addr, agent), leaks) in &groups {
-            let _ =
-                writeln!(out, "  client {addr}, User-Agent {agent:?}: {} session(s)", leaks.len());
+        for ((process, addr, agent), leaks) in &groups {
+            let n = leaks.len();
+            let ids = leaks.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", ");
+            let _ = match process {
+                Some(p) => writeln!(
+                    out,
+                    "  {} left {} open: client {addr}, User-Agent {agent:?}",
+                    process_words(p),
+                    if n == 1 { format!("session {ids}") } else { format!("{n} sessions ({ids})") }
+                ),
+                None => writeln!(out, "  client {addr}, User-Agent {agent:?}: {n} session(s)"),
+            };
             for l in leaks {
                 let requests = l.requests.map(|n| format!(", {n} request(s)")).unwrap_or_default();
                 let _ = writeln!(
@@ -218,9 +270,14 @@ impl Report {
                 self.refused.len()
             );
             for r in &self.refused {
+                let by = r
+                    .client_process
+                    .as_ref()
+                    .map(|p| format!(", by {}", process_words(p)))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "    {}: user {}, type {}, client {}, User-Agent {:?}",
+                    "    {}: user {}, type {}, client {}, User-Agent {:?}{by}",
                     r.at,
                     r.user,
                     r.session_type,
@@ -259,6 +316,56 @@ impl Report {
     }
 }
 
+/// The signal that ended a command (Unix only).
+fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        status.signal()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
+    }
+}
+
+/// The usual names of the signals that end client commands.
+fn signal_name(n: i32) -> Option<&'static str> {
+    Some(match n {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => return None,
+    })
+}
+
+/// Longest command line shown for a process, in characters.
+const SHOWN_CMDLINE: usize = 200;
+
+/// `python3 (pid 4242: python3 my_test.py)`, the command line cut short if long.
+fn process_words(p: &ClientProcess) -> String {
+    if p.cmdline.is_empty() {
+        return format!("{} (pid {})", p.name, p.pid);
+    }
+    // One argument holding spaces is a title the process wrote over its argv (ilorest
+    // does): shown as it is, not quoted.
+    let mut cmdline = match p.cmdline.as_slice() {
+        [title] => title.clone(),
+        words => shell_words(words),
+    };
+    if cmdline.chars().count() > SHOWN_CMDLINE {
+        cmdline = cmdline.chars().take(SHOWN_CMDLINE).collect::<String>() + "...";
+    }
+    format!("{} (pid {}: {cmdline})", p.name, p.pid)
+}
+
 /// A command line as one could type it.
 fn shell_words(words: &[String]) -> String {
     words
@@ -282,7 +389,7 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
     // Keep the embedded device alive until the report is built.
     let mut _device: Option<EmulatedDevice> = None;
     let (control, device_name, url, user, password, table_size) = match &opts.source {
-        Source::Profile { name, max_sessions, seed } => {
+        Source::Profile { name, max_sessions, seed, tls, port, user, password } => {
             let mut profile = Profile::load(name).map_err(|e| err(e.to_string()))?;
             if let Some(n) = max_sessions {
                 if *n == 0 {
@@ -291,11 +398,20 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
                 profile.session.max_total = Some(*n);
             }
             let table_size = profile.session.max_total;
-            let device = EmulatedDevice::start_with(profile, *seed)
+            let mut options = EmulatedDevice::options(profile);
+            options.seed = *seed;
+            options.tls = *tls;
+            options.port = *port;
+            // The command runs here: name the process behind each login.
+            options.client_processes = true;
+            let device = options
+                .start()
                 .await
                 .map_err(|e| err(format!("cannot start the emulated device: {e}")))?;
             let control = Control::new(&device.control()).map_err(err)?;
-            let (user, password) = device.credentials();
+            let (default_user, default_password) = device.credentials();
+            let user = user.clone().unwrap_or(default_user);
+            let password = password.clone().unwrap_or(default_password);
             let name = device.device().name().to_string();
             let url = device.url();
             _device = Some(device);
@@ -321,13 +437,14 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
             (control, info.name, info.url, user, password, table_size)
         }
     };
-    let report = |command_ok, exit_code, leaked, refused| {
+    let report = |command_ok, (exit_code, signal), leaked, refused| {
         Report {
             device: device_name.clone(),
             url: url.clone(),
             table_size,
             command: opts.command.clone(),
             exit_code,
+            signal,
             command_ok,
             leaked,
             refused,
@@ -345,9 +462,9 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
         let refused = control.refused(&device_name, None).await.map_err(|e| err(e.to_string()))?;
         return Ok(report(
             true,
-            None,
-            leaked.into_iter().map(Leak::from).collect(),
-            refused.into_iter().map(Refusal::from).collect(),
+            (None, None),
+            leaked.into_iter().map(|s| Leak::from(s).redacted(&password)).collect(),
+            refused.into_iter().map(|r| Refusal::from(r).redacted(&password)).collect(),
         ));
     }
     let before: BTreeSet<String> = open_now(control.clone(), device_name.clone())
@@ -376,19 +493,32 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
         .status()
         .await
         .map_err(|e| err(format!("cannot run {:?}: {e}", opts.command[0])))?;
-    let leaked: Vec<Leak> = open_now(control.clone(), device_name.clone())
+    let leaked = open_now(control.clone(), device_name.clone())
         .await
         .map_err(|e| err(e.to_string()))?
         .into_iter()
         .filter(|s| !before.contains(&s.id))
-        .map(Leak::from)
+        .map(|s| Leak::from(s).redacted(&password))
         .collect();
     let refused = control
         .refused(&device_name, Some(last_event))
         .await
         .map_err(|e| err(e.to_string()))?
         .into_iter()
-        .map(Refusal::from)
+        .map(|r| Refusal::from(r).redacted(&password))
         .collect();
-    Ok(report(status.success(), status.code(), leaked, refused))
+    Ok(report(status.success(), (status.code(), exit_signal(&status)), leaked, refused))
+}
+
+/// The process with the password handed to the command masked in its command line
+/// (`curl -u admin:***`): reports end up in CI logs.
+fn redacted(mut p: ClientProcess, password: &str) -> ClientProcess {
+    if !password.is_empty() {
+        for arg in &mut p.cmdline {
+            if arg.contains(password) {
+                *arg = arg.replace(password, "***");
+            }
+        }
+    }
+    p
 }

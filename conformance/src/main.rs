@@ -134,6 +134,14 @@ struct HygieneArgs {
     /// Shrink the device's session table to N sessions, to reproduce exhaustion fast.
     #[arg(long, env = "SESSIONLAB_MAX_SESSIONS", requires = "profile")]
     max_sessions: Option<usize>,
+    /// Serve the device started for --profile over HTTPS, with a self-signed certificate
+    /// made at start (clients must accept it, e.g. verify=False).
+    #[arg(long, env = "SESSIONLAB_HYGIENE_TLS", requires = "profile")]
+    tls: bool,
+    /// Port of the device started for --profile, on 127.0.0.1 (default: any free port);
+    /// e.g. --tls --port 443 for a client that talks to an iLO only on 443.
+    #[arg(long, env = "SESSIONLAB_HYGIENE_PORT", requires = "profile")]
+    port: Option<u16>,
     /// Use this device of an emulator that is already running (with --control).
     #[arg(long, env = "SESSIONLAB_TARGET")]
     target: Option<String>,
@@ -143,7 +151,8 @@ struct HygieneArgs {
     /// Device name in the running emulator (default: the one serving --target).
     #[arg(long, env = "SESSIONLAB_DEVICE")]
     device: Option<String>,
-    /// User handed to the command (default: the profile's first account).
+    /// User handed to the command (default: the profile's first account), e.g. a
+    /// read-only account to see what a client does on 403.
     #[arg(long)]
     user: Option<String>,
     /// Password handed to the command.
@@ -318,6 +327,10 @@ async fn hygiene(args: HygieneArgs) -> ExitCode {
             name: name.clone(),
             max_sessions: args.max_sessions,
             seed: args.seed,
+            tls: args.tls,
+            port: args.port.unwrap_or(0),
+            user: args.user.clone(),
+            password: args.password.clone(),
         },
         (None, Some(control)) => hygiene::Source::Running {
             target: args.target.clone(),

@@ -60,6 +60,14 @@ async fn leaked_session_fails_and_is_named() {
     assert!(out.contains("1 session(s) open on redfish"), "{out}");
     assert!(out.contains("client 127.0.0.1, User-Agent \"curl/"), "{out}");
     assert!(out.contains("    session 1: user admin, type redfish, created "), "{out}");
+    // Name the process that opened each leaked session: on Linux, curl by its pid and
+    // command line, with the password handed to it masked.
+    if cfg!(target_os = "linux") {
+        assert!(out.contains("  curl (pid "), "{out}");
+        assert!(out.contains(") left session 1 open: client 127.0.0.1"), "{out}");
+        assert!(out.contains(r#"{"UserName":"admin","Password":"***"}"#), "{out}");
+        assert!(!out.contains("sessionlab\""), "{out}");
+    }
     // issue 3: the report says how many requests were made with the leaked session.
     assert!(out.contains(", 0 request(s)"), "{out}");
     assert!(out.trim_end().ends_with("hygiene: FAIL: 1 session(s) left open, 0 allowed"), "{out}");
@@ -108,6 +116,11 @@ async fn allowed_leaks_pass_and_json_is_written() {
     assert_eq!(report["leaked"][0]["user"], "admin");
     assert_eq!(report["leaked"][0]["requests"], 0);
     assert!(report["leaked"][0]["user_agent"].as_str().unwrap().starts_with("curl/"));
+    if cfg!(target_os = "linux") {
+        assert_eq!(report["leaked"][0]["client_process"]["name"], "curl");
+        assert!(report["leaked"][0]["client_process"]["pid"].as_u64().unwrap() > 0);
+        assert_eq!(report["leaked"][0]["client_process"]["cmdline"][0], "curl");
+    }
 }
 
 /// With the table shrunk to 2, a client that leaks three logins hits the limit: the
@@ -172,4 +185,66 @@ async fn running_emulator_through_its_control_api() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("1 session(s) open on redfish"), "{out}");
     assert!(out.contains("right now"), "{out}");
+}
+
+/// Name the process that opened each leaked session: a device started with
+/// `client_processes` records, at login, the pid, name and command line of the real
+/// child process (curl) that held the connection, and the control API's session and
+/// hygiene views show it (Linux).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_child_process_that_logged_in_is_named() {
+    if !have_curl() {
+        return;
+    }
+    let mut options = EmulatedDevice::options(Profile::embedded("redfish").unwrap());
+    options.client_processes = true;
+    let device = options.start().await.unwrap();
+    let child = tokio::process::Command::new("sh")
+        .args(["-c", &format!("exec {LEAKY}")])
+        .env("SESSIONLAB_URL", device.url())
+        .env("SESSIONLAB_USER", "admin")
+        .env("SESSIONLAB_PASSWORD", "sessionlab")
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    assert!(child.wait_with_output().await.unwrap().status.success());
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let url = format!("{}/_sessionlab/devices/redfish/{path}", device.control());
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let sessions = get("sessions").await;
+    let process = &sessions["sessions"][0]["client_process"];
+    assert_eq!(process["pid"], pid, "{sessions}");
+    assert_eq!(process["name"], "curl", "{sessions}");
+    assert_eq!(process["cmdline"][0], "curl", "{sessions}");
+    let hygiene = get("hygiene").await;
+    assert_eq!(hygiene["clients"][0]["client_process"]["pid"], pid, "{hygiene}");
+    let events = get("events?event=created").await;
+    assert_eq!(events["events"][0]["client_process"]["pid"], pid, "{events}");
+}
+
+/// A device started without `client_processes` (every normal emulator) never looks
+/// into /proc: its sessions carry no `client_process` at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_normal_device_names_no_process() {
+    if !have_curl() {
+        return;
+    }
+    let device = EmulatedDevice::start(Profile::embedded("redfish").unwrap()).await.unwrap();
+    let status = tokio::process::Command::new("sh")
+        .args(["-c", LEAKY])
+        .env("SESSIONLAB_URL", device.url())
+        .env("SESSIONLAB_USER", "admin")
+        .env("SESSIONLAB_PASSWORD", "sessionlab")
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let url = format!("{}/_sessionlab/devices/redfish/sessions", device.control());
+    let sessions: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    assert_eq!(sessions["sessions"].as_array().unwrap().len(), 1, "{sessions}");
+    assert!(sessions["sessions"][0].get("client_process").is_none(), "{sessions}");
 }

@@ -276,6 +276,7 @@ async fn fleet(args: &Args) {
                         client: ClientInfo {
                             addr: Some("127.0.0.1".into()),
                             user_agent: Some("bench".into()),
+                            process: None,
                         },
                     },
                     now,

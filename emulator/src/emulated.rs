@@ -19,6 +19,9 @@ pub struct DeviceOptions {
     pub tls: bool,
     /// Seed that makes tokens and ids reproducible.
     pub seed: Option<u64>,
+    /// Name the local process behind each login (client information for hygiene
+    /// reports; Linux only, a bounded look into `/proc`): see [`crate::peer`].
+    pub client_processes: bool,
 }
 
 impl DeviceOptions {
@@ -27,6 +30,7 @@ impl DeviceOptions {
         let mut spec = DeviceSpec::new(&self.profile.name.clone(), self.profile.into());
         spec.port = self.port;
         spec.tls = Some(self.tls);
+        spec.client_processes = self.client_processes;
         let mut config = FleetConfig::new(vec![spec]);
         config.seed = self.seed;
         Ok(EmulatedDevice { fleet: Fleet::start(config).await? })
@@ -78,7 +82,7 @@ impl EmulatedDevice {
     /// # Ok(()) }
     /// ```
     pub fn options(profile: Profile) -> DeviceOptions {
-        DeviceOptions { profile, port: 0, tls: false, seed: None }
+        DeviceOptions { profile, port: 0, tls: false, seed: None, client_processes: false }
     }
 
     /// The device's base URL, e.g. `http://127.0.0.1:40123`.

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::clock::{Clock, ClockMode};
 use crate::device::{Device, DeviceHandle};
+use crate::peer::ClientProcesses;
 use crate::profile::{ConfigError, Profile};
 use crate::tls::TlsSetup;
 use crate::vendors::http::ListenerScheme;
@@ -184,12 +185,23 @@ pub struct DeviceSpec {
     pub ssh_port: u16,
     /// HTTPS for this device; `None` follows the fleet.
     pub tls: Option<bool>,
+    /// Name the local process behind each client connection (hygiene mode; Linux: a read
+    /// of `/proc/net/tcp` per request that records its client, a bounded scan of `/proc`
+    /// once per new connection): see [`crate::peer`].
+    pub client_processes: bool,
 }
 
 impl DeviceSpec {
     /// A device on any free port, following the fleet's TLS setting.
     pub fn new(name: &str, profile: Arc<Profile>) -> DeviceSpec {
-        DeviceSpec { name: name.to_string(), profile, port: 0, ssh_port: 0, tls: None }
+        DeviceSpec {
+            name: name.to_string(),
+            profile,
+            port: 0,
+            ssh_port: 0,
+            tls: None,
+            client_processes: false,
+        }
     }
 
     /// One device per embedded profile: the default fleet.
@@ -344,6 +356,11 @@ impl Fleet {
             } else {
                 ListenerScheme::Http
             }));
+            let app = if spec.client_processes {
+                app.layer(axum::Extension(ClientProcesses::new()))
+            } else {
+                app
+            };
             tasks.push(serve(listener, app, tls, config.drain, shutdown.subscribe()));
             let ssh_addr = match crate::vendors::ssh_service(&device) {
                 Some(serve_ssh) => {

@@ -7,7 +7,8 @@
 //! - [`profile`]: device profiles (TOML) that carry every number and quirk;
 //! - [`device`]: one emulated device, profile + accounts + session store;
 //! - [`vendors`]: wire personalities that translate a protocol onto the engine;
-//! - [`fleet`] and [`control`]: many devices with their listeners, and the `/_sessionlab/` API.
+//! - [`fleet`] and [`control`]: many devices with their listeners, and the `/_sessionlab/` API;
+//! - [`peer`]: which local process is on the other end of a connection (hygiene mode).
 
 pub mod clock;
 pub mod control;
@@ -15,6 +16,7 @@ pub mod device;
 mod emulated;
 pub mod flags;
 pub mod fleet;
+pub mod peer;
 pub mod profile;
 pub mod session;
 pub mod tls;

@@ -138,8 +138,11 @@ fn session_records_creation_and_last_use_times() {
 #[test]
 fn client_info_is_kept_on_session_and_events() {
     let store = store();
-    let client =
-        ClientInfo { addr: Some("192.0.2.7".into()), user_agent: Some("ansible/2.16".into()) };
+    let client = ClientInfo {
+        addr: Some("192.0.2.7".into()),
+        user_agent: Some("ansible/2.16".into()),
+        process: None,
+    };
     let req = LoginRequest { client: client.clone(), ..request("admin", "admin-pw", "redfish") };
     let s = store.login(&req, t(0)).unwrap();
     assert_eq!(s.client, client);

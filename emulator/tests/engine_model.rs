@@ -432,7 +432,11 @@ impl Sut {
             user: USERS[user],
             password,
             session_type: TYPES[ty],
-            client: ClientInfo { addr: Some("198.51.100.1".into()), user_agent: None },
+            client: ClientInfo {
+                addr: Some("198.51.100.1".into()),
+                user_agent: None,
+                process: None,
+            },
         }
     }
 

@@ -31,8 +31,11 @@ fn concurrent_logins_never_overfill_the_table() {
             .map(|i| {
                 let (store, start) = (&store, &start);
                 scope.spawn(move || {
-                    let client =
-                        ClientInfo { addr: Some(format!("192.0.2.{i}")), user_agent: None };
+                    let client = ClientInfo {
+                        addr: Some(format!("192.0.2.{i}")),
+                        user_agent: None,
+                        process: None,
+                    };
                     let req = LoginRequest {
                         user: "admin",
                         password: "admin-pw",

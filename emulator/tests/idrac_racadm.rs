@@ -21,7 +21,7 @@ fn device(profile: &str) -> DeviceHandle {
 }
 
 fn open(dev: &Device, user: &str, kind: &str, addr: &str) -> Session {
-    let client = ClientInfo { addr: Some(addr.to_string()), user_agent: None };
+    let client = ClientInfo { addr: Some(addr.to_string()), user_agent: None, process: None };
     dev.store.open_for(user, kind, client, dev.now()).expect("slot free")
 }
 
@@ -108,7 +108,7 @@ fn getssninfo_u_shows_one_users_sessions() {
 #[test]
 fn getssninfo_shows_redfish_sessions_with_their_label() {
     let dev = device("idrac9");
-    let client = ClientInfo { addr: Some("198.51.100.7".into()), user_agent: None };
+    let client = ClientInfo { addr: Some("198.51.100.7".into()), user_agent: None, process: None };
     let req = LoginRequest { user: "root", password: "calvin", session_type: "redfish", client };
     dev.store.login(&req, dev.now()).expect("login");
     let out = run(&dev, None, "getssninfo");

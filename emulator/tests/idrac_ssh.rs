@@ -191,7 +191,7 @@ impl Shell {
 
 fn open_as(bmc: &EmulatedDevice, kind: &str, addr: &str) -> Session {
     let dev = bmc.device();
-    let client = ClientInfo { addr: Some(addr.to_string()), user_agent: None };
+    let client = ClientInfo { addr: Some(addr.to_string()), user_agent: None, process: None };
     dev.store.open_for("root", kind, client, dev.now()).expect("slot free")
 }
 

@@ -1073,7 +1073,8 @@ async fn user_tag_names_the_session_source() {
     for profile in PROFILES {
         let dev = device(profile);
         for kind in [ilo::WEB, ilo::SSH, ilo::REMOTE_CONSOLE] {
-            let client = ClientInfo { addr: Some("10.0.0.9".into()), user_agent: None };
+            let client =
+                ClientInfo { addr: Some("10.0.0.9".into()), user_agent: None, process: None };
             dev.store.open_for("operator", kind, client, dev.now()).expect("open");
         }
         let (token, _) = session(&dev, ADMIN).await;

@@ -13,13 +13,16 @@ use super::find;
 use super::views::{age_secs, rfc3339};
 use crate::device::Device;
 use crate::fleet::FleetState;
-use crate::session::EventKind;
+use crate::session::{ClientProcess, EventKind};
 
-/// One client: every session with the same address and User-Agent.
+/// One client: every session with the same address, User-Agent and (where the device
+/// names them) local process.
 #[derive(Debug, Default, Serialize)]
 pub struct ClientGroup {
     client_addr: Option<String>,
     user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_process: Option<ClientProcess>,
     /// Open sessions.
     count: usize,
     /// Age of its oldest open session, in seconds.
@@ -60,16 +63,18 @@ pub struct DeviceHygiene {
     clients: Vec<ClientGroup>,
 }
 
-type Key = (Option<String>, Option<String>);
+type Key = (Option<String>, Option<String>, Option<ClientProcess>);
 
 fn group<'a>(
     groups: &'a mut BTreeMap<Key, ClientGroup>,
     addr: &Option<String>,
     agent: &Option<String>,
+    process: &Option<ClientProcess>,
 ) -> &'a mut ClientGroup {
-    groups.entry((addr.clone(), agent.clone())).or_insert_with(|| ClientGroup {
+    groups.entry((addr.clone(), agent.clone(), process.clone())).or_insert_with(|| ClientGroup {
         client_addr: addr.clone(),
         user_agent: agent.clone(),
+        client_process: process.clone(),
         ..ClientGroup::default()
     })
 }
@@ -79,7 +84,7 @@ fn report(device: &Device) -> DeviceHygiene {
     let mut groups: BTreeMap<Key, ClientGroup> = BTreeMap::new();
     let mut totals = Totals::default();
     for s in device.store.list(now) {
-        let g = group(&mut groups, &s.client.addr, &s.client.user_agent);
+        let g = group(&mut groups, &s.client.addr, &s.client.user_agent, &s.client.process);
         let age = age_secs(now, s.created_mono);
         let idle = age_secs(now, s.last_used_mono);
         g.count += 1;
@@ -91,7 +96,7 @@ fn report(device: &Device) -> DeviceHygiene {
     }
     for e in device.store.events(now) {
         if let EventKind::Ended { reason } = e.kind {
-            *group(&mut groups, &e.client_addr, &e.user_agent)
+            *group(&mut groups, &e.client_addr, &e.user_agent, &e.client_process)
                 .ended_by_reason
                 .entry(reason.as_str())
                 .or_insert(0) += 1;
@@ -100,7 +105,7 @@ fn report(device: &Device) -> DeviceHygiene {
     }
     let mut clients: Vec<ClientGroup> = groups.into_values().collect();
     totals.clients_with_open_sessions = clients.iter().filter(|g| g.count > 0).count();
-    // Stable sort: equal counts stay in (address, User-Agent) order.
+    // Stable sort: equal counts stay in (address, User-Agent, process) order.
     clients.sort_by_key(|g| std::cmp::Reverse(g.count));
     DeviceHygiene { device: device.name().to_string(), totals, clients }
 }

@@ -71,7 +71,11 @@ impl NewSession {
                 ))
             })?;
         }
-        Ok(ClientInfo { addr: self.client_addr.clone(), user_agent: self.user_agent.clone() })
+        Ok(ClientInfo {
+            addr: self.client_addr.clone(),
+            user_agent: self.user_agent.clone(),
+            process: None,
+        })
     }
 }
 

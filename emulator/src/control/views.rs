@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::clock::Now;
-use crate::session::{EndReason, Session};
+use crate::session::{ClientProcess, EndReason, Session};
 
 /// A wall-clock time as RFC 3339 in UTC (`2026-01-01T00:00:00Z`, with fractions only
 /// when there are some).
@@ -29,6 +29,9 @@ pub struct SessionView {
     session_type: String,
     client_addr: Option<String>,
     user_agent: Option<String>,
+    /// The local process that logged in, where the device was asked to find it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_process: Option<ClientProcess>,
     created: String,
     last_used: String,
     idle_expires: Option<String>,
@@ -52,6 +55,7 @@ impl SessionView {
             session_type: s.session_type.clone(),
             client_addr: s.client.addr.clone(),
             user_agent: s.client.user_agent.clone(),
+            client_process: s.client.process.clone(),
             created: rfc3339(s.created_at),
             last_used: rfc3339(s.last_used_at),
             idle_expires: s.idle_expires_at(now).map(rfc3339),

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{EndReason, LimitScope, Session};
+use super::{ClientProcess, EndReason, LimitScope, Session};
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -47,6 +47,9 @@ pub struct Event {
     pub client_addr: Option<String>,
     /// The client's `User-Agent`.
     pub user_agent: Option<String>,
+    /// The local process that held the client's end of the connection, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_process: Option<ClientProcess>,
     /// Whether it was a one-request (Basic-auth) session.
     pub one_request: bool,
 }
@@ -82,6 +85,7 @@ impl EventLog {
             session_type: s.session_type.clone(),
             client_addr: s.client.addr.clone(),
             user_agent: s.client.user_agent.clone(),
+            client_process: s.client.process.clone(),
             one_request: s.one_request,
         });
     }

@@ -30,6 +30,32 @@ pub struct ClientInfo {
     pub addr: Option<String>,
     /// The `User-Agent` the client sent, if any.
     pub user_agent: Option<String>,
+    /// The local process that held the client's end of the connection, when the
+    /// listener was asked to find it (hygiene mode, Linux) and could.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ClientProcess>,
+}
+
+/// A process on the emulator's own host, named from `/proc` (see [`crate::peer`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ClientProcess {
+    /// Its process id.
+    pub pid: u32,
+    /// Its name (`/proc/PID/comm`), e.g. `python3`.
+    pub name: String,
+    /// Its command line (`/proc/PID/cmdline`), possibly cut short.
+    pub cmdline: Vec<String>,
+}
+
+impl fmt::Display for ClientProcess {
+    /// `python3 (pid 4242: python3 my_test.py)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (pid {}", self.name, self.pid)?;
+        if !self.cmdline.is_empty() {
+            write!(f, ": {}", self.cmdline.join(" "))?;
+        }
+        write!(f, ")")
+    }
 }
 
 /// Why a session ended. Every ending is logged once with one of these.

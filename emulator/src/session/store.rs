@@ -588,6 +588,7 @@ impl State {
                     session_type: req.session_type.to_string(),
                     client_addr: req.client.addr.clone(),
                     user_agent: req.client.user_agent.clone(),
+                    client_process: req.client.process.clone(),
                     one_request,
                 });
                 Err(LoginError::BadCredentials)
@@ -657,6 +658,7 @@ impl State {
                     session_type: session_type.to_string(),
                     client_addr: client.addr,
                     user_agent: client.user_agent,
+                    client_process: client.process,
                     one_request,
                 });
                 return Err(LoginError::LimitReached { scope, limit });

@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, Extensions, HeaderMap};
 use base64::Engine as _;
 
+use crate::peer::ClientProcesses;
 use crate::session::ClientInfo;
 
 /// `Basic <base64(user:password)>` into its parts (the password may hold colons);
@@ -23,14 +24,18 @@ pub fn parse_basic(value: &str) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
-/// The client's address (when served with connect info) and `User-Agent`.
+/// The client's address (when served with connect info) and `User-Agent`, and the
+/// local process behind the connection when the listener asks for it (a
+/// [`ClientProcesses`] in the extensions: hygiene mode).
 pub fn client_info(extensions: &Extensions, headers: &HeaderMap) -> ClientInfo {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| *a);
     ClientInfo {
-        addr: extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string()),
+        addr: peer.map(|a| a.ip().to_string()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        process: peer.zip(extensions.get::<ClientProcesses>()).and_then(|(a, p)| p.find(a)),
     }
 }
 

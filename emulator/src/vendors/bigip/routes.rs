@@ -98,7 +98,7 @@ pub fn router(device: DeviceHandle) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), finish))
         .with_state(ctx);
-    crate::vendors::http::routed_by(inner, |path| routed_path(path))
+    crate::vendors::http::routed_by(inner, routed_path)
 }
 
 /// The path a request is routed by: an iControl REST path (`/mgmt/...`) loses one

@@ -290,7 +290,8 @@ impl russh::server::Handler for Handler {
         if held(&self.slot).is_some() {
             return Ok(Auth::Accept);
         }
-        let client = ClientInfo { addr: Some(self.peer.ip().to_string()), user_agent: None };
+        let client =
+            ClientInfo { addr: Some(self.peer.ip().to_string()), user_agent: None, process: None };
         let request = LoginRequest { user, password, session_type: SSH_TYPE, client };
         match self.device.store.login(&request, self.device.now()) {
             Ok(session) => {
