@@ -136,7 +136,7 @@ struct HygieneArgs {
     max_sessions: Option<usize>,
     /// Serve the device started for --profile over HTTPS, with a self-signed certificate
     /// made at start (clients must accept it, e.g. verify=False).
-    #[arg(long, env = "SESSIONLAB_HYGIENE_TLS", requires = "profile")]
+    #[arg(long, env = "SESSIONLAB_HYGIENE_TLS", requires = "profile", value_parser = emulator::flags::boolish)]
     tls: bool,
     /// Port of the device started for --profile, on 127.0.0.1 (default: any free port);
     /// e.g. --tls --port 443 for a client that talks to an iLO only on 443.
