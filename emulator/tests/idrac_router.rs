@@ -579,3 +579,178 @@ async fn unknown_paths_and_methods_get_idrac_errors() {
     let views = json!({ "not_found": missing.view(), "method_not_allowed": wrong.view() });
     settings("idrac9").bind(|| insta::assert_json_snapshot!("errors", views));
 }
+
+/// The FC630 (iDRAC8) mockup's Operator role, byte for byte in content (SAILFISH
+/// Server-PowerEdge-FC630-TimeInfo/.../Roles/Operator), without the mockup's copyright.
+const OPERATOR_ROLE_FC630: &str = r##"{"@odata.context":"/redfish/v1/$metadata#Role.Role","@odata.id":"/redfish/v1/AccountService/Roles/Operator","@odata.type":"#Role.v1_0_2.Role","AssignedPrivileges":["Login","ConfigureComponent","ConfigureSelf"],"AssignedPrivileges@odata.count":3,"Description":"Operator User Role","Id":"Operator","IsPredefined":true,"Name":"User Role"}"##;
+
+async fn session_token(dev: &DeviceHandle, profile: &str) -> String {
+    let r = login(dev, profile, ROOT).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{profile}: {}", r.raw);
+    r.token()
+}
+
+/// Dell's mockups (FC630 iDRAC8, R740 iDRAC9) [C] and CreateDeleteIdracUsersREDFISH.py [P]:
+/// the AccountService links `Roles`, a collection of the predefined roles (`None` only up
+/// to iDRAC9), each readable; DMTF redfishtool's `AccountService Roles` follows that link.
+#[tokio::test]
+async fn account_service_links_the_predefined_roles() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let token = session_token(&dev, profile).await;
+        let service = get("/redfish/v1/AccountService").token(&token).send(&dev).await;
+        let roles_uri = service.body["Roles"]["@odata.id"].as_str().expect("Roles link");
+        assert_eq!(roles_uri, "/redfish/v1/AccountService/Roles");
+        let roles = get(roles_uri).token(&token).send(&dev).await;
+        assert_eq!(roles.status, StatusCode::OK, "{profile}: {}", roles.raw);
+        let mut members = Vec::new();
+        for member in roles.body["Members"].as_array().expect("Members") {
+            let uri = member["@odata.id"].as_str().expect("@odata.id");
+            let role = get(uri).token(&token).send(&dev).await;
+            assert_eq!(role.status, StatusCode::OK, "{profile} {uri}");
+            assert_eq!(role.body["@odata.id"], uri);
+            members.push(role.body);
+        }
+        let ids: Vec<&str> = members.iter().filter_map(|r| r["Id"].as_str()).collect();
+        let expected: &[&str] = if profile == "idrac10" {
+            &["Administrator", "Operator", "ReadOnly"]
+        } else {
+            &["Administrator", "Operator", "ReadOnly", "None"]
+        };
+        assert_eq!(ids, expected, "{profile}");
+        assert_eq!(roles.body["Members@odata.count"], expected.len());
+        let view = json!({ "collection": roles.body, "members": members });
+        settings(profile).bind(|| insta::assert_json_snapshot!("roles", view));
+        let missing = get("/redfish/v1/AccountService/Roles/Nobody").token(&token).send(&dev).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        let anonymous = get(roles_uri).send(&dev).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// SAILFISH FC630 (iDRAC8) mockup [C]: the Operator role's body and its privilege spelling.
+#[tokio::test]
+async fn idrac8_operator_role_reads_like_the_mockup() {
+    let dev = device("idrac8");
+    let token = session_token(&dev, "idrac8").await;
+    let role = get("/redfish/v1/AccountService/Roles/Operator").token(&token).send(&dev).await;
+    assert_eq!(role.raw, OPERATOR_ROLE_FC630);
+}
+
+/// DSP0266 OData service and metadata document requests; Dell's FC630 and R740 mockups
+/// [C]: `/redfish/v1/odata` and `/redfish/v1/$metadata` answer without authentication,
+/// the metadata as XML with the `Service` EntityContainer and references under
+/// `/redfish/v1/Schemas/`.
+#[tokio::test]
+async fn odata_documents_need_no_authentication() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let odata = get("/redfish/v1/odata").send(&dev).await;
+        assert_eq!(odata.status, StatusCode::OK, "{profile}: {}", odata.raw);
+        assert_eq!(odata.body["@odata.context"], "/redfish/v1/$metadata");
+        let urls: Vec<&str> = odata.body["value"]
+            .as_array()
+            .expect("value")
+            .iter()
+            .filter_map(|v| v["url"].as_str())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "/redfish/v1",
+                "/redfish/v1/Managers",
+                "/redfish/v1/AccountService",
+                "/redfish/v1/SessionService"
+            ]
+        );
+        let metadata = get("/redfish/v1/$metadata").send(&dev).await;
+        assert_eq!(metadata.status, StatusCode::OK, "{profile}");
+        assert_eq!(metadata.header("content-type"), Some("application/xml"));
+        assert_eq!(metadata.header("odata-version"), Some("4.0"));
+        let xml = &metadata.raw;
+        assert!(xml.contains("<EntityContainer Name=\"Service\""), "{xml}");
+        assert!(xml.contains("<edmx:Reference Uri=\"/redfish/v1/Schemas/Session_v1.xml\">"));
+        assert!(xml.contains("<edmx:Include Namespace=\"Role.v1_0_2\"/>"), "{xml}");
+        settings(profile).bind(|| insta::assert_snapshot!("metadata", xml));
+    }
+}
+
+/// bb-Ricardo/check_redfish#90 [C] (iDRAC8): a successful GET carries
+/// `Link: </redfish/v1/Schemas/<Schema>.<version>.json>;rel=describedby`, the version of the
+/// body's `@odata.type` (DSP0266 Link header); HEAD too; errors and `/redfish` do not.
+#[tokio::test]
+async fn get_and_head_carry_the_captured_describedby_link() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let token = session_token(&dev, profile).await;
+        let session_uri = format!("{}/1", sessions_path(profile));
+        let cases = [
+            ("/redfish/v1", "ServiceRoot.v1_6_0"),
+            ("/redfish/v1/SessionService", ""),
+            (sessions_path(profile), "SessionCollection"),
+            ("/redfish/v1/AccountService", "AccountService.v1_5_0"),
+            ("/redfish/v1/AccountService/Accounts/2", "ManagerAccount.v1_4_0"),
+            ("/redfish/v1/AccountService/Roles", "RoleCollection"),
+            ("/redfish/v1/AccountService/Roles/ReadOnly", "Role.v1_0_2"),
+            ("/redfish/v1/Managers/iDRAC.Embedded.1", "Manager.v1_9_0"),
+        ];
+        for (uri, schema) in cases {
+            let got = get(uri).token(&token).send(&dev).await;
+            assert_eq!(got.status, StatusCode::OK, "{profile} {uri}");
+            let schema = if schema.is_empty() {
+                let t = got.body["@odata.type"].as_str().expect("type");
+                t.trim_start_matches('#').rsplit_once('.').expect("versioned").0.to_string()
+            } else {
+                schema.to_string()
+            };
+            let expected = format!("</redfish/v1/Schemas/{schema}.json>;rel=describedby");
+            assert_eq!(got.header("link"), Some(expected.as_str()), "{profile} GET {uri}");
+            let head = req(Method::HEAD, uri).token(&token).send(&dev).await;
+            assert_eq!(head.header("link"), Some(expected.as_str()), "{profile} HEAD {uri}");
+        }
+        if profile != "idrac10" {
+            let id = session_token(&dev, profile).await;
+            let session = get(&session_uri).token(&id).send(&dev).await;
+            assert!(session.header("link").is_some_and(|l| l.contains("/Session.v1_")));
+        }
+        assert_eq!(get("/redfish/v1/AccountService").send(&dev).await.header("link"), None);
+        assert_eq!(get("/redfish").send(&dev).await.header("link"), None);
+    }
+}
+
+/// DSP0266 POST (create): a login POSTed to the collection's `Members` is a login at the
+/// collection (both forms); on iDRAC8 that is `/redfish/v1/Sessions/Members`, and the
+/// Redfish 1.6 path keeps answering 405 (ilo-idrac.md 2.1 [C]).
+#[tokio::test]
+async fn post_to_sessions_members_logs_in() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let members = format!("{}/Members", sessions_path(profile));
+        let r = req(Method::POST, &members)
+            .json(&json!({ "UserName": ROOT.0, "Password": ROOT.1 }))
+            .send(&dev)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{profile}: {}", r.raw);
+        let token = r.token();
+        let location = r.header("location").expect("Location").to_string();
+        assert_eq!(r.body["@odata.id"], location.as_str());
+        assert!(location.starts_with(&format!("{}/", sessions_path(profile))), "{location}");
+        assert_eq!(
+            r.body["@Message.ExtendedInfo"][1]["MessageId"]
+                .as_str()
+                .map(|m| m.ends_with(".SYS414")),
+            Some(true)
+        );
+        let listed = get(sessions_path(profile)).token(&token).send(&dev).await;
+        assert_eq!(listed.body["Members@odata.count"], 1, "{profile}");
+        let out = req(Method::DELETE, &location).token(&token).send(&dev).await;
+        assert!(out.status.is_success(), "{profile}: {}", out.status);
+        if profile == "idrac8" {
+            let new_path = req(Method::POST, "/redfish/v1/SessionService/Sessions/Members")
+                .json(&json!({ "UserName": ROOT.0, "Password": ROOT.1 }))
+                .send(&dev)
+                .await;
+            assert_eq!(new_path.status, StatusCode::METHOD_NOT_ALLOWED);
+        }
+    }
+}

@@ -253,6 +253,98 @@ async fn get_and_head_carry_allow_matching_405() {
     }
 }
 
+/// DSP0266 Link header: GET and HEAD answers carry `Link: <schema>; rel=describedby`, the
+/// schema versioned as the body's `@odata.type`; errors and the unversioned documents do not.
+#[tokio::test]
+async fn get_and_head_carry_a_describedby_link() {
+    let dev = device();
+    let (token, location) = session(&dev, ADMIN).await;
+    for uri in [
+        "/redfish/v1/",
+        "/redfish/v1/SessionService",
+        "/redfish/v1/SessionService/Sessions",
+        location.as_str(),
+        "/redfish/v1/AccountService",
+        "/redfish/v1/AccountService/Accounts",
+        "/redfish/v1/AccountService/Accounts/admin",
+        "/redfish/v1/AccountService/Roles",
+        "/redfish/v1/AccountService/Roles/Administrator",
+        "/redfish/v1/Managers",
+        "/redfish/v1/Managers/1",
+    ] {
+        let got = get(uri).token(&token).send(&dev).await;
+        assert_eq!(got.status, StatusCode::OK, "{uri}");
+        let odata_type = got.body["@odata.type"].as_str().expect("@odata.type");
+        let (namespace, name) = odata_type.trim_start_matches('#').rsplit_once('.').expect("type");
+        let schema = if namespace == name { name } else { namespace };
+        let expected =
+            format!("<http://redfish.dmtf.org/schemas/v1/{schema}.json>; rel=describedby");
+        assert_eq!(got.header("link"), Some(expected.as_str()), "GET {uri}");
+        let head = req(Method::HEAD, uri).token(&token).send(&dev).await;
+        assert_eq!(head.header("link"), Some(expected.as_str()), "HEAD {uri}");
+    }
+    assert_eq!(get("/redfish/v1/Session").send(&dev).await.header("link"), None);
+    assert_eq!(get("/redfish/v1/SessionService").send(&dev).await.header("link"), None);
+    assert_eq!(get("/redfish").send(&dev).await.header("link"), None);
+}
+
+/// DSP0266 POST (create): a POST to `Sessions/Members` logs in exactly as a POST to the
+/// Sessions collection ("Services that support the addition of Members ... shall support both forms").
+#[tokio::test]
+async fn post_to_sessions_members_logs_in() {
+    let dev = device();
+    let reply = req(Method::POST, "/redfish/v1/SessionService/Sessions/Members")
+        .json(&json!({ "UserName": ADMIN.0, "Password": ADMIN.1 }))
+        .send(&dev)
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let token = reply.header("x-auth-token").expect("X-Auth-Token");
+    assert_hex32(token);
+    let location = reply.header("location").expect("Location");
+    assert_eq!(reply.body["@odata.id"], location);
+    assert!(location.starts_with("/redfish/v1/SessionService/Sessions/"), "{location}");
+    assert!(!location.ends_with("/Members"), "{location}");
+    let via_collection = login(&dev, ADMIN).await;
+    let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(keys(&reply.body), keys(&via_collection.body));
+    let member = get(location).token(token).send(&dev).await;
+    assert_eq!(member.status, StatusCode::OK);
+    assert_eq!(member.body["UserName"], ADMIN.0);
+    let listed = get("/redfish/v1/SessionService/Sessions").token(token).send(&dev).await;
+    assert_eq!(listed.body["Members@odata.count"], 2);
+    let refused = req(Method::POST, "/redfish/v1/SessionService/Sessions/Members")
+        .json(&json!({ "UserName": ADMIN.0, "Password": "wrong" }))
+        .send(&dev)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let out = req(Method::DELETE, location).token(token).send(&dev).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+}
+
+/// DSP0266 POST (create): a POST to `Accounts/Members` creates an account exactly as a POST
+/// to the Accounts collection, with the same privilege check.
+#[tokio::test]
+async fn post_to_accounts_members_creates_an_account() {
+    let dev = device();
+    let body = json!({ "UserName": "newbie", "Password": "sessionlab1", "RoleId": "ReadOnly" });
+    let denied = req(Method::POST, "/redfish/v1/AccountService/Accounts/Members")
+        .basic(READONLY)
+        .json(&body)
+        .send(&dev)
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let created = req(Method::POST, "/redfish/v1/AccountService/Accounts/Members/")
+        .basic(ADMIN)
+        .json(&body)
+        .send(&dev)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.header("location"), Some("/redfish/v1/AccountService/Accounts/newbie"));
+    assert_eq!(created.body["RoleId"], "ReadOnly");
+    let newbie = session(&dev, ("newbie", "sessionlab1")).await;
+    assert!(!newbie.0.is_empty());
+}
+
 /// DSP0266 request headers (not in redfish.md): an unsupported OData-Version gets 412, in the redfish.md error envelope.
 #[tokio::test]
 async fn unsupported_odata_version_is_refused() {

@@ -361,6 +361,30 @@ impl Default for RacadmSettings {
     }
 }
 
+/// The predefined roles (`[idrac.roles]`), served at `/redfish/v1/AccountService/Roles`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RolesSettings {
+    /// The role ids, in the collection's order: `Administrator`, `Operator`, `ReadOnly`
+    /// and, up to iDRAC9, `None`.
+    pub ids: Vec<String>,
+    /// `@odata.type` of a role.
+    pub odata_type: String,
+    /// Spell two privileges as the 2017 iDRAC8/iDRAC9 3.x mockups do (`ConfigureUser`,
+    /// `ConfigureComponent`) instead of DSP0266's `ConfigureUsers`, `ConfigureComponents`.
+    pub legacy_privilege_names: bool,
+}
+
+impl Default for RolesSettings {
+    fn default() -> Self {
+        RolesSettings {
+            ids: ["Administrator", "Operator", "ReadOnly", "None"].map(String::from).to_vec(),
+            odata_type: "#Role.v1_0_2.Role".to_string(),
+            legacy_privilege_names: false,
+        }
+    }
+}
+
 /// iDRAC settings of a profile (`[idrac]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -401,6 +425,14 @@ pub struct IdracSettings {
     /// Engine session types the Redfish Sessions collection lists (others exist only in
     /// `getssninfo`).
     pub listed_session_types: Vec<String>,
+    /// The `Link` header of GET and HEAD answers that name their JSON schema; `{schema}`
+    /// becomes `Session.v1_6_0`, `SessionCollection`, ... (empty: no `Link`).
+    pub describedby: String,
+    /// Whether a POST to `.../Sessions/Members` logs in as a POST to the collection does
+    /// (DSP0266 POST (create): both forms).
+    pub members_post: bool,
+    /// The predefined roles.
+    pub roles: RolesSettings,
     /// Ranges of the timeout attributes.
     pub timeouts: TimeoutRanges,
     /// The SSH service.
@@ -429,6 +461,9 @@ impl Default for IdracSettings {
             logout_status: 200,
             logout_body: LogoutBody::Success,
             listed_session_types: vec![REDFISH.to_string(), GUI.to_string()],
+            describedby: "</redfish/v1/Schemas/{schema}.json>;rel=describedby".to_string(),
+            members_post: true,
+            roles: RolesSettings::default(),
             timeouts: TimeoutRanges::default(),
             ssh: SshSettings::default(),
             racadm: RacadmSettings::default(),

@@ -2,11 +2,12 @@
 //!
 //! | URI | Methods | Notes |
 //! |---|---|---|
-//! | `/redfish`, `/redfish/v1` | GET | no authentication |
+//! | `/redfish`, `/redfish/v1`, `/redfish/v1/odata`, `/redfish/v1/$metadata` | GET | no authentication |
 //! | `/redfish/v1/SessionService` | GET, PATCH | `SessionTimeout` is `WebServer.1.Timeout` |
-//! | `/redfish/v1/Sessions[/{id}]` | GET, POST / GET, DELETE | before RedfishVersion 1.6, and still on iDRAC9 |
+//! | `/redfish/v1/Sessions[/{id}]` | GET, POST / GET, DELETE | before RedfishVersion 1.6, and still on iDRAC9; POST also at `.../Members` |
 //! | `/redfish/v1/SessionService/Sessions[/{id}]` | GET, POST / GET, DELETE | from 1.6; 405 on iDRAC8 |
 //! | `/redfish/v1/AccountService[/Accounts[/{slot}]]` | GET; PATCH a slot | accounts by slot 1..16 |
+//! | `/redfish/v1/AccountService/Roles[/{id}]` | GET | the predefined roles |
 //! | `/redfish/v1/Managers[/iDRAC.Embedded.1]` | GET | |
 //! | `.../iDRAC.Embedded.1/Attributes` (and `.../Oem/Dell/DellAttributes/iDRAC.Embedded.1`) | GET, PATCH | Dell attributes |
 //! | `.../iDRAC.Embedded.1/Actions/Manager.Reset` | POST | every session ends |
@@ -35,7 +36,7 @@ use crate::session::{EndReason, LoginError, LoginRequest, Session};
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::routes::{Ctx, Seg};
-use crate::vendors::redfish::wire::{JsonObject, OptionalJsonObject, Props};
+use crate::vendors::redfish::wire::{DescribedBy, JsonObject, OptionalJsonObject, Props};
 use crate::vendors::redfish::RedfishSettings;
 
 type Answer = Result<Response, IdracError>;
@@ -54,15 +55,23 @@ pub fn router(device: DeviceHandle) -> Router {
     let mut r = Router::new();
     r = both(r, "/redfish", get(versions));
     r = both(r, wire::ROOT, get(service_root));
+    r = both(r, wire::ODATA, get(odata));
+    r = both(r, wire::METADATA, get(metadata));
     r = both(r, wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
     let serve_legacy = settings.sessions != SessionPaths::Current;
     let serve_current = settings.sessions != SessionPaths::Legacy;
     if serve_legacy {
         r = both(r, wire::LEGACY_SESSIONS, get(list_legacy).post(login));
+        if settings.members_post {
+            r = both(r, &format!("{}/Members", wire::LEGACY_SESSIONS), post(login));
+        }
         r = both(r, "/redfish/v1/Sessions/{id}", get(get_session).delete(logout));
     }
     if serve_current {
         r = both(r, wire::SESSIONS, get(list_current).post(login));
+        if settings.members_post {
+            r = both(r, &format!("{}/Members", wire::SESSIONS), post(login));
+        }
         r = both(r, "/redfish/v1/SessionService/Sessions/{id}", get(get_session).delete(logout));
     } else {
         // iDRAC8 answers 405 on the path RedfishVersion 1.6 introduced.
@@ -72,6 +81,8 @@ pub fn router(device: DeviceHandle) -> Router {
     r = both(r, wire::ACCOUNT_SERVICE, get(get_account_service));
     r = both(r, wire::ACCOUNTS, get(list_accounts));
     r = both(r, "/redfish/v1/AccountService/Accounts/{id}", get(get_account).patch(patch_account));
+    r = both(r, wire::ROLES, get(list_roles));
+    r = both(r, "/redfish/v1/AccountService/Roles/{id}", get(get_role));
     r = both(r, wire::MANAGERS, get(list_managers));
     r = both(r, wire::MANAGER, get(get_manager));
     r = both(r, wire::ATTRIBUTES, get(get_attributes).patch(patch_attributes));
@@ -91,13 +102,16 @@ fn settings(ctx: &Ctx) -> std::borrow::Cow<'_, IdracSettings> {
     IdracSettings::of(&ctx.device)
 }
 
-/// A JSON answer written with sorted keys.
+/// A JSON answer written with sorted keys, carrying its [`DescribedBy`].
 fn json(status: StatusCode, body: &Value) -> Response {
     let mut response = Response::new(axum::body::Body::from(wire::to_sorted_string(body)));
     *response.status_mut() = status;
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(schema) = DescribedBy::of(body) {
+        response.extensions_mut().insert(schema);
+    }
     response
 }
 
@@ -110,11 +124,13 @@ fn ok(body: &Value) -> Answer {
 /// Renders errors that did not come out as iDRAC's (axum rejections, the standard
 /// pieces' [`RedfishError`]s) in iDRAC's envelope, and sets iDRAC's headers:
 /// `OData-Version`, `Server`, `Cache-Control`, `Access-Control-Allow-Origin` (all four on
-/// the iDRAC9 401 capture), the JSON `Content-Type` of the profile, and
-/// `WWW-Authenticate: Basic realm="RedfishService"` on every 401.
+/// the iDRAC9 401 capture), the JSON `Content-Type` of the profile,
+/// `WWW-Authenticate: Basic realm="RedfishService"` on every 401, and on a successful GET
+/// or HEAD the profile's `Link: <schema>;rel=describedby` (captured on iDRAC8).
 pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let s = settings(&ctx);
     let path = req.uri().path().to_string();
+    let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
     let mut response = next.run(req).await;
     let status = response.status();
     if response.extensions().get::<Rendered>().is_none() {
@@ -146,7 +162,14 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
         }
     }
     let status = response.status();
+    let link = (read && status.is_success())
+        .then(|| response.extensions().get::<DescribedBy>())
+        .flatten()
+        .and_then(|schema| schema.link(&s.describedby));
     let headers = response.headers_mut();
+    if let Some(link) = link {
+        headers.insert(header::LINK, link);
+    }
     headers.insert(HeaderName::from_static("odata-version"), HeaderValue::from_static("4.0"));
     if !s.server_header.is_empty() {
         if let Ok(value) = HeaderValue::from_str(&s.server_header) {
@@ -221,6 +244,21 @@ async fn versions() -> Response {
 
 async fn service_root(State(ctx): State<Ctx>) -> Response {
     json(StatusCode::OK, &wire::service_root(&settings(&ctx), ctx.device.name()))
+}
+
+/// `GET /redfish/v1/odata`: the OData service document (no authentication, DSP0266;
+/// served by iDRAC8 and iDRAC9 in Dell's mockups).
+async fn odata() -> Response {
+    json(StatusCode::OK, &wire::odata_service_document())
+}
+
+/// `GET /redfish/v1/$metadata`: the OData metadata document (no authentication).
+async fn metadata(State(ctx): State<Ctx>) -> Response {
+    let mut response = Response::new(axum::body::Body::from(wire::metadata_xml(&settings(&ctx))));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    response
 }
 
 // ----- SessionService -----
@@ -393,6 +431,18 @@ async fn get_account_service(State(ctx): State<Ctx>, who: Who) -> Answer {
 async fn list_accounts(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     ok(&wire::account_collection(attributes::SLOTS))
+}
+
+async fn list_roles(State(ctx): State<Ctx>, who: Who) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    ok(&wire::role_collection(&settings(&ctx)))
+}
+
+async fn get_role(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+    who.require(&ctx, Privilege::Login)?;
+    let s = settings(&ctx);
+    let role = wire::role(&s, &id).ok_or_else(|| IdracError::not_found(&s, uri.path()))?;
+    ok(&role)
 }
 
 fn parse_slot(ctx: &Ctx, id: &str, uri: &Uri) -> Result<u32, IdracError> {

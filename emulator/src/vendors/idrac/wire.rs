@@ -36,6 +36,12 @@ pub const MANAGER_RESET: &str = "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/M
 pub const ACCOUNT_SERVICE: &str = "/redfish/v1/AccountService";
 /// The Accounts collection (members are slots 1 to 16).
 pub const ACCOUNTS: &str = "/redfish/v1/AccountService/Accounts";
+/// The Roles collection.
+pub const ROLES: &str = "/redfish/v1/AccountService/Roles";
+/// The OData service document.
+pub const ODATA: &str = "/redfish/v1/odata";
+/// The OData metadata document.
+pub const METADATA: &str = "/redfish/v1/$metadata";
 
 /// Writes `value` as compact JSON with every object's keys in byte order.
 pub fn to_sorted_string(value: &Value) -> String {
@@ -298,8 +304,127 @@ pub fn account_service() -> Value {
         "Description": "BMC User Accounts",
         "Id": "AccountService",
         "Name": "Account Service",
+        "Roles": link(ROLES),
         "ServiceEnabled": true,
     })
+}
+
+/// A role's URI.
+pub fn role_uri(id: &str) -> String {
+    format!("{ROLES}/{}", crate::vendors::redfish::wire::segment(id))
+}
+
+/// The Roles collection: the profile's predefined roles, in its order.
+pub fn role_collection(settings: &IdracSettings) -> Value {
+    let members: Vec<Value> = settings.roles.ids.iter().map(|id| link(&role_uri(id))).collect();
+    json!({
+        "@odata.context": context("RoleCollection.RoleCollection"),
+        "@odata.id": ROLES,
+        "@odata.type": "#RoleCollection.RoleCollection",
+        "Description": "Roles Collection",
+        "Members": members,
+        "Members@odata.count": members.len(),
+        "Name": "Roles Collection",
+    })
+}
+
+/// One predefined role, as Dell's mockups show it; `None` for an id the profile lacks.
+pub fn role(settings: &IdracSettings, id: &str) -> Option<Value> {
+    let id = settings.roles.ids.iter().find(|r| *r == id)?;
+    let (users, components) = if settings.roles.legacy_privilege_names {
+        ("ConfigureUser", "ConfigureComponent")
+    } else {
+        ("ConfigureUsers", "ConfigureComponents")
+    };
+    let (privileges, description): (Vec<&str>, String) = match id.as_str() {
+        "Administrator" => (
+            vec!["Login", "ConfigureManager", users, components, "ConfigureSelf"],
+            "Administrator User Role".to_string(),
+        ),
+        "Operator" => {
+            (vec!["Login", components, "ConfigureSelf"], "Operator User Role".to_string())
+        }
+        "ReadOnly" => (vec!["Login"], "ReadOnly User Role".to_string()),
+        "None" => (vec![], "User Role None".to_string()),
+        other => (vec![], format!("{other} User Role")),
+    };
+    Some(json!({
+        "@odata.context": context("Role.Role"),
+        "@odata.id": role_uri(id),
+        "@odata.type": settings.roles.odata_type,
+        "AssignedPrivileges": privileges,
+        "AssignedPrivileges@odata.count": privileges.len(),
+        "Description": description,
+        "Id": id,
+        "IsPredefined": true,
+        "Name": "User Role",
+    }))
+}
+
+/// The OData service document: a `Singleton` for each service the device serves, in the
+/// order of Dell's mockups.
+pub fn odata_service_document() -> Value {
+    let entry = |name: &str, url: &str| json!({ "kind": "Singleton", "name": name, "url": url });
+    json!({
+        "@odata.context": METADATA,
+        "value": [
+            entry("Service", ROOT),
+            entry("Managers", MANAGERS),
+            entry("AccountService", ACCOUNT_SERVICE),
+            entry("SessionService", SESSION_SERVICE),
+        ],
+    })
+}
+
+/// `Namespace.vX_Y_Z` of an `@odata.type` such as `#Session.v1_6_0.Session` (none for an
+/// unversioned one).
+fn versioned_namespace(odata_type: &str) -> Option<&str> {
+    let (namespace, _) = odata_type.trim_start_matches('#').rsplit_once('.')?;
+    namespace.contains(".v").then_some(namespace)
+}
+
+/// The OData metadata document: a reference to the device's own copy of each schema it
+/// serves (`/redfish/v1/Schemas/<Name>_v1.xml`, as Dell's mockups reference them), with
+/// the versions the device's resources use, and the `Service` entity container.
+pub fn metadata_xml(settings: &IdracSettings) -> String {
+    let schemas: [(&str, &str); 13] = [
+        ("ServiceRoot", "#ServiceRoot.v1_6_0.ServiceRoot"),
+        ("SessionService", &settings.session_service_odata_type),
+        ("SessionCollection", ""),
+        ("Session", &settings.session_odata_type),
+        ("AccountService", "#AccountService.v1_5_0.AccountService"),
+        ("ManagerAccountCollection", ""),
+        ("ManagerAccount", "#ManagerAccount.v1_4_0.ManagerAccount"),
+        ("RoleCollection", ""),
+        ("Role", &settings.roles.odata_type),
+        ("ManagerCollection", ""),
+        ("Manager", "#Manager.v1_9_0.Manager"),
+        ("Message", "#Message.v1_0_0.Message"),
+        ("DellAttributes", "#DellAttributes.v1_0_0.DellAttributes"),
+    ];
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\n",
+    );
+    for (schema, odata_type) in schemas {
+        xml.push_str(&format!(
+            "  <edmx:Reference Uri=\"/redfish/v1/Schemas/{schema}_v1.xml\">\n    \
+             <edmx:Include Namespace=\"{schema}\"/>\n"
+        ));
+        if let Some(versioned) = versioned_namespace(odata_type) {
+            xml.push_str(&format!("    <edmx:Include Namespace=\"{versioned}\"/>\n"));
+        }
+        xml.push_str("  </edmx:Reference>\n");
+    }
+    xml.push_str(
+        "  <edmx:DataServices>\n    \
+         <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n      \
+         <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_0_0.ServiceContainer\"/>\n    \
+         </Schema>\n  \
+         </edmx:DataServices>\n\
+         </edmx:Edmx>\n",
+    );
+    xml
 }
 
 /// An account slot's URI.

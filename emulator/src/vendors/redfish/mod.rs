@@ -57,6 +57,14 @@ pub struct RedfishSettings {
     /// redfish.md lists login, reading the account and PATCHing its password as the only
     /// allowed requests, hence `false`.
     pub password_change_allows_logout: bool,
+    /// The `Link` header of GET and HEAD answers that name their JSON schema (DSP0266 Link
+    /// header: `rel=describedby`, versioned as the body's `@odata.type`). `{schema}` becomes
+    /// the schema's name (`Session.v1_7_0`, `SessionCollection`); empty: no `Link`.
+    pub describedby: String,
+    /// Whether a POST to a collection's `Members` (`.../Sessions/Members`,
+    /// `.../Accounts/Members`) creates a member exactly as a POST to the collection does
+    /// (DSP0266 POST (create): "services ... shall support both forms").
+    pub members_post: bool,
 }
 
 impl Default for RedfishSettings {
@@ -72,6 +80,8 @@ impl Default for RedfishSettings {
             reset_status: 204,
             manager_id: "1".to_string(),
             password_change_allows_logout: false,
+            describedby: String::new(),
+            members_post: false,
         }
     }
 }

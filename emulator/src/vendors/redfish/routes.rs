@@ -93,7 +93,11 @@ pub fn router(device: DeviceHandle) -> Router {
 
 /// The Redfish router for a context (a personality may build its own [`Ctx`]).
 pub fn routes(ctx: Ctx) -> Router {
-    RouteTable::standard().router(ctx)
+    let mut table = RouteTable::standard();
+    if ctx.settings.members_post {
+        table.members_post();
+    }
+    table.router(ctx)
 }
 
 /// The routes of a Redfish service before they become a [`Router`]: a personality takes
@@ -128,6 +132,16 @@ impl RouteTable {
         t.set("/redfish/v1/Managers/{id}", get(get_manager));
         t.set("/redfish/v1/Managers/{id}/Actions/Manager.Reset", post(reset_manager));
         t
+    }
+
+    /// Serves POST to the `Members` of the collections that accept POST, with the
+    /// collection's own handler (DSP0266 POST (create): "Submitting a POST request to a
+    /// resource collection is equivalent to submitting the same request to the Members
+    /// property of that resource collection"). A static `Members` segment wins over the
+    /// member's `{id}`.
+    pub fn members_post(&mut self) -> &mut RouteTable {
+        self.set(&format!("{}/Members", wire::SESSIONS), post(login));
+        self.set(&format!("{}/Members", wire::ACCOUNTS), post(create_account))
     }
 
     /// Serves `path` (and `path/`) with `methods`, replacing whatever the table had for
@@ -244,6 +258,7 @@ fn is_json(response: &Response) -> bool {
 pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
     let hook = req.extensions().get::<EnvelopeHook>().cloned();
     let mut response = match unsupported_odata_version(req.headers()) {
         Some(error) => error.into_response(),
@@ -282,6 +297,16 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
+    if read && status.is_success() && error.is_none() {
+        let link = response
+            .extensions()
+            .get::<wire::DescribedBy>()
+            .and_then(|d| d.link(&settings.describedby));
+        if let Some(link) = link {
+            response.headers_mut().insert(header::LINK, link);
+        }
+    }
+    let headers = response.headers_mut();
     if status == StatusCode::UNAUTHORIZED && !headers.contains_key(header::WWW_AUTHENTICATE) {
         let realm = settings.auth_realm.replace(['"', '\\'], "");
         if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {

@@ -130,13 +130,44 @@ fn timestamp(at: DateTime<Utc>) -> String {
 
 // ----- responses -----
 
-/// A JSON answer.
+/// The JSON schema an answer's body conforms to, named as DMTF publishes it: the
+/// versioned namespace of its `@odata.type` (`Session.v1_7_0`), or the bare type for an
+/// unversioned one (`SessionCollection`). JSON answers carry it as a response extension;
+/// the last middleware turns it into `Link: <...>; rel=describedby` where the profile
+/// asks for one (DSP0266 Link header).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DescribedBy(pub String);
+
+impl DescribedBy {
+    /// The schema of `body`, from its `@odata.type` (`#Namespace.Type`).
+    pub fn of(body: &Value) -> Option<DescribedBy> {
+        let odata_type = body.get("@odata.type")?.as_str()?.strip_prefix('#')?;
+        let (namespace, name) = odata_type.rsplit_once('.')?;
+        let unversioned = namespace == name;
+        let schema = if unversioned { name } else { namespace };
+        (!schema.is_empty()).then(|| DescribedBy(schema.to_string()))
+    }
+
+    /// The `Link` header value: `template` with `{schema}` replaced; `None` when the
+    /// template is empty (the profile sends no `Link`).
+    pub fn link(&self, template: &str) -> Option<HeaderValue> {
+        if template.is_empty() {
+            return None;
+        }
+        HeaderValue::from_str(&template.replace("{schema}", &self.0)).ok()
+    }
+}
+
+/// A JSON answer, carrying its [`DescribedBy`].
 pub fn json_body(status: StatusCode, body: &Value) -> Response {
     let mut response = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
     *response.status_mut() = status;
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(schema) = DescribedBy::of(body) {
+        response.extensions_mut().insert(schema);
+    }
     response
 }
 
@@ -687,6 +718,28 @@ mod tests {
         assert_eq!(props.string("D", true), None);
         let err = props.finish().unwrap_err();
         assert_eq!(err.keys(), ["PropertyValueTypeError", "PropertyMissing", "PropertyUnknown"]);
+    }
+
+    /// The schema named by a Link header is the versioned namespace of `@odata.type`, or
+    /// the bare type of a collection (DSP0266 Link header: "If the referenced JSON schema
+    /// is a versioned schema, it shall match the version contained in ... @odata.type").
+    #[test]
+    fn described_by_follows_the_odata_type() {
+        let of = |t: &str| DescribedBy::of(&json!({ "@odata.type": t })).map(|d| d.0);
+        assert_eq!(of("#Session.v1_7_0.Session").as_deref(), Some("Session.v1_7_0"));
+        assert_eq!(
+            of("#SessionCollection.SessionCollection").as_deref(),
+            Some("SessionCollection")
+        );
+        assert_eq!(of("Session"), None);
+        assert_eq!(DescribedBy::of(&json!({ "v1": "/redfish/v1/" })), None);
+        let link = DescribedBy("Role.v1_3_0".into())
+            .link("<http://redfish.dmtf.org/schemas/v1/{schema}.json>; rel=describedby");
+        assert_eq!(
+            link.as_ref().and_then(|v| v.to_str().ok()),
+            Some("<http://redfish.dmtf.org/schemas/v1/Role.v1_3_0.json>; rel=describedby")
+        );
+        assert_eq!(DescribedBy("Role".into()).link(""), None);
     }
 
     /// The metadata document has an EntityContainer.
