@@ -474,6 +474,46 @@ pub fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
+/// The top-level collections of `tree` (`/redfish/v1/Systems`, ...) as (name, `@odata.id`):
+/// what a service root links.
+pub fn root_collections(tree: &Tree) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for id in tree.ids() {
+        let rest = id.strip_prefix("/redfish/v1/").unwrap_or("").trim_end_matches('/');
+        if !rest.is_empty() && !rest.contains('/') {
+            out.push((rest.to_string(), id));
+        }
+    }
+    out
+}
+
+/// Adds the device tree's top-level collections (`Systems`, `Chassis`) to a service root
+/// `body`, as `{"@odata.id"}` links and, when the root has iLO 4's legacy `links`
+/// object, as `links.<name>.href` too.
+pub fn link_service_root(device: &crate::device::Device, body: &mut Value) {
+    let collections = root_collections(&device.resources().lock());
+    let Some(map) = body.as_object_mut() else { return };
+    for (name, id) in collections {
+        let mut link = Map::new();
+        link.insert("@odata.id".to_string(), Value::String(id.clone()));
+        map.insert(name.clone(), Value::Object(link));
+        if let Some(Value::Object(legacy)) = map.get_mut("links") {
+            let mut href = Map::new();
+            href.insert("href".to_string(), Value::String(id));
+            legacy.insert(name, Value::Object(href));
+        }
+    }
+}
+
+/// Sets a manager `body`'s `FirmwareVersion` to the profile's
+/// `[tree.vars] manager_firmware`, when it has one.
+pub fn set_manager_firmware(profile: &crate::profile::Profile, body: &mut Value) {
+    let firmware = profile.tree.as_ref().and_then(|t| t.vars.get("manager_firmware"));
+    if let (Some(Value::String(version)), Some(map)) = (firmware, body.as_object_mut()) {
+        map.insert("FirmwareVersion".to_string(), Value::String(version.clone()));
+    }
+}
+
 /// A device's tree behind a lock, rebuilt from the profile on reset.
 #[derive(Debug)]
 pub struct Resources {
