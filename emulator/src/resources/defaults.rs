@@ -28,8 +28,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TreeSettings {
-    /// The embedded template (`redfish`, `ilo`, `idrac`).
+    /// The embedded template (`redfish`, `ilo`, `idrac`); ignored with `mockup`.
+    #[serde(default)]
     pub template: String,
+    /// A mockup directory in DMTF's format to serve instead of the template (a path,
+    /// relative to the working directory): the user's own firmware's tree behind the
+    /// personality's sessions ([`super::mockup`]).
+    #[serde(default)]
+    pub mockup: Option<std::path::PathBuf>,
     /// Whether paths match whatever their case (iLO: HPE writes `/redfish/v1/systems/1/`).
     #[serde(default)]
     pub case_insensitive_paths: bool,
@@ -120,6 +126,9 @@ pub fn hooks(settings: &TreeSettings) -> Hooks {
 
 /// The tree of `settings` for the device `device`.
 pub fn build(settings: &TreeSettings, device: &str) -> Result<Tree, String> {
+    if let Some(dir) = &settings.mockup {
+        return super::mockup::load(dir, settings).map_err(|e| format!("mockup {e}"));
+    }
     let mut vars = settings.vars.clone();
     vars.entry("device".to_string()).or_insert_with(|| Value::String(device.to_string()));
     vars.entry("system_uuid".to_string()).or_insert_with(|| Value::String(system_uuid(device)));
@@ -202,6 +211,7 @@ mod tests {
     fn missing_variables_are_named() {
         let settings = TreeSettings {
             template: "ilo".into(),
+            mockup: None,
             case_insensitive_paths: false,
             vars: BTreeMap::new(),
             power: PowerSettings::default(),

@@ -18,9 +18,11 @@
 //!
 //! Every call takes `now` explicitly. The tree lives in the device
 //! ([`crate::device::Device::resources`]) and is rebuilt from the profile on reset;
-//! default trees are data (`fixtures/trees/*.json`, see [`defaults`]).
+//! default trees are data (`fixtures/trees/*.json`, see [`defaults`]), and a profile may
+//! serve a mockup in DMTF's format instead ([`mockup`]).
 
 pub mod defaults;
+pub mod mockup;
 pub mod power;
 
 use std::collections::BTreeMap;
@@ -496,6 +498,10 @@ pub fn link_service_root(device: &crate::device::Device, body: &mut Value) {
     for (name, id) in collections {
         let mut link = Map::new();
         link.insert("@odata.id".to_string(), Value::String(id.clone()));
+        if map.contains_key(&name) {
+            // The personality's own link (SessionService, Managers) wins over a mockup's.
+            continue;
+        }
         map.insert(name.clone(), Value::Object(link));
         if let Some(Value::Object(legacy)) = map.get_mut("links") {
             let mut href = Map::new();
