@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::{Clock, Now};
 use crate::profile::Profile;
+use crate::resources::{self, Resources};
 use crate::session::{IdGenerator, Session, SessionStore};
 
 /// A shared handle on a device; vendor routers and the control API hold these.
@@ -23,6 +24,8 @@ pub struct Device {
     settings: Mutex<BTreeMap<String, serde_json::Value>>,
     /// The session table and accounts.
     pub store: SessionStore,
+    /// Systems, chassis and their power state: the profile's tree, back to it on reset.
+    resources: Resources,
 }
 
 impl Device {
@@ -36,11 +39,12 @@ impl Device {
         );
         Device {
             name: name.to_string(),
-            profile,
+            profile: profile.clone(),
             clock,
             seed,
             settings: Mutex::new(BTreeMap::new()),
             store,
+            resources: Resources::new(resources::defaults::for_profile(&profile, name)),
         }
     }
 
@@ -93,9 +97,16 @@ impl Device {
         self.settings.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Back to the profile: accounts, settings, no sessions, an empty event log.
+    /// The device's resource tree (systems, chassis, power state).
+    pub fn resources(&self) -> &Resources {
+        &self.resources
+    }
+
+    /// Back to the profile: accounts, settings, resource tree, no sessions, an empty
+    /// event log.
     pub fn reset(&self) {
         self.lock_settings().clear();
+        self.resources.replace(resources::defaults::for_profile(&self.profile, &self.name));
         self.store.reset(
             self.profile.session.clone(),
             self.profile.accounts.clone(),

@@ -5,7 +5,8 @@
 //! - [`clock`]: real or virtual time; the only code that reads the system clock;
 //! - [`session`]: the vendor-neutral session engine (limits, timeouts, invalidation, events);
 //! - [`profile`]: device profiles (TOML) that carry every number and quirk;
-//! - [`device`]: one emulated device, profile + accounts + session store;
+//! - [`device`]: one emulated device, profile + accounts + session store + resource tree;
+//! - [`resources`]: the device's JSON resources beyond sessions (systems, chassis, power);
 //! - [`vendors`]: wire personalities that translate a protocol onto the engine;
 //! - [`fleet`] and [`control`]: many devices with their listeners, and the `/_sessionlab/` API;
 //! - [`peer`]: which local process is on the other end of a connection (hygiene mode).
@@ -18,6 +19,7 @@ pub mod flags;
 pub mod fleet;
 pub mod peer;
 pub mod profile;
+pub mod resources;
 pub mod session;
 pub mod tls;
 pub mod vendors;

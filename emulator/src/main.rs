@@ -80,9 +80,10 @@ fn parse_drain(text: &str) -> Result<f64, String> {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Validate a profile or fleet file and say what is wrong, with its line.
+    /// Validate a profile or fleet file, or a mockup directory (DMTF format), and say
+    /// what is wrong, with its file and line.
     Check {
-        /// The TOML file.
+        /// The TOML file, or the mockup directory.
         file: PathBuf,
     },
     /// Exit 0 when the control API on this machine answers (for container health checks).
@@ -131,6 +132,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn check(file: &std::path::Path) -> ExitCode {
+    if file.is_dir() {
+        return check_mockup(file);
+    }
     let outcome = std::fs::read_to_string(file)
         .map_err(|source| ConfigError::Io { path: file.display().to_string(), source })
         .and_then(|text| {
@@ -155,6 +159,19 @@ fn check(file: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `check DIR`: every unreadable file of a mockup, named with its line.
+fn check_mockup(dir: &std::path::Path) -> ExitCode {
+    let (count, problems) = emulator::resources::mockup::check(dir);
+    if problems.is_empty() {
+        println!("ok: {}: mockup with {count} resources", dir.display());
+        return ExitCode::SUCCESS;
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    ExitCode::from(2)
 }
 
 async fn healthcheck(bind: std::net::IpAddr, port: u16) -> ExitCode {

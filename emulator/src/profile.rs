@@ -77,6 +77,9 @@ pub struct Profile {
     /// Settings of the Dell iDRAC personality.
     #[serde(default)]
     pub idrac: Option<crate::vendors::idrac::IdracSettings>,
+    /// The device's resource tree beyond sessions (systems, chassis), Redfish family.
+    #[serde(default)]
+    pub tree: Option<crate::resources::TreeSettings>,
 }
 
 /// A profile or fleet file that cannot be used.
@@ -197,6 +200,9 @@ impl Profile {
         }
         if self.accounts.is_empty() {
             problems.push("at least one account is needed to log in".to_string());
+        }
+        if let Some(tree) = &self.tree {
+            problems.extend(crate::resources::defaults::problems(tree));
         }
         problems
     }

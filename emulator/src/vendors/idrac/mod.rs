@@ -24,6 +24,7 @@ pub mod errors;
 pub mod racadm;
 pub mod routes;
 pub mod ssh;
+pub mod tree;
 pub mod wire;
 
 use std::collections::BTreeMap;

@@ -88,7 +88,9 @@ pub fn router(device: DeviceHandle) -> Router {
     r = both(r, wire::ATTRIBUTES, get(get_attributes).patch(patch_attributes));
     r = both(r, wire::DELL_ATTRIBUTES, get(get_attributes).patch(patch_attributes));
     r = both(r, wire::MANAGER_RESET, post(reset_manager));
-    r.fallback(not_found)
+    // Paths the router does not serve go to the device's resource tree (systems,
+    // chassis), which answers iDRAC's 404 for what it does not hold.
+    r.fallback(super::tree::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), finish))
         .with_state(ctx)
@@ -196,10 +198,6 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     response
 }
 
-async fn not_found(State(ctx): State<Ctx>, uri: Uri) -> IdracError {
-    IdracError::not_found(&settings(&ctx), uri.path())
-}
-
 async fn method_not_allowed(State(ctx): State<Ctx>) -> IdracError {
     IdracError::method_not_allowed(&settings(&ctx))
 }
@@ -243,7 +241,9 @@ async fn versions() -> Response {
 }
 
 async fn service_root(State(ctx): State<Ctx>) -> Response {
-    json(StatusCode::OK, &wire::service_root(&settings(&ctx), ctx.device.name()))
+    let mut body = wire::service_root(&settings(&ctx), ctx.device.name());
+    crate::resources::link_service_root(&ctx.device, &mut body);
+    json(StatusCode::OK, &body)
 }
 
 /// `GET /redfish/v1/odata`: the OData service document (no authentication, DSP0266;
@@ -532,7 +532,9 @@ async fn list_managers(State(ctx): State<Ctx>, who: Who) -> Answer {
 
 async fn get_manager(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
-    ok(&wire::manager(ctx.device.name()))
+    let mut body = wire::manager(ctx.device.name());
+    crate::resources::set_manager_firmware(ctx.device.profile(), &mut body);
+    ok(&body)
 }
 
 async fn get_attributes(State(ctx): State<Ctx>, who: Who, uri: Uri) -> Answer {

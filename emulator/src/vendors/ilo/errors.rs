@@ -27,8 +27,12 @@ use crate::vendors::redfish::errors::{Message, RedfishError};
 use crate::vendors::redfish::routes::{Ctx, Envelope};
 
 /// Keys of the messages that belong to iLO's own registry rather than to Base.
-pub const ILO_REGISTRY_KEYS: [&str; 3] =
-    ["UnauthorizedLoginAttempt", "LoginAttemptDelayed", "LoginAttemptDelayedSeconds"];
+pub const ILO_REGISTRY_KEYS: [&str; 4] = [
+    "UnauthorizedLoginAttempt",
+    "LoginAttemptDelayed",
+    "LoginAttemptDelayedSeconds",
+    "InvalidOperationForSystemState",
+];
 
 /// The full `MessageId` of `message` on this device.
 pub fn message_id(ctx: &Ctx, ilo: &IloSettings, message: &Message) -> String {

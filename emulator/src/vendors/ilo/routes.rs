@@ -317,7 +317,9 @@ fn set_idle_timeout(ctx: &Ctx, p: &Principal, secs: u64, via: &str) {
 
 /// `GET /redfish/v1/`: no authentication (1.6 [P]).
 pub async fn service_root(State(ctx): State<Ctx>, Extension(ilo): Ilo) -> Response {
-    wire::resource(allow::GET, wire::service_root(&ctx, &ilo, ctx.now()))
+    let mut body = wire::service_root(&ctx, &ilo, ctx.now());
+    crate::resources::link_service_root(&ctx.device, &mut body);
+    wire::resource(allow::GET, body)
 }
 
 // ----- schemas and registries -----

@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod errors;
 pub mod routes;
+pub mod tree;
 pub mod wire;
 
 use axum::Router;

@@ -174,7 +174,9 @@ impl RouteTable {
         for (path, methods) in self.routes {
             r = both(r, &path, methods);
         }
-        r.fallback(not_found)
+        // Paths the table does not serve go to the device's resource tree (systems,
+        // chassis), which answers the personality's 404 for what it does not hold.
+        r.fallback(super::tree::serve)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(middleware::from_fn_with_state(ctx.clone(), finish))
             .with_state(ctx)
@@ -366,7 +368,9 @@ pub async fn redfish_versions() -> Response {
 
 /// `GET /redfish/v1/`: the service root (no authentication).
 pub async fn service_root(State(ctx): State<Ctx>) -> Response {
-    wire::json_response(StatusCode::OK, allow::GET, &wire::service_root(&ctx))
+    let mut body = wire::service_root(&ctx);
+    crate::resources::link_service_root(&ctx.device, &mut body);
+    wire::json_response(StatusCode::OK, allow::GET, &body)
 }
 
 /// `GET /redfish/v1/odata`: the OData service document.
@@ -758,7 +762,9 @@ fn check_manager(ctx: &Ctx, id: &str) -> Result<(), RedfishError> {
 pub async fn get_manager(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     check_manager(&ctx, &id)?;
-    ok(allow::GET, &wire::manager(&ctx))
+    let mut body = wire::manager(&ctx);
+    crate::resources::set_manager_firmware(ctx.device.profile(), &mut body);
+    ok(allow::GET, &body)
 }
 
 /// Checks the parameters of a `Manager.Reset` action: only `ResetType`, one of the

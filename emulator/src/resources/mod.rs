@@ -1,0 +1,692 @@
+//! Device state beyond sessions: a vendor-neutral tree of JSON resources.
+//!
+//! A [`Tree`] maps paths to documents (`@odata.id` → JSON body). It knows nothing of HTTP,
+//! authentication or vendors; the Redfish-family personalities hand it the requests their
+//! route tables do not serve themselves and render its answers in their own envelopes.
+//!
+//! - documents by path, found with or without a trailing slash (and, when the tree says
+//!   so, whatever the case of the path);
+//! - a weak ETag per document, derived from its content, so it changes whenever the
+//!   document does;
+//! - merge-PATCH (RFC 7396) limited to the properties a document declares writable, with
+//!   every problem reported at once and nothing changed unless all of it is acceptable;
+//! - actions as hooks: a document's `Actions."#Name".target` is served by the
+//!   [`ActionHook`] registered for `#Name` ([`power::ResetHook`] for `#ComputerSystem.Reset`);
+//! - timed transitions (a graceful shutdown ends some seconds later): applied when the
+//!   device clock passes them, at the next observation, so nothing reads a stale state
+//!   and no task is needed.
+//!
+//! Every call takes `now` explicitly. The tree lives in the device
+//! ([`crate::device::Device::resources`]) and is rebuilt from the profile on reset;
+//! default trees are data (`fixtures/trees/*.json`, see [`defaults`]), and a profile may
+//! serve a mockup in DMTF's format instead ([`mockup`]).
+
+pub mod defaults;
+pub mod mockup;
+pub mod power;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::clock::Now;
+
+pub use defaults::TreeSettings;
+
+/// The private annotation of a template document that lists its writable properties
+/// (`"Boot/BootSourceOverrideTarget"` for a nested one); removed when the tree is built.
+pub const WRITABLE_ANNOTATION: &str = "@sessionlab.writable";
+
+/// The path a tree files a document under: no trailing slash, and lower case when the
+/// tree ignores case.
+fn key(path: &str, case_insensitive: bool) -> String {
+    let trimmed = path.split('?').next().unwrap_or(path);
+    let trimmed = if trimmed.len() > 1 { trimmed.trim_end_matches('/') } else { trimmed };
+    if case_insensitive {
+        trimmed.to_ascii_lowercase()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// A document's weak ETag: FNV-1a over its serialised body, eight upper-case hex digits
+/// (`W/"02C2D1BB"`, the shape iLO captures show; any opaque tag satisfies DSP0266).
+pub fn etag_of(body: &Value) -> String {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let hash =
+        bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193));
+    format!("W/\"{hash:08X}\"")
+}
+
+/// One document of the tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Doc {
+    /// The body as served (without `@odata.etag`; see [`Tree::get`]).
+    pub body: Value,
+    /// Properties a PATCH may change, as `/`-separated paths; empty: not patchable.
+    pub writable: Vec<String>,
+}
+
+/// What a hook did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionOutcome {
+    /// Whether the document changed (now or through a scheduled transition).
+    pub changed: bool,
+}
+
+/// Why a PATCH or an action was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeError {
+    /// No document (or action target) at this path.
+    NotFound,
+    /// The document takes no PATCH.
+    NotPatchable,
+    /// `If-Match` named another version.
+    PreconditionFailed,
+    /// The request body had nothing to act upon.
+    NoOperation,
+    /// The body's problems, all of them.
+    Invalid(Vec<Problem>),
+    /// The action is not implemented by this tree.
+    ActionNotSupported(String),
+    /// The action cannot be done in the resource's current state (power is already off).
+    InvalidState {
+        /// The action's name (`ComputerSystem.Reset`).
+        action: String,
+        /// The requested value (`ForceOff`).
+        requested: String,
+        /// The state that forbids it (`Off`).
+        state: String,
+    },
+}
+
+/// One problem of a PATCH body or of an action's parameters, named as the Base registry
+/// names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// `PropertyUnknown`.
+    PropertyUnknown(String),
+    /// `PropertyNotWritable`.
+    PropertyNotWritable(String),
+    /// `PropertyValueTypeError` (value, property).
+    PropertyValueTypeError(String, String),
+    /// `PropertyValueNotInList` (value, property).
+    PropertyValueNotInList(String, String),
+    /// `ActionParameterMissing` (action, parameter).
+    ActionParameterMissing(String, String),
+    /// `ActionParameterUnknown` (action, parameter).
+    ActionParameterUnknown(String, String),
+    /// `ActionParameterValueNotInList` (value, parameter, action).
+    ActionParameterValueNotInList(String, String, String),
+    /// `ActionParameterValueTypeError` (value, parameter, action).
+    ActionParameterValueTypeError(String, String, String),
+}
+
+/// A value as a message argument: strings as they are, anything else as JSON.
+pub fn value_arg(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// What runs when a client POSTs to an action's target.
+pub trait ActionHook: Send + Sync {
+    /// Runs the action on the document at `path` with `params` (annotations removed).
+    /// The hook changes the tree through `tree` (documents, scheduled transitions).
+    fn invoke(
+        &self,
+        tree: &mut Tree,
+        path: &str,
+        params: &Map<String, Value>,
+        now: Now,
+    ) -> Result<ActionOutcome, TreeError>;
+}
+
+#[derive(Clone)]
+struct Action {
+    /// The document the action belongs to (its key).
+    resource: String,
+    /// `ComputerSystem.Reset`.
+    name: String,
+    hook: Option<Arc<dyn ActionHook>>,
+}
+
+impl fmt::Debug for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Action")
+            .field("resource", &self.resource)
+            .field("name", &self.name)
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+/// A change scheduled on the device clock: `patch` is merged into the document at
+/// `path` once `at` has passed, unless cancelled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    /// Device-clock instant (monotonic) at which it applies.
+    pub at: Duration,
+    /// The document's key.
+    pub path: String,
+    /// A merge patch.
+    pub patch: Value,
+    /// Transitions of one kind on one document replace each other (`power`).
+    pub kind: String,
+}
+
+/// The hooks a tree may attach to action names.
+pub type Hooks = BTreeMap<String, Arc<dyn ActionHook>>;
+
+/// A tree of documents.
+#[derive(Clone, Default)]
+pub struct Tree {
+    docs: BTreeMap<String, Doc>,
+    actions: BTreeMap<String, Action>,
+    pending: Vec<Transition>,
+    case_insensitive: bool,
+    /// Whether GET answers carry `@odata.etag` in the body as well as the header.
+    pub annotate_etag: bool,
+}
+
+impl fmt::Debug for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tree")
+            .field("documents", &self.docs.len())
+            .field("actions", &self.actions)
+            .field("pending", &self.pending)
+            .finish()
+    }
+}
+
+impl Tree {
+    /// An empty tree; `case_insensitive` makes lookups ignore the case of paths.
+    pub fn new(case_insensitive: bool) -> Tree {
+        Tree { case_insensitive, annotate_etag: true, ..Tree::default() }
+    }
+
+    /// Adds (or replaces) the document at its `@odata.id`. Its
+    /// [`WRITABLE_ANNOTATION`] becomes its writable list; its `Actions` targets are served
+    /// by the hook of the same name in `hooks` (actions without one answer
+    /// [`TreeError::ActionNotSupported`]). A body without `@odata.id` is refused.
+    pub fn insert(&mut self, mut body: Value, hooks: &Hooks) -> Result<(), String> {
+        let Some(map) = body.as_object_mut() else {
+            return Err("a document must be a JSON object".to_string());
+        };
+        let writable = match map.remove(WRITABLE_ANNOTATION) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => {
+                items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            }
+            Some(_) => return Err(format!("{WRITABLE_ANNOTATION} must be a list of names")),
+        };
+        let Some(id) = map.get("@odata.id").and_then(Value::as_str).map(str::to_string) else {
+            return Err("a document needs an @odata.id".to_string());
+        };
+        let path = key(&id, self.case_insensitive);
+        if let Some(Value::Object(actions)) = map.get("Actions") {
+            for (name, action) in actions {
+                let Some(target) = action.get("target").and_then(Value::as_str) else { continue };
+                let Some(short) = name.strip_prefix('#') else { continue };
+                self.actions.insert(
+                    key(target, self.case_insensitive),
+                    Action {
+                        resource: path.clone(),
+                        name: short.to_string(),
+                        hook: hooks.get(name).cloned(),
+                    },
+                );
+            }
+        }
+        self.docs.insert(path, Doc { body, writable });
+        Ok(())
+    }
+
+    /// The number of documents.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether the tree has no document.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Every document's `@odata.id`, in path order.
+    pub fn ids(&self) -> Vec<String> {
+        self.docs
+            .values()
+            .filter_map(|d| d.body.get("@odata.id").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    }
+
+    /// Whether `path` names a document or an action target.
+    pub fn serves(&self, path: &str) -> bool {
+        let k = key(path, self.case_insensitive);
+        self.docs.contains_key(&k) || self.actions.contains_key(&k)
+    }
+
+    /// Whether `path` is an action target.
+    pub fn is_action(&self, path: &str) -> bool {
+        self.actions.contains_key(&key(path, self.case_insensitive))
+    }
+
+    /// Whether the document at `path` takes PATCH.
+    pub fn is_patchable(&self, path: &str) -> bool {
+        self.docs.get(&key(path, self.case_insensitive)).is_some_and(|d| !d.writable.is_empty())
+    }
+
+    /// Applies every transition whose time has come, oldest first.
+    pub fn settle(&mut self, now: Now) {
+        if self.pending.iter().all(|t| t.at > now.mono) {
+            return;
+        }
+        let mut due: Vec<Transition> = Vec::new();
+        self.pending.retain(|t| {
+            if t.at <= now.mono {
+                due.push(t.clone());
+                false
+            } else {
+                true
+            }
+        });
+        due.sort_by_key(|t| t.at);
+        for t in due {
+            if let Some(doc) = self.docs.get_mut(&t.path) {
+                merge(&mut doc.body, &t.patch);
+            }
+        }
+    }
+
+    /// Schedules `transition`, replacing any pending one of the same kind on the same
+    /// document.
+    pub fn schedule(&mut self, transition: Transition) {
+        self.cancel(&transition.path, &transition.kind);
+        self.pending.push(transition);
+    }
+
+    /// Drops pending transitions of `kind` on the document `path` (its key).
+    pub fn cancel(&mut self, path: &str, kind: &str) {
+        self.pending.retain(|t| !(t.path == path && t.kind == kind));
+    }
+
+    /// Pending transitions, for inspection.
+    pub fn pending(&self) -> &[Transition] {
+        &self.pending
+    }
+
+    /// The document at `path` as it stands at `now`, with its ETag; `@odata.etag` is in
+    /// the body when the tree annotates.
+    pub fn get(&mut self, path: &str, now: Now) -> Option<(Value, String)> {
+        self.settle(now);
+        let doc = self.docs.get(&key(path, self.case_insensitive))?;
+        let etag = etag_of(&doc.body);
+        let mut body = doc.body.clone();
+        if self.annotate_etag {
+            if let Some(map) = body.as_object_mut() {
+                map.insert("@odata.etag".to_string(), Value::String(etag.clone()));
+            }
+        }
+        Some((body, etag))
+    }
+
+    /// The document by its key, for hooks (no transition is applied).
+    pub fn doc_mut(&mut self, path: &str) -> Option<&mut Doc> {
+        self.docs.get_mut(path)
+    }
+
+    /// The document by its key, for hooks.
+    pub fn doc(&self, path: &str) -> Option<&Doc> {
+        self.docs.get(path)
+    }
+
+    /// A merge-PATCH of the document at `path`: `precondition` sees the current ETag
+    /// (the caller's `If-Match` check) before anything is checked or changed; every
+    /// property must be writable, of the current value's JSON type and, where the
+    /// document lists `<Property>@Redfish.AllowableValues`, one of them. All problems
+    /// are reported together and nothing changes unless there are none. Returns the
+    /// document as [`Tree::get`] would.
+    pub fn patch(
+        &mut self,
+        path: &str,
+        body: &Map<String, Value>,
+        precondition: impl FnOnce(&str) -> bool,
+        now: Now,
+    ) -> Result<(Value, String), TreeError> {
+        self.settle(now);
+        let k = key(path, self.case_insensitive);
+        let doc = self.docs.get(&k).ok_or(TreeError::NotFound)?;
+        if doc.writable.is_empty() {
+            return Err(TreeError::NotPatchable);
+        }
+        if !precondition(&etag_of(&doc.body)) {
+            return Err(TreeError::PreconditionFailed);
+        }
+        let patch = strip_annotations(body);
+        if patch.is_empty() {
+            return Err(TreeError::NoOperation);
+        }
+        let mut problems = Vec::new();
+        check_patch(&doc.body, &doc.writable, &patch, "", &mut problems);
+        if !problems.is_empty() {
+            return Err(TreeError::Invalid(problems));
+        }
+        if let Some(doc) = self.docs.get_mut(&k) {
+            merge(&mut doc.body, &Value::Object(patch));
+        }
+        self.get(path, now).ok_or(TreeError::NotFound)
+    }
+
+    /// Runs the action whose target is `path`.
+    pub fn invoke(
+        &mut self,
+        path: &str,
+        params: &Map<String, Value>,
+        now: Now,
+    ) -> Result<ActionOutcome, TreeError> {
+        self.settle(now);
+        let action = self
+            .actions
+            .get(&key(path, self.case_insensitive))
+            .cloned()
+            .ok_or(TreeError::NotFound)?;
+        let Some(hook) = action.hook else {
+            return Err(TreeError::ActionNotSupported(action.name));
+        };
+        let params = strip_annotations(params);
+        hook.invoke(self, &action.resource, &params, now)
+    }
+}
+
+fn strip_annotations(body: &Map<String, Value>) -> Map<String, Value> {
+    body.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn same_type(a: &Value, b: &Value) -> bool {
+    matches!(
+        (a, b),
+        (Value::String(_), Value::String(_))
+            | (Value::Bool(_), Value::Bool(_))
+            | (Value::Number(_), Value::Number(_))
+            | (Value::Object(_), Value::Object(_))
+            | (Value::Array(_), Value::Array(_))
+            | (Value::Null, _)
+            | (_, Value::Null)
+    )
+}
+
+fn check_patch(
+    current: &Value,
+    writable: &[String],
+    patch: &Map<String, Value>,
+    prefix: &str,
+    problems: &mut Vec<Problem>,
+) {
+    for (name, value) in patch {
+        if name.contains('@') {
+            continue;
+        }
+        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let existing = current.get(name);
+        let is_writable = writable.contains(&path);
+        let has_writable_child = writable.iter().any(|w| w.starts_with(&format!("{path}/")));
+        match (existing, value) {
+            (None, _) => problems.push(Problem::PropertyUnknown(path)),
+            (Some(Value::Object(_)), Value::Object(inner)) if has_writable_child => {
+                check_patch(&current[name.as_str()], writable, inner, &path, problems);
+            }
+            (Some(_), _) if !is_writable => problems.push(Problem::PropertyNotWritable(path)),
+            (Some(old), new) if !same_type(old, new) => {
+                problems.push(Problem::PropertyValueTypeError(value_arg(new), path));
+            }
+            (Some(_), Value::String(s)) => {
+                let allowed = current.get(format!("{name}@Redfish.AllowableValues"));
+                if let Some(Value::Array(list)) = allowed {
+                    if !list.iter().any(|v| v.as_str() == Some(s)) {
+                        problems.push(Problem::PropertyValueNotInList(s.clone(), path));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// RFC 7396 merge: objects merge key by key, `null` removes, anything else replaces.
+pub fn merge(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = target {
+        for (k, v) in patch {
+            if v.is_null() {
+                map.remove(k);
+            } else {
+                merge(map.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// The top-level collections of `tree` (`/redfish/v1/Systems`, ...) as (name, `@odata.id`):
+/// what a service root links.
+pub fn root_collections(tree: &Tree) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for id in tree.ids() {
+        let rest = id.strip_prefix("/redfish/v1/").unwrap_or("").trim_end_matches('/');
+        if !rest.is_empty() && !rest.contains('/') {
+            out.push((rest.to_string(), id));
+        }
+    }
+    out
+}
+
+/// Adds the device tree's top-level collections (`Systems`, `Chassis`) to a service root
+/// `body`, as `{"@odata.id"}` links and, when the root has iLO 4's legacy `links`
+/// object, as `links.<name>.href` too.
+pub fn link_service_root(device: &crate::device::Device, body: &mut Value) {
+    let collections = root_collections(&device.resources().lock());
+    let Some(map) = body.as_object_mut() else { return };
+    for (name, id) in collections {
+        let mut link = Map::new();
+        link.insert("@odata.id".to_string(), Value::String(id.clone()));
+        if map.contains_key(&name) {
+            // The personality's own link (SessionService, Managers) wins over a mockup's.
+            continue;
+        }
+        map.insert(name.clone(), Value::Object(link));
+        if let Some(Value::Object(legacy)) = map.get_mut("links") {
+            let mut href = Map::new();
+            href.insert("href".to_string(), Value::String(id));
+            legacy.insert(name, Value::Object(href));
+        }
+    }
+}
+
+/// Sets a manager `body`'s `FirmwareVersion` to the profile's
+/// `[tree.vars] manager_firmware`, when it has one.
+pub fn set_manager_firmware(profile: &crate::profile::Profile, body: &mut Value) {
+    let firmware = profile.tree.as_ref().and_then(|t| t.vars.get("manager_firmware"));
+    if let (Some(Value::String(version)), Some(map)) = (firmware, body.as_object_mut()) {
+        map.insert("FirmwareVersion".to_string(), Value::String(version.clone()));
+    }
+}
+
+/// A device's tree behind a lock, rebuilt from the profile on reset.
+#[derive(Debug)]
+pub struct Resources {
+    tree: Mutex<Tree>,
+}
+
+impl Resources {
+    /// A store holding `tree`.
+    pub fn new(tree: Tree) -> Resources {
+        Resources { tree: Mutex::new(tree) }
+    }
+
+    /// The tree, locked (never hold it across an `.await`).
+    pub fn lock(&self) -> MutexGuard<'_, Tree> {
+        self.tree.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Replaces the tree (a device reset).
+    pub fn replace(&self, tree: Tree) {
+        *self.lock() = tree;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn system(id: &str) -> Value {
+        json!({
+            "@odata.id": id,
+            "Id": "1",
+            "AssetTag": "",
+            "IndicatorLED": "Off",
+            "IndicatorLED@Redfish.AllowableValues": ["Lit", "Blinking", "Off"],
+            "PowerState": "On",
+            "Boot": { "BootSourceOverrideTarget": "None", "BootSourceOverrideEnabled": "Disabled" },
+            WRITABLE_ANNOTATION: ["AssetTag", "IndicatorLED", "Boot/BootSourceOverrideTarget"],
+        })
+    }
+
+    fn tree() -> Tree {
+        let mut t = Tree::new(false);
+        t.insert(system("/redfish/v1/Systems/1/"), &Hooks::new()).unwrap();
+        t
+    }
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    /// Documents are found with and without their trailing slash; the annotation is gone.
+    #[test]
+    fn lookup_ignores_trailing_slash() {
+        let mut t = tree();
+        let now = Now::at_secs(0);
+        let (a, tag) = t.get("/redfish/v1/Systems/1", now).unwrap();
+        let (b, _) = t.get("/redfish/v1/Systems/1/", now).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a["@odata.etag"], json!(tag));
+        assert!(a.get(WRITABLE_ANNOTATION).is_none());
+        assert!(t.get("/redfish/v1/systems/1", now).is_none());
+        let mut ci = Tree::new(true);
+        ci.insert(system("/redfish/v1/Systems/1/"), &Hooks::new()).unwrap();
+        assert!(ci.get("/REDFISH/v1/systems/1", now).is_some());
+    }
+
+    /// A PATCH changes the ETag; a stale If-Match changes nothing.
+    #[test]
+    fn patch_with_if_match() {
+        let mut t = tree();
+        let now = Now::at_secs(0);
+        let (_, before) = t.get("/redfish/v1/Systems/1", now).unwrap();
+        let body = obj(json!({"AssetTag": "rack-7"}));
+        let (after, tag) = t.patch("/redfish/v1/Systems/1", &body, |e| e == before, now).unwrap();
+        assert_eq!(after["AssetTag"], "rack-7");
+        assert_ne!(tag, before);
+        let stale =
+            t.patch("/redfish/v1/Systems/1", &obj(json!({"AssetTag": "x"})), |e| e == before, now);
+        assert_eq!(stale, Err(TreeError::PreconditionFailed));
+        assert_eq!(t.get("/redfish/v1/Systems/1", now).unwrap().0["AssetTag"], "rack-7");
+    }
+
+    /// Every problem at once, and nothing changes.
+    #[test]
+    fn patch_reports_every_problem() {
+        let mut t = tree();
+        let now = Now::at_secs(0);
+        let body = obj(json!({
+            "AssetTag": 5,
+            "PowerState": "Off",
+            "Nope": 1,
+            "IndicatorLED": "Purple",
+            "Boot": { "BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once" },
+            "@odata.etag": "ignored",
+        }));
+        let err = t.patch("/redfish/v1/Systems/1", &body, |_| true, now).unwrap_err();
+        let TreeError::Invalid(problems) = err else { panic!("{err:?}") };
+        assert!(problems.contains(&Problem::PropertyValueTypeError("5".into(), "AssetTag".into())));
+        assert!(problems.contains(&Problem::PropertyNotWritable("PowerState".into())));
+        assert!(problems.contains(&Problem::PropertyUnknown("Nope".into())));
+        assert!(problems
+            .contains(&Problem::PropertyValueNotInList("Purple".into(), "IndicatorLED".into())));
+        assert!(problems
+            .contains(&Problem::PropertyNotWritable("Boot/BootSourceOverrideEnabled".into())));
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert_eq!(
+            t.get("/redfish/v1/Systems/1", now).unwrap().0["Boot"]["BootSourceOverrideTarget"],
+            "None"
+        );
+    }
+
+    /// A nested writable property merges without touching its siblings.
+    #[test]
+    fn nested_merge() {
+        let mut t = tree();
+        let now = Now::at_secs(0);
+        let body = obj(json!({"Boot": {"BootSourceOverrideTarget": "Pxe"}}));
+        let (doc, _) = t.patch("/redfish/v1/Systems/1", &body, |_| true, now).unwrap();
+        assert_eq!(
+            doc["Boot"],
+            json!({"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Disabled"})
+        );
+    }
+
+    /// Transitions apply when the clock passes them, not before.
+    #[test]
+    fn transitions_apply_on_time() {
+        let mut t = tree();
+        let k = key("/redfish/v1/Systems/1/", false);
+        t.schedule(Transition {
+            at: Duration::from_secs(30),
+            path: k,
+            patch: json!({"PowerState": "Off"}),
+            kind: "power".into(),
+        });
+        assert_eq!(t.get("/redfish/v1/Systems/1", Now::at_secs(29)).unwrap().0["PowerState"], "On");
+        assert_eq!(
+            t.get("/redfish/v1/Systems/1", Now::at_secs(30)).unwrap().0["PowerState"],
+            "Off"
+        );
+        assert!(t.pending().is_empty());
+    }
+
+    /// RFC 7396: null removes, objects merge, scalars replace.
+    #[test]
+    fn merge_follows_rfc7396() {
+        let mut v = json!({"a": {"b": 1, "c": 2}, "d": 3});
+        merge(&mut v, &json!({"a": {"b": null, "e": 4}, "d": [1]}));
+        assert_eq!(v, json!({"a": {"c": 2, "e": 4}, "d": [1]}));
+    }
+
+    /// An action without a hook is reported as unsupported, an unknown target as missing.
+    #[test]
+    fn actions_without_hooks() {
+        let mut t = Tree::new(false);
+        let doc = json!({
+            "@odata.id": "/redfish/v1/Systems/1",
+            "Actions": {"#ComputerSystem.Reset": {"target": "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"}},
+        });
+        t.insert(doc, &Hooks::new()).unwrap();
+        let now = Now::at_secs(0);
+        assert!(t.is_action("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset/"));
+        assert_eq!(
+            t.invoke("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset", &Map::new(), now),
+            Err(TreeError::ActionNotSupported("ComputerSystem.Reset".into()))
+        );
+        assert_eq!(t.invoke("/nope", &Map::new(), now), Err(TreeError::NotFound));
+    }
+}

@@ -1,0 +1,93 @@
+//! The device's resource tree behind the iDRAC router: the standard personality's
+//! [`handle`] (authentication, privileges, the tree), rendered the iDRAC way.
+//!
+//! - documents with sorted keys, as every iDRAC body;
+//! - a PATCH answers 200 with the Base registry's `Success` (as the attributes PATCH);
+//! - `ComputerSystem.Reset` answers 204 without body (assumed, as Dell's scripts expect);
+//! - a reset the power state forbids answers 409 `PSU501` "Server is already powered
+//!   ON." (dellemc-openmanage-ansible-modules#115/#132 [C]) or, when the server is off,
+//!   `PSU502` "Server is already powered OFF." (the same shape; not captured);
+//! - every other error in iDRAC's envelope through [`IdracError::from_redfish`].
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::errors::IdracError;
+use super::wire;
+use super::IdracSettings;
+use crate::vendors::redfish::routes::Ctx;
+use crate::vendors::redfish::tree::{handle, Outcome, Refusal};
+
+fn sorted(status: StatusCode, body: &Value, etag: Option<&str>) -> Response {
+    let mut response = Response::new(Body::from(wire::to_sorted_string(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(value) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+/// 409 with `PSU501` (on) or `PSU502` (off) in iDRAC's envelope.
+pub fn already_in_state(s: &IdracSettings, state: &str) -> IdracError {
+    let (id, text) = if state == "Off" {
+        ("PSU502", "Server is already powered OFF.")
+    } else {
+        ("PSU501", "Server is already powered ON.")
+    };
+    IdracError::envelope(
+        StatusCode::CONFLICT,
+        &s.messages.general_error_code,
+        vec![wire::message(
+            &format!("{}.{id}", s.messages.idrac_registry),
+            text,
+            &[],
+            "No response action is required.",
+            "Informational",
+        )],
+    )
+}
+
+/// The iDRAC router's fallback: the device's tree, or iDRAC's 404.
+pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
+    let s = IdracSettings::of(&ctx.device).into_owned();
+    let path = req.uri().path().to_string();
+    let headers = req.headers();
+    let basic =
+        !headers.contains_key("x-auth-token") && headers.contains_key(header::AUTHORIZATION);
+    if basic && !s.basic_auth && ctx.device.resources().lock().serves(&path) {
+        tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
+        return IdracError::unauthorized(&s).into_response();
+    }
+    match handle(&ctx, req).await {
+        Ok(Outcome::Document { body, etag, allow }) => {
+            let mut response = sorted(StatusCode::OK, &body, Some(&etag));
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            response
+        }
+        Ok(Outcome::NotModified { etag, .. }) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            if let Ok(value) = HeaderValue::from_str(&etag) {
+                response.headers_mut().insert(header::ETAG, value);
+            }
+            response
+        }
+        Ok(Outcome::Patched { etag, .. }) => {
+            let body = json!({ "@Message.ExtendedInfo": [wire::success_message(&s)] });
+            sorted(StatusCode::OK, &body, Some(&etag))
+        }
+        Ok(Outcome::Action { .. }) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+        Err(Refusal::NotInTree) => IdracError::not_found(&s, &path).into_response(),
+        Err(Refusal::Error(error)) => IdracError::from_redfish(&s, &error).into_response(),
+        Err(Refusal::InvalidState { state, .. }) => already_in_state(&s, &state).into_response(),
+    }
+}

@@ -1,0 +1,296 @@
+//! The device's resource tree ([`crate::resources`]) behind a Redfish personality.
+//!
+//! [`handle`] is the wire-neutral half: it authenticates the request with the standard
+//! [`Principal`] (X-Auth-Token or HTTP Basic, through the session engine), checks the
+//! privilege DSP0266's operation-to-privilege mapping gives (`Login` to read,
+//! `ConfigureComponents` to PATCH a system or chassis or run its actions), and calls the
+//! tree. [`serve`] renders its outcome for the standard personality and iLO (which
+//! builds on [`super::routes::RouteTable`]): it is the route table's fallback, so paths
+//! the personality serves itself never reach the tree, and paths neither serves are the
+//! personality's own 404. iDRAC renders the same outcomes in its envelope
+//! (`crate::vendors::idrac::tree`).
+
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::auth::{Principal, Privilege};
+use super::errors::{base, Message, RedfishError};
+use super::routes::{self, Ctx, EnvelopeHook};
+use super::wire::{self, allow, JsonObject, OptionalJsonObject};
+use crate::resources::{Problem, TreeError};
+
+/// What a request to the tree came to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A document (GET, HEAD).
+    Document {
+        /// The body, with `@odata.etag`.
+        body: Value,
+        /// Its ETag.
+        etag: String,
+        /// The methods the path takes.
+        allow: &'static str,
+    },
+    /// `If-None-Match` named the current ETag.
+    NotModified {
+        /// The ETag.
+        etag: String,
+        /// The methods the path takes.
+        allow: &'static str,
+    },
+    /// A PATCH was applied; the document as it is now.
+    Patched {
+        /// The body, with `@odata.etag`.
+        body: Value,
+        /// Its ETag.
+        etag: String,
+    },
+    /// An action ran.
+    Action {
+        /// Whether it changed anything.
+        changed: bool,
+    },
+}
+
+/// Why a request to the tree was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The tree has nothing at this path: the personality's own 404.
+    NotInTree,
+    /// An error in the standard messages (401, 403, 405, 400, 412, ...).
+    Error(RedfishError),
+    /// An action the resource's state forbids; each vendor answers it its own way.
+    InvalidState {
+        /// `ComputerSystem.Reset`.
+        action: String,
+        /// The requested `ResetType`.
+        requested: String,
+        /// The current `PowerState`.
+        state: String,
+    },
+}
+
+impl From<RedfishError> for Refusal {
+    fn from(e: RedfishError) -> Refusal {
+        Refusal::Error(e)
+    }
+}
+
+fn message(
+    key: &'static str,
+    template: &'static str,
+    severity: &'static str,
+    resolution: &'static str,
+    args: Vec<String>,
+) -> Message {
+    Message { key, template, severity, resolution, args, related_properties: Vec::new() }
+}
+
+/// Base `ActionParameterMissing` (texts of Base.1.18.0).
+fn action_parameter_missing(action: &str, parameter: &str) -> Message {
+    message(
+        "ActionParameterMissing",
+        "The action %1 requires the parameter %2 to be present in the request body.",
+        "Critical",
+        "Supply the action with the required parameter in the request body when the request \
+         is resubmitted.",
+        vec![action.to_string(), parameter.to_string()],
+    )
+}
+
+/// Base `ActionNotSupported` (texts of Base.1.18.0).
+fn action_not_supported(action: &str) -> Message {
+    message(
+        "ActionNotSupported",
+        "The action %1 is not supported by the resource.",
+        "Critical",
+        "The action supplied cannot be resubmitted to the implementation.  Perhaps the action \
+         was invalid, the wrong resource was the target or the implementation documentation \
+         may be of assistance.",
+        vec![action.to_string()],
+    )
+}
+
+/// The Base message of one tree problem.
+pub fn problem_message(problem: &Problem) -> Message {
+    match problem {
+        Problem::PropertyUnknown(p) => base::property_unknown(p),
+        Problem::PropertyNotWritable(p) => base::property_not_writable(p),
+        Problem::PropertyValueTypeError(v, p) => base::property_value_type_error(v, p),
+        Problem::PropertyValueNotInList(v, p) => base::property_value_not_in_list(v, p),
+        Problem::ActionParameterMissing(a, p) => action_parameter_missing(a, p),
+        Problem::ActionParameterUnknown(a, p) => base::action_parameter_unknown(a, p),
+        Problem::ActionParameterValueNotInList(v, p, a) => {
+            base::action_parameter_value_not_in_list(v, p, a)
+        }
+        Problem::ActionParameterValueTypeError(v, p, a) => {
+            base::action_parameter_value_type_error(v, p, a)
+        }
+    }
+}
+
+fn refusal(error: TreeError) -> Refusal {
+    match error {
+        TreeError::NotFound => Refusal::NotInTree,
+        TreeError::NotPatchable => Refusal::Error(RedfishError::method_not_allowed()),
+        TreeError::PreconditionFailed => Refusal::Error(RedfishError::precondition_failed()),
+        TreeError::NoOperation => {
+            Refusal::Error(RedfishError::bad_request(vec![base::no_operation()]))
+        }
+        TreeError::Invalid(problems) => Refusal::Error(RedfishError::bad_request(
+            problems.iter().map(problem_message).collect(),
+        )),
+        TreeError::ActionNotSupported(name) => {
+            Refusal::Error(RedfishError::bad_request(vec![action_not_supported(&name)]))
+        }
+        TreeError::InvalidState { action, requested, state } => {
+            Refusal::InvalidState { action, requested, state }
+        }
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> Refusal {
+    Refusal::Error(
+        RedfishError::method_not_allowed()
+            .with_header(header::ALLOW, HeaderValue::from_static(allow)),
+    )
+}
+
+/// Serves one request from the device's tree: authentication first (a path the tree
+/// serves answers 401 before anything else), then the privilege, then the tree.
+pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
+    let path = req.uri().path().to_string();
+    let (is_action, patchable) = {
+        let tree = ctx.device.resources().lock();
+        if !tree.serves(&path) {
+            return Err(Refusal::NotInTree);
+        }
+        (tree.is_action(&path), tree.is_patchable(&path))
+    };
+    let (mut parts, body) = req.into_parts();
+    let principal = Principal::from_request_parts(&mut parts, ctx).await?;
+    let allowed = match (is_action, patchable) {
+        (true, _) => "POST",
+        (false, true) => allow::GET_PATCH,
+        (false, false) => allow::GET,
+    };
+    let method = parts.method.clone();
+    let headers = parts.headers.clone();
+    let req = Request::from_parts(parts, body);
+    match method {
+        Method::GET | Method::HEAD if !is_action => {
+            principal.require(Privilege::Login)?;
+            let (body, etag) =
+                ctx.device.resources().lock().get(&path, ctx.now()).ok_or(Refusal::NotInTree)?;
+            if wire::if_none_match_hits(&headers, &etag) {
+                return Ok(Outcome::NotModified { etag, allow: allowed });
+            }
+            Ok(Outcome::Document { body, etag, allow: allowed })
+        }
+        Method::PATCH if patchable => {
+            principal.require(Privilege::ConfigureComponents)?;
+            let JsonObject(patch) = JsonObject::from_request(req, ctx).await?;
+            let now = ctx.now();
+            let result = ctx.device.resources().lock().patch(
+                &path,
+                &patch,
+                |etag| wire::if_match_passes(&headers, etag),
+                now,
+            );
+            let (body, etag) = result.map_err(refusal)?;
+            tracing::info!(by = principal.user(), path, "redfish: resource patched");
+            Ok(Outcome::Patched { body, etag })
+        }
+        Method::POST if is_action => {
+            principal.require(Privilege::ConfigureComponents)?;
+            let OptionalJsonObject(params) = OptionalJsonObject::from_request(req, ctx).await?;
+            let now = ctx.now();
+            let outcome =
+                ctx.device.resources().lock().invoke(&path, &params, now).map_err(refusal)?;
+            tracing::info!(
+                by = principal.user(),
+                path,
+                changed = outcome.changed,
+                "redfish: action"
+            );
+            Ok(Outcome::Action { changed: outcome.changed })
+        }
+        _ => Err(method_not_allowed(allowed)),
+    }
+}
+
+fn with_etag(mut response: Response, etag: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// A body that only carries `message`, in the personality's shape: through its
+/// [`EnvelopeHook`] when it has one (iLO answers PATCHes and actions with its
+/// ExtendedInfo envelope, ilo-idrac.md 1.5 [C]), else DSP0266's `@Message.ExtendedInfo`.
+fn message_body(ctx: &Ctx, hook: Option<&EnvelopeHook>, message: Message) -> Value {
+    match hook {
+        Some(EnvelopeHook(hook)) => {
+            hook.error_body(ctx, &RedfishError::new(StatusCode::OK, message))
+        }
+        None => wire::messages_body(ctx, &[message]),
+    }
+}
+
+/// iLO's refusal of a reset in the wrong power state: 400 with its own registry's
+/// `InvalidOperationForSystemState` and `MessageArgs` `["Power is off"]` (goldyfruit/ansible-ilo#1
+/// [C] on iLO 4; python-redfish-utility#72 [C] names the id on iLO 5).
+pub fn invalid_operation_for_system_state(state: &str) -> RedfishError {
+    RedfishError::new(
+        StatusCode::BAD_REQUEST,
+        message(
+            "InvalidOperationForSystemState",
+            "The operation was not successful due to the current power state (%1).",
+            "Warning",
+            "Change the power state and resubmit the request.",
+            vec![format!("Power is {}", state.to_ascii_lowercase())],
+        ),
+    )
+}
+
+/// The fallback of [`super::routes::RouteTable`]: the device's tree, or the
+/// personality's 404.
+pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
+    let uri = req.uri().clone();
+    let hook = req.extensions().get::<EnvelopeHook>().cloned();
+    match handle(&ctx, req).await {
+        Ok(Outcome::Document { body, etag, allow }) => {
+            with_etag(wire::json_response(StatusCode::OK, allow, &body), &etag)
+        }
+        Ok(Outcome::NotModified { etag, allow }) => {
+            let mut response = wire::empty_response(StatusCode::NOT_MODIFIED);
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            with_etag(response, &etag)
+        }
+        Ok(Outcome::Patched { body, etag }) => match &hook {
+            Some(_) => {
+                let info = message_body(&ctx, hook.as_ref(), base::success());
+                with_etag(wire::json_body(StatusCode::OK, &info), &etag)
+            }
+            None => with_etag(wire::json_response(StatusCode::OK, allow::GET_PATCH, &body), &etag),
+        },
+        Ok(Outcome::Action { .. }) => {
+            let status =
+                StatusCode::from_u16(ctx.settings.reset_status).unwrap_or(StatusCode::NO_CONTENT);
+            if status == StatusCode::NO_CONTENT {
+                wire::empty_response(status)
+            } else {
+                let body = message_body(&ctx, hook.as_ref(), base::success());
+                wire::json_body(status, &body)
+            }
+        }
+        Err(Refusal::NotInTree) => routes::not_found(uri).await.into_response(),
+        Err(Refusal::Error(error)) => error.into_response(),
+        Err(Refusal::InvalidState { state, .. }) => {
+            invalid_operation_for_system_state(&state).into_response()
+        }
+    }
+}
