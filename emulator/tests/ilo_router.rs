@@ -787,12 +787,16 @@ async fn resources_need_credentials() {
     }
 }
 
-/// ilo-idrac.md 1.6 [P]: "any resource except /redfish/v1/ answers 401" without valid credentials, also the ones every real iLO has and this emulator does not serve (Systems, Chassis); with credentials such a path is 404.
+/// ilo-idrac.md 1.6 [P]: "any resource except /redfish/v1/ answers 401" without valid credentials, also the ones every real iLO has and this emulator does not serve (EventService, a second system); with credentials such a path is 404, while the tree's own resources answer.
 #[tokio::test]
 async fn unknown_paths_answer_401_before_404() {
     for profile in PROFILES {
         let dev = device(profile);
-        for uri in ["/redfish/v1/Systems/1/", "/redfish/v1/Chassis/", "/redfish/v1/Nope"] {
+        let system = get("/redfish/v1/Systems/1/").send(&dev).await;
+        assert_eq!(system.status, StatusCode::UNAUTHORIZED, "{profile}: the tree's system");
+        let system = get("/redfish/v1/Systems/1/").basic(ADMIN).send(&dev).await;
+        assert_eq!(system.status, StatusCode::OK, "{profile}: the tree's system");
+        for uri in ["/redfish/v1/Systems/2/", "/redfish/v1/EventService/", "/redfish/v1/Nope"] {
             let reply = get(uri).send(&dev).await;
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{profile} {uri}");
             assert_eq!(reply.message_ids(), [format!("{}.NoValidSession", base(profile))]);
@@ -806,7 +810,7 @@ async fn unknown_paths_answer_401_before_404() {
             assert_eq!(reply.message_ids(), [format!("{}.ResourceMissingAtURI", base(profile))]);
         }
         let (token, _) = session(&dev, ADMIN).await;
-        let reply = get("/redfish/v1/Systems/1/").token(&token).send(&dev).await;
+        let reply = get("/redfish/v1/Systems/2/").token(&token).send(&dev).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{profile}");
         assert_eq!(open(&dev), 1, "{profile}: the Basic requests' sessions ended");
     }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use serde_json::{Map, Value};
@@ -99,23 +99,23 @@ pub fn router(device: DeviceHandle) -> Router {
     })
 }
 
-/// A path under `/redfish` that no route serves: without valid credentials 401
-/// `NoValidSession` like every resource but the service root (ilo-idrac.md 1.6 [P]:
-/// "Any resource except /redfish/v1/ answers 401" — a real iLO has far more resources
-/// than this emulator, e.g. `/redfish/v1/Systems/1/`); with them, 404
-/// `ResourceMissingAtURI`. Basic credentials hold their one-request slot meanwhile.
-async fn unmatched(
-    State(ctx): State<Ctx>,
-    Client(client): Client,
-    headers: HeaderMap,
-    uri: Uri,
-) -> RedfishError {
-    match crate::vendors::redfish::auth::authenticate(&headers, client, &ctx) {
+/// A path under `/redfish` that no route serves: the device's resource tree if it holds
+/// the path; otherwise, without valid credentials 401 `NoValidSession` like every
+/// resource but the service root (ilo-idrac.md 1.6 [P]: "Any resource except
+/// /redfish/v1/ answers 401" — a real iLO has far more resources than this emulator);
+/// with them, 404 `ResourceMissingAtURI`. Basic credentials hold their one-request slot
+/// meanwhile.
+async fn unmatched(State(ctx): State<Ctx>, req: axum::extract::Request) -> Response {
+    if ctx.device.resources().lock().serves(req.uri().path()) {
+        return crate::vendors::redfish::tree::serve(State(ctx), req).await;
+    }
+    let client = crate::vendors::http::client_info(req.extensions(), req.headers());
+    match crate::vendors::redfish::auth::authenticate(req.headers(), client, &ctx) {
         Ok(principal) => {
             drop(principal);
-            RedfishError::missing_uri(uri.path())
+            RedfishError::missing_uri(req.uri().path()).into_response()
         }
-        Err(error) => error,
+        Err(error) => error.into_response(),
     }
 }
 
