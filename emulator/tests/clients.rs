@@ -84,6 +84,8 @@ struct OpenSessions {
 enum Transport {
     Http,
     Https,
+    /// The device's SSH service (racadm); its HTTP side is plain.
+    Ssh,
 }
 
 impl Transport {
@@ -91,6 +93,7 @@ impl Transport {
         match self {
             Transport::Http => "http",
             Transport::Https => "https",
+            Transport::Ssh => "ssh",
         }
     }
 }
