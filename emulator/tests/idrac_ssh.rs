@@ -4,7 +4,8 @@
 //! expressions, run by bash itself.
 //!
 //! Needs `ssh` (openssh-client), `sshpass` and `bash`; without them each test prints a
-//! SKIP line and passes. CI installs them: `apt-get install -y openssh-client sshpass`.
+//! SKIP line and passes (with CI=true it fails). CI installs them: `apt-get install -y
+//! openssh-client sshpass`.
 //! Time moves only through `EmulatedDevice::advance`; waits are bounded reads of the
 //! clients' output or exit, never sleeps.
 
@@ -68,6 +69,10 @@ async fn have(program: &str, arg: &str) -> bool {
         .await
         .is_ok();
     if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`{program}` is missing in CI (.ci/run installs openssh-client and sshpass)"
+        );
         eprintln!(
             "SKIP: `{program}` is not installed; this test drives the emulator with OpenSSH. \
              Install with: apt-get install -y openssh-client sshpass"
