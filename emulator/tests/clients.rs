@@ -18,6 +18,8 @@
 //! `unshare -n`, so the emulated device and the client both live in the namespace and
 //! whatever address the client contacts on its own (ilorest's VNIC probe) is unreachable.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
@@ -102,21 +104,6 @@ fn clients_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ci/clients")
 }
 
-/// Where `setup.sh` put the virtual environments.
-fn venvs_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SESSIONLAB_CLIENTS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("clients")
-}
-
-fn strict() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 /// Every row of every `matrix/*.toml`, in file order.
 fn load_rows() -> Result<Vec<Row>, String> {
     let dir = clients_root().join("matrix");
@@ -183,7 +170,7 @@ impl Cell {
     }
 
     fn venv_bin(&self) -> Option<PathBuf> {
-        (self.row.venv != "none").then(|| venvs_dir().join(&self.row.venv).join("bin"))
+        (self.row.venv != "none").then(|| common::clients_dir().join(&self.row.venv).join("bin"))
     }
 
     /// Why this cell cannot run on this machine, if it cannot.
@@ -546,7 +533,7 @@ fn main() -> ExitCode {
                 let cell =
                     Cell { row: row.clone(), profile: profile.clone(), transport: *transport };
                 let missing = if in_netns { None } else { cell.missing() };
-                let skip = missing.is_some() && !strict();
+                let skip = missing.is_some() && !common::strict();
                 if let (Some(why), true) = (&missing, skip) {
                     let selected =
                         args.filter.as_ref().is_none_or(|f| cell.id().contains(f.as_str()));

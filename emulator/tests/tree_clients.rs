@@ -6,6 +6,8 @@
 //! under `$SESSIONLAB_CLIENTS_DIR` (default `<workspace>/target/clients`). When it is
 //! missing the test says so and passes, except under `CI=true`, where it fails.
 
+mod common;
+
 use std::path::PathBuf;
 
 use emulator::profile::Profile;
@@ -65,24 +67,9 @@ finally:
 print(json.dumps({"states": states}))
 "##;
 
-/// Where `ci/clients/setup.sh` put the virtual environments.
-fn clients_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SESSIONLAB_CLIENTS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("clients")
-}
-
-fn strict() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 /// The venv's python, or why it cannot be used (a failure under CI).
 fn python() -> Option<PathBuf> {
-    let python = clients_dir().join("main/bin/python");
+    let python = common::clients_dir().join("main/bin/python");
     if python.is_file() {
         return Some(python);
     }
@@ -90,7 +77,7 @@ fn python() -> Option<PathBuf> {
         "{} is missing: run ci/clients/setup.sh, or point SESSIONLAB_CLIENTS_DIR at its output",
         python.display()
     );
-    assert!(!strict(), "CI=true and the client venv is missing: {why}");
+    assert!(!common::strict(), "CI=true and the client venv is missing: {why}");
     println!("SKIPPED real clients against the resource tree: {why}");
     eprintln!("SKIPPED real clients against the resource tree: {why}");
     None

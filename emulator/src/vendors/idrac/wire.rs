@@ -402,29 +402,11 @@ pub fn metadata_xml(settings: &IdracSettings) -> String {
         ("Message", "#Message.v1_0_0.Message"),
         ("DellAttributes", "#DellAttributes.v1_0_0.DellAttributes"),
     ];
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\n",
-    );
-    for (schema, odata_type) in schemas {
-        xml.push_str(&format!(
-            "  <edmx:Reference Uri=\"/redfish/v1/Schemas/{schema}_v1.xml\">\n    \
-             <edmx:Include Namespace=\"{schema}\"/>\n"
-        ));
-        if let Some(versioned) = versioned_namespace(odata_type) {
-            xml.push_str(&format!("    <edmx:Include Namespace=\"{versioned}\"/>\n"));
-        }
-        xml.push_str("  </edmx:Reference>\n");
-    }
-    xml.push_str(
-        "  <edmx:DataServices>\n    \
-         <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n      \
-         <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_0_0.ServiceContainer\"/>\n    \
-         </Schema>\n  \
-         </edmx:DataServices>\n\
-         </edmx:Edmx>\n",
-    );
-    xml
+    let namespaces: Vec<(&str, &str)> = schemas
+        .iter()
+        .map(|(schema, odata_type)| (*schema, versioned_namespace(odata_type).unwrap_or("")))
+        .collect();
+    crate::vendors::redfish::wire::metadata_document("/redfish/v1/Schemas/", &namespaces)
 }
 
 /// An account slot's URI.

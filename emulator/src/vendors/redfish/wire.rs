@@ -290,13 +290,20 @@ pub fn metadata_xml() -> String {
         ("Manager", "Manager.v1_16_0"),
         ("Message", "Message.v1_1_1"),
     ];
+    metadata_document("http://redfish.dmtf.org/schemas/v1/", &namespaces)
+}
+
+/// An OData metadata document (`$metadata`): one `edmx:Reference` per schema, at
+/// `reference_base` + `{schema}_v1.xml`, including the schema's namespace and its
+/// versioned namespace (when not empty), and the `Service` entity container.
+pub fn metadata_document(reference_base: &str, schemas: &[(&str, &str)]) -> String {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\n",
     );
-    for (schema, versioned) in namespaces {
+    for (schema, versioned) in schemas {
         xml.push_str(&format!(
-            "  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/{schema}_v1.xml\">\n    \
+            "  <edmx:Reference Uri=\"{reference_base}{schema}_v1.xml\">\n    \
              <edmx:Include Namespace=\"{schema}\"/>\n"
         ));
         if !versioned.is_empty() {
