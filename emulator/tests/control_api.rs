@@ -543,6 +543,19 @@ async fn unknown_path_is_not_found_json() {
     assert_error(&answer(res).await, 404, "not-found");
 }
 
+/// Issue 14: `GET /_sessionlab/`, the URL printed at start, answers with an index of the API.
+#[tokio::test]
+async fn the_printed_url_answers_with_an_index() {
+    let api = Api::start().await;
+    let (status, index) = api.get("").await;
+    assert_eq!(status, 200, "{index}");
+    assert_eq!(index["openapi"], "/_sessionlab/openapi.json");
+    let endpoints = index["endpoints"].as_array().unwrap();
+    assert!(endpoints.iter().any(|e| e["method"] == "POST"
+        && e["path"] == "/_sessionlab/clock/advance"
+        && e["summary"].as_str().is_some_and(|s| !s.is_empty())));
+}
+
 /// Every path and method in openapi.json is routed, every other method of those paths
 /// is 405, and every `$ref` resolves.
 #[tokio::test]

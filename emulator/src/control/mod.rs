@@ -51,6 +51,7 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 /// The control API router.
 pub fn router(fleet: Arc<FleetState>) -> Router {
     Router::new()
+        .route("/_sessionlab/", get(index))
         .route("/_sessionlab/health", get(devices::health))
         .route("/_sessionlab/openapi.json", get(openapi))
         .route("/_sessionlab/reset", post(devices::reset_all))
@@ -88,6 +89,30 @@ pub fn router(fleet: Arc<FleetState>) -> Router {
 /// `GET /_sessionlab/openapi.json`.
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// `GET /_sessionlab/`: every path and method of the API with its summary, read from the
+/// OpenAPI document, so the URL printed at start answers with what can be done there.
+async fn index() -> impl IntoResponse {
+    let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap_or_default();
+    let mut endpoints = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if let Some(op) = item.get(method) {
+                    endpoints.push(serde_json::json!({
+                        "method": method.to_uppercase(),
+                        "path": format!("/_sessionlab{path}"),
+                        "summary": op["summary"].as_str().unwrap_or(""),
+                    }));
+                }
+            }
+        }
+    }
+    axum::Json(serde_json::json!({
+        "openapi": "/_sessionlab/openapi.json",
+        "endpoints": endpoints,
+    }))
 }
 
 /// The device called `name`, or 404.
