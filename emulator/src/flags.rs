@@ -12,9 +12,35 @@ pub fn boolish(text: &str) -> Result<bool, String> {
     }
 }
 
+/// `text` with every control character (newline, escape, ...) written as a Rust escape
+/// (`\n`, `\u{1b}`): what a log line may show of a client-supplied string.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::boolish;
+    use super::{boolish, escape_controls};
+
+    /// Issue 13 (log injection): control characters from clients are escaped, the rest
+    /// kept as is.
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("admin"), "admin");
+        assert_eq!(escape_controls("a\nINFO forged\u{1b}[31m"), "a\\nINFO forged\\u{1b}[31m");
+        assert_eq!(escape_controls("naïve"), "naïve");
+    }
 
     /// Issue 14: `SESSIONLAB_TLS=1` and an empty value work as CI users expect.
     #[test]

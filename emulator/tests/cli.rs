@@ -335,3 +335,55 @@ fn profiles_prints_wire_names_in_columns() {
     }
     assert!(!text.contains("Bigip"), "{text}");
 }
+
+/// Issue 13 (log injection): a user name with a newline and an escape sequence, sent
+/// before authentication, is logged escaped: it forges no log line and colours nothing.
+#[tokio::test]
+async fn client_strings_are_logged_escaped() {
+    let mut child = Command::new(BIN)
+        .args(["--profile", "redfish", "--control-port", "0"])
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        let _header = out.next_line().await.unwrap();
+        let device = out.next_line().await.unwrap().unwrap();
+        device.split_whitespace().nth(2).unwrap().to_string()
+    })
+    .await
+    .expect("table printed");
+    let forged = "mallory\n2026-01-01T00:00:00Z  INFO forged: admin logged out\u{1b}[31m";
+    let reply = reqwest::Client::new()
+        .post(format!("{url}/redfish/v1/SessionService/Sessions"))
+        .json(&serde_json::json!({"UserName": forged, "Password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+    let mut log = Vec::new();
+    let refused = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = err.next_line().await.unwrap() {
+            log.push(line.clone());
+            if line.contains("login refused") {
+                return line;
+            }
+        }
+        panic!("the refusal was not logged: {log:?}");
+    })
+    .await
+    .expect("the refusal is logged");
+    assert!(refused.contains("mallory\\n2026-01-01"), "{refused}");
+    assert!(!refused.contains('\u{1b}'), "an escape sequence reached the log: {refused:?}");
+    child.kill().await.unwrap();
+    // Nothing after the refusal starts with the forged timestamp either.
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(5), err.next_line()).await
+    {
+        assert!(!line.starts_with("2026-01-01T00:00:00Z"), "a forged line: {line}");
+    }
+}
