@@ -260,6 +260,14 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     if !args.filter.is_empty() {
         scenarios.retain(|s| args.filter.iter().any(|f| s.id().contains(f.as_str())));
+        if scenarios.is_empty() {
+            // As pytest and nextest do: a filter that selects nothing is a mistake, not a pass.
+            eprintln!(
+                "error: no scenario id contains {} (`sessionlab-conformance list` shows them)",
+                args.filter.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(" or ")
+            );
+            return ExitCode::from(2);
+        }
     }
     let t = args.target;
     let opts = TargetOptions {

@@ -126,6 +126,20 @@ fn run_exit(filter: &str) -> (Option<i32>, String) {
     (out.status.code(), String::from_utf8(out.stdout).unwrap())
 }
 
+/// Issue 14: a `--filter` that selects no scenario exits 2 with the reason, as pytest and nextest do, rather than 0 with nothing run.
+#[test]
+fn a_filter_that_selects_nothing_is_an_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sessionlab-conformance"))
+        .args(["run", "tests/fixtures/report", "--target", "emulated:redfish", "--quiet"])
+        .args(["--filter", "no-such-scenario"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no scenario id contains \"no-such-scenario\""), "{err}");
+}
+
 /// Exit status: 0 for a WARN (a known divergence that still fails) or NOT-TESTED; 1 for
 /// a FAIL, including an `expected_fail` scenario that now passes.
 #[test]

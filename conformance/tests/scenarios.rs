@@ -47,6 +47,16 @@ fn main() -> ExitCode {
             let missing_lifetime = s.needs_max_lifetime() && profile.session.max_lifetime_secs == 0;
             let no_driver = !driver::VENDORS.contains(&vendor.as_str());
             let id = format!("{name}::{}::{}", s.group, s.name);
+            // Ignored trials say why, where a reader sees it (libtest-mimic captures nothing).
+            let selected = args.filter.as_ref().is_none_or(|f| id.contains(f.as_str()));
+            if selected && !args.list && (missing_lifetime || no_driver) {
+                let why = if missing_lifetime {
+                    "the profile has no maximum session lifetime to wait for"
+                } else {
+                    "no driver speaks this vendor's protocol yet"
+                };
+                println!("SKIPPED {id}: {why}");
+            }
             let (profile_name, s) = (name.to_string(), s.clone());
             trials.push(
                 Trial::test(id, move || run(&profile_name, &s))
