@@ -38,7 +38,8 @@ pub struct Message {
 }
 
 impl Message {
-    fn new(
+    /// A message of the Base registry with its texts and arguments.
+    pub(crate) fn new(
         key: &'static str,
         template: &'static str,
         severity: &'static str,

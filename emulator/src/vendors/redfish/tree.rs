@@ -78,19 +78,9 @@ impl From<RedfishError> for Refusal {
     }
 }
 
-fn message(
-    key: &'static str,
-    template: &'static str,
-    severity: &'static str,
-    resolution: &'static str,
-    args: Vec<String>,
-) -> Message {
-    Message { key, template, severity, resolution, args, related_properties: Vec::new() }
-}
-
 /// Base `ActionParameterMissing` (texts of Base.1.18.0).
 fn action_parameter_missing(action: &str, parameter: &str) -> Message {
-    message(
+    Message::new(
         "ActionParameterMissing",
         "The action %1 requires the parameter %2 to be present in the request body.",
         "Critical",
@@ -102,7 +92,7 @@ fn action_parameter_missing(action: &str, parameter: &str) -> Message {
 
 /// Base `ActionNotSupported` (texts of Base.1.18.0).
 fn action_not_supported(action: &str) -> Message {
-    message(
+    Message::new(
         "ActionNotSupported",
         "The action %1 is not supported by the resource.",
         "Critical",
@@ -246,7 +236,7 @@ fn message_body(ctx: &Ctx, hook: Option<&EnvelopeHook>, message: Message) -> Val
 pub fn invalid_operation_for_system_state(state: &str) -> RedfishError {
     RedfishError::new(
         StatusCode::BAD_REQUEST,
-        message(
+        Message::new(
             "InvalidOperationForSystemState",
             "The operation was not successful due to the current power state (%1).",
             "Warning",
