@@ -286,12 +286,7 @@ impl SessionStore {
         now: Now,
     ) -> Result<Session, LoginError> {
         self.at(now, |s| {
-            let account = s
-                .accounts
-                .get(user)
-                .filter(|a| a.enabled)
-                .cloned()
-                .ok_or(LoginError::BadCredentials)?;
+            let account = s.enabled_account(user)?;
             s.open(&account, session_type, client, false, now)
         })
     }
@@ -312,12 +307,7 @@ impl SessionStore {
             if s.by_token.contains_key(&token) {
                 return Err(ChosenTokenError::InUse);
             }
-            let account = s
-                .accounts
-                .get(user)
-                .filter(|a| a.enabled)
-                .cloned()
-                .ok_or(LoginError::BadCredentials)?;
+            let account = s.enabled_account(user)?;
             let session = s.open_as(&account, session_type, client, false, Some(token), now)?;
             // A value reused after its session ended now names the live session only.
             s.ended_tokens.remove(&session.token);
@@ -536,6 +526,11 @@ impl SessionStore {
 }
 
 impl State {
+    /// The enabled account called `user`, for opening a session without a password.
+    fn enabled_account(&self, user: &str) -> Result<Account, LoginError> {
+        self.accounts.get(user).filter(|a| a.enabled).cloned().ok_or(LoginError::BadCredentials)
+    }
+
     fn empty() -> State {
         State {
             policy: Policy::default(),
