@@ -94,7 +94,8 @@ pub fn router(device: DeviceHandle) -> Router {
             &format!("{PRIVATE_CONFIG}/usernames/{{user}}"),
             get(get_user).patch(patch_user).delete(delete_user),
         )
-        .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user))
+        .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user));
+    let r = super::objects::routes(r)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), semp));
