@@ -263,6 +263,23 @@ async fn a_readiness_probe_creates_and_deletes_a_test_queue() {
     assert_eq!(delete.status, StatusCode::OK, "{}", delete.body);
 }
 
+/// SEMP ref: a name with a `/` travels percent-encoded (`%2F`) and is linked the same way;
+/// a collection URI with a trailing slash is the same collection.
+#[tokio::test]
+async fn names_with_slashes_and_trailing_slashes_are_served() {
+    let dev = device();
+    let admin = Admin::new(&dev).await;
+    let put = admin.send(Method::PUT, &format!("{QUEUES}/a%2Fb"), json!({})).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    assert_eq!(put.body["data"]["queueName"], json!("a/b"));
+    assert_eq!(
+        put.body["links"]["uri"],
+        json!("http://broker.example:8080/SEMP/v2/config/msgVpns/default/queues/a%2Fb")
+    );
+    let listed = admin.get(&format!("{QUEUES}/")).await;
+    assert_eq!(listed.body["meta"]["count"], json!(1));
+}
+
 // ----- errors -----
 
 /// Solace's error table: a duplicate is code 10 `ALREADY_EXISTS` (profile
