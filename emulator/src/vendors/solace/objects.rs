@@ -34,6 +34,8 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
@@ -44,8 +46,6 @@ use super::models::{Key, Kind, ModelError, Object, VPN_CHILDREN};
 use super::routes::Ctx;
 use super::wire::{self, Api, ListParams, Page, ReqInfo, SempJson};
 use super::SolaceSettings;
-use axum::http::StatusCode;
-use axum::response::Response;
 
 type Answer = Result<Response, SempError>;
 
