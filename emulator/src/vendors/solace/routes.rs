@@ -15,6 +15,7 @@
 //! | `/SEMP/v2/__private_config__/usernames` | GET; POST | read-only; admin |
 //! | `/SEMP/v2/__private_config__/usernames/{userName}` | GET; PATCH; DELETE | read-only; admin |
 //! | `/SEMP/v2/__private_action__/usernames/{userName}/rename` | PUT `{"newUserName"}` | admin |
+//! | `/SEMP/v2/{config,monitor}/msgVpns/...`, `.../about/user/msgVpns` | see [`super::objects`] | read-only; read-write |
 //!
 //! Every request is authenticated first, by the [`semp`] middleware (see [`super::auth`]),
 //! so a Basic request opens a session whatever it asks for, and the answer carries the
