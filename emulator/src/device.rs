@@ -7,6 +7,7 @@ use crate::clock::{Clock, Now};
 use crate::profile::Profile;
 use crate::resources::{self, Resources};
 use crate::session::{IdGenerator, Session, SessionStore};
+use crate::vendors::solace::models::SempObjects;
 
 /// A shared handle on a device; vendor routers and the control API hold these.
 pub type DeviceHandle = Arc<Device>;
@@ -26,6 +27,9 @@ pub struct Device {
     pub store: SessionStore,
     /// Systems, chassis and their power state: the profile's tree, back to it on reset.
     resources: Resources,
+    /// A Solace broker's message VPNs, queues, client usernames and profiles: what a
+    /// broker ships, back to it on reset.
+    pub semp_objects: SempObjects,
 }
 
 impl Device {
@@ -45,6 +49,7 @@ impl Device {
             settings: Mutex::new(BTreeMap::new()),
             store,
             resources: Resources::new(resources::defaults::for_profile(&profile, name)),
+            semp_objects: SempObjects::default(),
         }
     }
 
@@ -102,11 +107,12 @@ impl Device {
         &self.resources
     }
 
-    /// Back to the profile: accounts, settings, resource tree, no sessions, an empty
-    /// event log.
+    /// Back to the profile: accounts, settings, resource tree, broker objects, no
+    /// sessions, an empty event log.
     pub fn reset(&self) {
         self.lock_settings().clear();
         self.resources.replace(resources::defaults::for_profile(&self.profile, &self.name));
+        self.semp_objects.reset();
         self.store.reset(
             self.profile.session.clone(),
             self.profile.accounts.clone(),

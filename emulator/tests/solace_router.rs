@@ -902,7 +902,7 @@ async fn malformed_json_is_a_parse_error() {
 async fn unknown_paths_and_wrong_methods_get_semp_errors() {
     let dev = device();
     let cookie = login(&dev, ADMIN).await;
-    let unknown = get("/SEMP/v2/monitor/msgVpns").cookie(&cookie).send(&dev).await;
+    let unknown = get("/SEMP/v2/monitor/dmrClusters").cookie(&cookie).send(&dev).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("error_unknown_path", unknown.view(&COMMON));
     let wrong = req(Method::DELETE, "/SEMP/v2/config").cookie(&cookie).send(&dev).await;

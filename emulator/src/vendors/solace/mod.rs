@@ -1,4 +1,5 @@
-//! Solace PubSub+ broker: SEMPv2 sessions.
+//! Solace PubSub+ broker: SEMPv2 sessions, and the objects automation reads and writes
+//! first (message VPNs, client usernames, client profiles, ACL profiles, queues).
 //!
 //! The rules it honours are in Part 2 of `shared/vendors/bigip-solace.md` and in the
 //! seed document `shared/seeds/003_8e2f3587e4fa89dc.txt`. It keeps no session state of
@@ -12,13 +13,17 @@
 //!   every request, sets the cookie and renders every error in the SEMP envelope;
 //! - [`auth`]: who is asking (cookie, HTTP Basic or Bearer) and their access level;
 //! - [`wire`]: the SEMP envelopes (`data`, `links`, `meta`), paging, `select`, `where`;
-//! - [`errors`]: the SEMP error envelope (`meta.error.code/description/status`).
+//! - [`errors`]: the SEMP error envelope (`meta.error.code/description/status`);
+//! - [`models`]: the broker's objects beyond sessions, device state reset with the device;
+//! - [`objects`]: their SEMPv2 config and monitor views.
 //!
 //! Everything the evidence leaves open ([I] and [U]) is a field of [`SolaceSettings`],
 //! and each profile says which of its values are verified and which assumed.
 
 pub mod auth;
 pub mod errors;
+pub mod models;
+pub mod objects;
 pub mod routes;
 pub mod wire;
 
@@ -119,6 +124,11 @@ pub struct SolaceSettings {
     pub session_limit: ErrorSpec,
     /// The user's global access level is too low for the request.
     pub access_denied: ErrorSpec,
+    /// A create names an object that exists (the description is the broker's own,
+    /// naming the object).
+    pub already_exists: ErrorSpec,
+    /// A create without the object's identifying attribute (the description names it).
+    pub missing_attribute: ErrorSpec,
     /// `meta.error.status` of error code 11 (a bad attribute or parameter value).
     pub invalid_parameter_status: String,
     /// `WWW-Authenticate` sent with every 401; empty for none.
@@ -169,6 +179,8 @@ impl Default for SolaceSettings {
                 "The user does not have the sufficient access level required to perform the \
                  request",
             ),
+            already_exists: ErrorSpec::new(400, 10, "ALREADY_EXISTS", ""),
+            missing_attribute: ErrorSpec::new(400, 228, "MISSING_PARAMETER", ""),
             invalid_parameter_status: "INVALID_PARMETER".to_string(),
             www_authenticate: String::new(),
             absolute_uris: true,

@@ -15,6 +15,7 @@
 //! | `/SEMP/v2/__private_config__/usernames` | GET; POST | read-only; admin |
 //! | `/SEMP/v2/__private_config__/usernames/{userName}` | GET; PATCH; DELETE | read-only; admin |
 //! | `/SEMP/v2/__private_action__/usernames/{userName}/rename` | PUT `{"newUserName"}` | admin |
+//! | `/SEMP/v2/{config,monitor}/msgVpns/...`, `.../about/user/msgVpns` | see [`super::objects`] | read-only; read-write |
 //!
 //! Every request is authenticated first, by the [`semp`] middleware (see [`super::auth`]),
 //! so a Basic request opens a session whatever it asks for, and the answer carries the
@@ -94,7 +95,8 @@ pub fn router(device: DeviceHandle) -> Router {
             &format!("{PRIVATE_CONFIG}/usernames/{{user}}"),
             get(get_user).patch(patch_user).delete(delete_user),
         )
-        .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user))
+        .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user));
+    let r = super::objects::routes(r)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), semp));

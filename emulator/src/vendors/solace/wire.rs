@@ -537,8 +537,13 @@ fn encode_query(value: &str) -> String {
 
 /// An opaque cursor: the position after a session, base64url.
 pub fn encode_cursor(session: &Session) -> String {
-    let text = format!("{}:{}", session.created_mono.as_nanos(), session.id);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    encode_position_cursor(session.created_mono.as_nanos(), &session.id)
+}
+
+/// An opaque cursor: the position after the object at `(position, id)`, base64url, as
+/// [`ListParams`] reads it back into [`ListParams::after`].
+pub fn encode_position_cursor(position: u128, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{position}:{id}"))
 }
 
 fn decode_cursor(cursor: &str) -> Option<(u128, String)> {
