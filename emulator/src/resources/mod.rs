@@ -21,6 +21,7 @@
 //! default trees are data (`fixtures/trees/*.json`, see [`defaults`]), and a profile may
 //! serve a mockup in DMTF's format instead ([`mockup`]).
 
+pub mod capture;
 pub mod defaults;
 pub mod mockup;
 pub mod power;
