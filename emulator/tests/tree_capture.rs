@@ -6,6 +6,7 @@
 //!   interrupted mid-walk), with no session left on the device's control API;
 //! - bad input gets a clear error: unreachable, wrong password, not Redfish, output
 //!   directory not empty;
+//! - a fleet device names a mockup relative to the fleet file, and `check` validates it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use emulator::fleet::{Fleet, FleetConfig, FleetFile};
 use emulator::profile::Profile;
 use emulator::resources::capture::{self, CaptureOptions, Summary};
 use emulator::EmulatedDevice;
@@ -404,5 +406,70 @@ async fn capture_errors_are_clear() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty"));
     assert_eq!(open_sessions(&device.control()).await, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fleet device names a mockup relative to the fleet file: `check` validates it (a
+/// malformed file named with its line, a profile without a tree refused) and the fleet
+/// serves it behind the profile's sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_device_serves_a_mockup_beside_the_fleet_file() {
+    let source =
+        EmulatedDevice::start(Profile::embedded("idrac9").expect("profile")).await.expect("device");
+    let dir = scratch("fleet");
+    capture_of(&source, &dir.join("captures/r740")).await;
+    let fleet = dir.join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        "[[device]]\nname = \"lab-r740\"\nprofile = \"idrac9\"\nmockup = \"captures/r740\"\n",
+    )
+    .expect("write");
+    let check = |file: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sessionlab-emulator"))
+            .arg("check")
+            .arg(file)
+            .output()
+            .expect("runs")
+    };
+    let ok = check(&fleet);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    let (_, specs) = FleetFile::load(&fleet).expect("fleet loads");
+    let running = Fleet::start(FleetConfig::new(specs)).await.expect("fleet starts");
+    let url = running.devices()[0].url();
+    let client = http();
+    let system = format!("{url}/redfish/v1/Systems/System.Embedded.1");
+    assert_eq!(client.get(&system).send().await.expect("GET").status(), StatusCode::UNAUTHORIZED);
+    let served = client.get(&system).basic_auth("root", Some("calvin")).send().await.expect("GET");
+    assert_eq!(served.status(), StatusCode::OK);
+    let captured: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.join("captures/r740/redfish/v1/Systems/System.Embedded.1/index.json"),
+        )
+        .expect("captured"),
+    )
+    .expect("JSON");
+    assert_eq!(served.json::<Value>().await.expect("JSON"), captured);
+    drop(running);
+
+    std::fs::write(
+        dir.join("captures/r740/redfish/v1/Systems/index.json"),
+        "{\n  \"Members\": [\n",
+    )
+    .expect("write");
+    let bad = check(&fleet);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("fleet.toml, line 3") && stderr.contains("lab-r740"), "{stderr}");
+    assert!(stderr.contains("Systems/index.json: line 3"), "{stderr}");
+
+    std::fs::write(
+        &fleet,
+        "[[device]]\nname = \"lb\"\nprofile = \"bigip17\"\nmockup = \"captures/r740\"\n",
+    )
+    .expect("write");
+    let refused = check(&fleet);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no resource tree"));
     let _ = std::fs::remove_dir_all(&dir);
 }
