@@ -305,6 +305,12 @@ mod tests {
             .iter()
             .any(|t| t.contains("Chassis/index.json: a resource must be a JSON object")));
         assert!(load(&dir, &settings()).is_err());
+        write(&dir, "redfish/v1/headers.json", r#"{"GET": {"Allow": ["GET"]}}"#);
+        let (_, problems) = check(&dir);
+        assert!(
+            problems.iter().any(|p| p.to_string().contains("header \"Allow\" must be a string")),
+            "{problems:?}"
+        );
         let empty = scratch("empty");
         let (_, problems) = check(&empty);
         assert!(problems[0].message.contains("not a mockup"), "{problems:?}");

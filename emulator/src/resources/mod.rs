@@ -19,7 +19,8 @@
 //! Every call takes `now` explicitly. The tree lives in the device
 //! ([`crate::device::Device::resources`]) and is rebuilt from the profile on reset;
 //! default trees are data (`fixtures/trees/*.json`, see [`defaults`]), and a profile may
-//! serve a mockup in DMTF's format instead ([`mockup`]).
+//! serve a mockup in DMTF's format instead ([`mockup`]), such as one [`capture`] wrote
+//! from a live service.
 
 pub mod capture;
 pub mod defaults;
