@@ -154,8 +154,9 @@ async fn capture_round_trips_every_redfish_profile() {
         assert!(summary.skipped.is_empty(), "{name}: dangling links {:?}", summary.skipped);
         assert!(!summary.truncated, "{name}");
         assert_eq!(open_sessions(&original.control()).await, 0, "{name}: the capture logged out");
-        let (_, problems) = emulator::resources::mockup::check(&dir);
+        let (count, problems) = emulator::resources::mockup::check(&dir);
         assert!(problems.is_empty(), "{name}: {problems:?}");
+        assert_eq!(count, summary.resources, "{name}");
 
         let mut profile = Profile::embedded(name).expect("profile");
         profile.tree.as_mut().expect("a Redfish-family tree").mockup = Some(dir.clone());
@@ -169,7 +170,7 @@ async fn capture_round_trips_every_redfish_profile() {
         let (token_b, _) = login(&client, &replay).await;
         let sessions = sessions.trim_end_matches('/').to_string();
         let uris = captured_uris(&dir);
-        assert_eq!(uris.len(), summary.resources, "{name}");
+        assert_eq!(uris.len(), summary.resources + 1, "{name}: and /redfish");
         let mut compared = 0;
         for uri in &uris {
             if uri.trim_end_matches('/') == sessions {
@@ -229,6 +230,27 @@ async fn capture_writes_the_tall_form_without_sessions_or_secrets() {
     assert!(summary.redacted >= 1);
     let readme = std::fs::read_to_string(dir.join("README")).expect("README");
     assert!(readme.contains("sessionlab-emulator capture") && !readme.contains("sessionlab\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Over HTTPS a self-signed certificate is refused with a hint at `--insecure`, which
+/// then captures; neither attempt leaves a session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_over_tls_needs_insecure_for_a_self_signed_certificate() {
+    let mut start = EmulatedDevice::options(Profile::embedded("ilo6").expect("profile"));
+    start.tls = true;
+    let device = start.start().await.expect("device");
+    let dir = scratch("tls");
+    let mut strict = options(&device, &dir);
+    let refused = capture::capture(&strict, |_| {}, std::future::pending())
+        .await
+        .expect_err("an unverified certificate is refused");
+    assert!(refused.to_string().contains("--insecure"), "{refused}");
+    strict.insecure = true;
+    let _ = std::fs::remove_dir_all(&dir);
+    let summary = capture::capture(&strict, |_| {}, std::future::pending()).await.expect("capture");
+    assert!(summary.resources > 30 && summary.skipped.is_empty(), "{summary:?}");
+    assert_eq!(open_sessions(&device.control()).await, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

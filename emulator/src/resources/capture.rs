@@ -94,7 +94,8 @@ impl fmt::Debug for CaptureOptions {
 /// What a capture did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Resources written (`index.json` files under `redfish/v1`, plus `/redfish`).
+    /// Resources written under `/redfish/v1` (as `check` counts them; `/redfish` is
+    /// written too).
     pub resources: usize,
     /// Links that did not answer 200 with JSON: (path, why).
     pub skipped: Vec<(String, String)>,
@@ -539,8 +540,9 @@ fn error_message(body: &[u8]) -> String {
     let error = &value["error"];
     let text = error["@Message.ExtendedInfo"][0]["Message"]
         .as_str()
-        .or_else(|| error["message"].as_str())
-        .or_else(|| error["@Message.ExtendedInfo"][0]["MessageId"].as_str());
+        // iLO's message is "See @Message.ExtendedInfo ...": its MessageId says more.
+        .or_else(|| error["@Message.ExtendedInfo"][0]["MessageId"].as_str())
+        .or_else(|| error["message"].as_str());
     text.map(|t| format!(": {t}")).unwrap_or_default()
 }
 
@@ -821,7 +823,6 @@ async fn walk(
     // by default; $metadata is not captured (the personality serves its own).
     if let Some((node, headers)) = fetch(client, "/redfish", summary, progress).await? {
         write("/redfish", &node, &headers)?;
-        summary.resources += 1;
     }
 
     let mut queue: VecDeque<String> = VecDeque::from(["/redfish/v1/".to_string()]);
