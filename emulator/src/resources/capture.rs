@@ -345,14 +345,14 @@ impl Serialize for Node {
     }
 }
 
-/// `node` as the Creator writes it: four-space indentation, a final newline.
+/// `node` as the Creator writes it (Python's `json.dump(indent=4, separators=(",", ": "))`):
+/// four-space indentation, no final newline.
 pub fn pretty(node: &Node) -> Vec<u8> {
     let mut out = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
     // Serialising a tree of owned values into a Vec cannot fail.
     let _ = node.serialize(&mut ser);
-    out.push(b'\n');
     out
 }
 
@@ -399,14 +399,17 @@ pub fn redact(node: &mut Node) -> usize {
     }
 }
 
-/// Every link of `node` worth following: `@odata.id`, `@Redfish.ActionInfo` (paging is
-/// handled by the walk).
+/// Every link of `node` worth following, as the Creator follows them: `@odata.id`,
+/// `@Redfish.ActionInfo` and `Uri` (a schema or registry file the service hosts); paging
+/// is handled by the walk.
 fn links(node: &Node, out: &mut Vec<String>) {
     match node {
         Node::Object(items) => {
             for (k, v) in items {
                 match (k.as_str(), v) {
-                    ("@odata.id" | "@Redfish.ActionInfo", Node::String(s)) => out.push(s.clone()),
+                    ("@odata.id" | "@Redfish.ActionInfo" | "Uri", Node::String(s)) => {
+                        out.push(s.clone())
+                    }
                     (_, Node::Object(_) | Node::Array(_)) => links(v, out),
                     _ => {}
                 }
@@ -450,6 +453,9 @@ fn local_path(link: &str, origin: &reqwest::Url) -> Option<String> {
     let path = url.path().to_string();
     (path == "/redfish/v1" || path.starts_with("/redfish/v1/")).then_some(path)
 }
+
+/// The OData service document (DSP0266 "OData service document"); optional.
+const ODATA: &str = "/redfish/v1/odata";
 
 /// The key a path is visited under: no trailing slash.
 fn visit_key(path: &str) -> String {
@@ -820,20 +826,44 @@ async fn walk(
     };
 
     // `/redfish` (the version document) makes the mockup the tall form DMTF's tools read
-    // by default; $metadata is not captured (the personality serves its own).
+    // by default. The OData service document and $metadata are optional (DSP0266): taken
+    // when served, as the Creator takes them, without a warning when not. (sessionlab
+    // serves its personality's own $metadata, whatever the mockup holds.)
     if let Some((node, headers)) = fetch(client, "/redfish", summary, progress).await? {
         write("/redfish", &node, &headers)?;
     }
+    if let Ok(reply) = client.send(reqwest::Method::GET, "/redfish/v1/$metadata").await {
+        let xml = header(&reply, "content-type").is_some_and(|t| t.contains("xml"));
+        if reply.status == 200 && xml {
+            let dir = dir_of(out, "/redfish/v1/$metadata").map_err(CaptureError::Output)?;
+            write_file(&dir.join("index.xml"), &reply.body).map_err(CaptureError::Output)?;
+        }
+    }
 
     let mut queue: VecDeque<String> = VecDeque::from(["/redfish/v1/".to_string()]);
-    let mut seen: HashSet<String> = HashSet::from([visit_key("/redfish/v1/")]);
+    let mut seen: HashSet<String> = HashSet::from([visit_key("/redfish/v1/"), visit_key(ODATA)]);
+    let mut odata_pending = true;
     let mut done = 0usize;
-    while let Some(path) = queue.pop_front() {
+    // The OData service document last, once the walk is done.
+    while let Some(path) =
+        queue.pop_front().or_else(|| std::mem::take(&mut odata_pending).then(|| ODATA.to_string()))
+    {
         if done >= options.max_resources {
             summary.truncated = true;
             break;
         }
-        let Some((mut node, headers)) = fetch(client, &path, summary, progress).await? else {
+        let fetched = if path == ODATA {
+            let reply = client.send(reqwest::Method::GET, ODATA).await;
+            match reply {
+                Ok(r) if r.status == 200 && r.is_json => {
+                    serde_json::from_slice::<Node>(&r.body).ok().map(|n| (n, r.headers))
+                }
+                _ => None,
+            }
+        } else {
+            fetch(client, &path, summary, progress).await?
+        };
+        let Some((mut node, headers)) = fetched else {
             continue;
         };
         done += 1;
@@ -921,7 +951,7 @@ mod tests {
         let text = String::from_utf8(pretty(&node)).unwrap();
         assert_eq!(
             text,
-            "{\n    \"b\": 1,\n    \"a\": [\n        true,\n        null,\n        1.5\n    ],\n    \"c\": {\n        \"z\": \"x\",\n        \"y\": -2\n    }\n}\n"
+            "{\n    \"b\": 1,\n    \"a\": [\n        true,\n        null,\n        1.5\n    ],\n    \"c\": {\n        \"z\": \"x\",\n        \"y\": -2\n    }\n}"
         );
     }
 

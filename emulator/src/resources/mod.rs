@@ -547,7 +547,9 @@ pub fn root_collections(tree: &Tree) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for id in tree.ids() {
         let rest = id.strip_prefix("/redfish/v1/").unwrap_or("").trim_end_matches('/');
-        if !rest.is_empty() && !rest.contains('/') {
+        // The OData service document (a capture holds it) sits at a fixed URI that no
+        // service root links (DSP0266).
+        if !rest.is_empty() && !rest.contains('/') && rest != "odata" {
             out.push((rest.to_string(), id));
         }
     }
