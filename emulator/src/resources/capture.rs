@@ -608,8 +608,24 @@ pub async fn capture(
     cancel: impl Future<Output = ()>,
 ) -> Result<Summary, CaptureError> {
     let origin = parse_origin(&options.url)?;
-    let shown = origin.as_str().trim_end_matches('/').to_string();
+    let created = !options.out.exists();
     prepare_output(&options.out)?;
+    let result = capture_into(options, origin, &mut progress, cancel).await;
+    if result.is_err() && created {
+        // Nothing was captured (a refused login, an unreachable service): no empty
+        // directory is left behind. `remove_dir` leaves a directory that holds anything.
+        let _ = std::fs::remove_dir(&options.out);
+    }
+    result
+}
+
+async fn capture_into(
+    options: &CaptureOptions,
+    origin: reqwest::Url,
+    mut progress: impl FnMut(Progress),
+    cancel: impl Future<Output = ()>,
+) -> Result<Summary, CaptureError> {
+    let shown = origin.as_str().trim_end_matches('/').to_string();
     let http = reqwest::Client::builder()
         .danger_accept_invalid_certs(options.insecure)
         // A redirect would carry the token wherever it points: none is followed.
