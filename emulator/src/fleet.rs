@@ -51,6 +51,11 @@ pub struct FleetEntry {
     /// How many devices of this kind (ports must then be 0).
     #[serde(default = "one")]
     pub count: usize,
+    /// A mockup directory in DMTF's format (relative to the fleet file) that the device
+    /// serves instead of its profile's default tree, behind the profile's sessions; the
+    /// profile must have a `[tree]` (the Redfish family).
+    #[serde(default)]
+    pub mockup: Option<std::path::PathBuf>,
 }
 
 fn one() -> usize {
@@ -156,6 +161,10 @@ impl FleetFile {
                 Profile::load(wanted)
             }
             .map_err(|e| (entry, e))?;
+            let profile = match &entry.mockup {
+                Some(mockup) => with_mockup(profile, &dir.join(mockup)).map_err(|e| (entry, e))?,
+                None => profile,
+            };
             let profile = Arc::new(profile);
             for i in 1..=entry.count {
                 let name = entry.name.get_ref();
@@ -170,6 +179,28 @@ impl FleetFile {
         }
         Ok(specs)
     }
+}
+
+/// `profile` serving the mockup at `dir`, checked: every malformed file is named.
+fn with_mockup(mut profile: Profile, dir: &std::path::Path) -> Result<Profile, ConfigError> {
+    let origin = "mockup".to_string();
+    let Some(tree) = profile.tree.as_mut() else {
+        return Err(ConfigError::Invalid {
+            origin,
+            message: format!(
+                "profile {:?} has no resource tree: a mockup needs a Redfish-family profile \
+                 (redfish, ilo4-ilo6, idrac8-idrac10)",
+                profile.name
+            ),
+        });
+    };
+    let (_, problems) = crate::resources::mockup::check(dir);
+    if !problems.is_empty() {
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(ConfigError::Invalid { origin, message: text.join("; ") });
+    }
+    tree.mockup = Some(dir.to_path_buf());
+    Ok(profile)
 }
 
 /// A device to start.

@@ -98,6 +98,51 @@ enum Command {
     },
     /// List the embedded profiles.
     Profiles,
+    /// Walk a live Redfish service's resource tree through one session and write it as a
+    /// mockup in DMTF's format (serve it with a profile's or fleet device's `mockup`).
+    ///
+    /// GETs only, besides the session's own POST and DELETE; the session is deleted
+    /// whatever happens, Ctrl-C included. Secret-looking values (passwords, tokens,
+    /// keys) are written as null and the Sessions collection without members.
+    /// Progress goes to stderr.
+    Capture(CaptureArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CaptureArgs {
+    /// The service's URL with its scheme, e.g. https://10.0.0.5 or http://127.0.0.1:8000.
+    url: String,
+    /// The user to log in as.
+    #[arg(long, short = 'u', env = "SESSIONLAB_USER")]
+    user: String,
+    /// Its password; prefer the environment variable, which stays out of shell history.
+    #[arg(long, short = 'p', env = "SESSIONLAB_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// The directory to write (created; refused unless empty).
+    #[arg(long, short = 'o')]
+    output: PathBuf,
+    /// Accept a TLS certificate that does not verify (a BMC's self-signed one).
+    #[arg(long, env = "SESSIONLAB_INSECURE", value_parser = emulator::flags::boolish)]
+    insecure: bool,
+    /// Stop after this many resources (the mockup says it is truncated).
+    #[arg(long, default_value_t = 20_000)]
+    max_resources: usize,
+    /// Seconds each request may take.
+    #[arg(long, default_value_t = 30.0, value_parser = parse_timeout)]
+    timeout: f64,
+    /// Do not write headers.json beside each index.json.
+    #[arg(long)]
+    no_headers: bool,
+    /// Print only warnings and the closing line.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(secs),
+        _ => Err("give seconds above 0 and up to 3600, e.g. 30 or 2.5".to_string()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -120,6 +165,7 @@ fn main() -> ExitCode {
         Some(Command::Healthcheck { control_port, bind }) => {
             runtime().block_on(healthcheck(bind, control_port))
         }
+        Some(Command::Capture(args)) => runtime().block_on(capture(args)),
         None => runtime().block_on(serve(cli.serve)),
     }
 }
@@ -172,6 +218,64 @@ fn check_mockup(dir: &std::path::Path) -> ExitCode {
         eprintln!("error: {problem}");
     }
     ExitCode::from(2)
+}
+
+async fn capture(args: CaptureArgs) -> ExitCode {
+    use emulator::resources::capture::{self, CaptureError, CaptureOptions, Progress};
+    let options = CaptureOptions {
+        url: args.url,
+        user: args.user,
+        password: args.password,
+        out: args.output,
+        insecure: args.insecure,
+        max_resources: args.max_resources,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        headers: !args.no_headers,
+    };
+    // The handlers are in place before the login, so a Ctrl-C at any moment after it
+    // reaches the walk, which then logs out (a default SIGINT would end the process with
+    // the session open).
+    let cancel = interrupted();
+    let quiet = args.quiet;
+    let progress = |step: Progress| match step {
+        Progress::LoggedIn { session } if !quiet => eprintln!("logged in: session {session}"),
+        Progress::Resource { path, done, queued } if !quiet => {
+            eprintln!("[{done} read, {queued} queued] {path}")
+        }
+        Progress::Skipped { path, why } => eprintln!("warning: skipped {path}: {why}"),
+        Progress::LoggedOut if !quiet => eprintln!("logged out"),
+        _ => {}
+    };
+    match capture::capture(&options, progress, cancel).await {
+        Ok(summary) => {
+            if summary.truncated {
+                eprintln!(
+                    "warning: stopped at --max-resources {}; links were left unread",
+                    options.max_resources
+                );
+            }
+            println!(
+                "captured {} resources into {} ({} skipped, {} secret values redacted)",
+                summary.resources,
+                options.out.display(),
+                summary.skipped.len(),
+                summary.redacted
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ CaptureError::Interrupted(_)) => {
+            eprintln!("error: {e}; the session was deleted");
+            ExitCode::from(130)
+        }
+        Err(e @ (CaptureError::BadUrl(_) | CaptureError::Output(_))) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn healthcheck(bind: std::net::IpAddr, port: u16) -> ExitCode {
@@ -376,6 +480,30 @@ fn init_tracing() {
         .with_ansi(colour)
         .fmt_fields(fields)
         .init();
+}
+
+/// SIGINT or SIGTERM, with the handlers installed now (not at the first poll, as
+/// `tokio::signal::ctrl_c` does).
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        async move {
+            match (int, term) {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {},
+                        _ = term.recv() => {},
+                    }
+                }
+                _ => shutdown_signal().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    shutdown_signal()
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,7 @@
 //! the personality's service root, session service, authentication and error envelope
 //! win over the mockup's copies; the mockup's other resources are served as its files
 //! say, PATCH and resets take effect in memory until the device is reset; `check`
-//! names a malformed file with its line.
+//! names a malformed file with its line; `headers.json` and captured ETags are served.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -174,5 +174,82 @@ fn check_names_malformed_files() {
     assert_eq!(bad.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("Systems/1/index.json: line 3:"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn send_with_headers(
+    dev: &DeviceHandle,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let body = match body {
+        Some(v) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = emulator::vendors::router(dev.clone())
+        .oneshot(builder.body(body).expect("request"))
+        .await
+        .expect("infallible");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let raw = response.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, serde_json::from_slice(&raw).unwrap_or(Value::Null))
+}
+
+/// headers.json as DMTF's Mockup Server `-X` serves it, the personality first: its
+/// headers fill names the answer lacks (never Set-Cookie or Date), its Allow without
+/// PATCH makes a document read-only, and a captured ETag is served until the document
+/// changes, when a new one (in the header and `@odata.etag`) replaces it.
+#[tokio::test]
+async fn headers_json_and_captured_etags_are_served() {
+    let dir = mockup("mockup-headers");
+    let system = SYSTEM.replacen("{", "{\n    \"@odata.etag\": \"W/\\\"dev-1\\\"\",", 1);
+    write(&dir, "redfish/v1/Systems/1/index.json", &system);
+    write(
+        &dir,
+        "redfish/v1/Systems/1/headers.json",
+        r#"{"GET": {"ETag": "W/\"dev-1\"", "X-Vendor-Build": "17", "OData-Version": "4.01",
+            "Date": "Mon, 01 Jan 2024 00:00:00 GMT", "Set-Cookie": "sid=1", "Allow": "GET, PATCH"}}"#,
+    );
+    write(&dir, "redfish/v1/UpdateService/headers.json", r#"{"GET": {"Allow": "GET, HEAD"}}"#);
+    let dev = device(&dir);
+    let token = login(&dev).await;
+    let auth = [("X-Auth-Token", token.as_str())];
+    let uri = "/redfish/v1/Systems/1/";
+    let (status, headers, body) = send_with_headers(&dev, Method::GET, uri, &auth, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["etag"], "W/\"dev-1\"");
+    assert_eq!(body["@odata.etag"], "W/\"dev-1\"");
+    assert_eq!(headers["x-vendor-build"], "17");
+    assert_eq!(headers["odata-version"], "4.0", "the personality's OData-Version wins");
+    assert!(headers.get("set-cookie").is_none());
+    assert!(headers.get("date").is_none_or(|d| d != "Mon, 01 Jan 2024 00:00:00 GMT"));
+
+    let patch = json!({ "AssetTag": "changed" });
+    let stale = [("X-Auth-Token", token.as_str()), ("If-Match", "W/\"other\"")];
+    let (status, _, _) =
+        send_with_headers(&dev, Method::PATCH, uri, &stale, Some(patch.clone())).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    let current = [("X-Auth-Token", token.as_str()), ("If-Match", "W/\"dev-1\"")];
+    let (status, _, _) = send_with_headers(&dev, Method::PATCH, uri, &current, Some(patch)).await;
+    assert_eq!(status, StatusCode::OK, "the captured ETag is the current one");
+    let (_, headers, body) = send_with_headers(&dev, Method::GET, uri, &auth, None).await;
+    let etag = headers["etag"].to_str().expect("etag");
+    assert_ne!(etag, "W/\"dev-1\"", "a change makes a new ETag");
+    assert_eq!(body["@odata.etag"], etag);
+
+    let update = "/redfish/v1/UpdateService/";
+    let (status, headers, _) =
+        send_with_headers(&dev, Method::PATCH, update, &auth, Some(json!({ "Id": "x" }))).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "read-only by its Allow");
+    assert!(!headers["allow"].to_str().expect("allow").contains("PATCH"));
     let _ = std::fs::remove_dir_all(&dir);
 }

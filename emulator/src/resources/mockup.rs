@@ -4,17 +4,23 @@
 //! A mockup is a directory tree with one `index.json` per resource, its path the
 //! resource's URI. In the *tall* form (the default of both DMTF tools) the directory
 //! holds `redfish/index.json` and `redfish/v1/...`; in the *short* form (`-S`) it starts
-//! at the service root, `index.json` being `/redfish/v1/`. Both are recognised. A
-//! `headers.json` beside an `index.json` (the Creator's `--Headers`) is checked for
-//! well-formed JSON but its headers are not served: the personality's headers win.
+//! at the service root, `index.json` being `/redfish/v1/`. Both are recognised.
+//!
+//! A `headers.json` beside an `index.json` (the Creator's `--Headers`, `{"GET":
+//! {"Header": "value"}}`) is served as DMTF's Redfish-Mockup-Server `-X` serves it, with
+//! the personality first: its headers are added to GET answers of the document where the
+//! personality sets none of the same name, leaving out framing, session and time headers
+//! ([`super::capture::UNCAPTURED_HEADERS`]); its `Allow` without `PATCH` makes the
+//! document read-only; its `ETag` is the document's ETag while the document is unchanged.
 //!
 //! Documents keep their properties; `@odata.id` is the file's URI when the document
 //! lacks one. Every top-level property but the identifying ones (`@odata.*`, `Id`,
-//! `Actions`, `Links`, `Members`) may be PATCHed, and `#ComputerSystem.Reset` works
-//! as in the default trees, with the profile's `[tree.power]`; other actions answer
-//! `ActionNotSupported`. Changes live in memory until the device is reset. Bodies are
-//! served as JSON equal to the files (not byte for byte: keys come out sorted), without
-//! an added `@odata.etag`.
+//! `Actions`, `Links`, `Members`) may be PATCHed (unless `headers.json` says otherwise),
+//! and `#ComputerSystem.Reset` works as in the default trees, with the profile's
+//! `[tree.power]`; other actions answer `ActionNotSupported`. Changes live in memory
+//! until the device is reset. Bodies are served as JSON equal to the files (not byte for
+//! byte: keys come out sorted); a document with an `@odata.etag` serves it, and the same
+//! tag in its `ETag` header, until it changes; one without gets none added.
 
 use std::path::{Path, PathBuf};
 
@@ -101,12 +107,44 @@ pub fn check(dir: &Path) -> (usize, Vec<MockupError>) {
         }
         let headers = path.with_file_name("headers.json");
         if headers.is_file() {
-            if let Err(e) = parse(&headers) {
+            if let Err(e) = parse(&headers).and_then(|v| captured_headers(&headers, &v)) {
                 problems.push(e);
             }
         }
     }
     (files.len(), problems)
+}
+
+/// The GET headers of a `headers.json` (`{"GET": {"Header": "value"}}`), names in lower
+/// case, without those never served from a mockup.
+fn captured_headers(path: &Path, doc: &Value) -> Result<Vec<(String, String)>, MockupError> {
+    let Some(map) = doc.as_object() else {
+        return Err(error(path, None, "headers.json must be a JSON object"));
+    };
+    let Some(get) = map.get("GET") else { return Ok(Vec::new()) };
+    let Some(get) = get.as_object() else {
+        return Err(error(path, None, "headers.json: \"GET\" must be an object of headers"));
+    };
+    let mut out = Vec::new();
+    for (name, value) in get {
+        let Some(value) = value.as_str() else {
+            return Err(error(
+                path,
+                None,
+                format!("headers.json: header {name:?} must be a string"),
+            ));
+        };
+        let lower = name.to_ascii_lowercase();
+        let valid = axum::http::HeaderName::from_bytes(lower.as_bytes()).is_ok()
+            && axum::http::HeaderValue::from_str(value).is_ok();
+        if !valid {
+            return Err(error(path, None, format!("headers.json: {name:?} is not a valid header")));
+        }
+        if !super::capture::UNCAPTURED_HEADERS.contains(&lower.as_str()) {
+            out.push((lower, value.to_string()));
+        }
+    }
+    Ok(out)
 }
 
 /// The properties a mockup document may not be PATCHed on.
@@ -129,15 +167,32 @@ pub fn load(dir: &Path, settings: &super::TreeSettings) -> Result<Tree, MockupEr
         if !map.contains_key("@odata.id") {
             map.insert("@odata.id".to_string(), Value::String(uri));
         }
+        let headers_file = path.with_file_name("headers.json");
+        let mut headers = if headers_file.is_file() {
+            captured_headers(&headers_file, &parse(&headers_file)?)?
+        } else {
+            Vec::new()
+        };
+        let read_only = headers.iter().any(|(n, v)| {
+            n == "allow" && !v.split(',').any(|m| m.trim().eq_ignore_ascii_case("PATCH"))
+        });
         let writable: Vec<Value> = map
             .keys()
             .filter(|k| {
-                !k.starts_with('@') && !k.contains('@') && !IDENTIFYING.contains(&k.as_str())
+                !read_only
+                    && !k.starts_with('@')
+                    && !k.contains('@')
+                    && !IDENTIFYING.contains(&k.as_str())
             })
             .map(|k| Value::String(k.clone()))
             .collect();
         map.insert(WRITABLE_ANNOTATION.to_string(), Value::Array(writable));
+        let id = map.get("@odata.id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let etag = headers.iter().find(|(n, _)| n == "etag").map(|(_, v)| v.clone());
+        // The ETag and Allow are the tree's to serve (they follow the document's changes).
+        headers.retain(|(n, _)| n != "etag" && n != "allow");
         tree.insert(doc, &hooks).map_err(|e| error(&path, None, e))?;
+        tree.set_captured(&id, etag, headers);
     }
     Ok(tree)
 }
@@ -250,6 +305,12 @@ mod tests {
             .iter()
             .any(|t| t.contains("Chassis/index.json: a resource must be a JSON object")));
         assert!(load(&dir, &settings()).is_err());
+        write(&dir, "redfish/v1/headers.json", r#"{"GET": {"Allow": ["GET"]}}"#);
+        let (_, problems) = check(&dir);
+        assert!(
+            problems.iter().any(|p| p.to_string().contains("header \"Allow\" must be a string")),
+            "{problems:?}"
+        );
         let empty = scratch("empty");
         let (_, problems) = check(&empty);
         assert!(problems[0].message.contains("not a mockup"), "{problems:?}");

@@ -19,8 +19,10 @@
 //! Every call takes `now` explicitly. The tree lives in the device
 //! ([`crate::device::Device::resources`]) and is rebuilt from the profile on reset;
 //! default trees are data (`fixtures/trees/*.json`, see [`defaults`]), and a profile may
-//! serve a mockup in DMTF's format instead ([`mockup`]).
+//! serve a mockup in DMTF's format instead ([`mockup`]), such as one [`capture`] wrote
+//! from a live service.
 
+pub mod capture;
 pub mod defaults;
 pub mod mockup;
 pub mod power;
@@ -68,6 +70,35 @@ pub struct Doc {
     pub body: Value,
     /// Properties a PATCH may change, as `/`-separated paths; empty: not patchable.
     pub writable: Vec<String>,
+    /// The ETag a captured document came with, served while its content is unchanged.
+    pub captured_etag: Option<CapturedEtag>,
+    /// Headers a mockup's `headers.json` gives the document, added to its GET answers
+    /// where the personality sets none of the same name.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The ETag a document came with (its `@odata.etag`, or a mockup's `headers.json`
+/// `ETag`): served as long as the document is as it came, after which the tree derives
+/// one from the content like any other, so a PATCH or a reset still changes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapturedEtag {
+    /// The tag, e.g. `W/"5F3A"`.
+    pub tag: String,
+    /// [`etag_of`] the body it came with.
+    pub content: String,
+    /// Whether the body carried it as `@odata.etag` (and so serves it there).
+    pub in_body: bool,
+}
+
+impl Doc {
+    /// The document's current ETag.
+    pub fn etag(&self) -> String {
+        let derived = etag_of(&self.body);
+        match &self.captured_etag {
+            Some(c) if c.content == derived => c.tag.clone(),
+            _ => derived,
+        }
+    }
 }
 
 /// What a hook did.
@@ -228,6 +259,10 @@ impl Tree {
             return Err("a document needs an @odata.id".to_string());
         };
         let path = key(&id, self.case_insensitive);
+        let captured_tag = match map.remove("@odata.etag") {
+            Some(Value::String(tag)) => Some(tag),
+            _ => None,
+        };
         if let Some(Value::Object(actions)) = map.get("Actions") {
             for (name, action) in actions {
                 let Some(target) = action.get("target").and_then(Value::as_str) else { continue };
@@ -242,8 +277,38 @@ impl Tree {
                 );
             }
         }
-        self.docs.insert(path, Doc { body, writable });
+        let captured_etag =
+            captured_tag.map(|tag| CapturedEtag { tag, content: etag_of(&body), in_body: true });
+        self.docs.insert(path, Doc { body, writable, captured_etag, headers: Vec::new() });
         Ok(())
+    }
+
+    /// Gives the document at `path` the ETag it was captured with (a mockup's
+    /// `headers.json`), unless its body carried one; and headers to add to its GET
+    /// answers. Returns whether the document exists.
+    pub fn set_captured(
+        &mut self,
+        path: &str,
+        etag: Option<String>,
+        headers: Vec<(String, String)>,
+    ) -> bool {
+        let Some(doc) = self.docs.get_mut(&key(path, self.case_insensitive)) else {
+            return false;
+        };
+        if let (Some(tag), None) = (etag, &doc.captured_etag) {
+            doc.captured_etag =
+                Some(CapturedEtag { tag, content: etag_of(&doc.body), in_body: false });
+        }
+        doc.headers = headers;
+        true
+    }
+
+    /// The headers a mockup gives the document at `path` (empty for templates).
+    pub fn captured_headers(&self, path: &str) -> Vec<(String, String)> {
+        self.docs
+            .get(&key(path, self.case_insensitive))
+            .map(|d| d.headers.clone())
+            .unwrap_or_default()
     }
 
     /// The number of documents.
@@ -324,9 +389,9 @@ impl Tree {
     pub fn get(&mut self, path: &str, now: Now) -> Option<(Value, String)> {
         self.settle(now);
         let doc = self.docs.get(&key(path, self.case_insensitive))?;
-        let etag = etag_of(&doc.body);
+        let etag = doc.etag();
         let mut body = doc.body.clone();
-        if self.annotate_etag {
+        if self.annotate_etag || doc.captured_etag.as_ref().is_some_and(|c| c.in_body) {
             if let Some(map) = body.as_object_mut() {
                 map.insert("@odata.etag".to_string(), Value::String(etag.clone()));
             }
@@ -363,7 +428,7 @@ impl Tree {
         if doc.writable.is_empty() {
             return Err(TreeError::NotPatchable);
         }
-        if !precondition(&etag_of(&doc.body)) {
+        if !precondition(&doc.etag()) {
             return Err(TreeError::PreconditionFailed);
         }
         let patch = strip_annotations(body);
@@ -482,7 +547,9 @@ pub fn root_collections(tree: &Tree) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for id in tree.ids() {
         let rest = id.strip_prefix("/redfish/v1/").unwrap_or("").trim_end_matches('/');
-        if !rest.is_empty() && !rest.contains('/') {
+        // The OData service document (a capture holds it) sits at a fixed URI that no
+        // service root links (DSP0266).
+        if !rest.is_empty() && !rest.contains('/') && rest != "odata" {
             out.push((rest.to_string(), id));
         }
     }
@@ -495,11 +562,34 @@ pub fn root_collections(tree: &Tree) -> Vec<(String, String)> {
 pub fn link_service_root(device: &crate::device::Device, body: &mut Value) {
     let collections = root_collections(&device.resources().lock());
     let Some(map) = body.as_object_mut() else { return };
+    fn linked_ids(value: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v) {
+                        ("@odata.id", Value::String(id)) => {
+                            out.insert(id.trim_end_matches('/').to_string());
+                        }
+                        _ => linked_ids(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| linked_ids(v, out)),
+            _ => {}
+        }
+    }
+    let trimmed = |id: &str| id.trim_end_matches('/').to_string();
+    let mut linked = std::collections::BTreeSet::new();
+    linked_ids(&Value::Object(map.clone()), &mut linked);
+    // The root's own id is not a collection link.
+    linked.remove("/redfish/v1");
     for (name, id) in collections {
         let mut link = Map::new();
         link.insert("@odata.id".to_string(), Value::String(id.clone()));
-        if map.contains_key(&name) {
-            // The personality's own link (SessionService, Managers) wins over a mockup's.
+        if map.contains_key(&name) || linked.contains(&trimmed(&id)) {
+            // The personality's own link (SessionService, Managers, iLO's JsonSchemas
+            // naming /redfish/v1/Schemas/, iDRAC 8's Links.Sessions) wins over a
+            // mockup's.
             continue;
         }
         map.insert(name.clone(), Value::Object(link));

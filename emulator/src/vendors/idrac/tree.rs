@@ -67,6 +67,7 @@ pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
         Ok(Outcome::Document { body, etag, allow }) => {
             let mut response = sorted(StatusCode::OK, &body, Some(&etag));
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            crate::vendors::redfish::tree::add_captured_headers(&ctx, &path, &mut response);
             response
         }
         Ok(Outcome::NotModified { etag, .. }) => {

@@ -246,6 +246,23 @@ pub fn invalid_operation_for_system_state(state: &str) -> RedfishError {
     )
 }
 
+/// Adds to `response` the headers a mockup's `headers.json` gives the document at
+/// `path`, where the response has none of the same name: the personality's own (and those
+/// its `finish` middleware sets afterwards) win.
+pub fn add_captured_headers(ctx: &Ctx, path: &str, response: &mut Response) {
+    let captured = ctx.device.resources().lock().captured_headers(path);
+    for (name, value) in captured {
+        let (Ok(name), Ok(value)) =
+            (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
+        else {
+            continue;
+        };
+        if !response.headers().contains_key(&name) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+}
+
 /// The fallback of [`super::routes::RouteTable`]: the device's tree, or the
 /// personality's 404.
 pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
@@ -253,7 +270,9 @@ pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
     let hook = req.extensions().get::<EnvelopeHook>().cloned();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { body, etag, allow }) => {
-            with_etag(wire::json_response(StatusCode::OK, allow, &body), &etag)
+            let mut response = with_etag(wire::json_response(StatusCode::OK, allow, &body), &etag);
+            add_captured_headers(&ctx, uri.path(), &mut response);
+            response
         }
         Ok(Outcome::NotModified { etag, allow }) => {
             let mut response = wire::empty_response(StatusCode::NOT_MODIFIED);
