@@ -169,17 +169,27 @@ impl RouteTable {
 
     /// The router: every path with and without a trailing slash, 404 and 405 in the
     /// Redfish envelope, and the [`finish`] middleware.
+    /// The `$expand` middleware ([`super::expand`]) sits inside [`finish`]; the documents
+    /// it expands are fetched through a second router built from the same table.
     pub fn router(self, ctx: Ctx) -> Router {
+        let settings = super::expand::Expander::settings_of(&ctx.device);
+        let documents = settings.supported().then(|| self.build(&ctx, None));
+        let expander = super::expand::Expander::new(settings, documents, super::expand::compact);
+        self.build(&ctx, Some(expander))
+    }
+
+    fn build(&self, ctx: &Ctx, expander: Option<super::expand::Expander>) -> Router {
         let mut r = Router::new();
-        for (path, methods) in self.routes {
-            r = both(r, &path, methods);
+        for (path, methods) in &self.routes {
+            r = both(r, path, methods.clone());
         }
         // Paths the table does not serve go to the device's resource tree (systems,
         // chassis), which answers the personality's 404 for what it does not hold.
-        r.fallback(super::tree::serve)
-            .method_not_allowed_fallback(method_not_allowed)
-            .layer(middleware::from_fn_with_state(ctx.clone(), finish))
-            .with_state(ctx)
+        let mut r = r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed);
+        if let Some(expander) = expander {
+            r = r.layer(middleware::from_fn_with_state(expander, super::expand::serve));
+        }
+        r.layer(middleware::from_fn_with_state(ctx.clone(), finish)).with_state(ctx.clone())
     }
 }
 
