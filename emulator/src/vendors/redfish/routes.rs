@@ -328,11 +328,9 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     if let Some(EnvelopeHook(hook)) = &hook {
         hook.finish_headers(&ctx, status, error.as_ref(), headers);
     }
-    match &error {
-        Some(error) => tracing::debug!(
-            %method, path, status = status.as_u16(), messages = ?error.keys(), "redfish"
-        ),
-        None => tracing::debug!(%method, path, status = status.as_u16(), "redfish"),
+    // The request line itself is the shared layer's (`vendors::http::log_request`).
+    if let Some(error) = &error {
+        tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
     }
     response
 }
