@@ -178,6 +178,13 @@ impl RouteTable {
         self.build(&ctx, Some(expander))
     }
 
+    /// The router with the `$expand` middleware of the caller's choosing (none: `$expand`
+    /// left to the handlers), for a personality that serves more than the table (iLO's
+    /// catch-all) and so fetches expanded documents through its whole router.
+    pub fn router_expanding(self, ctx: Ctx, expander: Option<super::expand::Expander>) -> Router {
+        self.build(&ctx, expander)
+    }
+
     fn build(&self, ctx: &Ctx, expander: Option<super::expand::Expander>) -> Router {
         let mut r = Router::new();
         for (path, methods) in &self.routes {
