@@ -97,6 +97,24 @@ pub enum AdvanceError {
     },
 }
 
+/// Real time spent on one piece of work (a request's handling, for its log line): not
+/// the device's time, which a virtual clock may hold still or move by days meanwhile.
+#[derive(Clone, Copy, Debug)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    /// Starts now.
+    #[allow(clippy::disallowed_methods)] // the one place that reads the system clock
+    pub fn start() -> Stopwatch {
+        Stopwatch(Instant::now())
+    }
+
+    /// Real time since [`Stopwatch::start`].
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
 /// A cheap-to-clone handle on a real or virtual clock. Clones share one time.
 #[derive(Clone, Debug)]
 pub struct Clock {

@@ -754,3 +754,196 @@ async fn post_to_sessions_members_logs_in() {
         }
     }
 }
+
+// ----- beyond sessions: the Dell objects tools read first (issue 18) -----
+
+const MANAGER: &str = "/redfish/v1/Managers/iDRAC.Embedded.1";
+const FIRMWARE: &str = "/redfish/v1/UpdateService/FirmwareInventory";
+const DELL_INVENTORY: &str = "/redfish/v1/UpdateService/Oem/Dell/DellSoftwareInventory";
+
+/// The profile's `[tree.vars]` value `name`.
+fn tree_var(profile: &str, name: &str) -> String {
+    let p = Profile::embedded(profile).expect("profile");
+    p.tree.expect("tree").vars[name].as_str().expect("string var").to_string()
+}
+
+/// iDRAC9 5.10 manager (github.com/akaliwod/iserver UriManagers.md) [C]:
+/// `Links.Oem.Dell.DellAttributes` is an array of the iDRAC, System and
+/// LifecycleController sets with `DellAttributes@odata.count` 3 and `Jobs` beside it;
+/// every set it links answers 200.
+#[tokio::test]
+async fn manager_links_the_dell_attribute_sets_as_an_array() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let token = session_token(&dev, profile).await;
+        let r = get(MANAGER).token(&token).send(&dev).await;
+        assert_eq!(r.status, StatusCode::OK, "{profile}: {}", r.raw);
+        let dell = &r.body["Links"]["Oem"]["Dell"];
+        let sets = dell["DellAttributes"].as_array().expect("an array, not one object");
+        assert_eq!(sets.len(), 3, "{profile}");
+        assert_eq!(dell["DellAttributes@odata.count"], 3, "{profile}");
+        assert_eq!(r.body["FirmwareVersion"], tree_var(profile, "manager_firmware"));
+        for set in sets {
+            let uri = set["@odata.id"].as_str().expect("link");
+            let got = get(uri).token(&token).send(&dev).await;
+            assert_eq!(got.status, StatusCode::OK, "{profile} {uri}: {}", got.raw);
+            assert!(got.body["Attributes"].is_object(), "{profile} {uri}");
+        }
+        settings(profile).bind(|| insta::assert_json_snapshot!("manager", r.view()));
+    }
+}
+
+/// Dell's scripts poll `Managers/iDRAC.Embedded.1/Jobs` and `.../Oem/Dell/Jobs`
+/// (iDRAC-Redfish-Scripting): both are collections, empty on a fresh device (no job has
+/// been scheduled); iDRAC8 has no Dell job collection (assumed).
+#[tokio::test]
+async fn job_queues_are_empty_collections() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let token = session_token(&dev, profile).await;
+        let jobs = get(&format!("{MANAGER}/Jobs")).token(&token).send(&dev).await;
+        assert_eq!(jobs.status, StatusCode::OK, "{profile}: {}", jobs.raw);
+        assert_eq!(jobs.body["Members"], json!([]));
+        assert_eq!(jobs.body["Members@odata.count"], 0);
+        let dell = get(&format!("{MANAGER}/Oem/Dell/Jobs")).token(&token).send(&dev).await;
+        if profile == "idrac8" {
+            assert_eq!(dell.status, StatusCode::NOT_FOUND, "{}", dell.raw);
+        } else {
+            assert_eq!(dell.status, StatusCode::OK, "{profile}: {}", dell.raw);
+            assert_eq!(dell.body["@odata.type"], "#DellJobCollection.DellJobCollection");
+            assert_eq!(dell.body["Members@odata.count"], 0);
+        }
+        settings(profile).bind(|| insta::assert_json_snapshot!("jobs", jobs.view()));
+    }
+}
+
+/// iDRAC9 5.10 UpdateService (iserver UriUpdateService.md) [C]: FirmwareInventory members
+/// named `Installed-<id>-<version>__<FQDD>`, with the profile's BIOS and iDRAC versions;
+/// `UpdateService/Oem/Dell/DellSoftwareInventory` lists its members expanded, with
+/// `ElementName`, `Status` and an `Id` whose FQDD follows `__`, as Dell's Ansible modules
+/// read it [P]; iDRAC8 answers 404 there (those modules then fall back to OMSDK).
+#[tokio::test]
+async fn firmware_inventory_carries_the_profiles_versions() {
+    for profile in PROFILES {
+        let dev = device(profile);
+        let token = session_token(&dev, profile).await;
+        let (bios, idrac) =
+            (tree_var(profile, "bios_version"), tree_var(profile, "manager_firmware"));
+        let list = get(FIRMWARE).token(&token).send(&dev).await;
+        assert_eq!(list.status, StatusCode::OK, "{profile}: {}", list.raw);
+        let mut versions = Vec::new();
+        for member in list.body["Members"].as_array().expect("members") {
+            let uri = member["@odata.id"].as_str().expect("link");
+            let item = get(uri).token(&token).send(&dev).await;
+            assert_eq!(item.status, StatusCode::OK, "{profile} {uri}");
+            let id = item.body["Id"].as_str().expect("Id");
+            let version = item.body["Version"].as_str().expect("Version");
+            assert!(id.contains(&format!("-{version}__")), "{id}");
+            versions
+                .push((item.body["Name"].as_str().expect("Name").to_string(), version.to_string()));
+        }
+        assert!(versions.contains(&("BIOS".to_string(), bios.clone())), "{versions:?}");
+        let idrac_name = "Integrated Dell Remote Access Controller".to_string();
+        assert!(versions.contains(&(idrac_name, idrac.clone())), "{versions:?}");
+        let dell = get(DELL_INVENTORY).token(&token).send(&dev).await;
+        if profile == "idrac8" {
+            assert_eq!(dell.status, StatusCode::NOT_FOUND, "{}", dell.raw);
+            continue;
+        }
+        assert_eq!(dell.status, StatusCode::OK, "{profile}: {}", dell.raw);
+        let members = dell.body["Members"].as_array().expect("members");
+        let bios_item = members
+            .iter()
+            .find(|m| m["ElementName"] == "BIOS" && m["Status"] == "Installed")
+            .expect("an installed BIOS");
+        assert_eq!(
+            bios_item["Id"].as_str().and_then(|i| i.split("__").last()),
+            Some("BIOS.Setup.1-1")
+        );
+        assert_eq!(bios_item["VersionString"], bios.as_str());
+        for member in members {
+            let uri = member["@odata.id"].as_str().expect("link");
+            let item = get(uri).token(&token).send(&dev).await;
+            assert_eq!(item.status, StatusCode::OK, "{profile} {uri}");
+            assert_eq!(&item.body["Id"], &member["Id"]);
+        }
+        settings(profile).bind(|| insta::assert_json_snapshot!("firmware_inventory", list.view()));
+    }
+}
+
+/// iDRAC9 5.10 DellAttributes sets (iserver UriManagers.md) [C]: the System set takes a
+/// PATCH of its `Attributes` and answers as the iDRAC's own attributes do (`Success`,
+/// `SYS413`); a device reset restores it.
+#[tokio::test]
+async fn system_attribute_set_patches_and_resets() {
+    let profile = "idrac9";
+    let dev = device(profile);
+    let token = session_token(&dev, profile).await;
+    let uri = format!("{MANAGER}/Oem/Dell/DellAttributes/System.Embedded.1");
+    let patch = json!({ "Attributes": { "AcquisitionInfo.1.CostCenter": "lab-7" } });
+    let r = req(Method::PATCH, &uri).token(&token).json(&patch).send(&dev).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    let ids: Vec<&str> = r.body["@Message.ExtendedInfo"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["MessageId"].as_str())
+        .collect();
+    assert_eq!(ids, ["Base.1.12.Success", "IDRAC.2.9.SYS413"]);
+    let read = get(&uri).token(&token).send(&dev).await;
+    assert_eq!(read.body["Attributes"]["AcquisitionInfo.1.CostCenter"], "lab-7");
+    let locked = json!({ "Attributes": { "WarrantyInfo.1.UnitType": "Years" } });
+    let r = req(Method::PATCH, &uri).token(&token).json(&locked).send(&dev).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.raw);
+    dev.reset();
+    let token = session_token(&dev, profile).await;
+    let read = get(&uri).token(&token).send(&dev).await;
+    assert_eq!(read.body["Attributes"]["AcquisitionInfo.1.CostCenter"], "");
+}
+
+/// iDRAC9 5.10 service root [C]: ExpandQuery `*`, `.`, `~` with `$levels` up to 1, the form
+/// Dell's scripts send (`?$expand=*($levels=1)`): the members come back whole, router-
+/// served collections (sessions) as tree ones (firmware). DSP0266 query parameters: a
+/// value out of range is 400, a form the service does not take 501 (iDRAC8, assumed), and
+/// authentication comes first.
+#[tokio::test]
+async fn expand_answers_as_the_service_root_advertises() {
+    let dev = device("idrac9");
+    let token = session_token(&dev, "idrac9").await;
+    let r = get("/redfish/v1/SessionService/Sessions?$expand=*($levels=1)")
+        .token(&token)
+        .send(&dev)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(r.body["Members"][0]["UserName"], "root", "{}", r.raw);
+    assert!(r.raw.starts_with(r#"{"@odata.context""#), "sorted keys: {}", r.raw);
+    let r =
+        get(&format!("{FIRMWARE}?%24expand=%2A%28%24levels%3D1%29")).token(&token).send(&dev).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert!(r.body["Members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .all(|m| m["Version"].is_string()));
+    let r = get(&format!("{MANAGER}?$expand=~")).token(&token).send(&dev).await;
+    assert_eq!(r.body["Links"]["Oem"]["Dell"]["Jobs"]["Members@odata.count"], 0, "{}", r.raw);
+    assert!(r.body["EthernetInterfaces"].is_null());
+    let r = get(&format!("{FIRMWARE}?$expand=.($levels=2)")).token(&token).send(&dev).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.raw);
+    settings("idrac9")
+        .bind(|| insta::assert_json_snapshot!("expand_levels_out_of_range", r.view()));
+    let r = get(&format!("{FIRMWARE}?$expand=Members")).token(&token).send(&dev).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.raw);
+    let r = get(&format!("{FIRMWARE}?$expand=*")).send(&dev).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.raw);
+
+    let dev = device("idrac8");
+    let token = session_token(&dev, "idrac8").await;
+    let r = get("/redfish/v1/Sessions?$expand=.").token(&token).send(&dev).await;
+    assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED, "{}", r.raw);
+    settings("idrac8").bind(|| insta::assert_json_snapshot!("expand_not_implemented", r.view()));
+    let r = get("/redfish/v1/Sessions?$expand=.").send(&dev).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let root = get("/redfish/v1").send(&dev).await;
+    assert!(root.body.get("ProtocolFeaturesSupported").is_none(), "{}", root.raw);
+}

@@ -361,3 +361,48 @@ async fn tree_is_behind_the_personality() {
         assert_eq!(still.body["PowerState"], "On", "{name}");
     }
 }
+
+/// DSP0266 query parameters, per profile's service root (`ProtocolFeaturesSupported`):
+/// where `.` is taken, the Systems collection comes back with its member whole; where it
+/// is not (idrac8, assumed), 501; iLO 5/6 advertise no `*` (iLO 5 2.55 root [C]) and
+/// answer it 501; nothing is refused before authentication.
+#[tokio::test]
+async fn expand_answers_as_each_service_root_says() {
+    for (name, system, _) in PROFILES {
+        let dev = device(name);
+        let token = login(&dev).await;
+        let root = send(&dev, Method::GET, "/redfish/v1/", None, &[], None).await;
+        let advertised = &root.body["ProtocolFeaturesSupported"]["ExpandQuery"];
+        let takes = |form: &str| {
+            let tree = dev.profile().tree.as_ref().expect("tree");
+            match form {
+                "." => tree.expand.no_links,
+                _ => tree.expand.expand_all,
+            }
+        };
+        if !advertised.is_null() {
+            assert_eq!(advertised["NoLinks"], json!(takes(".")), "{name}");
+            assert_eq!(advertised["ExpandAll"], json!(takes("*")), "{name}");
+        }
+        let collection =
+            if system.ends_with('/') { "/redfish/v1/Systems/" } else { "/redfish/v1/Systems" };
+        for form in [".", "*"] {
+            let uri = format!("{collection}?$expand={form}");
+            let reply = send(&dev, Method::GET, &uri, Some(&token), &[], None).await;
+            if takes(form) {
+                assert_eq!(reply.status, StatusCode::OK, "{name} {form}: {}", reply.body);
+                assert_eq!(reply.body["Members"][0]["PowerState"], "On", "{name} {form}");
+                assert!(reply.header("etag").is_none(), "{name}: an expanded view has no ETag");
+            } else {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::NOT_IMPLEMENTED,
+                    "{name} {form}: {}",
+                    reply.body
+                );
+            }
+            let anonymous = send(&dev, Method::GET, &uri, None, &[], None).await;
+            assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{name} {form}");
+        }
+    }
+}

@@ -45,6 +45,15 @@ pub struct TreeSettings {
     /// What `#ComputerSystem.Reset` does.
     #[serde(default)]
     pub power: PowerSettings,
+    /// Documents of the template this profile does not serve (by `@odata.id`): what a
+    /// generation's firmware lacks (iDRAC8 has no `DellSoftwareInventory`). Each must name
+    /// a document of the template.
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// Which forms of the `$expand` query the service takes (DSP0266 query parameters),
+    /// and what it answers to the others.
+    #[serde(default)]
+    pub expand: super::ExpandSettings,
 }
 
 /// A stable UUID for a device's computer system, derived from its name (not the
@@ -133,8 +142,18 @@ pub fn build(settings: &TreeSettings, device: &str) -> Result<Tree, String> {
     vars.entry("device".to_string()).or_insert_with(|| Value::String(device.to_string()));
     vars.entry("system_uuid".to_string()).or_insert_with(|| Value::String(system_uuid(device)));
     let mut missing = Vec::new();
-    let docs: Vec<Value> =
+    let mut docs: Vec<Value> =
         template(&settings.template)?.iter().map(|d| fill(d, &vars, &mut missing)).collect();
+    let id_of = |d: &Value| d.get("@odata.id").and_then(Value::as_str).map(str::to_string);
+    for omitted in &settings.omit {
+        if !docs.iter().any(|d| id_of(d).as_deref() == Some(omitted.as_str())) {
+            return Err(format!(
+                "tree template {} has no document {omitted:?} to omit",
+                settings.template
+            ));
+        }
+    }
+    docs.retain(|d| id_of(d).is_none_or(|id| !settings.omit.contains(&id)));
     if !missing.is_empty() {
         missing.sort();
         missing.dedup();
@@ -215,6 +234,8 @@ mod tests {
             case_insensitive_paths: false,
             vars: BTreeMap::new(),
             power: PowerSettings::default(),
+            omit: Vec::new(),
+            expand: Default::default(),
         };
         let err = build(&settings, "x").unwrap_err();
         assert!(err.contains("[tree.vars]") && err.contains("oem"), "{err}");

@@ -211,6 +211,8 @@ mod tests {
             case_insensitive_paths: false,
             vars: Default::default(),
             power: PowerSettings::default(),
+            omit: Vec::new(),
+            expand: Default::default(),
         }
     }
 

@@ -21,6 +21,12 @@
 //! default trees are data (`fixtures/trees/*.json`, see [`defaults`]), and a profile may
 //! serve a mockup in DMTF's format instead ([`mockup`]), such as one [`capture`] wrote
 //! from a live service.
+//!
+//! The `$expand` query (DSP0266 query parameters) is vendor-neutral too: [`ExpandSettings`]
+//! says which forms a profile takes, [`ExpandSettings::check`] reads the query, and
+//! [`expand_with`] replaces the links of a document with the documents they name, fetched
+//! by the caller (a personality fetches through its own router, so every resource expands,
+//! wherever it is served).
 
 pub mod capture;
 pub mod defaults;
@@ -32,6 +38,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::clock::Now;
@@ -558,10 +565,20 @@ pub fn root_collections(tree: &Tree) -> Vec<(String, String)> {
 
 /// Adds the device tree's top-level collections (`Systems`, `Chassis`) to a service root
 /// `body`, as `{"@odata.id"}` links and, when the root has iLO 4's legacy `links`
-/// object, as `links.<name>.href` too.
+/// object, as `links.<name>.href` too; and `ProtocolFeaturesSupported.ExpandQuery` when
+/// the profile takes `$expand` and says so ([`ExpandSettings::advertise`]).
 pub fn link_service_root(device: &crate::device::Device, body: &mut Value) {
     let collections = root_collections(&device.resources().lock());
     let Some(map) = body.as_object_mut() else { return };
+    if let Some(expand) = device.profile().tree.as_ref().map(|t| &t.expand) {
+        if expand.supported() && expand.advertise {
+            let features =
+                map.entry("ProtocolFeaturesSupported").or_insert_with(|| Value::Object(Map::new()));
+            if let Some(features) = features.as_object_mut() {
+                features.insert("ExpandQuery".to_string(), expand.expand_query());
+            }
+        }
+    }
     fn linked_ids(value: &Value, out: &mut std::collections::BTreeSet<String>) {
         match value {
             Value::Object(map) => {
@@ -607,6 +624,258 @@ pub fn set_manager_firmware(profile: &crate::profile::Profile, body: &mut Value)
     let firmware = profile.tree.as_ref().and_then(|t| t.vars.get("manager_firmware"));
     if let (Some(Value::String(version)), Some(map)) = (firmware, body.as_object_mut()) {
         map.insert("FirmwareVersion".to_string(), Value::String(version.clone()));
+    }
+}
+
+// ----- $expand -----
+
+/// Which forms of `$expand` a service takes (`[tree.expand]`), as its service root's
+/// `ProtocolFeaturesSupported.ExpandQuery` says (DSP0266 query parameters; ServiceRoot
+/// schema `Expand`). A profile that takes none answers every `$expand` with
+/// `unsupported_status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExpandSettings {
+    /// `*`: every hyperlink (`ExpandAll`).
+    pub expand_all: bool,
+    /// `.`: hyperlinks outside `Links` (`NoLinks`).
+    pub no_links: bool,
+    /// `~`: hyperlinks inside `Links` (`Links`).
+    pub links: bool,
+    /// `($levels=N)` (`Levels`).
+    pub levels: bool,
+    /// The largest `$levels` (`MaxLevels`).
+    pub max_levels: u32,
+    /// Whether the service root shows `ProtocolFeaturesSupported` (a schema before
+    /// ServiceRoot 1.3 has no such property).
+    pub advertise: bool,
+    /// Status of the answer to a form the service does not take: DSP0266 "501 Not
+    /// Implemented ... for any unsupported query parameters that start with `$`".
+    pub unsupported_status: u16,
+}
+
+impl Default for ExpandSettings {
+    fn default() -> Self {
+        ExpandSettings {
+            expand_all: false,
+            no_links: false,
+            links: false,
+            levels: false,
+            max_levels: 0,
+            advertise: true,
+            unsupported_status: 501,
+        }
+    }
+}
+
+/// Which hyperlinks an `$expand` follows (DSP0266 "Use the $expand query parameter").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpandKind {
+    /// `*`: all of them.
+    All,
+    /// `.`: subordinate ones, outside any `Links` property.
+    Subordinate,
+    /// `~`: dependent ones, inside `Links`.
+    Dependent,
+}
+
+/// A readable `$expand`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpandQuery {
+    /// What it follows.
+    pub kind: ExpandKind,
+    /// How many levels (1 unless `$levels` says).
+    pub levels: u32,
+}
+
+/// Why an `$expand` is not served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExpandRefusal {
+    /// The service does not take this form (or no `$expand` at all): `unsupported_status`.
+    Unsupported {
+        /// The value as sent.
+        value: String,
+        /// The status the profile gives it.
+        status: u16,
+    },
+    /// Not `*`, `.` or `~` with an optional `($levels=N)`: 400.
+    Malformed {
+        /// The value as sent.
+        value: String,
+    },
+    /// `$levels` outside 1..=`max_levels`: 400.
+    LevelsOutOfRange {
+        /// The `$levels` value as sent.
+        value: String,
+        /// `max_levels`.
+        max: u32,
+    },
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of `$expand` in a raw query string (percent-encoding undone), if present.
+pub fn expand_param(query: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(name) == "$expand").then(|| percent_decode(value))
+    })
+}
+
+impl ExpandSettings {
+    /// Whether the service takes any form of `$expand`.
+    pub fn supported(&self) -> bool {
+        self.expand_all || self.no_links || self.links
+    }
+
+    /// `ProtocolFeaturesSupported.ExpandQuery` as the service root shows it.
+    pub fn expand_query(&self) -> Value {
+        serde_json::json!({
+            "ExpandAll": self.expand_all,
+            "Levels": self.levels,
+            "Links": self.links,
+            "MaxLevels": self.max_levels,
+            "NoLinks": self.no_links,
+        })
+    }
+
+    /// Reads `value` (the `$expand` of a request): what to expand, or why not.
+    pub fn check(&self, value: &str) -> Result<ExpandQuery, ExpandRefusal> {
+        let unsupported = || ExpandRefusal::Unsupported {
+            value: value.to_string(),
+            status: self.unsupported_status,
+        };
+        let malformed = || ExpandRefusal::Malformed { value: value.to_string() };
+        let trimmed = value.trim();
+        let (head, options) = match trimmed.split_once('(') {
+            Some((head, rest)) => (head, Some(rest.strip_suffix(')').ok_or_else(malformed)?)),
+            None => (trimmed, None),
+        };
+        let kind = match head {
+            "*" => ExpandKind::All,
+            "." => ExpandKind::Subordinate,
+            "~" => ExpandKind::Dependent,
+            _ => return Err(malformed()),
+        };
+        let levels = match options {
+            None => None,
+            Some(options) => {
+                let (name, n) = options.split_once('=').ok_or_else(malformed)?;
+                if name.trim() != "$levels" {
+                    return Err(malformed());
+                }
+                Some(n.trim().to_string())
+            }
+        };
+        let taken = match kind {
+            ExpandKind::All => self.expand_all,
+            ExpandKind::Subordinate => self.no_links,
+            ExpandKind::Dependent => self.links,
+        };
+        if !taken || (levels.is_some() && !self.levels) {
+            return Err(unsupported());
+        }
+        let levels = match levels {
+            None => 1,
+            Some(text) => {
+                let n: u32 = text.parse().map_err(|_| malformed())?;
+                if n == 0 || n > self.max_levels.max(1) {
+                    return Err(ExpandRefusal::LevelsOutOfRange {
+                        value: text,
+                        max: self.max_levels.max(1),
+                    });
+                }
+                n
+            }
+        };
+        Ok(ExpandQuery { kind, levels })
+    }
+}
+
+/// The URI of a reference object: one whose only property is `@odata.id`.
+fn reference(value: &Value) -> Option<&str> {
+    match value {
+        Value::Object(map) if map.len() == 1 => map.get("@odata.id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Replaces, `levels` deep, every reference of `doc` that `kind` follows with the
+/// document `fetch` gives for its URI (left as it is when `fetch` gives none: a link the
+/// requester may not read, or that leads nowhere). References under annotations
+/// (`@Redfish.Settings`) and to `doc` itself are never followed. The expanded documents
+/// are expanded in turn while levels remain.
+pub fn expand_with(
+    doc: &mut Value,
+    kind: ExpandKind,
+    levels: u32,
+    fetch: &mut dyn FnMut(&str) -> Option<Value>,
+) {
+    if levels == 0 {
+        return;
+    }
+    let own = doc.get("@odata.id").and_then(Value::as_str).map(str::to_string);
+    walk_links(doc, kind, false, own.as_deref(), levels, fetch);
+}
+
+fn walk_links(
+    value: &mut Value,
+    kind: ExpandKind,
+    in_links: bool,
+    own: Option<&str>,
+    levels: u32,
+    fetch: &mut dyn FnMut(&str) -> Option<Value>,
+) {
+    if let Some(uri) = reference(value) {
+        let follow = match kind {
+            ExpandKind::All => true,
+            ExpandKind::Subordinate => !in_links,
+            ExpandKind::Dependent => in_links,
+        };
+        if follow && Some(uri) != own {
+            if let Some(mut target) = fetch(uri) {
+                expand_with(&mut target, kind, levels - 1, fetch);
+                *value = target;
+            }
+        }
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key.contains('@') {
+                    continue;
+                }
+                walk_links(child, kind, in_links || key == "Links", own, levels, fetch);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                walk_links(item, kind, in_links, own, levels, fetch);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -778,5 +1047,97 @@ mod tests {
             Err(TreeError::ActionNotSupported("ComputerSystem.Reset".into()))
         );
         assert_eq!(t.invoke("/nope", &Map::new(), now), Err(TreeError::NotFound));
+    }
+
+    fn expand_settings(all: bool, no_links: bool, links: bool, max: u32) -> ExpandSettings {
+        ExpandSettings {
+            expand_all: all,
+            no_links,
+            links,
+            levels: true,
+            max_levels: max,
+            ..ExpandSettings::default()
+        }
+    }
+
+    /// DSP0266 query parameters: `*`, `.`, `~` with `($levels=N)`, percent-encoded or not.
+    #[test]
+    fn expand_values_parse() {
+        assert_eq!(expand_param("a=1&$expand=*($levels=1)").as_deref(), Some("*($levels=1)"));
+        assert_eq!(
+            expand_param("%24expand=%2A%28%24levels%3D1%29").as_deref(),
+            Some("*($levels=1)")
+        );
+        assert_eq!(expand_param("$select=Id"), None);
+        let s = expand_settings(true, true, true, 2);
+        let q = |kind, levels| Ok(ExpandQuery { kind, levels });
+        assert_eq!(s.check("*"), q(ExpandKind::All, 1));
+        assert_eq!(s.check("."), q(ExpandKind::Subordinate, 1));
+        assert_eq!(s.check("~($levels=2)"), q(ExpandKind::Dependent, 2));
+        assert_eq!(s.check("Members"), Err(ExpandRefusal::Malformed { value: "Members".into() }));
+        assert_eq!(
+            s.check(".($top=1)"),
+            Err(ExpandRefusal::Malformed { value: ".($top=1)".into() })
+        );
+        assert_eq!(
+            s.check("*($levels=3)"),
+            Err(ExpandRefusal::LevelsOutOfRange { value: "3".into(), max: 2 })
+        );
+    }
+
+    /// A form the profile does not take is refused with its status (501 by default).
+    #[test]
+    fn unsupported_expand_forms_are_refused() {
+        let ilo = expand_settings(false, true, false, 1);
+        let refused = Err(ExpandRefusal::Unsupported { value: "*".into(), status: 501 });
+        assert_eq!(ilo.check("*"), refused);
+        assert!(ilo.check(".($levels=1)").is_ok());
+        let none = ExpandSettings::default();
+        assert!(!none.supported());
+        assert!(matches!(none.check("."), Err(ExpandRefusal::Unsupported { status: 501, .. })));
+    }
+
+    fn linked_doc() -> Value {
+        json!({
+            "@odata.id": "/c",
+            "Members": [{"@odata.id": "/c/1"}, {"@odata.id": "/c/2"}],
+            "Links": {"ManagedBy": [{"@odata.id": "/m"}]},
+            "@Redfish.Settings": {"SettingsObject": {"@odata.id": "/c/settings"}},
+            "Self": {"@odata.id": "/c"},
+        })
+    }
+
+    fn fetch_from(uri: &str) -> Option<Value> {
+        match uri {
+            "/c/1" => {
+                Some(json!({"@odata.id": "/c/1", "Id": "1", "Child": {"@odata.id": "/c/1/x"}}))
+            }
+            "/c/2" => None,
+            "/m" => Some(json!({"@odata.id": "/m", "Id": "m"})),
+            "/c/1/x" => Some(json!({"@odata.id": "/c/1/x", "Id": "x"})),
+            other => panic!("not expected to be fetched: {other}"),
+        }
+    }
+
+    /// `.` follows links outside `Links`, `~` those inside, `*` both; annotations, the
+    /// document itself and unreadable links stay links.
+    #[test]
+    fn expand_follows_the_links_its_kind_names() {
+        let mut sub = linked_doc();
+        expand_with(&mut sub, ExpandKind::Subordinate, 1, &mut fetch_from);
+        assert_eq!(sub["Members"][0]["Id"], "1");
+        assert_eq!(sub["Members"][0]["Child"], json!({"@odata.id": "/c/1/x"}));
+        assert_eq!(sub["Members"][1], json!({"@odata.id": "/c/2"}));
+        assert_eq!(sub["Links"]["ManagedBy"][0], json!({"@odata.id": "/m"}));
+        assert_eq!(sub["Self"], json!({"@odata.id": "/c"}));
+        assert_eq!(sub["@Redfish.Settings"], linked_doc()["@Redfish.Settings"]);
+        let mut dep = linked_doc();
+        expand_with(&mut dep, ExpandKind::Dependent, 1, &mut fetch_from);
+        assert_eq!(dep["Links"]["ManagedBy"][0]["Id"], "m");
+        assert_eq!(dep["Members"][0], json!({"@odata.id": "/c/1"}));
+        let mut all = linked_doc();
+        expand_with(&mut all, ExpandKind::All, 2, &mut fetch_from);
+        assert_eq!(all["Links"]["ManagedBy"][0]["Id"], "m");
+        assert_eq!(all["Members"][0]["Child"]["Id"], "x");
     }
 }

@@ -1,5 +1,5 @@
 //! HTTP pieces every personality reads the same way: Basic credentials, who the client
-//! is, and whether the listener that took the request speaks TLS.
+//! is, whether the listener that took the request speaks TLS, and the request log line.
 
 use std::net::SocketAddr;
 
@@ -108,6 +108,41 @@ pub fn one_trailing_slash_ignored<'a>(path: &'a str, prefix: &str) -> std::borro
         }
         _ => std::borrow::Cow::Borrowed(path),
     }
+}
+
+/// Who a request log line is about: the personality and the device.
+#[derive(Clone, Debug)]
+pub struct RequestLog {
+    /// `redfish`, `ilo`, `idrac`, `bigip`, `solace`.
+    pub personality: &'static str,
+    /// The device's name.
+    pub device: std::sync::Arc<str>,
+}
+
+/// One debug line per request, whatever the personality: device, method, path, status
+/// and the real time the answer took. Only the path is logged: the query may carry
+/// credentials, and no header (`Authorization`, `X-Auth-Token`, cookies) or body is.
+/// The path comes from the client, so its control characters are escaped.
+pub async fn log_request(
+    axum::extract::State(log): axum::extract::State<RequestLog>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = crate::flags::escape_controls(req.uri().path()).into_owned();
+    let watch = crate::clock::Stopwatch::start();
+    let response = next.run(req).await;
+    let micros = watch.elapsed().as_micros();
+    tracing::debug!(
+        device = %log.device,
+        %method,
+        path,
+        status = response.status().as_u16(),
+        duration = %format_args!("{}.{:03}ms", micros / 1000, micros % 1000),
+        "{}: request",
+        log.personality,
+    );
+    response
 }
 
 /// Extracts [`ClientInfo`] for handlers that log in.

@@ -16,17 +16,35 @@ use crate::profile::Vendor;
 /// The router that serves `device` in its profile's personality.
 pub fn router(device: DeviceHandle) -> Router {
     let clock = device.clock().clone();
-    let personality = match device.profile().vendor {
+    let vendor = device.profile().vendor;
+    let log = http::RequestLog {
+        personality: personality_name(vendor),
+        device: std::sync::Arc::from(device.name()),
+    };
+    let personality = match vendor {
         Vendor::Redfish => redfish::router(device),
         Vendor::Bigip => bigip::router(device),
         Vendor::Solace => solace::router(device),
         Vendor::Ilo => ilo::router(device),
         Vendor::Idrac => idrac::router(device),
     };
-    personality.layer(axum::middleware::map_response(move |response| {
-        let now = clock.now();
-        async move { with_device_date(response, now) }
-    }))
+    personality
+        .layer(axum::middleware::map_response(move |response| {
+            let now = clock.now();
+            async move { with_device_date(response, now) }
+        }))
+        .layer(axum::middleware::from_fn_with_state(log, http::log_request))
+}
+
+/// The name request log lines give a personality.
+fn personality_name(vendor: Vendor) -> &'static str {
+    match vendor {
+        Vendor::Redfish => "redfish",
+        Vendor::Bigip => "bigip",
+        Vendor::Solace => "solace",
+        Vendor::Ilo => "ilo",
+        Vendor::Idrac => "idrac",
+    }
 }
 
 /// Stamps the `Date` header with the device's clock, so a client comparing `Date` with

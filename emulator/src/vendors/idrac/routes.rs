@@ -35,6 +35,7 @@ use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
+use crate::vendors::redfish::expand::Expander;
 use crate::vendors::redfish::routes::{Ctx, Seg};
 use crate::vendors::redfish::wire::{DescribedBy, JsonObject, OptionalJsonObject, Props};
 use crate::vendors::redfish::RedfishSettings;
@@ -52,6 +53,15 @@ pub fn router(device: DeviceHandle) -> Router {
         ..RedfishSettings::default()
     };
     let ctx = Ctx { device, settings: Arc::new(redfish) };
+    let expand = Expander::settings_of(&ctx.device);
+    let documents = expand.supported().then(|| build(&ctx, &settings, None));
+    let expander = Expander::new(expand, documents, |v| wire::to_sorted_string(v).into_bytes());
+    build(&ctx, &settings, Some(expander))
+}
+
+/// The routes, with the `$expand` middleware inside [`finish`] when given one.
+fn build(ctx: &Ctx, settings: &IdracSettings, expander: Option<Expander>) -> Router {
+    let ctx = ctx.clone();
     let mut r = Router::new();
     r = both(r, "/redfish", get(versions));
     r = both(r, wire::ROOT, get(service_root));
@@ -90,10 +100,14 @@ pub fn router(device: DeviceHandle) -> Router {
     r = both(r, wire::MANAGER_RESET, post(reset_manager));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
-    r.fallback(super::tree::serve)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(ctx.clone(), finish))
-        .with_state(ctx)
+    let mut r = r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed);
+    if let Some(expander) = expander {
+        r = r.layer(middleware::from_fn_with_state(
+            expander,
+            crate::vendors::redfish::expand::serve,
+        ));
+    }
+    r.layer(middleware::from_fn_with_state(ctx.clone(), finish)).with_state(ctx)
 }
 
 fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {
@@ -532,7 +546,10 @@ async fn list_managers(State(ctx): State<Ctx>, who: Who) -> Answer {
 
 async fn get_manager(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
-    let mut body = wire::manager(ctx.device.name());
+    let mut body = {
+        let tree = ctx.device.resources().lock();
+        wire::manager(ctx.device.name(), |uri| tree.serves(uri))
+    };
     crate::resources::set_manager_firmware(ctx.device.profile(), &mut body);
     ok(&body)
 }

@@ -2,7 +2,8 @@
 //! [`handle`] (authentication, privileges, the tree), rendered the iDRAC way.
 //!
 //! - documents with sorted keys, as every iDRAC body;
-//! - a PATCH answers 200 with the Base registry's `Success` (as the attributes PATCH);
+//! - a PATCH answers 200 with the Base registry's `Success` (and, on a Dell attribute
+//!   set, `SYS413`, as the attributes PATCH);
 //! - `ComputerSystem.Reset` answers 204 without body (assumed, as Dell's scripts expect);
 //! - a reset the power state forbids answers 409 `PSU501` "Server is already powered
 //!   ON." (dellemc-openmanage-ansible-modules#115/#132 [C]) or, when the server is off,
@@ -79,7 +80,12 @@ pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
             response
         }
         Ok(Outcome::Patched { etag, .. }) => {
-            let body = json!({ "@Message.ExtendedInfo": [wire::success_message(&s)] });
+            // Dell attribute sets answer as the iDRAC's own attributes do.
+            let mut messages = vec![wire::success_message(&s)];
+            if path.contains("/Oem/Dell/DellAttributes/") {
+                messages.push(wire::sys413_message(&s));
+            }
+            let body = json!({ "@Message.ExtendedInfo": messages });
             sorted(StatusCode::OK, &body, Some(&etag))
         }
         Ok(Outcome::Action { .. }) => {

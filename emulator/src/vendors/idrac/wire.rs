@@ -256,8 +256,46 @@ pub fn manager_collection() -> Value {
     })
 }
 
-/// The manager, with `Manager.Reset` and its pools as Redfish shows them.
-pub fn manager(device_name: &str) -> Value {
+/// The Dell attribute resources, as iDRAC9 5.10 links them from the manager (ilo-idrac.md
+/// `ISERVER` UriManagers.md \[C\]): the iDRAC's own (served from the engine's
+/// settings), the system's and the Lifecycle Controller's (served from the tree).
+pub const DELL_ATTRIBUTE_SETS: [&str; 3] = [
+    DELL_ATTRIBUTES,
+    "/redfish/v1/Managers/iDRAC.Embedded.1/Oem/Dell/DellAttributes/System.Embedded.1",
+    "/redfish/v1/Managers/iDRAC.Embedded.1/Oem/Dell/DellAttributes/LifecycleController.Embedded.1",
+];
+
+/// The Dell job queue.
+pub const DELL_JOBS: &str = "/redfish/v1/Managers/iDRAC.Embedded.1/Oem/Dell/Jobs";
+
+/// The manager, with `Manager.Reset` and its pools as Redfish shows them. `served` says
+/// whether the device serves a path, so the manager links only what resolves:
+/// `Links.Oem.Dell.DellAttributes` is an array with its `@odata.count`, as iDRAC9 5.10
+/// shows it, with `Jobs` beside it.
+pub fn manager(device_name: &str, served: impl Fn(&str) -> bool) -> Value {
+    let attribute_sets: Vec<Value> = DELL_ATTRIBUTE_SETS
+        .iter()
+        .filter(|uri| **uri == DELL_ATTRIBUTES || served(uri))
+        .map(|uri| link(uri))
+        .collect();
+    let mut dell_links = json!({
+        "@odata.type": "#DellOem.v1_2_0.DellOemLinks",
+        "DellAttributes@odata.count": attribute_sets.len(),
+        "DellAttributes": attribute_sets,
+    });
+    if served(DELL_JOBS) {
+        dell_links["Jobs"] = link(DELL_JOBS);
+    }
+    let mut links = json!({ "Oem": { "Dell": dell_links } });
+    for (name, uri) in [
+        ("ManagerForServers", "/redfish/v1/Systems/System.Embedded.1"),
+        ("ManagerForChassis", "/redfish/v1/Chassis/System.Embedded.1"),
+    ] {
+        if served(uri) {
+            links[name] = json!([link(uri)]);
+            links[format!("{name}@odata.count")] = json!(1);
+        }
+    }
     json!({
         "@odata.context": context("Manager.Manager"),
         "@odata.id": MANAGER,
@@ -273,10 +311,9 @@ pub fn manager(device_name: &str) -> Value {
         "ManagerType": "BMC",
         "Model": "Integrated Dell Remote Access Controller",
         "Name": "Manager",
-        "Oem": { "Dell": { "DellAttributes": [link(DELL_ATTRIBUTES)] } },
         "Status": { "Health": "OK", "State": "Enabled" },
         "UUID": crate::vendors::redfish::wire::service_uuid(device_name),
-        "Links": { "Oem": { "Dell": { "DellAttributes": link(ATTRIBUTES) } } },
+        "Links": links,
     })
 }
 
@@ -289,7 +326,7 @@ pub fn attributes(uri: &str, attributes: serde_json::Map<String, Value>) -> Valu
         "AttributeRegistry": "ManagerAttributeRegistry.v1_0_0",
         "Attributes": attributes,
         "Description": "This schema provides the oem attributes",
-        "Id": MANAGER_ID,
+        "Id": "iDRACAttributes",
         "Name": "OEMAttributeRegistry",
     })
 }

@@ -44,6 +44,19 @@ type Ilo = Extension<Arc<IloSettings>>;
 
 /// The iLO router of `device`.
 pub fn router(device: DeviceHandle) -> Router {
+    build(device, true)
+}
+
+/// The router; with `expand`, the `$expand` middleware inside `finish` on every route
+/// (the table's and the catch-all that serves the tree), fetching the documents it
+/// expands through a router built without it.
+fn build(device: DeviceHandle, expand: bool) -> Router {
+    use crate::vendors::redfish::expand::{self, Expander};
+    let expander = expand.then(|| {
+        let settings = Expander::settings_of(&device);
+        let documents = settings.supported().then(|| build(device.clone(), false));
+        Expander::new(settings, documents, expand::compact)
+    });
     let ilo = Arc::new(IloSettings::of(&device));
     let ctx = Ctx::new(device);
     let mut table = RouteTable::standard();
@@ -76,12 +89,15 @@ pub fn router(device: DeviceHandle) -> Router {
     if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
         unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
     }
+    if let Some(expander) = expander.clone() {
+        unmatched = unmatched.layer(axum::middleware::from_fn_with_state(expander, expand::serve));
+    }
     let unmatched = unmatched
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), rf::finish))
         .with_state(ctx.clone());
     let slashes = ilo.clone();
     let inner = table
-        .router(ctx)
+        .router_expanding(ctx, expander)
         .merge(unmatched)
         .layer(Extension(ilo.clone()))
         .layer(Extension(envelope))

@@ -8,12 +8,14 @@
 //!   every answer (OData-Version, Server, error envelopes);
 //! - [`auth`]: who is asking (X-Auth-Token or HTTP Basic) and what their role may do;
 //! - [`wire`]: request bodies in, resource bodies out;
-//! - [`errors`]: the error envelope and the Base registry messages.
+//! - [`errors`]: the error envelope and the Base registry messages;
+//! - [`expand`]: the `$expand` query, for every Redfish-family router.
 //!
 //! HPE iLO and Dell iDRAC personalities build on these pieces.
 
 pub mod auth;
 pub mod errors;
+pub mod expand;
 pub mod routes;
 pub mod tree;
 pub mod wire;

@@ -169,17 +169,34 @@ impl RouteTable {
 
     /// The router: every path with and without a trailing slash, 404 and 405 in the
     /// Redfish envelope, and the [`finish`] middleware.
+    /// The `$expand` middleware ([`super::expand`]) sits inside [`finish`]; the documents
+    /// it expands are fetched through a second router built from the same table.
     pub fn router(self, ctx: Ctx) -> Router {
+        let settings = super::expand::Expander::settings_of(&ctx.device);
+        let documents = settings.supported().then(|| self.build(&ctx, None));
+        let expander = super::expand::Expander::new(settings, documents, super::expand::compact);
+        self.build(&ctx, Some(expander))
+    }
+
+    /// The router with the `$expand` middleware of the caller's choosing (none: `$expand`
+    /// left to the handlers), for a personality that serves more than the table (iLO's
+    /// catch-all) and so fetches expanded documents through its whole router.
+    pub fn router_expanding(self, ctx: Ctx, expander: Option<super::expand::Expander>) -> Router {
+        self.build(&ctx, expander)
+    }
+
+    fn build(&self, ctx: &Ctx, expander: Option<super::expand::Expander>) -> Router {
         let mut r = Router::new();
-        for (path, methods) in self.routes {
-            r = both(r, &path, methods);
+        for (path, methods) in &self.routes {
+            r = both(r, path, methods.clone());
         }
         // Paths the table does not serve go to the device's resource tree (systems,
         // chassis), which answers the personality's 404 for what it does not hold.
-        r.fallback(super::tree::serve)
-            .method_not_allowed_fallback(method_not_allowed)
-            .layer(middleware::from_fn_with_state(ctx.clone(), finish))
-            .with_state(ctx)
+        let mut r = r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed);
+        if let Some(expander) = expander {
+            r = r.layer(middleware::from_fn_with_state(expander, super::expand::serve));
+        }
+        r.layer(middleware::from_fn_with_state(ctx.clone(), finish)).with_state(ctx.clone())
     }
 }
 
@@ -318,11 +335,9 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     if let Some(EnvelopeHook(hook)) = &hook {
         hook.finish_headers(&ctx, status, error.as_ref(), headers);
     }
-    match &error {
-        Some(error) => tracing::debug!(
-            %method, path, status = status.as_u16(), messages = ?error.keys(), "redfish"
-        ),
-        None => tracing::debug!(%method, path, status = status.as_u16(), "redfish"),
+    // The request line itself is the shared layer's (`vendors::http::log_request`).
+    if let Some(error) = &error {
+        tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
     }
     response
 }

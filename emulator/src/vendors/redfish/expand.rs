@@ -1,0 +1,236 @@
+//! The `$expand` query of every Redfish-family router (DSP0266 "Use the $expand query
+//! parameter"), as a middleware inside the personality's last one, so refusals are
+//! rendered in the vendor's envelope.
+//!
+//! - a profile that takes the form asked for ([`crate::resources::ExpandSettings`]) gets
+//!   the resource with its links replaced by the documents they name, each fetched through
+//!   the personality's own router with the request's credentials (so a session
+//!   collection, the accounts, the Dell attributes and the tree expand alike, and a link
+//!   the requester may not read stays a link);
+//! - a form it does not take answers the profile's `unsupported_status` (DSP0266: 501)
+//!   with Base `QueryNotSupported`, a malformed value 400 `QueryParameterValueFormatError`,
+//!   `$levels` beyond `MaxLevels` 400 `QueryParameterOutOfRange`; but only once the
+//!   request would have been served: a request without credentials still gets 401, an
+//!   unknown path 404.
+//!
+//! Only GET takes `$expand` ("Shall only support query parameters on GET operations").
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+use super::errors::{Message, RedfishError};
+use crate::resources::{expand_param, expand_with, ExpandRefusal, ExpandSettings};
+use crate::vendors::http::ListenerScheme;
+
+/// The largest body an expansion reads (a resource or an expanded member).
+const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// What the middleware needs: the profile's forms, the router that serves the documents
+/// links name (the personality's, without this middleware; none when the profile takes
+/// no form), and how the personality writes JSON.
+#[derive(Clone)]
+pub struct Expander {
+    settings: ExpandSettings,
+    documents: Option<Router>,
+    write: fn(&Value) -> Vec<u8>,
+}
+
+impl std::fmt::Debug for Expander {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Expander").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Expander {
+    /// An expander for `settings`; `documents` serves the linked resources (needed only
+    /// when the profile takes some form); `write` serialises the expanded body.
+    pub fn new(
+        settings: ExpandSettings,
+        documents: Option<Router>,
+        write: fn(&Value) -> Vec<u8>,
+    ) -> Expander {
+        Expander { settings, documents, write }
+    }
+
+    /// The `[tree.expand]` of `device`'s profile (defaults: no form taken).
+    pub fn settings_of(device: &crate::device::Device) -> ExpandSettings {
+        device.profile().tree.as_ref().map(|t| t.expand.clone()).unwrap_or_default()
+    }
+}
+
+/// Compact JSON (`serde_json`'s map keeps keys sorted).
+pub fn compact(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Base `QueryNotSupported` (texts of Base.1.18.0).
+fn query_not_supported() -> Message {
+    Message::new(
+        "QueryNotSupported",
+        "Querying is not supported by the implementation.",
+        "Warning",
+        "If the operation did not complete, remove the query parameter and resubmit the request.",
+        Vec::new(),
+    )
+}
+
+/// Base `QueryParameterValueFormatError` (texts of Base.1.18.0).
+fn query_parameter_value_format_error(value: &str, parameter: &str) -> Message {
+    Message::new(
+        "QueryParameterValueFormatError",
+        "The value %1 for the parameter %2 is in a format that is not supported by the \
+         parameter.",
+        "Warning",
+        "If the operation did not complete, correct the value for the query parameter in the \
+         request body and resubmit the request.",
+        vec![value.to_string(), parameter.to_string()],
+    )
+}
+
+/// Base `QueryParameterOutOfRange` (texts of Base.1.18.0).
+fn query_parameter_out_of_range(value: &str, parameter: &str, range: &str) -> Message {
+    Message::new(
+        "QueryParameterOutOfRange",
+        "The value %1 for the query parameter %2 is out of range %3.",
+        "Warning",
+        "Specify a query parameter value that is within range. For example, a page that is \
+         within the valid range of pages.",
+        vec![value.to_string(), parameter.to_string(), range.to_string()],
+    )
+}
+
+/// The error a refusal is answered with.
+pub fn refusal_error(refusal: &ExpandRefusal) -> RedfishError {
+    match refusal {
+        ExpandRefusal::Unsupported { status, .. } => RedfishError::new(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::NOT_IMPLEMENTED),
+            query_not_supported(),
+        ),
+        ExpandRefusal::Malformed { value } => RedfishError::new(
+            StatusCode::BAD_REQUEST,
+            query_parameter_value_format_error(value, "$expand"),
+        ),
+        ExpandRefusal::LevelsOutOfRange { value, max } => RedfishError::new(
+            StatusCode::BAD_REQUEST,
+            query_parameter_out_of_range(value, "$levels", &format!("1-{max}")),
+        ),
+    }
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// What a sub-request carries over from the request: its credentials and headers (not
+/// its preconditions) and who the client is.
+#[derive(Clone)]
+struct Origin {
+    headers: HeaderMap,
+    connect: Option<ConnectInfo<SocketAddr>>,
+    scheme: ListenerScheme,
+}
+
+impl Origin {
+    fn of(req: &Request) -> Origin {
+        let mut headers = req.headers().clone();
+        for name in [header::IF_NONE_MATCH, header::IF_MATCH, header::CONTENT_LENGTH] {
+            headers.remove(name);
+        }
+        Origin {
+            headers,
+            connect: req.extensions().get::<ConnectInfo<SocketAddr>>().cloned(),
+            scheme: ListenerScheme::of(req.extensions()),
+        }
+    }
+
+    /// GET `uri` through `router`: its JSON body when it answers 200.
+    async fn fetch(&self, router: &Router, uri: &str) -> Option<Value> {
+        let mut request =
+            Request::builder().method(Method::GET).uri(uri).body(Body::empty()).ok()?;
+        *request.headers_mut() = self.headers.clone();
+        if let Some(connect) = self.connect {
+            request.extensions_mut().insert(connect);
+        }
+        request.extensions_mut().insert(self.scheme);
+        let response = router.clone().oneshot(request).await.ok()?;
+        if response.status() != StatusCode::OK || !is_json(&response) {
+            return None;
+        }
+        let bytes = axum::body::to_bytes(response.into_body(), BODY_LIMIT).await.ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// The middleware: see the module documentation.
+pub async fn serve(State(expander): State<Expander>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let Some(value) = req.uri().query().and_then(expand_param) else {
+        return next.run(req).await;
+    };
+    let origin = Origin::of(&req);
+    let checked = expander.settings.check(&value);
+    let response = next.run(req).await;
+    let query = match checked {
+        // Authentication and the path first: only a request that would have been served
+        // learns that its query is not.
+        Err(refusal) if response.status().is_success() => {
+            tracing::debug!(value = %crate::flags::escape_controls(&value), "redfish: $expand refused");
+            return refusal_error(&refusal).into_response();
+        }
+        Err(_) => return response,
+        Ok(query) => query,
+    };
+    let Some(router) = &expander.documents else { return response };
+    if response.status() != StatusCode::OK || !is_json(&response) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return RedfishError::internal().into_response();
+    };
+    let Ok(doc) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    // Expand from a cache; fetch what the pass missed, and again, until a pass misses
+    // nothing (one more pass per level at most).
+    let mut cache: BTreeMap<String, Option<Value>> = BTreeMap::new();
+    let expanded = loop {
+        let mut missing: Vec<String> = Vec::new();
+        let mut out = doc.clone();
+        expand_with(&mut out, query.kind, query.levels, &mut |uri| match cache.get(uri) {
+            Some(found) => found.clone(),
+            None => {
+                missing.push(uri.to_string());
+                None
+            }
+        });
+        if missing.is_empty() {
+            break out;
+        }
+        missing.sort();
+        missing.dedup();
+        for uri in missing {
+            let found = origin.fetch(router, &uri).await;
+            cache.insert(uri, found);
+        }
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    // The ETag names the resource, not this expanded view of it.
+    parts.headers.remove(header::ETAG);
+    Response::from_parts(parts, Body::from((expander.write)(&expanded)))
+}
