@@ -687,6 +687,17 @@ fn apply(
             }
             continue;
         }
+        if let Some((on, off)) = flag_pair(kind, key) {
+            // BIG-IP shows one of a pair of flags (`enabled` or `disabled`, `vlansEnabled`
+            // or `vlansDisabled`), always `true`; setting one clears the other.
+            let Value::Bool(set) = value else {
+                return Err(msg.bad_value(kind, &path, key, value));
+            };
+            let (shown, cleared) = if (key == on) == *set { (on, off) } else { (off, on) };
+            next.remove(cleared);
+            next.insert(shown.to_string(), Value::Bool(true));
+            continue;
+        }
         if key == "members" && kind == Kind::Pool {
             if !value.is_array() {
                 return Err(msg.bad_value(kind, &path, key, value));
@@ -718,6 +729,17 @@ fn apply(
     }
     *attrs = next;
     Ok(members)
+}
+
+/// The pair of flags `key` belongs to, `(on, off)`.
+fn flag_pair(kind: Kind, key: &str) -> Option<(&'static str, &'static str)> {
+    match (kind, key) {
+        (Kind::Virtual, "enabled" | "disabled") => Some(("enabled", "disabled")),
+        (Kind::Virtual, "vlansEnabled" | "vlansDisabled") => {
+            Some(("vlansEnabled", "vlansDisabled"))
+        }
+        _ => None,
+    }
 }
 
 /// The identity a POST body names: `name` (or a full path in it), `partition`, `subPath`.
