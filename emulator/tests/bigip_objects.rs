@@ -444,7 +444,7 @@ async fn reset_restores_the_profile_and_restart_keeps_the_configuration() {
     b.device.reset();
     assert_eq!(get(&b, "/mgmt/tm/ltm/pool/~Common~web").await.status, StatusCode::NOT_FOUND);
     let settings = get(&b, "/mgmt/tm/sys/global-settings").await;
-    assert_eq!(settings.body["hostname"], "bigip1.sessionlab.test");
+    assert_eq!(settings.body["hostname"], "bigip17.sessionlab.test");
     let created = post(&b, POOLS, json!({ "name": "web" })).await;
     assert_eq!(created.body["generation"], 1, "the generation starts again");
 }
