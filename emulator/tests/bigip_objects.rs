@@ -236,6 +236,7 @@ async fn invalid_bodies_are_400() {
         (POOLS, json!({ "name": 7 })),
         (POOLS, json!({ "name": "p", "partition": "Nope" })),
         (NODES, json!({ "name": "web-node" })),
+        (NODES, json!({ "name": "web-node", "address": "web.example.net" })),
         (VIRTUALS, json!({ "name": "vs", "pool": "/Common/none-such" })),
         (VIRTUALS, json!({ "name": "vs", "enabled": "yes" })),
     ] {

@@ -808,12 +808,18 @@ impl Ltm {
         }
         let mut attrs = kind.defaults();
         let members = apply(&msg, kind, &id, &mut attrs, body, Write::Create)?;
-        if kind == Kind::Node && attrs.get("address").and_then(Value::as_str) == Some("") {
-            if !is_ip(&id.name) {
-                let value = Value::Null;
+        if kind == Kind::Node {
+            // A node's address is an IP address (with an optional `%<route domain>`); a
+            // node named by its address needs no `address`, as in tmsh.
+            let address = match attrs.get("address").and_then(Value::as_str) {
+                Some("") | None => id.name.clone(),
+                Some(given) => given.to_string(),
+            };
+            if !is_ip(&address) {
+                let value = body.get("address").cloned().unwrap_or(Value::Null);
                 return Err(msg.bad_value(kind, &path, "address", &value));
             }
-            attrs.insert("address".to_string(), Value::from(id.name.as_str()));
+            attrs.insert("address".to_string(), Value::from(address));
         }
         check_references(&msg, &config, kind, &attrs)?;
         let generation = config.generation + 1;
