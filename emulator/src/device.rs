@@ -1,6 +1,7 @@
 //! One emulated device: a profile, its accounts and settings, and its session store.
 
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use crate::clock::{Clock, Now};
@@ -30,6 +31,9 @@ pub struct Device {
     /// A Solace broker's message VPNs, queues, client usernames and profiles: what a
     /// broker ships, back to it on reset.
     pub semp_objects: SempObjects,
+    /// Object models with rules of their own (BIG-IP LTM objects), one per type: built
+    /// from the profile on first use, dropped on reset so the next use rebuilds them.
+    models: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Device {
@@ -50,6 +54,7 @@ impl Device {
             store,
             resources: Resources::new(resources::defaults::for_profile(&profile, name)),
             semp_objects: SempObjects::default(),
+            models: Mutex::new(HashMap::new()),
         }
     }
 
@@ -107,10 +112,25 @@ impl Device {
         &self.resources
     }
 
-    /// Back to the profile: accounts, settings, resource tree, broker objects, no
-    /// sessions, an empty event log.
+    /// The device's object model of type `T`, built by `build` from the device (its
+    /// profile) the first time it is asked for since the start or the last reset. Vendor
+    /// modules keep their object rules in `T` and their state here, never in a router.
+    pub fn model<T: Any + Send + Sync>(&self, build: impl FnOnce(&Device) -> T) -> Arc<T> {
+        let mut models = self.models.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(model) = models.get(&TypeId::of::<T>()).and_then(|m| m.clone().downcast().ok())
+        {
+            return model;
+        }
+        let model = Arc::new(build(self));
+        models.insert(TypeId::of::<T>(), model.clone());
+        model
+    }
+
+    /// Back to the profile: accounts, settings, resource tree, broker objects, object
+    /// models (BIG-IP LTM), no sessions, an empty event log.
     pub fn reset(&self) {
         self.lock_settings().clear();
+        self.models.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
         self.resources.replace(resources::defaults::for_profile(&self.profile, &self.name));
         self.semp_objects.reset();
         self.store.reset(

@@ -12,12 +12,15 @@
 //! - [`wire`]: JSON request bodies in, token, user and version bodies out;
 //! - [`errors`]: the iControl REST error envelope and the SOAP fault;
 //! - [`soap`]: the SOAP 1.1 portal and the `System.Session` methods;
+//! - [`objects`]: configuration beyond sessions: system objects and LTM virtual servers,
+//!   pools (with members) and nodes, kept per device;
 //! - [`wsdl`]: the interfaces the portal implements, and their WSDL documents;
 //! - [`uuid3`]: Java's `UUID.nameUUIDFromBytes` (MD5, version 3), which names users in
 //!   the "maximum active login tokens" message.
 
 pub mod auth;
 pub mod errors;
+pub mod objects;
 pub mod routes;
 pub mod soap;
 pub mod uuid3;
@@ -283,6 +286,8 @@ pub struct BigipSettings {
     pub messages: RestMessages,
     /// SOAP fault texts that no capture shows.
     pub soap_faults: SoapFaults,
+    /// System objects' values and LTM object rules (`[bigip.objects]`).
+    pub objects: objects::ObjectSettings,
 }
 
 impl Default for BigipSettings {
@@ -309,6 +314,7 @@ impl Default for BigipSettings {
             wsdl_location: String::new(),
             messages: RestMessages::default(),
             soap_faults: SoapFaults::default(),
+            objects: objects::ObjectSettings::default(),
         }
     }
 }

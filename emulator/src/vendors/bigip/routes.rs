@@ -94,6 +94,7 @@ pub fn router(device: DeviceHandle) -> Router {
         .route(wire::USERS, get(list_users).post(create_user))
         .route("/mgmt/tm/auth/user/{name}", get(get_user).patch(patch_user).delete(delete_user))
         .route(super::soap::PORTAL, post(super::soap::portal).get(super::wsdl::wsdl))
+        .merge(super::objects::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(ctx.clone(), finish))
