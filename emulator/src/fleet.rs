@@ -235,6 +235,9 @@ pub struct FleetConfig {
     pub drain: Duration,
     /// Connection timeouts and the per-device connection cap.
     pub limits: ConnectionLimits,
+    /// Memory for all the devices' event logs together, in bytes (`None`: each device
+    /// keeps its own 100,000 entries whatever the fleet's size).
+    pub event_budget: Option<usize>,
 }
 
 impl FleetConfig {
@@ -249,6 +252,7 @@ impl FleetConfig {
             tls: None,
             drain: DEFAULT_DRAIN,
             limits: ConnectionLimits::default(),
+            event_budget: Some(DEFAULT_EVENT_BUDGET),
         }
     }
 }
@@ -317,6 +321,10 @@ pub enum StartError {
     Tls(String),
 }
 
+/// The fleet's event logs together hold about this much by default (256 MiB): a
+/// 1,000-device fleet under churn would otherwise keep 100,000 events (20-26 MB) each.
+pub const DEFAULT_EVENT_BUDGET: usize = 256 << 20;
+
 /// How long a stop waits for open connections by default.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 
@@ -338,12 +346,18 @@ impl Fleet {
             Some(setup) => Some(setup.server_config().map_err(StartError::Tls)?),
             None => None,
         };
+        let events = config
+            .event_budget
+            .map(|bytes| crate::session::EventBudget::new(bytes, config.devices.len()));
         let mut self_signed = None;
         let mut devices = Vec::with_capacity(config.devices.len());
         let mut tasks = Vec::with_capacity(config.devices.len() + 2);
         for spec in &config.devices {
             let device =
                 Device::handle(&spec.name, spec.profile.clone(), clock.clone(), config.seed);
+            if let Some(budget) = &events {
+                device.store.share_event_budget(budget.clone());
+            }
             let tls = match (spec.tls, &fleet_tls) {
                 (Some(false), _) | (None, None) => None,
                 (_, Some(fleet)) => Some(fleet.clone()),

@@ -83,6 +83,11 @@ struct ServeArgs {
     /// Seconds an SSH connection has to log in before it is closed.
     #[arg(long, env = "SESSIONLAB_SSH_LOGIN_GRACE_SECS", default_value_t = 120.0, value_parser = parse_timeout)]
     ssh_login_grace_secs: f64,
+    /// MiB that the event logs of all devices may hold together; a busy device drops
+    /// its oldest events when the fleet has no room left. 0: no fleet-wide bound (each
+    /// device keeps up to 100,000 events).
+    #[arg(long, env = "SESSIONLAB_EVENT_BUDGET_MB", default_value_t = 256)]
+    event_budget_mb: usize,
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {
@@ -329,6 +334,8 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
     limits.max_connections = (args.max_connections > 0).then_some(args.max_connections);
     limits.ssh_login_grace = std::time::Duration::from_secs_f64(args.ssh_login_grace_secs);
     config.limits = limits;
+    config.event_budget =
+        (args.event_budget_mb > 0).then(|| args.event_budget_mb.saturating_mul(1 << 20));
     config.tls = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => Some(TlsSetup::Files { cert: cert.clone(), key: key.clone() }),
         _ if args.tls => Some(TlsSetup::SelfSigned),

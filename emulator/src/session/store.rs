@@ -208,7 +208,9 @@ impl SessionStore {
         state.policy = policy;
         state.accounts = Accounts::new(accounts);
         state.ids = ids;
-        *self.lock() = state;
+        let mut current = self.lock();
+        state.events = current.events.fresh();
+        *current = state;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -671,6 +673,16 @@ impl SessionStore {
     /// How many events were dropped from the front of the bounded log.
     pub fn events_dropped(&self) -> u64 {
         self.lock().events.dropped()
+    }
+
+    /// What the event log holds against its bounds (entries, bytes, the fleet's budget).
+    pub fn events_memory(&self) -> super::EventMemory {
+        self.lock().events.memory()
+    }
+
+    /// Makes the event log share a fleet-wide memory budget (see [`super::EventBudget`]).
+    pub fn share_event_budget(&self, budget: std::sync::Arc<super::EventBudget>) {
+        self.lock().events.share(budget);
     }
 }
 
