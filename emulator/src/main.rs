@@ -249,13 +249,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match emulator::listener::raise_descriptor_limit() {
-        Some((old, new)) if new > old => {
-            tracing::info!(from = old, to = new, "raised the open-descriptor limit");
-        }
-        Some((_, soft)) => tracing::debug!(limit = soft, "open-descriptor limit"),
-        None => {}
-    }
+    // Before binding: a large fleet needs more than the common 1,024 descriptors.
+    let descriptors = emulator::listener::raise_descriptor_limit();
     let fleet = match Fleet::start(config).await {
         Ok(fleet) => fleet,
         Err(e) => {
@@ -265,6 +260,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     print_table(&fleet);
     tracing::info!(devices = fleet.devices().len(), control = %fleet.control_url(), "serving");
+    match descriptors {
+        Some((old, new)) if new > old => {
+            tracing::info!(from = old, to = new, "raised the open-descriptor limit");
+        }
+        Some((_, soft)) => tracing::debug!(limit = soft, "open-descriptor limit"),
+        None => {}
+    }
     shutdown_signal().await;
     tracing::info!("shutting down");
     fleet.shutdown().await;
