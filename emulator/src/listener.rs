@@ -283,15 +283,18 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 }
 
 /// A request body that fails when no data arrives for `stall` (a half-sent body).
+/// The timer starts when the handler first reads, so a handler that reads late is not
+/// refused for the client's sake.
 struct StallLimited {
     inner: Incoming,
     stall: Duration,
     timer: Pin<Box<tokio::time::Sleep>>,
+    started: bool,
 }
 
 impl StallLimited {
     fn new(inner: Incoming, stall: Duration) -> StallLimited {
-        StallLimited { inner, stall, timer: Box::pin(tokio::time::sleep(stall)) }
+        StallLimited { inner, stall, timer: Box::pin(tokio::time::sleep(stall)), started: false }
     }
 }
 
@@ -303,6 +306,11 @@ impl hyper::body::Body for StallLimited {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if !self.started {
+            self.started = true;
+            let stall = self.stall;
+            self.timer.as_mut().reset(crate::clock::socket_now() + stall);
+        }
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 let stall = self.stall;
