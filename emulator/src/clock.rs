@@ -12,6 +12,15 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::watch;
 
+/// The real monotonic time that socket timeouts count in (HTTP header and idle
+/// timeouts, SSH login grace, log rate limits): those belong to the emulator's servers,
+/// not to a device, so the virtual clock does not move them. tokio's clock, so a test
+/// may pause it.
+#[allow(clippy::disallowed_methods)] // the one place that reads the system clock
+pub fn socket_now() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
 /// One reading of a clock: monotonic time since the clock's origin, and wall time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Now {

@@ -22,6 +22,9 @@ pub struct DeviceOptions {
     /// Name the local process behind each login (client information for hygiene
     /// reports; Linux only, a bounded look into `/proc`): see [`crate::peer`].
     pub client_processes: bool,
+    /// Connection timeouts and cap (header, idle keep-alive, SSH login grace, at most
+    /// so many connections at once); tests set them to milliseconds.
+    pub limits: crate::listener::ConnectionLimits,
 }
 
 impl DeviceOptions {
@@ -33,6 +36,7 @@ impl DeviceOptions {
         spec.client_processes = self.client_processes;
         let mut config = FleetConfig::new(vec![spec]);
         config.seed = self.seed;
+        config.limits = self.limits;
         Ok(EmulatedDevice { fleet: Fleet::start(config).await? })
     }
 }
@@ -82,7 +86,14 @@ impl EmulatedDevice {
     /// # Ok(()) }
     /// ```
     pub fn options(profile: Profile) -> DeviceOptions {
-        DeviceOptions { profile, port: 0, tls: false, seed: None, client_processes: false }
+        DeviceOptions {
+            profile,
+            port: 0,
+            tls: false,
+            seed: None,
+            client_processes: false,
+            limits: crate::listener::ConnectionLimits::default(),
+        }
     }
 
     /// The device's base URL, e.g. `http://127.0.0.1:40123`.
@@ -98,6 +109,11 @@ impl EmulatedDevice {
     /// The control API's base URL.
     pub fn control(&self) -> String {
         self.fleet.control_url()
+    }
+
+    /// How many connections the device refused at its connection cap.
+    pub fn connections_refused(&self) -> u64 {
+        self.fleet.devices()[0].gate.refused_total()
     }
 
     /// The device itself, for assertions on its store.

@@ -9,6 +9,8 @@ use tokio::sync::watch;
 
 use crate::clock::{Clock, ClockMode};
 use crate::device::{Device, DeviceHandle};
+use crate::listener::serve_http;
+use crate::listener::{ConnectionLimits, Gate};
 use crate::peer::ClientProcesses;
 use crate::profile::{ConfigError, Profile};
 use crate::tls::TlsSetup;
@@ -262,6 +264,11 @@ pub struct FleetConfig {
     /// How long a stop waits for open connections (a client may hold a half-sent request
     /// forever) before closing them.
     pub drain: Duration,
+    /// Connection timeouts and the per-device connection cap.
+    pub limits: ConnectionLimits,
+    /// Memory for all the devices' event logs together, in bytes (`None`: each device
+    /// keeps its own 100,000 entries whatever the fleet's size).
+    pub event_budget: Option<usize>,
 }
 
 impl FleetConfig {
@@ -275,6 +282,8 @@ impl FleetConfig {
             seed: None,
             tls: None,
             drain: DEFAULT_DRAIN,
+            limits: ConnectionLimits::default(),
+            event_budget: Some(DEFAULT_EVENT_BUDGET),
         }
     }
 }
@@ -290,6 +299,8 @@ pub struct RunningDevice {
     pub ssh_addr: Option<SocketAddr>,
     /// `http` or `https`.
     pub scheme: &'static str,
+    /// Its connection count and cap (HTTP and SSH together).
+    pub gate: Gate,
 }
 
 impl RunningDevice {
@@ -341,6 +352,10 @@ pub enum StartError {
     Tls(String),
 }
 
+/// The fleet's event logs together hold about this much by default (256 MiB): a
+/// 1,000-device fleet under churn would otherwise keep 100,000 events (20-26 MB) each.
+pub const DEFAULT_EVENT_BUDGET: usize = 256 << 20;
+
 /// How long a stop waits for open connections by default.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 
@@ -362,12 +377,18 @@ impl Fleet {
             Some(setup) => Some(setup.server_config().map_err(StartError::Tls)?),
             None => None,
         };
+        let events = config
+            .event_budget
+            .map(|bytes| crate::session::EventBudget::new(bytes, config.devices.len()));
         let mut self_signed = None;
         let mut devices = Vec::with_capacity(config.devices.len());
         let mut tasks = Vec::with_capacity(config.devices.len() + 2);
         for spec in &config.devices {
             let device =
                 Device::handle(&spec.name, spec.profile.clone(), clock.clone(), config.seed);
+            if let Some(budget) = &events {
+                device.store.share_event_budget(budget.clone());
+            }
             let tls = match (spec.tls, &fleet_tls) {
                 (Some(false), _) | (None, None) => None,
                 (_, Some(fleet)) => Some(fleet.clone()),
@@ -392,7 +413,10 @@ impl Fleet {
             } else {
                 app
             };
-            tasks.push(serve(listener, app, tls, config.drain, shutdown.subscribe()));
+            let gate = Gate::new(&spec.name, config.limits.clone());
+            let tls = tls.map(|t| t.get_inner());
+            let drain = config.drain;
+            tasks.push(serve_http(listener, app, tls, gate.clone(), drain, shutdown.subscribe()));
             let ssh_addr = match crate::vendors::ssh_service(&device) {
                 Some(serve_ssh) => {
                     let what = format!("{} (SSH)", spec.name);
@@ -403,21 +427,25 @@ impl Fleet {
                     tasks.push(tokio::spawn(serve_ssh(
                         device.clone(),
                         listener,
+                        gate.clone(),
                         shutdown.subscribe(),
                     )));
                     Some(addr)
                 }
                 None => None,
             };
-            devices.push(RunningDevice { device, addr, ssh_addr, scheme });
+            devices.push(RunningDevice { device, addr, ssh_addr, scheme, gate });
         }
         let state = Arc::new(FleetState { clock: clock.clone(), devices });
         let (control_listener, control_addr) =
             bind(SocketAddr::new(config.bind, config.control_port), "control API")?;
-        tasks.push(serve(
+        // The control API counts its own connections: a device at its cap does not
+        // shut it out.
+        tasks.push(serve_http(
             control_listener,
             crate::control::router(state.clone()),
             None,
+            Gate::new("control API", config.limits.clone()),
             config.drain,
             shutdown.subscribe(),
         ));
@@ -471,66 +499,6 @@ fn bind(addr: SocketAddr, what: &str) -> Result<(std::net::TcpListener, SocketAd
     listener.set_nonblocking(true).map_err(err)?;
     let bound = listener.local_addr().map_err(err)?;
     Ok((listener, bound))
-}
-
-/// Serves `app` on `listener` until `shutdown` turns true, then lets open connections
-/// finish for at most `drain` and closes what is left, so a stop always ends.
-fn serve(
-    listener: std::net::TcpListener,
-    app: axum::Router,
-    tls: Option<axum_server::tls_rustls::RustlsConfig>,
-    drain: Duration,
-    shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let stopped = move || {
-        let mut shutdown = shutdown.clone();
-        async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        }
-    };
-    tokio::spawn(async move {
-        let result = match tls {
-            Some(tls) => {
-                let handle = axum_server::Handle::new();
-                let server = axum_server::from_tcp_rustls(listener, tls).handle(handle.clone());
-                let stop = stopped();
-                let graceful = async move {
-                    stop.await;
-                    handle.graceful_shutdown(Some(drain));
-                    std::future::pending::<()>().await;
-                };
-                tokio::select! {
-                    r = server.serve(service) => r,
-                    () = graceful => Ok(()),
-                }
-            }
-            None => match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => {
-                    let server = axum::serve(listener, service).with_graceful_shutdown(stopped());
-                    let stop = stopped();
-                    let deadline = async move {
-                        stop.await;
-                        tokio::time::sleep(drain).await;
-                    };
-                    tokio::select! {
-                        r = server => r,
-                        () = deadline => {
-                            tracing::warn!(
-                                drain_secs = drain.as_secs_f64(),
-                                "connections still open after the drain time; closing them"
-                            );
-                            Ok(())
-                        }
-                    }
-                }
-                Err(e) => Err(e),
-            },
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "listener stopped");
-        }
-    })
 }
 
 /// Ends expired sessions on every device so their events are logged on time even when

@@ -9,6 +9,7 @@
 //! - [`resources`]: the device's JSON resources beyond sessions (systems, chassis, power);
 //! - [`vendors`]: wire personalities that translate a protocol onto the engine;
 //! - [`fleet`] and [`control`]: many devices with their listeners, and the `/_sessionlab/` API;
+//! - [`listener`]: connection timeouts, caps and the bounded drain of every listener;
 //! - [`peer`]: which local process is on the other end of a connection (hygiene mode).
 
 pub mod clock;
@@ -17,6 +18,7 @@ pub mod device;
 mod emulated;
 pub mod flags;
 pub mod fleet;
+pub mod listener;
 pub mod peer;
 pub mod profile;
 pub mod resources;

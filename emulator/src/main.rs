@@ -69,6 +69,32 @@ struct ServeArgs {
     /// a client holding a half-sent request cannot keep the emulator running.
     #[arg(long, env = "SESSIONLAB_DRAIN_SECS", default_value_t = 5.0, value_parser = parse_drain)]
     drain_secs: f64,
+    /// Seconds a client has to send a request head (from connecting, or from the first
+    /// byte of a kept-alive connection's next request); a stalled body gets as long.
+    #[arg(long, env = "SESSIONLAB_HEADER_TIMEOUT_SECS", default_value_t = 20.0, value_parser = parse_timeout)]
+    header_timeout_secs: f64,
+    /// Seconds an idle keep-alive connection may wait for its next request.
+    #[arg(long, env = "SESSIONLAB_IDLE_TIMEOUT_SECS", default_value_t = 60.0, value_parser = parse_timeout)]
+    idle_timeout_secs: f64,
+    /// Most connections one device holds at once (HTTP and SSH together); more are
+    /// closed and logged. 0: no cap. The control API has its own count.
+    #[arg(long, env = "SESSIONLAB_MAX_CONNECTIONS", default_value_t = 256)]
+    max_connections: usize,
+    /// Seconds an SSH connection has to log in before it is closed.
+    #[arg(long, env = "SESSIONLAB_SSH_LOGIN_GRACE_SECS", default_value_t = 120.0, value_parser = parse_timeout)]
+    ssh_login_grace_secs: f64,
+    /// MiB that the event logs of all devices may hold together; a busy device drops
+    /// its oldest events when the fleet has no room left. 0: no fleet-wide bound (each
+    /// device keeps up to 100,000 events).
+    #[arg(long, env = "SESSIONLAB_EVENT_BUDGET_MB", default_value_t = 256)]
+    event_budget_mb: usize,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => Ok(secs),
+        _ => Err("give seconds above 0 and up to 86400, e.g. 20 or 0.5".to_string()),
+    }
 }
 
 fn parse_drain(text: &str) -> Result<f64, String> {
@@ -327,6 +353,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before binding: a large fleet needs more than the common 1,024 descriptors.
+    let descriptors = emulator::listener::raise_descriptor_limit();
     let fleet = match Fleet::start(config).await {
         Ok(fleet) => fleet,
         Err(e) => {
@@ -336,6 +364,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     print_table(&fleet);
     tracing::info!(devices = fleet.devices().len(), control = %fleet.control_url(), "serving");
+    match descriptors {
+        Some((old, new)) if new > old => {
+            tracing::info!(from = old, to = new, "raised the open-descriptor limit");
+        }
+        Some((_, soft)) => tracing::debug!(limit = soft, "open-descriptor limit"),
+        None => {}
+    }
     shutdown_signal().await;
     tracing::info!("shutting down");
     fleet.shutdown().await;
@@ -399,6 +434,14 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
     config.clock = args.clock.or(file.as_ref().and_then(|f| f.clock)).unwrap_or(ClockMode::Virtual);
     config.seed = args.seed.or(file.as_ref().and_then(|f| f.seed));
     config.drain = std::time::Duration::from_secs_f64(args.drain_secs);
+    let mut limits = emulator::listener::ConnectionLimits::default();
+    limits.header_timeout = std::time::Duration::from_secs_f64(args.header_timeout_secs);
+    limits.idle_timeout = std::time::Duration::from_secs_f64(args.idle_timeout_secs);
+    limits.max_connections = (args.max_connections > 0).then_some(args.max_connections);
+    limits.ssh_login_grace = std::time::Duration::from_secs_f64(args.ssh_login_grace_secs);
+    config.limits = limits;
+    config.event_budget =
+        (args.event_budget_mb > 0).then(|| args.event_budget_mb.saturating_mul(1 << 20));
     config.tls = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => Some(TlsSetup::Files { cert: cert.clone(), key: key.clone() }),
         _ if args.tls => Some(TlsSetup::SelfSigned),

@@ -182,6 +182,44 @@ fn a_bad_drain_time_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("seconds from 0 to 3600"));
 }
 
+/// Issue 13 item 3: a timeout that is not a positive number of seconds is refused with
+/// the reason.
+#[test]
+fn a_bad_connection_timeout_is_refused() {
+    let out = run(&["--profile", "redfish", "--header-timeout-secs", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seconds above 0"));
+}
+
+/// Issue 13 item 3: `SESSIONLAB_HEADER_TIMEOUT_SECS` (the `--header-timeout-secs` twin)
+/// closes a connection that never sends a request head; the emulator still serves.
+#[tokio::test]
+async fn header_timeout_twin_closes_a_silent_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut child, device, _) = start_with(
+        &["--profile", "redfish", "--control-port", "0"],
+        &[("SESSIONLAB_HEADER_TIMEOUT_SECS", "0.3"), ("SESSIONLAB_MAX_CONNECTIONS", "4")],
+    )
+    .await;
+    let url = device.split_whitespace().nth(2).expect("url").to_string();
+    let addr = url.trim_start_matches("http://").to_string();
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(30), silent.read(&mut buf))
+        .await
+        .expect("closed within the bound");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+    let mut next = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    next.write_all(b"GET /redfish/v1 HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(30), next.read_exact(&mut head))
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    child.kill().await.unwrap();
+}
+
 /// Writes `text` as a fleet file in a fresh directory and runs `check` on it.
 fn check_fleet(name: &str, text: &str) -> (Option<i32>, String) {
     let dir = std::env::temp_dir().join(format!("sessionlab-fleet-{}-{name}", std::process::id()));

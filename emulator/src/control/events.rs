@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use super::find;
 use crate::fleet::FleetState;
-use crate::session::{EndReason, Event, EventKind};
+use crate::session::{EndReason, Event, EventKind, EventMemory};
 
 /// The event kinds, as the `event` field and filter name them.
 const KINDS: [&str; 4] = ["created", "ended", "refused", "login-failed"];
@@ -93,8 +93,12 @@ impl Checked<'_> {
 #[derive(Debug, Serialize)]
 pub struct EventList {
     device: String,
-    /// Events dropped from the front of the bounded log.
+    /// Events dropped from the front of the bounded log (past its entry cap, or past the
+    /// device's part of the fleet's memory budget).
     dropped: u64,
+    /// What the log holds against its bounds.
+    #[serde(flatten)]
+    memory: EventMemory,
     events: Vec<Event>,
 }
 
@@ -108,5 +112,6 @@ pub async fn list(
     let checked = filter.check()?;
     let events =
         device.store.events(device.now()).into_iter().filter(|e| checked.matches(e)).collect();
-    Ok(Json(EventList { device: name, dropped: device.store.events_dropped(), events }))
+    let (dropped, memory) = (device.store.events_dropped(), device.store.events_memory());
+    Ok(Json(EventList { device: name, dropped, memory, events }))
 }

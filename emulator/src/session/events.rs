@@ -1,6 +1,8 @@
 //! The event log: every session that starts, ends or is refused, with who and why.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -54,13 +56,109 @@ pub struct Event {
     pub one_request: bool,
 }
 
-/// A bounded log: past `capacity` entries the oldest are dropped and counted.
-#[derive(Clone, Debug)]
+impl Event {
+    /// Roughly the memory it holds: the struct and its strings.
+    pub fn approx_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let process = self.client_process.as_ref().map_or(0, |p| {
+            p.name.len()
+                + p.cmdline.iter().map(|a| a.len() + std::mem::size_of::<String>()).sum::<usize>()
+        });
+        let limit = match &self.kind {
+            EventKind::Refused { limit: LimitScope::Pool(n) | LimitScope::User(n) } => n.len(),
+            _ => 0,
+        };
+        std::mem::size_of::<Event>()
+            + opt(&self.session_id)
+            + self.user.len()
+            + self.session_type.len()
+            + opt(&self.client_addr)
+            + opt(&self.user_agent)
+            + process
+            + limit
+    }
+}
+
+/// Memory for the event logs of a whole fleet, so a fleet of any size stays within one
+/// bound. Each device has a reserved share (half the budget split evenly); the other
+/// half is a pool that busy devices borrow from and give back as their old events go.
+/// A device whose share is used and the pool empty drops its own oldest events.
+#[derive(Debug)]
+pub struct EventBudget {
+    limit: usize,
+    share: usize,
+    pool: AtomicUsize,
+}
+
+impl EventBudget {
+    /// A budget of `limit_bytes` for `devices` event logs.
+    pub fn new(limit_bytes: usize, devices: usize) -> Arc<EventBudget> {
+        let devices = devices.max(1);
+        let share = limit_bytes / 2 / devices;
+        Arc::new(EventBudget {
+            limit: limit_bytes,
+            share,
+            pool: AtomicUsize::new(limit_bytes - share * devices),
+        })
+    }
+
+    /// The whole fleet's budget, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Each device's reserved share, in bytes.
+    pub fn share(&self) -> usize {
+        self.share
+    }
+
+    /// Bytes left in the shared pool.
+    pub fn available(&self) -> usize {
+        self.pool.load(Ordering::Relaxed)
+    }
+
+    fn take(&self, bytes: usize) -> bool {
+        self.pool
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(bytes))
+            .is_ok()
+    }
+
+    fn give(&self, bytes: usize) {
+        self.pool.fetch_add(bytes, Ordering::AcqRel);
+    }
+}
+
+/// What a log holds against its budget, for the control API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct EventMemory {
+    /// Entries kept.
+    pub kept: usize,
+    /// Their approximate size in bytes.
+    pub bytes: usize,
+    /// The most entries one device keeps.
+    pub max_entries: usize,
+    /// The fleet-wide budget in bytes, when the log shares one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet_budget_bytes: Option<usize>,
+    /// This device's reserved share of it in bytes (it may borrow beyond it while the
+    /// fleet has room).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_share_bytes: Option<usize>,
+}
+
+/// A bounded log: past `capacity` entries, or past its share of a fleet-wide
+/// [`EventBudget`] when the fleet has no room left, the oldest are dropped and counted.
+#[derive(Debug)]
 pub struct EventLog {
     entries: VecDeque<Event>,
     capacity: usize,
     next_seq: u64,
     dropped: u64,
+    budget: Option<Arc<EventBudget>>,
+    /// Approximate bytes held by `entries`.
+    bytes: usize,
+    /// Of those, bytes borrowed from the budget's pool (beyond the share).
+    borrowed: usize,
 }
 
 impl Default for EventLog {
@@ -69,10 +167,43 @@ impl Default for EventLog {
     }
 }
 
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give(self.borrowed);
+        }
+    }
+}
+
 impl EventLog {
     /// A log that keeps at most `capacity` entries.
     pub fn with_capacity(capacity: usize) -> EventLog {
-        EventLog { entries: VecDeque::new(), capacity: capacity.max(1), next_seq: 1, dropped: 0 }
+        EventLog {
+            entries: VecDeque::new(),
+            capacity: capacity.max(1),
+            next_seq: 1,
+            dropped: 0,
+            budget: None,
+            bytes: 0,
+            borrowed: 0,
+        }
+    }
+
+    /// An empty log with the same capacity and budget (a device reset).
+    pub(crate) fn fresh(&self) -> EventLog {
+        let mut log = EventLog::with_capacity(self.capacity);
+        log.budget = self.budget.clone();
+        log
+    }
+
+    /// Makes the log count against a fleet-wide budget from now on; what it holds beyond
+    /// its share is dropped now if the pool cannot lend it.
+    pub(crate) fn share(&mut self, budget: Arc<EventBudget>) {
+        if let Some(old) = self.budget.take() {
+            old.give(std::mem::take(&mut self.borrowed));
+        }
+        self.budget = Some(budget);
+        self.settle(0);
     }
 
     pub(crate) fn session(&mut self, at: DateTime<Utc>, kind: EventKind, s: &Session) {
@@ -94,10 +225,52 @@ impl EventLog {
         event.seq = self.next_seq;
         self.next_seq += 1;
         if self.entries.len() == self.capacity {
-            self.entries.pop_front();
-            self.dropped += 1;
+            self.drop_oldest();
         }
+        let size = event.approx_bytes();
+        if !self.settle(size) {
+            // Larger than all the room there is: counted, not kept.
+            self.dropped += 1;
+            return;
+        }
+        self.bytes += size;
         self.entries.push_back(event);
+    }
+
+    /// Makes room for `incoming` more bytes within the share and what the pool lends,
+    /// dropping the oldest entries while it cannot; `false` if even an empty log has
+    /// no room for them.
+    fn settle(&mut self, incoming: usize) -> bool {
+        let Some(budget) = self.budget.clone() else { return true };
+        loop {
+            let wanted = (self.bytes + incoming).saturating_sub(budget.share);
+            if wanted <= self.borrowed {
+                let spare = self.borrowed - wanted;
+                budget.give(spare);
+                self.borrowed = wanted;
+                return true;
+            }
+            if budget.take(wanted - self.borrowed) {
+                self.borrowed = wanted;
+                return true;
+            }
+            if self.entries.is_empty() {
+                return false;
+            }
+            self.drop_oldest();
+        }
+    }
+
+    fn drop_oldest(&mut self) {
+        if let Some(old) = self.entries.pop_front() {
+            self.bytes = self.bytes.saturating_sub(old.approx_bytes());
+            self.dropped += 1;
+            if let Some(budget) = &self.budget {
+                let keep = self.bytes.saturating_sub(budget.share).min(self.borrowed);
+                budget.give(self.borrowed - keep);
+                self.borrowed = keep;
+            }
+        }
     }
 
     /// The entries kept, oldest first.
@@ -105,8 +278,19 @@ impl EventLog {
         self.entries.iter()
     }
 
-    /// How many entries were dropped to stay within capacity.
+    /// How many entries were dropped to stay within capacity or the fleet's budget.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// What the log holds against its bounds.
+    pub fn memory(&self) -> EventMemory {
+        EventMemory {
+            kept: self.entries.len(),
+            bytes: self.bytes,
+            max_entries: self.capacity,
+            fleet_budget_bytes: self.budget.as_ref().map(|b| b.limit()),
+            device_share_bytes: self.budget.as_ref().map(|b| b.share()),
+        }
     }
 }

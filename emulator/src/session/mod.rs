@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use accounts::{Account, AccountError, AccountUpdate};
-pub use events::{Event, EventKind, EventLog};
+pub use events::{Event, EventBudget, EventKind, EventLog, EventMemory};
 pub use policy::{AuthConfigChange, IdFormat, Policy, Pool, TokenFormat, UserChange};
-pub use store::{ChosenTokenError, Counts, LoginRequest, SessionStore};
+pub use store::{ChosenTokenError, Counts, LoginRequest, SessionSetup, SessionStore, UpdateError};
 pub use token::IdGenerator;
 
 /// Who is on the other end of a session: recorded on the session and in the event log.

@@ -63,6 +63,81 @@ pub struct Counts {
     pub by_type: BTreeMap<String, usize>,
 }
 
+/// What a session is given in the same engine step that opens or updates it: vendor
+/// attributes and an idle timeout. Opening a session and then setting its attributes in
+/// a second call lets a concurrent delete end it in between, so a caller would see a
+/// session that was never whole; a setup closes that gap.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionSetup {
+    /// Attributes to set (`Some`) or remove (`None`), in order.
+    attrs: Vec<(String, Option<String>)>,
+    /// A new idle timeout, and whether its timer restarts now.
+    idle_timeout: Option<(Option<Duration>, bool)>,
+}
+
+impl SessionSetup {
+    /// Nothing to change.
+    pub fn new() -> SessionSetup {
+        SessionSetup::default()
+    }
+
+    /// Sets a vendor attribute.
+    pub fn attr(self, key: impl Into<String>, value: impl Into<String>) -> SessionSetup {
+        self.attr_opt(key, Some(value.into()))
+    }
+
+    /// Sets a vendor attribute (`Some`) or removes it (`None`).
+    pub fn attr_opt(mut self, key: impl Into<String>, value: Option<String>) -> SessionSetup {
+        self.attrs.push((key.into(), value));
+        self
+    }
+
+    /// Sets the session's idle timeout (`None`: none); with `from_now` its timer restarts
+    /// now (otherwise it counts from the last use, or from creation when not sliding).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>, from_now: bool) -> SessionSetup {
+        self.idle_timeout = Some((timeout, from_now));
+        self
+    }
+
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.attrs.is_empty() && self.idle_timeout.is_none()
+    }
+
+    fn apply(&self, session: &mut Session, now: Now) {
+        if let Some((timeout, from_now)) = self.idle_timeout {
+            session.idle_timeout = timeout;
+            if from_now {
+                session.last_used_mono = now.mono;
+                session.last_used_at = now.utc;
+                if !session.sliding {
+                    // A non-sliding timeout counts from creation: to end `timeout` after
+                    // now, add the time already lived.
+                    let lived = now.mono.saturating_sub(session.created_mono);
+                    session.idle_timeout = timeout.map(|t| t + lived);
+                }
+            }
+        }
+        for (key, value) in &self.attrs {
+            match value {
+                Some(v) => session.attrs.insert(key.clone(), v.clone()),
+                None => session.attrs.remove(key),
+            };
+        }
+    }
+}
+
+/// Why [`SessionStore::update_session`] changed nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateError<E> {
+    /// No open session has that id (it ended, or never was).
+    #[error(transparent)]
+    NoSuchSession(#[from] NoSuchSession),
+    /// The caller's check refused the change, seeing the session as it was.
+    #[error("update refused")]
+    Refused(E),
+}
+
 /// The session table of one device. Clones share the same table.
 ///
 /// Every call that takes `now` first ends the sessions whose deadline has passed, so no
@@ -133,7 +208,9 @@ impl SessionStore {
         state.policy = policy;
         state.accounts = Accounts::new(accounts);
         state.ids = ids;
-        *self.lock() = state;
+        let mut current = self.lock();
+        state.events = current.events.fresh();
+        *current = state;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -165,6 +242,13 @@ impl SessionStore {
     /// their timeouts (use [`SessionStore::set_idle_timeout`] to change those).
     pub fn set_policy(&self, policy: Policy, now: Now) {
         self.at(now, |s| s.policy = policy);
+    }
+
+    /// Changes the rules in one step: `change` sees the rules in force, so a concurrent
+    /// change to another knob is never lost (read, edit, write back would lose it). Like
+    /// [`SessionStore::set_policy`], it touches no open session.
+    pub fn update_policy<T>(&self, now: Now, change: impl FnOnce(&mut Policy) -> T) -> T {
+        self.at(now, |s| change(&mut s.policy))
     }
 
     /// Sets the idle timeout (seconds, 0 = none) of one session type, or the default when
@@ -226,24 +310,9 @@ impl SessionStore {
         from_now: bool,
         now: Now,
     ) -> Result<Session, NoSuchSession> {
-        self.at(now, |s| {
-            let key = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
-            s.reschedule(key, |session| {
-                session.idle_timeout = timeout;
-                if from_now {
-                    session.last_used_mono = now.mono;
-                    session.last_used_at = now.utc;
-                    if !session.sliding {
-                        // A non-sliding timeout counts from creation: to end `timeout`
-                        // after now, add the time already lived.
-                        let lived = now.mono.saturating_sub(session.created_mono);
-                        session.idle_timeout = timeout.map(|t| t + lived);
-                    }
-                }
-            });
-            s.expire_changed(now);
-            s.session(key).cloned().ok_or_else(|| NoSuchSession(id.to_string()))
-        })
+        let setup = SessionSetup::new().idle_timeout(timeout, from_now);
+        self.update_session(id, now, |_| Ok::<_, std::convert::Infallible>(setup))
+            .map_err(UpdateError::into_no_such_session)
     }
 
     /// Sets (or with `None` removes) a vendor attribute of an open session.
@@ -254,14 +323,34 @@ impl SessionStore {
         value: Option<&str>,
         now: Now,
     ) -> Result<Session, NoSuchSession> {
+        let setup = SessionSetup::new().attr_opt(key, value.map(str::to_string));
+        self.update_session(id, now, |_| Ok::<_, std::convert::Infallible>(setup))
+            .map_err(UpdateError::into_no_such_session)
+    }
+
+    /// Changes an open session in one step: `change` sees the session as it is and
+    /// returns what to change, or refuses (a transaction already open, say). Nobody sees
+    /// the session between the look and the change, so read-then-write callers (a counter
+    /// in an attribute, set-if-absent) cannot lose an update. A timeout change that puts
+    /// the session past its deadline ends it now; that is `NoSuchSession`.
+    pub fn update_session<E>(
+        &self,
+        id: &str,
+        now: Now,
+        change: impl FnOnce(&Session) -> Result<SessionSetup, E>,
+    ) -> Result<Session, UpdateError<E>> {
         self.at(now, |s| {
-            let key_of = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
-            let entry = s.sessions.get_mut(&key_of).ok_or_else(|| NoSuchSession(id.to_string()))?;
-            match value {
-                Some(v) => entry.session.attrs.insert(key.to_string(), v.to_string()),
-                None => entry.session.attrs.remove(key),
-            };
-            Ok(entry.session.clone())
+            let gone = || NoSuchSession(id.to_string());
+            let key = *s.by_id.get(id).ok_or_else(gone)?;
+            let current = s.session(key).ok_or_else(gone)?;
+            let setup = change(current).map_err(UpdateError::Refused)?;
+            if setup.idle_timeout.is_some() {
+                s.reschedule(key, |session| setup.apply(session, now));
+                s.expire_changed(now);
+            } else if let Some(entry) = s.sessions.get_mut(&key) {
+                setup.apply(&mut entry.session, now);
+            }
+            Ok(s.session(key).cloned().ok_or_else(gone)?)
         })
     }
 
@@ -269,9 +358,19 @@ impl SessionStore {
 
     /// Checks credentials and opens a session, or says why not.
     pub fn login(&self, req: &LoginRequest<'_>, now: Now) -> Result<Session, LoginError> {
+        self.login_with(req, &SessionSetup::new(), now)
+    }
+
+    /// [`SessionStore::login`], the session opened with `setup` already applied.
+    pub fn login_with(
+        &self,
+        req: &LoginRequest<'_>,
+        setup: &SessionSetup,
+        now: Now,
+    ) -> Result<Session, LoginError> {
         self.at(now, |s| {
             let account = s.check(req, false, now)?;
-            s.open(&account, req.session_type, req.client.clone(), false, now)
+            s.open_as(&account, req.session_type, req.client.clone(), false, None, setup, now)
         })
     }
 
@@ -285,9 +384,50 @@ impl SessionStore {
         client: ClientInfo,
         now: Now,
     ) -> Result<Session, LoginError> {
+        self.open_for_with(user, session_type, client, &SessionSetup::new(), now)
+    }
+
+    /// [`SessionStore::open_for`], the session opened with `setup` already applied.
+    pub fn open_for_with(
+        &self,
+        user: &str,
+        session_type: &str,
+        client: ClientInfo,
+        setup: &SessionSetup,
+        now: Now,
+    ) -> Result<Session, LoginError> {
         self.at(now, |s| {
             let account = s.enabled_account(user)?;
-            s.open(&account, session_type, client, false, now)
+            s.open_as(&account, session_type, client, false, None, setup, now)
+        })
+    }
+
+    /// The open session of `user` and `session_type` that `pick` accepts, used (its idle
+    /// timer renewed as [`SessionStore::authenticate`] does), or else a new one opened for
+    /// the enabled account with `setup` (a device's per-user default session). One step,
+    /// so two requests at once never open two.
+    pub fn use_or_open_for(
+        &self,
+        user: &str,
+        session_type: &str,
+        pick: impl Fn(&Session) -> bool,
+        client: ClientInfo,
+        setup: &SessionSetup,
+        now: Now,
+    ) -> Result<Session, LoginError> {
+        self.at(now, |s| {
+            let found = s.sessions.iter().find_map(|(k, e)| {
+                let x = &e.session;
+                (x.user == user && x.session_type == session_type && pick(x)).then_some(*k)
+            });
+            if let Some(key) = found {
+                s.touch(key, now);
+                if let Some(session) = s.session(key) {
+                    return Ok(session.clone());
+                }
+            }
+            let account = s.enabled_account(user)?;
+            s.open_as(&account, session_type, client, false, None, setup, now)
         })
     }
 
@@ -302,13 +442,27 @@ impl SessionStore {
         client: ClientInfo,
         now: Now,
     ) -> Result<Session, ChosenTokenError> {
+        self.open_with_token_with(user, session_type, token, client, &SessionSetup::new(), now)
+    }
+
+    /// [`SessionStore::open_with_token`], the session opened with `setup` already applied.
+    pub fn open_with_token_with(
+        &self,
+        user: &str,
+        session_type: &str,
+        token: &str,
+        client: ClientInfo,
+        setup: &SessionSetup,
+        now: Now,
+    ) -> Result<Session, ChosenTokenError> {
         self.at(now, |s| {
             let token = Token(token.to_string());
             if s.by_token.contains_key(&token) {
                 return Err(ChosenTokenError::InUse);
             }
             let account = s.enabled_account(user)?;
-            let session = s.open_as(&account, session_type, client, false, Some(token), now)?;
+            let session =
+                s.open_as(&account, session_type, client, false, Some(token), setup, now)?;
             // A value reused after its session ended now names the live session only.
             s.ended_tokens.remove(&session.token);
             s.ended_order.retain(|t| *t != session.token);
@@ -321,7 +475,8 @@ impl SessionStore {
     pub fn begin_request(&self, req: &LoginRequest<'_>, now: Now) -> Result<Session, LoginError> {
         self.at(now, |s| {
             let account = s.check(req, true, now)?;
-            s.open(&account, req.session_type, req.client.clone(), true, now)
+            let setup = SessionSetup::new();
+            s.open_as(&account, req.session_type, req.client.clone(), true, None, &setup, now)
         })
     }
 
@@ -352,11 +507,7 @@ impl SessionStore {
     pub fn authenticate(&self, token: &str, now: Now) -> Result<Session, AuthError> {
         self.at(now, |s| {
             let key = s.key_of_token(token)?;
-            s.reschedule(key, |session| {
-                session.last_used_mono = now.mono;
-                session.last_used_at = now.utc;
-                session.requests += 1;
-            });
+            s.touch(key, now);
             s.session(key).cloned().ok_or(AuthError::Unknown)
         })
     }
@@ -523,6 +674,16 @@ impl SessionStore {
     pub fn events_dropped(&self) -> u64 {
         self.lock().events.dropped()
     }
+
+    /// What the event log holds against its bounds (entries, bytes, the fleet's budget).
+    pub fn events_memory(&self) -> super::EventMemory {
+        self.lock().events.memory()
+    }
+
+    /// Makes the event log share a fleet-wide memory budget (see [`super::EventBudget`]).
+    pub fn share_event_budget(&self, budget: std::sync::Arc<super::EventBudget>) {
+        self.lock().events.share(budget);
+    }
 }
 
 impl State {
@@ -620,18 +781,9 @@ impl State {
         None
     }
 
-    fn open(
-        &mut self,
-        account: &Account,
-        session_type: &str,
-        client: ClientInfo,
-        one_request: bool,
-        now: Now,
-    ) -> Result<Session, LoginError> {
-        self.open_as(account, session_type, client, one_request, None, now)
-    }
-
-    /// [`State::open`] with the token given (`Some`) or generated (`None`).
+    /// Opens a session with the token given (`Some`) or generated (`None`) and `setup`
+    /// applied before anyone can see it.
+    #[allow(clippy::too_many_arguments)]
     fn open_as(
         &mut self,
         account: &Account,
@@ -639,6 +791,7 @@ impl State {
         client: ClientInfo,
         one_request: bool,
         chosen: Option<Token>,
+        setup: &SessionSetup,
         now: Now,
     ) -> Result<Session, LoginError> {
         let counted = !one_request || self.policy.one_request_sessions_count;
@@ -673,7 +826,7 @@ impl State {
                 break candidate;
             }
         };
-        let session = Session {
+        let mut session = Session {
             id,
             token,
             user: account.user.clone(),
@@ -691,6 +844,7 @@ impl State {
             attrs: BTreeMap::new(),
             requests: 0,
         };
+        setup.apply(&mut session, now);
         let key = self.next_key;
         self.next_key += 1;
         self.by_token.insert(session.token.clone(), key);
@@ -709,6 +863,15 @@ impl State {
         self.events.session(now.utc, EventKind::Created, &session);
         self.sessions.insert(key, Entry { session: session.clone(), counted, per_user });
         Ok(session)
+    }
+
+    /// A request used the session: its idle timer restarts (when sliding) and it counts.
+    fn touch(&mut self, key: u64, now: Now) {
+        self.reschedule(key, |session| {
+            session.last_used_mono = now.mono;
+            session.last_used_at = now.utc;
+            session.requests += 1;
+        });
     }
 
     /// Applies `change` to a session and moves its deadline to match.
@@ -799,6 +962,15 @@ impl State {
             }
         }
         ended
+    }
+}
+
+impl UpdateError<std::convert::Infallible> {
+    fn into_no_such_session(self) -> NoSuchSession {
+        match self {
+            UpdateError::NoSuchSession(e) => e,
+            UpdateError::Refused(never) => match never {},
+        }
     }
 }
 

@@ -80,9 +80,12 @@ fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// Serves SSH for a device on a bound listener until `shutdown` turns true.
+/// The gate counts its connections against the device's cap and carries the SSH login
+/// grace time.
 pub type SshServe = fn(
     DeviceHandle,
     tokio::net::TcpListener,
+    crate::listener::Gate,
     tokio::sync::watch::Receiver<bool>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 

@@ -43,7 +43,7 @@ use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{
     Account, AccountError, AccountUpdate, ChosenTokenError, EndReason, LoginError, LoginRequest,
-    Session,
+    Session, SessionSetup,
 };
 
 /// What every handler and extractor shares: the device, its BIG-IP settings and the
@@ -198,7 +198,10 @@ async fn login(
     let now = ctx.now();
     let store = &ctx.device.store;
     let request = LoginRequest { user, password, session_type: TOKEN_SESSION_TYPE, client };
-    let session = match store.login(&request, now) {
+    // The provider is set as the token is made: a delete racing the login must not find
+    // (or leave) a token without one.
+    let setup = SessionSetup::new().attr(wire::ATTR_PROVIDER, provider.as_str());
+    let session = match store.login_with(&request, &setup, now) {
         Ok(session) => session,
         Err(LoginError::LimitReached { scope, limit }) => {
             tracing::info!(user = %user, %scope, limit, "bigip: login refused, too many tokens");
@@ -209,9 +212,6 @@ async fn login(
             return Err(failed());
         }
     };
-    let session = store
-        .set_session_attr(&session.id, wire::ATTR_PROVIDER, Some(&provider), now)
-        .map_err(|_| RestError::internal())?;
     tracing::info!(user = %user, session = %session.id, "bigip: token issued");
     Ok(wire::ok(&wire::login(&session, &provider, &ctx.settings)))
 }
@@ -311,9 +311,21 @@ async fn create_token(
             &[("token", value), ("user", &p.user)],
         )));
     }
+    let provider = p
+        .token
+        .as_ref()
+        .and_then(|t| t.attrs.get(wire::ATTR_PROVIDER).cloned())
+        .unwrap_or_else(|| settings.default_login_provider.clone());
+    let mut setup = SessionSetup::new().attr(wire::ATTR_PROVIDER, provider);
+    if let Some(t) = timeout {
+        setup = setup
+            .idle_timeout(Some(std::time::Duration::from_secs(t)), false)
+            .attr(wire::ATTR_TIMEOUT, t.to_string());
+    }
     let store = &ctx.device.store;
     let now = ctx.now();
-    let session = match store.open_with_token(&owner, TOKEN_SESSION_TYPE, value, client, now) {
+    let opened = store.open_with_token_with(&owner, TOKEN_SESSION_TYPE, value, client, &setup, now);
+    let session = match opened {
         Ok(session) => session,
         Err(ChosenTokenError::InUse) => {
             return Err(RestError::new(
@@ -327,24 +339,6 @@ async fn create_token(
         }
         Err(_) => return Err(user_not_found(&ctx, &owner)),
     };
-    let provider = p
-        .token
-        .as_ref()
-        .and_then(|t| t.attrs.get(wire::ATTR_PROVIDER).cloned())
-        .unwrap_or_else(|| settings.default_login_provider.clone());
-    let gone = || RestError::unauthorized(super::auth::TOKEN_EXPIRED);
-    store
-        .set_session_attr(&session.id, wire::ATTR_PROVIDER, Some(&provider), now)
-        .map_err(|_| gone())?;
-    if let Some(t) = timeout {
-        store
-            .set_session_timeout(&session.id, Some(std::time::Duration::from_secs(t)), false, now)
-            .map_err(|_| gone())?;
-        store
-            .set_session_attr(&session.id, wire::ATTR_TIMEOUT, Some(&t.to_string()), now)
-            .map_err(|_| gone())?;
-    }
-    let session = store.get(&session.id, now).ok_or_else(gone)?;
     tracing::info!(by = %p.user, user = %owner, session = %session.id, "bigip: token created");
     Ok(wire::ok(&wire::token(&session, settings)))
 }
@@ -397,26 +391,25 @@ async fn patch_token(
     let now = ctx.now();
     let from_now = settings.token_timeout_from == TimeoutFrom::Now;
     let expired = || RestError::unauthorized(super::auth::TOKEN_EXPIRED);
-    store
-        .set_session_timeout(
-            &session.id,
-            Some(std::time::Duration::from_secs(timeout)),
-            from_now,
-            now,
-        )
+    // One step: the generation is read and raised under the same look as the timeout
+    // change, so two PATCHes at once count twice and no reader sees half of one.
+    let session = store
+        .update_session(&session.id, now, |current| {
+            let generation = current
+                .attrs
+                .get(wire::ATTR_GENERATION)
+                .and_then(|g| g.parse::<u64>().ok())
+                .unwrap_or(1)
+                + 1;
+            Ok::<_, std::convert::Infallible>(
+                SessionSetup::new()
+                    .idle_timeout(Some(std::time::Duration::from_secs(timeout)), from_now)
+                    .attr(wire::ATTR_TIMEOUT, timeout.to_string())
+                    .attr(wire::ATTR_GENERATION, generation.to_string())
+                    .attr(wire::ATTR_UPDATED, wire::micros(now.utc).to_string()),
+            )
+        })
         .map_err(|_| expired())?;
-    let generation =
-        session.attrs.get(wire::ATTR_GENERATION).and_then(|g| g.parse::<u64>().ok()).unwrap_or(1)
-            + 1;
-    let updated = wire::micros(now.utc).to_string();
-    for (key, value) in [
-        (wire::ATTR_TIMEOUT, timeout.to_string()),
-        (wire::ATTR_GENERATION, generation.to_string()),
-        (wire::ATTR_UPDATED, updated),
-    ] {
-        store.set_session_attr(&session.id, key, Some(&value), now).map_err(|_| expired())?;
-    }
-    let session = store.get(&session.id, now).ok_or_else(expired)?;
     tracing::info!(user = %p.user, session = %session.id, timeout, "bigip: token timeout changed");
     Ok(wire::ok(&wire::token(&session, settings)))
 }

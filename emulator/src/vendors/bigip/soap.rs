@@ -35,7 +35,9 @@ use super::errors::{RestError, SoapFault, XML_CONTENT_TYPE};
 use super::routes::Ctx;
 use super::wire::read_body;
 use super::{fill, BasicFailureBody, FaultText, FORCE_SESSIONS_SETTING, SOAP_SESSION_TYPE};
-use crate::session::{Account, ClientInfo, EndReason, LoginError, LoginRequest, Pool, Session};
+use crate::session::{
+    Account, ClientInfo, EndReason, LoginError, LoginRequest, Pool, Session, SessionSetup,
+};
 use crate::vendors::http::parse_basic;
 
 /// The portal's path.
@@ -355,6 +357,29 @@ fn force_sessions(ctx: &Ctx) -> bool {
         .unwrap_or(ctx.settings.force_sessions)
 }
 
+/// What a new SOAP session starts with: the default folder, and whether it is the
+/// user's default session. Given as it opens, so a delete racing the open never leaves a
+/// session without them.
+fn setup(ctx: &Ctx, default: bool) -> SessionSetup {
+    let setup = SessionSetup::new().attr(ATTR_FOLDER, ctx.settings.default_folder.as_str());
+    if default {
+        setup.attr(ATTR_DEFAULT, "1")
+    } else {
+        setup
+    }
+}
+
+/// Maps a refused SOAP session open onto its fault.
+fn refused(f: &Faults<'_>, error: LoginError) -> SoapFault {
+    match error {
+        LoginError::LimitReached { .. } => {
+            tracing::info!(user = %f.user, "bigip: SOAP session refused, maximum reached");
+            f.max_sessions()
+        }
+        _ => f.make(&f.of().no_session, &[]),
+    }
+}
+
 /// Opens a SOAP session for `user`, with the default folder.
 fn open(
     ctx: &Ctx,
@@ -363,22 +388,9 @@ fn open(
     default: bool,
 ) -> Result<Session, SoapFault> {
     let store = &ctx.device.store;
-    let now = ctx.now();
-    let session = match store.open_for(f.user, SOAP_SESSION_TYPE, client, now) {
-        Ok(session) => session,
-        Err(LoginError::LimitReached { .. }) => {
-            tracing::info!(user = %f.user, "bigip: SOAP session refused, maximum reached");
-            return Err(f.max_sessions());
-        }
-        Err(_) => return Err(f.make(&f.of().no_session, &[])),
-    };
-    let folder = ctx.settings.default_folder.as_str();
     store
-        .set_session_attr(&session.id, ATTR_FOLDER, Some(folder), now)
-        .and_then(|_| {
-            store.set_session_attr(&session.id, ATTR_DEFAULT, default.then_some("1"), now)
-        })
-        .map_err(|_| f.max_sessions())
+        .open_for_with(f.user, SOAP_SESSION_TYPE, client, &setup(ctx, default), ctx.now())
+        .map_err(|e| refused(f, e))
 }
 
 /// The session a request runs in: the explicit one it names, or the user's default
@@ -412,19 +424,13 @@ fn resolve(
         }
         return Err(f.make(&f.of().no_session, &[]));
     }
-    let existing = store.list(now).into_iter().find(|s| {
-        s.session_type == SOAP_SESSION_TYPE
-            && s.user == f.user
-            && s.attrs.contains_key(ATTR_DEFAULT)
-    });
-    let session = match existing {
-        Some(s) => store.authenticate(s.token.as_str(), now).ok(),
-        None => None,
-    };
-    match session {
-        Some(s) => Ok(Some(s)),
-        None => open(ctx, f, client, true).map(Some),
-    }
+    // The user's default session, used, or opened: one engine step, so two first
+    // requests at once share one session as on the device.
+    let is_default = |s: &Session| s.attrs.contains_key(ATTR_DEFAULT);
+    store
+        .use_or_open_for(f.user, SOAP_SESSION_TYPE, is_default, client, &setup(ctx, true), now)
+        .map(Some)
+        .map_err(|e| refused(f, e))
 }
 
 fn parse_long(f: &Faults<'_>, name: &str) -> Result<i64, SoapFault> {
@@ -501,21 +507,22 @@ fn run(
             require_admin(ctx, f, account)?;
             let n = parse_long(f, "sessions")?;
             let n = usize::try_from(n).map_err(|_| f.invalid("sessions"))?;
-            let mut policy = store.policy();
-            let name = policy
-                .pools
-                .iter()
-                .find(|p| p.types.iter().any(|t| t == SOAP_SESSION_TYPE))
-                .map_or_else(|| POOL_NAME.to_string(), |p| p.name.clone());
-            policy.pools.retain(|p| !p.types.iter().any(|t| t == SOAP_SESSION_TYPE));
-            if n > 0 {
-                policy.pools.push(Pool {
-                    name,
-                    types: vec![SOAP_SESSION_TYPE.to_string()],
-                    limit: n,
-                });
-            }
-            store.set_policy(policy, now);
+            // In one step: a concurrent set_session_timeout must not be undone.
+            store.update_policy(now, |policy| {
+                let name = policy
+                    .pools
+                    .iter()
+                    .find(|p| p.types.iter().any(|t| t == SOAP_SESSION_TYPE))
+                    .map_or_else(|| POOL_NAME.to_string(), |p| p.name.clone());
+                policy.pools.retain(|p| !p.types.iter().any(|t| t == SOAP_SESSION_TYPE));
+                if n > 0 {
+                    policy.pools.push(Pool {
+                        name,
+                        types: vec![SOAP_SESSION_TYPE.to_string()],
+                        limit: n,
+                    });
+                }
+            });
             tracing::info!(by = %account.user, sessions = n, "bigip: SOAP maximum sessions set");
             Ok(Return::Void)
         }

@@ -14,6 +14,9 @@
 //!   (sliding `SSH.Timeout`). A watcher per connection closes the connection once its
 //!   session is gone, whoever ended it: the idle timeout (checked whenever the virtual
 //!   clock moves, and a few times a second), `closessn`, `racreset`, the control API.
+//! - **Before login** a connection has the fleet's SSH login grace time (real time, like
+//!   OpenSSH's `LoginGraceTime`) to authenticate, then it is closed; every connection
+//!   counts against the device's connection cap ([`crate::listener::Gate`]).
 //!
 //! The host key is Ed25519, derived from the device name and the profile's
 //! `ssh.host_key_seed`, so clients see the same key at every start.
@@ -36,6 +39,7 @@ use tokio::sync::watch;
 use super::racadm::{self, Caller, CliOutput};
 use super::{IdracSettings, SshPoolFull, SSH_TYPE};
 use crate::device::{Device, DeviceHandle};
+use crate::listener::{Admitted, Gate};
 use crate::session::{ClientInfo, EndReason, LoginError, LoginRequest, Session};
 
 /// How often a connection checks that its session is still open, besides every move
@@ -48,28 +52,41 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(200);
 pub fn serve(
     device: DeviceHandle,
     listener: TcpListener,
+    gate: Gate,
     shutdown: watch::Receiver<bool>,
 ) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    Box::pin(accept_loop(device, listener, shutdown))
+    Box::pin(accept_loop(device, listener, gate, shutdown))
 }
 
 async fn accept_loop(
     device: DeviceHandle,
     listener: TcpListener,
+    gate: Gate,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let config = Arc::new(config(&device));
     tracing::debug!(device = device.name(), key = %host_key(&device).public_key().fingerprint(Default::default()), "idrac: SSH serving");
     let for_connections = shutdown.clone();
     loop {
+        let mut backoff = false;
         tokio::select! {
             _ = shutdown.wait_for(|stop| *stop) => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    tokio::spawn(connection(device.clone(), config.clone(), stream, peer, for_connections.clone()));
+                    let Some(admitted) = gate.admit(peer) else { continue };
+                    let grace = gate.limits().ssh_login_grace;
+                    let shutdown = for_connections.clone();
+                    tokio::spawn(connection(device.clone(), config.clone(), stream, peer, grace, shutdown, admitted));
                 }
-                Err(e) => tracing::warn!(error = %e, "idrac: SSH accept failed"),
+                Err(e) => {
+                    // Out of descriptors, say: wait a little rather than spin.
+                    tracing::warn!(error = %e, "idrac: SSH accept failed");
+                    backoff = true;
+                }
             },
+        }
+        if backoff {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }
@@ -131,15 +148,26 @@ async fn connection(
     config: Arc<russh::server::Config>,
     stream: TcpStream,
     peer: SocketAddr,
+    grace: Duration,
     mut shutdown: watch::Receiver<bool>,
+    _admitted: Admitted,
 ) {
     let slot: Held = Arc::default();
     let handler =
         Handler { device: device.clone(), peer, slot: slot.clone(), channels: HashMap::new() };
-    let running = match russh::server::run_stream(config, stream, handler).await {
-        Ok(running) => running,
-        Err(e) => {
+    let login_by = crate::clock::socket_now() + grace;
+    let (stream, kill) = Killable::new(stream);
+    // A client that never sends its version line would hold the socket here for ever.
+    let started =
+        tokio::time::timeout_at(login_by, russh::server::run_stream(config, stream, handler));
+    let running = match started.await {
+        Ok(Ok(running)) => running,
+        Ok(Err(e)) => {
             tracing::debug!(error = %e, "idrac: SSH handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::info!(client = %peer.ip(), "idrac: SSH connection closed, no login within the grace time");
             return;
         }
     };
@@ -163,7 +191,25 @@ async fn connection(
                 .await;
             break;
         }
-        let Some(session) = held(&slot) else { continue };
+        let Some(session) = held(&slot) else {
+            if crate::clock::socket_now() >= login_by {
+                tracing::info!(client = %peer.ip(), "idrac: SSH connection closed, no login within the grace time");
+                let _ = handle
+                    .disconnect(
+                        Disconnect::ByApplication,
+                        "Login grace time exceeded".into(),
+                        String::new(),
+                    )
+                    .await;
+                // Mid key exchange russh may not act on the disconnect: cut the socket.
+                if tokio::time::timeout(Duration::from_millis(500), &mut running).await.is_err() {
+                    kill.kill();
+                    let _ = tokio::time::timeout(Duration::from_secs(5), &mut running).await;
+                }
+                break;
+            }
+            continue;
+        };
         if device.store.get(&session.id, device.now()).is_none() {
             tracing::info!(session = %session.id, "idrac: SSH session ended, closing the connection");
             let _ = handle
@@ -174,6 +220,80 @@ async fn connection(
         }
     }
     release(&device, &slot);
+}
+
+/// A stream that can be cut from outside: once killed, reads and writes fail, so the
+/// SSH session task that owns it ends whatever state its protocol is in.
+struct Killable {
+    inner: TcpStream,
+    switch: Arc<KillSwitch>,
+}
+
+#[derive(Default)]
+struct KillSwitch {
+    killed: std::sync::atomic::AtomicBool,
+    reader: Mutex<Option<std::task::Waker>>,
+}
+
+impl KillSwitch {
+    fn kill(&self) {
+        self.killed.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(waker) = self.reader.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            waker.wake();
+        }
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        if self.killed.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(std::io::ErrorKind::ConnectionAborted.into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Killable {
+    fn new(inner: TcpStream) -> (Killable, Arc<KillSwitch>) {
+        let switch = Arc::new(KillSwitch::default());
+        (Killable { inner, switch: switch.clone() }, switch)
+    }
+}
+
+impl tokio::io::AsyncRead for Killable {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.switch.check()?;
+        *self.switch.reader.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Killable {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.switch.check()?;
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// One channel's state.
