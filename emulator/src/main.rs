@@ -90,18 +90,29 @@ struct ServeArgs {
     event_budget_mb: usize,
 }
 
-fn parse_timeout(text: &str) -> Result<f64, String> {
+/// Seconds for a flag: a finite number up to `max`, above 0 unless `zero_ok`.
+fn seconds(text: &str, zero_ok: bool, max: f64) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => Ok(secs),
-        _ => Err("give seconds above 0 and up to 86400, e.g. 20 or 0.5".to_string()),
+        Ok(secs) if secs.is_finite() && (secs > 0.0 || zero_ok && secs == 0.0) && secs <= max => {
+            Ok(secs)
+        }
+        _ => {
+            let range = if zero_ok { "from 0 to" } else { "above 0 and up to" };
+            Err(format!("give seconds {range} {max}, e.g. 5 or 0.5"))
+        }
     }
 }
 
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    seconds(text, false, 86_400.0)
+}
+
 fn parse_drain(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && (0.0..=3600.0).contains(&secs) => Ok(secs),
-        _ => Err("give seconds from 0 to 3600, e.g. 5 or 0.5".to_string()),
-    }
+    seconds(text, true, 3600.0)
+}
+
+fn parse_request_timeout(text: &str) -> Result<f64, String> {
+    seconds(text, false, 3600.0)
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,7 +165,7 @@ struct CaptureArgs {
     #[arg(long, default_value_t = 20_000)]
     max_resources: usize,
     /// Seconds each request may take.
-    #[arg(long, default_value_t = 30.0, value_parser = parse_timeout)]
+    #[arg(long, default_value_t = 30.0, value_parser = parse_request_timeout)]
     timeout: f64,
     /// Do not write headers.json beside each index.json.
     #[arg(long)]
@@ -162,13 +173,6 @@ struct CaptureArgs {
     /// Print only warnings and the closing line.
     #[arg(long, short = 'q')]
     quiet: bool,
-}
-
-fn parse_timeout(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(secs),
-        _ => Err("give seconds above 0 and up to 3600, e.g. 30 or 2.5".to_string()),
-    }
 }
 
 fn main() -> ExitCode {
