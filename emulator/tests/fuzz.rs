@@ -754,11 +754,20 @@ fn profile_toml_is_parsed_cleanly() {
     runner
         .run(&mutated(seeds), |text| {
             if let Err(e) = Profile::from_toml(&text, "fuzzed.toml") {
-                prop_assert!(!e.to_string().is_empty());
+                let shown = e.to_string();
+                prop_assert!(!shown.trim_end().ends_with(':'), "an error with no message: {shown}");
             }
             Ok(())
         })
         .unwrap();
+}
+
+/// Found by `profile_toml_is_parsed_cleanly`: a profile that breaks off (`a = ` at the
+/// end) was refused with a position and no message at all.
+#[test]
+fn truncated_profile_says_what_is_wrong() {
+    let e = Profile::from_toml("name = \"x\"\nvendor = ", "cut.toml").unwrap_err().to_string();
+    assert!(e.contains("line 2, column 10: invalid TOML here"), "{e}");
 }
 
 /// Fleet TOML: any text parses or is refused with an error, never a panic.
@@ -772,7 +781,10 @@ fn fleet_toml_is_parsed_cleanly() {
     let mut runner = TestRunner::new(config(1500));
     runner
         .run(&mutated(seeds), |text| {
-            let _ = FleetFile::from_toml(&text, "fuzzed.toml");
+            if let Err(e) = FleetFile::from_toml(&text, "fuzzed.toml") {
+                let shown = e.to_string();
+                prop_assert!(!shown.trim_end().ends_with(':'), "an error with no message: {shown}");
+            }
             Ok(())
         })
         .unwrap();
