@@ -121,7 +121,7 @@ impl Control {
         let base = base.trim_end_matches('/');
         let base = base.strip_suffix("/_sessionlab").unwrap_or(base).to_string();
         let http = reqwest::Client::builder()
-            .user_agent(super::driver::USER_AGENT)
+            .user_agent(super::driver::user_agent())
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;

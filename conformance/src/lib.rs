@@ -6,6 +6,8 @@
 //! - [`target`]: what to run against — `emulated:PROFILE` (started in-process), a real
 //!   device URL, or a device of an emulator running elsewhere (`--control`);
 //! - [`runner`]: runs scenarios, judges each step, and always cleans up after itself;
+//! - [`ledger`]: what the runner must undo, recorded before it acts, and the stop signal
+//!   that ends a run early without losing any of it;
 //! - [`driver`]: one per vendor protocol, turning steps into wire calls;
 //! - [`report`]: PASS / FAIL / WARN / NOT-TESTED as text, JSON or JUnit XML;
 //! - [`hygiene`]: runs a client's command against an emulated device and reports the
@@ -18,6 +20,7 @@
 pub mod control;
 pub mod driver;
 pub mod hygiene;
+pub mod ledger;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -297,12 +297,16 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     let progress = if args.quiet { Progress::Quiet } else { Progress::Stderr };
     progress.line(&format!("{} scenarios against {}", scenarios.len(), spec.label()));
-    let interrupt = async {
+    // The first Ctrl-C stops the run and cleans up; the cleanup runs to its end unless a
+    // second Ctrl-C abandons it (the report then says what was left on the device). The
+    // second listener is made only when first polled, after the first Ctrl-C.
+    let ctrl_c = || async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    let report = runner::run(&spec, &scenarios, &run_opts, progress, interrupt).await;
+    let report =
+        runner::run_interruptible(&spec, &scenarios, &run_opts, progress, ctrl_c(), ctrl_c()).await;
     let mut code = if report.interrupted {
         ExitCode::from(130)
     } else if report.ok() {

@@ -21,9 +21,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use crate::ledger::{Ledger, Stop};
+
 use crate::driver::{
-    Auth, Capability, Credentials, Driver, DriverError, Exchange, LoginOutcome, LogoutOutcome,
-    RawCall, SessionHandle, TokenState,
+    Answer, Auth, Capability, Credentials, Driver, DriverError, Exchange, LoginOutcome,
+    LogoutOutcome, RawCall, SessionHandle, TokenState,
 };
 use crate::report::{Failure, RunReport, ScenarioResult, Verdict};
 use crate::scenario::{
@@ -87,101 +89,6 @@ impl Progress {
 }
 
 // ---------------------------------------------------------------------------------------
-// The ledger: what must be undone.
-
-/// What the runner must undo on the device: open sessions, created accounts, the
-/// original idle timeout. Shared with the interrupt handler, so Ctrl-C cleans up too.
-#[derive(Debug, Default)]
-pub struct Ledger {
-    state: Mutex<LedgerState>,
-}
-
-#[derive(Debug, Default)]
-struct LedgerState {
-    sessions: Vec<SessionHandle>,
-    users: Vec<String>,
-    idle_timeout: Option<Duration>,
-}
-
-impl Ledger {
-    fn lock(&self) -> std::sync::MutexGuard<'_, LedgerState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn add_session(&self, s: &SessionHandle) {
-        self.lock().sessions.push(s.clone());
-    }
-
-    fn remove_session(&self, s: &SessionHandle) {
-        self.lock().sessions.retain(|h| h.token != s.token);
-    }
-
-    fn add_user(&self, user: &str) {
-        self.lock().users.push(user.to_string());
-    }
-
-    fn remove_user(&self, user: &str) {
-        self.lock().users.retain(|u| u != user);
-    }
-
-    /// Remembers the idle timeout to restore; only the first (original) value counts.
-    fn note_idle_timeout(&self, original: Duration) {
-        let mut state = self.lock();
-        if state.idle_timeout.is_none() {
-            state.idle_timeout = Some(original);
-        }
-    }
-
-    /// How many sessions it would log out.
-    pub fn open_sessions(&self) -> usize {
-        self.lock().sessions.len()
-    }
-
-    /// Undoes everything recorded: logs sessions out, deletes accounts, restores the
-    /// idle timeout. Returns what could not be undone.
-    pub async fn clean(&self, driver: &dyn Driver) -> Vec<String> {
-        let (sessions, users, idle) = {
-            let mut state = self.lock();
-            (
-                std::mem::take(&mut state.sessions),
-                std::mem::take(&mut state.users),
-                state.idle_timeout.take(),
-            )
-        };
-        let mut problems = Vec::new();
-        for s in &sessions {
-            match driver.logout(s).await {
-                Ok(a) => match a.value {
-                    LogoutOutcome::LoggedOut | LogoutOutcome::AlreadyInvalid => {}
-                    LogoutOutcome::Other(why) => problems.push(format!(
-                        "cleanup: could not log out session {} ({why}): {}",
-                        s.id,
-                        a.exchange.summary()
-                    )),
-                },
-                Err(e) => {
-                    problems.push(format!("cleanup: could not log out session {}: {e}", s.id))
-                }
-            }
-        }
-        for u in &users {
-            if let Err(e) = driver.delete_user(u).await {
-                problems.push(format!("cleanup: could not delete account {u:?}: {e}"));
-            }
-        }
-        if let Some(original) = idle {
-            if let Err(e) = driver.set_idle_timeout(original).await {
-                problems.push(format!(
-                    "cleanup: could not restore the idle timeout to {}: {e}",
-                    format_secs(original.as_secs())
-                ));
-            }
-        }
-        problems
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // Running a whole set
 
 /// Runs `scenarios` against the target `spec` describes, until done or until
@@ -194,11 +101,29 @@ pub async fn run(
     progress: Progress,
     interrupt: impl Future<Output = ()>,
 ) -> RunReport {
+    run_interruptible(spec, scenarios, opts, progress, interrupt, std::future::pending()).await
+}
+
+/// [`run`], where the cleanup after an interrupt can itself be abandoned: `abort` is
+/// watched only once `interrupt` has completed (a second Ctrl-C), and the report then
+/// says what was left on the device. Until then the cleanup runs to its end: the
+/// request in flight when `interrupt` came is answered and recorded, every session the
+/// ledger knows is logged out, and a device with a control API is swept for sessions
+/// carrying the harness's User-Agent.
+pub async fn run_interruptible(
+    spec: &TargetSpec,
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    progress: Progress,
+    interrupt: impl Future<Output = ()>,
+    abort: impl Future<Output = ()>,
+) -> RunReport {
     let watch = Stopwatch::start();
     let mut report = if spec.is_embedded() {
+        // Embedded devices live in this process: they go with it, sessions and all.
         run_parallel(spec, scenarios, opts, progress, interrupt).await
     } else {
-        run_sequential(spec, scenarios, opts, progress, interrupt).await
+        run_sequential(spec, scenarios, opts, progress, interrupt, abort).await
     };
     report.duration = watch.elapsed();
     report.summarize();
@@ -275,6 +200,7 @@ async fn run_sequential(
     opts: &RunOptions,
     progress: Progress,
     interrupt: impl Future<Output = ()>,
+    abort: impl Future<Output = ()>,
 ) -> RunReport {
     let total = scenarios.len();
     let target = match spec.connect().await {
@@ -309,31 +235,63 @@ async fn run_sequential(
         }
     }
     let ledger = Ledger::default();
+    let (switch, stop) = Stop::new();
     let results: Mutex<Vec<ScenarioResult>> = Mutex::new(Vec::new());
     let bad = Mutex::new(0usize);
-    let all = Box::pin(async {
+    let all = async {
         for (i, scenario) in scenarios.iter().enumerate() {
+            if stop.is_raised() {
+                break;
+            }
             progress.line(&format!("[{}/{total}] {} ...", i + 1, scenario.id()));
-            let (result, b) = run_on(&target, scenario, opts, progress, &ledger).await;
+            let (result, b) = run_on_until(&target, scenario, opts, progress, &ledger, &stop).await;
             let mut results = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             progress.finished(results.len() + 1, total, &result);
             results.push(result);
             *bad.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += b;
         }
-    });
+    };
+    let mut errors = Vec::new();
     let interrupted = {
-        let mut all = all;
-        tokio::select! {
+        let mut all = std::pin::pin!(all);
+        let interrupted = tokio::select! {
             () = &mut all => false,
             () = interrupt => true,
+        };
+        if interrupted {
+            // The scenario in flight is not dropped: its request in flight is answered and
+            // recorded, it stops before its next step (a wait ends at once), and it cleans
+            // up as after a failure. Only a second interrupt abandons that.
+            switch.raise();
+            progress.line(&format!(
+                "interrupted: finishing the request in flight, then cleaning up ({} sessions to \
+                 log out); interrupt again to abandon the cleanup",
+                ledger.open_sessions()
+            ));
+            let abandoned = tokio::select! {
+                () = &mut all => false,
+                () = abort => true,
+            };
+            if abandoned {
+                let left = ledger.describe();
+                let text = if left.is_empty() {
+                    "cleanup abandoned by a second interrupt; nothing was left to undo".to_string()
+                } else {
+                    format!("cleanup abandoned by a second interrupt; left on the device: {left}")
+                };
+                progress.line(&text);
+                errors.push(text);
+            }
         }
+        interrupted
     };
     let mut results = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut errors = Vec::new();
     if interrupted {
-        let open = ledger.open_sessions();
-        progress.line(&format!("interrupted: cleaning up ({open} sessions to log out)"));
-        errors.extend(ledger.clean(target.driver.as_ref()).await);
+        if let Some(last) = results.last_mut() {
+            if last.verdict == Verdict::NotTested && last.reason.as_deref() == Some("interrupted") {
+                errors.append(&mut last.warnings);
+            }
+        }
         for s in &scenarios[results.len()..] {
             results.push(not_tested(s, "interrupted"));
         }
@@ -455,6 +413,19 @@ pub async fn run_on(
     progress: Progress,
     ledger: &Ledger,
 ) -> (ScenarioResult, usize) {
+    run_on_until(target, scenario, opts, progress, ledger, &Stop::never()).await
+}
+
+/// [`run_on`], stopping before the next step (or during a wait) once `stop` is raised;
+/// the scenario is then NOT-TESTED ("interrupted") and cleaned up as after a failure.
+pub async fn run_on_until(
+    target: &Target,
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: Progress,
+    ledger: &Ledger,
+    stop: &Stop,
+) -> (ScenarioResult, usize) {
     let watch = Stopwatch::start();
     let real_device = target.control.is_none();
     if let Some(why) =
@@ -465,11 +436,14 @@ pub async fn run_on(
     if let Some(why) = unsupported(target, scenario) {
         return (not_tested(scenario, &why), 0);
     }
-    let mut exec = Exec::new(target, scenario, opts, progress, ledger);
+    let mut exec = Exec::new(target, scenario, opts, progress, ledger, stop);
     let outcome = exec.run().await;
     let steps_run = exec.steps_run;
     let bad = exec.bad_attempts;
     let mut warnings = ledger.clean(target.driver.as_ref()).await;
+    if !target.private {
+        warnings.extend(crate::ledger::sweep(target, ledger).await);
+    }
     if target.private {
         if let Some((control, device)) = &target.control {
             let unclosable = target.driver.sessions_without_logout();
@@ -507,6 +481,10 @@ pub async fn run_on(
         (Err(StepError::NotTested(why)), _) => {
             r.verdict = Verdict::NotTested;
             r.reason = Some(why);
+        }
+        (Err(StepError::Interrupted), _) => {
+            r.verdict = Verdict::NotTested;
+            r.reason = Some("interrupted".to_string());
         }
         (Err(StepError::Fail(f)), None) => {
             r.verdict = Verdict::Fail;
@@ -590,6 +568,8 @@ fn unsupported(target: &Target, s: &Scenario) -> Option<String> {
 enum StepError {
     Fail(Box<Failure>),
     NotTested(String),
+    /// The run was asked to stop.
+    Interrupted,
 }
 
 /// What a failing step found, before the step's position is attached.
@@ -602,6 +582,8 @@ struct Found {
 enum Problem {
     Found(Box<Found>),
     NotTested(String),
+    /// The run was asked to stop (during a wait or a fill).
+    Interrupted,
 }
 
 type StepResult = Result<(), Problem>;
@@ -631,6 +613,7 @@ struct Exec<'a> {
     opts: &'a RunOptions,
     progress: Progress,
     ledger: &'a Ledger,
+    stop: &'a Stop,
     sessions: HashMap<String, SessionHandle>,
     passwords: HashMap<String, String>,
     idle: Option<Option<Duration>>,
@@ -649,6 +632,7 @@ impl<'a> Exec<'a> {
         opts: &'a RunOptions,
         progress: Progress,
         ledger: &'a Ledger,
+        stop: &'a Stop,
     ) -> Exec<'a> {
         Exec {
             target,
@@ -656,6 +640,7 @@ impl<'a> Exec<'a> {
             opts,
             progress,
             ledger,
+            stop,
             sessions: HashMap::new(),
             passwords: HashMap::new(),
             idle: None,
@@ -677,11 +662,18 @@ impl<'a> Exec<'a> {
     }
 
     async fn run(&mut self) -> Result<(), StepError> {
+        if self.stop.is_raised() {
+            return Err(StepError::Interrupted);
+        }
         self.prepare().await.map_err(|p| self.at_start(p))?;
         for (i, step) in self.scenario.steps.iter().enumerate() {
+            if self.stop.is_raised() {
+                return Err(StepError::Interrupted);
+            }
             self.steps_run = i + 1;
             if let Err(p) = self.step(&step.action).await {
                 return Err(match p {
+                    Problem::Interrupted => StepError::Interrupted,
                     Problem::NotTested(why) => {
                         StepError::NotTested(format!("step {} (line {}): {why}", i + 1, step.line))
                     }
@@ -701,6 +693,7 @@ impl<'a> Exec<'a> {
 
     fn at_start(&self, p: Problem) -> StepError {
         match p {
+            Problem::Interrupted => StepError::Interrupted,
             Problem::NotTested(why) => StepError::NotTested(why),
             Problem::Found(f) => StepError::Fail(Box::new(Failure {
                 step: 0,
@@ -875,8 +868,10 @@ impl<'a> Exec<'a> {
                         format_secs(d.as_secs())
                     ));
                 }
-                tokio::time::sleep(d).await;
-                Ok(())
+                tokio::select! {
+                    () = tokio::time::sleep(d) => Ok(()),
+                    () = self.stop.raised() => Err(Problem::Interrupted),
+                }
             }
         }
     }
@@ -904,9 +899,27 @@ impl<'a> Exec<'a> {
         }
     }
 
+    /// Names a session the ledger already holds (or adds it, for one from a raw
+    /// request).
     fn remember(&mut self, name: &str, handle: SessionHandle) {
         self.ledger.add_session(&handle);
         self.sessions.insert(name.to_string(), handle);
+    }
+
+    /// A login through the driver, recorded in the ledger before it is sent; a
+    /// session it opens is in the ledger before the answer reaches the step.
+    async fn logged_login(
+        &self,
+        credentials: &Credentials,
+        session_type: Option<&str>,
+    ) -> Result<Answer<LoginOutcome>, DriverError> {
+        let intent = self.ledger.intend_login(&credentials.user);
+        let result = self.driver().login(credentials, session_type).await;
+        match &result {
+            Ok(Answer { value: LoginOutcome::Accepted(h), .. }) => self.ledger.opened(intent, h),
+            _ => self.ledger.settle_unless_lost(intent, &result),
+        }
+        result
     }
 
     fn forget(&mut self, name: &str) {
@@ -932,8 +945,7 @@ impl<'a> Exec<'a> {
         expect: LoginExpect,
     ) -> StepResult {
         let a = self
-            .driver()
-            .login(credentials, session_type)
+            .logged_login(credentials, session_type)
             .await
             .map_err(|e| driver_problem("a login", e))?;
         let wanted = match expect {
@@ -1063,11 +1075,16 @@ impl<'a> Exec<'a> {
             Action::CreateUser { user, password, role } => {
                 let password = password.clone().unwrap_or_else(|| self.new_password(user));
                 let role = role.clone().unwrap_or_else(|| "ReadOnly".to_string());
-                self.driver()
-                    .create_user(user, &password, &role)
-                    .await
+                self.ledger.intend_user(user);
+                let created = self.driver().create_user(user, &password, &role).await;
+                match &created {
+                    Ok(_) => self.ledger.user_created(user),
+                    // No answer: the device may have made it; cleanup tries to delete it.
+                    Err(DriverError::Transport(_)) => {}
+                    Err(_) => self.ledger.remove_user(user),
+                }
+                created
                     .map_err(|e| driver_problem(&format!("creating the account {user:?}"), e))?;
-                self.ledger.add_user(user);
                 self.passwords.insert(user.clone(), password);
                 Ok(())
             }
@@ -1142,9 +1159,11 @@ impl<'a> Exec<'a> {
         let documented = self.target.table_size();
         let cap = documented.map_or(self.opts.fill_limit, |n| n + 1);
         for i in 1..=cap {
+            if self.stop.is_raised() {
+                return Err(Problem::Interrupted);
+            }
             let a = self
-                .driver()
-                .login(&c, session_type)
+                .logged_login(&c, session_type)
                 .await
                 .map_err(|e| driver_problem("a login while filling the table", e))?;
             match a.value {
@@ -1324,11 +1343,6 @@ impl<'a> Exec<'a> {
             _ => Auth::None,
         };
         let call = RawCall { method: r.method.clone(), path, auth, headers, body };
-        let reply = self
-            .driver()
-            .raw(call.clone())
-            .await
-            .map_err(|e| driver_problem(&format!("an answer to {} {}", r.method, r.path), e))?;
         let user = call
             .body
             .as_ref()
@@ -1336,7 +1350,18 @@ impl<'a> Exec<'a> {
             .and_then(Value::as_str)
             .unwrap_or(&self.target.credentials.user)
             .to_string();
-        let adopted = self.driver().adopt(&call, &reply, &user);
+        // A POST may be a login: recorded before it is sent, like a login step.
+        let intent = r.method.eq_ignore_ascii_case("POST").then(|| self.ledger.intend_login(&user));
+        let sent = self.driver().raw(call.clone()).await;
+        let adopted = sent.as_ref().ok().and_then(|reply| self.driver().adopt(&call, reply, &user));
+        if let Some(intent) = intent {
+            match &adopted {
+                Some(h) => self.ledger.opened(intent, h),
+                None => self.ledger.settle_unless_lost(intent, &sent),
+            }
+        }
+        let reply =
+            sent.map_err(|e| driver_problem(&format!("an answer to {} {}", r.method, r.path), e))?;
         self.requests += 1;
         match (adopted, &r.session) {
             (Some(h), Some(name)) => self.remember(name, h),

@@ -413,6 +413,17 @@ impl fmt::Display for ScenarioError {
 }
 
 /// 1-based (line, column) of byte `offset` in `text`.
+/// The TOML parser's message, or what to look for when it gives none (it gives none
+/// for input that breaks off, such as `a = ` at the end of a file).
+fn toml_message(e: &toml::de::Error) -> String {
+    let message = e.message().trim_end();
+    if message.is_empty() {
+        "invalid TOML here (an unfinished value, string, array or table?)".to_string()
+    } else {
+        message.to_string()
+    }
+}
+
 fn position(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
@@ -581,7 +592,7 @@ impl Scenario {
         let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError {
             path: shown.clone(),
             position: e.span().map(|s| position(text, s.start)),
-            message: e.message().trim_end().to_string(),
+            message: toml_message(&e),
         })?;
         let error = |offset: usize, message: String| ScenarioError {
             path: shown.clone(),
@@ -986,10 +997,13 @@ pub fn parse_duration(text: &str) -> Result<DurationExpr, String> {
     if rest.is_empty() {
         return Ok(DurationExpr { base, offset_secs: 0 });
     }
-    let (sign, amount) = match rest.split_at(1) {
-        ("+", a) => (1, a),
-        ("-", a) => (-1, a),
-        _ => return Err(bad("after the base comes `+ DURATION` or `- DURATION`")),
+    // By prefix, not by byte: `rest` may start with any character (`idle_timeouté`).
+    let (sign, amount) = if let Some(a) = rest.strip_prefix('+') {
+        (1, a)
+    } else if let Some(a) = rest.strip_prefix('-') {
+        (-1, a)
+    } else {
+        return Err(bad("after the base comes `+ DURATION` or `- DURATION`"));
     };
     let secs = parse_plain(amount.trim()).map_err(|w| bad(&w))?;
     Ok(DurationExpr { base, offset_secs: sign * secs })

@@ -140,7 +140,11 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 /// parser would quote: a fleet may name any file as a profile, and an error must not
 /// print another file's content.
 pub fn toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim_end();
+    let message = match error.message().trim_end() {
+        // The parser gives no message for input that breaks off (`a = ` at the end).
+        "" => "invalid TOML here (an unfinished value, string, array or table?)",
+        m => m,
+    };
     match error.span() {
         Some(span) => {
             let before = &text.as_bytes()[..span.start.min(text.len())];

@@ -43,7 +43,7 @@ use serde_json::{json, Map, Value};
 use super::{
     credentials_answer, excerpt, expect_success, logout_outcome, token_state, Answer, Auth,
     BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange, Http,
-    LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState, USER_AGENT,
+    LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
 };
 
 /// The login worker.
@@ -204,7 +204,7 @@ impl BigipDriver {
     /// A driver for the device at `config.url`.
     pub fn new(config: DriverConfig) -> Result<BigipDriver, String> {
         let soap = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
+            .user_agent(super::user_agent())
             .danger_accept_invalid_certs(config.insecure)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60))

@@ -490,8 +490,22 @@ pub struct Http {
     base: String,
 }
 
-/// The User-Agent the harness sends.
+/// The product part of the User-Agent the harness sends.
 pub const USER_AGENT: &str = concat!("sessionlab-conformance/", env!("CARGO_PKG_VERSION"));
+
+/// The User-Agent this run of the harness sends: [`USER_AGENT`] and a number drawn at
+/// start, so that a sweep of a device's sessions finds this run's own sessions and not
+/// another client's (nor another harness run's).
+pub fn user_agent() -> &'static str {
+    static AGENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState's keys come from the operating system's randomness.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        format!("{USER_AGENT} (run {:016x})", h.finish())
+    })
+}
 
 /// Header names whose values never reach a report.
 const SECRET_HEADERS: &[&str] =
@@ -506,7 +520,7 @@ impl Http {
     /// A client for the device at `base` (`http(s)://host:port`).
     pub fn new(base: &str, insecure: bool) -> Result<Http, String> {
         let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
+            .user_agent(user_agent())
             .danger_accept_invalid_certs(insecure)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60))
