@@ -18,6 +18,7 @@
 pub mod control;
 pub mod driver;
 pub mod hygiene;
+pub mod junit;
 pub mod report;
 pub mod runner;
 pub mod scenario;

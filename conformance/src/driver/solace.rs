@@ -145,6 +145,8 @@ impl SolaceDriver {
         let basic = match caller {
             Caller::Nobody => None,
             Caller::Basic => Some(&self.config.admin),
+            // A session without a token stands for a client with no credentials at all.
+            Caller::Cookie("") => None,
             Caller::Cookie(token) => {
                 headers.push(("Cookie".to_string(), format!("{COOKIE}={token}")));
                 None
