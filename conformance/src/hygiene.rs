@@ -493,6 +493,7 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
                 }
                 profile.session.max_total = Some(*n);
             }
+            hand_over(&mut profile, user.as_deref(), password.as_deref());
             let table_size = profile.session.max_total;
             let mut options = EmulatedDevice::options(profile);
             options.seed = *seed;
@@ -604,6 +605,28 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
         .map(|r| Refusal::from(r).redacted(&password))
         .collect();
     Ok(report(status.success(), (status.code(), exit_signal(&status)), leaked, refused))
+}
+
+/// Makes the profile's device accept the account handed to the command: `--user` and
+/// `--password` change that account's password, or add the account (with the role of
+/// the profile's first account) when the profile has none of that name; `--password`
+/// alone changes the first account's.
+fn hand_over(profile: &mut Profile, user: Option<&str>, password: Option<&str>) {
+    let user = user.unwrap_or(&profile.default_account().user).to_string();
+    let Some(account) = profile.accounts.iter_mut().find(|a| a.user == user) else {
+        let mut account = profile.default_account().clone();
+        account.user = user;
+        if let Some(p) = password {
+            account.password = p.to_string();
+        }
+        account.enabled = true;
+        account.password_change_required = false;
+        profile.accounts.push(account);
+        return;
+    };
+    if let Some(p) = password {
+        account.password = p.to_string();
+    }
 }
 
 /// The process with the password handed to the command masked in its command line
