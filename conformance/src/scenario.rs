@@ -38,7 +38,7 @@ pub struct Scenario {
     pub name: String,
     /// What the scenario shows, in one or two sentences.
     pub description: String,
-    /// The evidence it encodes: a seed or a section of `shared/vendors/`.
+    /// The evidence it encodes: the public reference (document and section, or URL).
     pub source: String,
     /// Vendors (driver protocols) it applies to.
     pub vendors: Vec<String>,

@@ -163,3 +163,18 @@ async fn hygiene_uses_the_given_user_and_password() {
         assert!(out.contains(&format!("200 as {user}\n")), "{out}");
     }
 }
+
+/// Scenario sources cite what a user can follow (a public document or URL), never the
+/// project's own notes outside the repository (seed files, `vendors/*.md`).
+#[test]
+fn scenario_sources_cite_public_references() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let private =
+        ["seed 0", "seeds/", "vendors/", "ilo-idrac.md", "bigip-solace.md", " redfish.md"];
+    for s in scenario::load(&[root]).unwrap() {
+        for p in private {
+            assert!(!s.source.contains(p), "{}: source cites {p:?}: {}", s.id(), s.source);
+        }
+        assert!(!s.source.starts_with("redfish.md"), "{}: {}", s.id(), s.source);
+    }
+}

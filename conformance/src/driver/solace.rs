@@ -264,7 +264,7 @@ impl Driver for SolaceDriver {
                 Err("a Solace broker has one kind of SEMP session".to_string())
             }
             Capability::Restart => Err(
-                "SEMPv2 has no call that restarts a broker (seed 003: restarts end every session)"
+                "SEMPv2 has no call that restarts a broker (a restart ends every session: https://docs.solace.com/Admin/Broker-Manager/PubSub-Manager-Sessions.htm)"
                     .to_string(),
             ),
             _ => Ok(()),
