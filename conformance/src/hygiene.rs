@@ -314,6 +314,102 @@ impl Report {
         s.push('\n');
         s
     }
+
+    /// The JUnit XML report (valid against the Jenkins JUnit schema): one test case per
+    /// session left open (a failure, or a pass with a note when `--allow-leaks` tolerates
+    /// it), one for the command's exit, one per login refused because the table was full;
+    /// a clean run is one passing test case. Class names carry the device's name.
+    pub fn junit(&self) -> String {
+        use crate::junit::{class_part, Case, Outcome, Suite};
+        let class = format!("hygiene.{}", class_part(&self.device));
+        let command = shell_words(&self.command);
+        let mut cases = Vec::new();
+        let case = |name: String, outcome: Outcome, out: String| Case {
+            name,
+            classname: class.clone(),
+            time: std::time::Duration::ZERO,
+            outcome,
+            out,
+        };
+        if !self.command.is_empty() {
+            let outcome = if self.command_ok {
+                Outcome::Pass
+            } else {
+                let status = match (self.exit_code, self.signal) {
+                    (Some(c), _) => format!("exited with status {c}"),
+                    (None, Some(n)) => format!("was killed by signal {n}"),
+                    (None, None) => "was killed by a signal".to_string(),
+                };
+                Outcome::Failure {
+                    kind: "CommandFailed".to_string(),
+                    message: format!("`{command}` {status}"),
+                    text: String::new(),
+                }
+            };
+            cases.push(case("command".to_string(), outcome, format!("command: {command}\n")));
+        }
+        let tolerated = self.leaked.len() <= self.allowed_leaks;
+        for l in &self.leaked {
+            let who = match &l.client_process {
+                Some(p) => process_words(p),
+                None => format!(
+                    "client {}, User-Agent {:?}",
+                    l.client_addr.as_deref().unwrap_or("?"),
+                    l.user_agent.as_deref().unwrap_or("(none)")
+                ),
+            };
+            let requests = l.requests.map(|n| format!(", {n} request(s)")).unwrap_or_default();
+            let details = format!(
+                "session {}: user {}, type {}, created {}, last used {}{requests}\nopened by {who}\n",
+                l.id, l.user, l.session_type, l.created, l.last_used
+            );
+            let message = format!("session {} left open by {who}", l.id);
+            let outcome = if tolerated {
+                Outcome::Pass
+            } else {
+                Outcome::Failure {
+                    kind: "LeakedSession".to_string(),
+                    message,
+                    text: details.clone(),
+                }
+            };
+            let out = if tolerated {
+                format!("tolerated (--allow-leaks {})\n{details}", self.allowed_leaks)
+            } else {
+                String::new()
+            };
+            cases.push(case(format!("session {} left open", l.id), outcome, out));
+        }
+        for (i, r) in self.refused.iter().enumerate() {
+            let size = self.table_size.map(|n| format!(" (table of {n})")).unwrap_or_default();
+            cases.push(case(
+                format!("login {} refused", i + 1),
+                Outcome::Failure {
+                    kind: "SessionLimitHit".to_string(),
+                    message: format!(
+                        "a login of {} was refused at {} because the session table was full{size}",
+                        r.user, r.at
+                    ),
+                    text: String::new(),
+                },
+                String::new(),
+            ));
+        }
+        if self.leaked.is_empty() {
+            cases.push(case("no session left open".to_string(), Outcome::Pass, String::new()));
+        }
+        Suite {
+            name: format!("sessionlab-hygiene {} ({})", self.device, self.url),
+            properties: vec![
+                ("device".to_string(), self.device.clone()),
+                ("url".to_string(), self.url.clone()),
+                ("allowed_leaks".to_string(), self.allowed_leaks.to_string()),
+            ],
+            cases,
+            ..Suite::default()
+        }
+        .to_xml()
+    }
 }
 
 /// The signal that ended a command (Unix only).
@@ -397,6 +493,7 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
                 }
                 profile.session.max_total = Some(*n);
             }
+            hand_over(&mut profile, user.as_deref(), password.as_deref());
             let table_size = profile.session.max_total;
             let mut options = EmulatedDevice::options(profile);
             options.seed = *seed;
@@ -508,6 +605,28 @@ pub async fn run(opts: &Options) -> Result<Report, HygieneError> {
         .map(|r| Refusal::from(r).redacted(&password))
         .collect();
     Ok(report(status.success(), (status.code(), exit_signal(&status)), leaked, refused))
+}
+
+/// Makes the profile's device accept the account handed to the command: `--user` and
+/// `--password` change that account's password, or add the account (with the role of
+/// the profile's first account) when the profile has none of that name; `--password`
+/// alone changes the first account's.
+fn hand_over(profile: &mut Profile, user: Option<&str>, password: Option<&str>) {
+    let user = user.unwrap_or(&profile.default_account().user).to_string();
+    let Some(account) = profile.accounts.iter_mut().find(|a| a.user == user) else {
+        let mut account = profile.default_account().clone();
+        account.user = user;
+        if let Some(p) = password {
+            account.password = p.to_string();
+        }
+        account.enabled = true;
+        account.password_change_required = false;
+        profile.accounts.push(account);
+        return;
+    };
+    if let Some(p) = password {
+        account.password = p.to_string();
+    }
 }
 
 /// The process with the password handed to the command masked in its command line

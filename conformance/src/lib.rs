@@ -20,6 +20,7 @@
 pub mod control;
 pub mod driver;
 pub mod hygiene;
+pub mod junit;
 pub mod ledger;
 pub mod report;
 pub mod runner;

@@ -167,6 +167,9 @@ struct HygieneArgs {
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Also write the report as JUnit XML to this file: one test per session left open.
+    #[arg(long, env = "SESSIONLAB_HYGIENE_JUNIT")]
+    junit: Option<PathBuf>,
     /// The client's command and its arguments, after `--`. Without one, report the
     /// sessions open right now (with --target).
     #[arg(last = true)]
@@ -370,6 +373,12 @@ async fn hygiene(args: HygieneArgs) -> ExitCode {
     };
     if let Some(path) = &args.json {
         if let Err(e) = std::fs::write(path, report.json()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(path) = &args.junit {
+        if let Err(e) = std::fs::write(path, report.junit()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }

@@ -3,15 +3,19 @@
 //! (`--json FILE`) or JUnit XML (`--junit FILE`, which CI systems read).
 //!
 //! The text report always ends with the line `N passed, N failed, N skipped`: PASS and
-//! WARN count as passed, FAIL as failed, NOT-TESTED as skipped.
+//! WARN count as passed, FAIL as failed, NOT-TESTED as skipped — a scenario that applies
+//! to the target but could not run here. Scenarios that do not apply (another vendor's,
+//! or common ones whose steps the target's driver cannot do) are left out and counted in
+//! one line. A target that cannot be used at all is an error, said first and last (and a
+//! JUnit `<error>`), with `, 1 error` on the closing line.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Serialize, Serializer};
 
 use crate::driver::Exchange;
+use crate::junit::{self, Case, Outcome, Suite};
 
 /// A scenario's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -109,6 +113,9 @@ pub struct Summary {
     pub failed: usize,
     /// NOT-TESTED.
     pub skipped: usize,
+    /// Problems with the run as a whole: the target could not be used, cleanup failed,
+    /// the run was interrupted.
+    pub errors: usize,
 }
 
 /// A whole run.
@@ -121,8 +128,16 @@ pub struct RunReport {
     /// Its profile, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
-    /// Results, in scenario order.
+    /// When the run started (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    /// Results, in scenario order, of the scenarios that apply to the target.
     pub results: Vec<ScenarioResult>,
+    /// Scenarios left out because they do not apply to the target.
+    pub not_applicable: usize,
+    /// Why the target could not be used at all, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_error: Option<String>,
     /// Whether the run was interrupted (Ctrl-C) before the end.
     pub interrupted: bool,
     /// Logins refused for their credentials during the run (each costs on real devices).
@@ -149,7 +164,10 @@ impl RunReport {
             target,
             vendor,
             profile,
+            started: None,
             results,
+            not_applicable: 0,
+            target_error: None,
             interrupted: false,
             bad_credential_attempts: 0,
             errors: Vec::new(),
@@ -170,28 +188,53 @@ impl RunReport {
                 Verdict::NotTested => s.skipped += 1,
             }
         }
+        s.errors = self.errors.len()
+            + usize::from(self.target_error.is_some())
+            + usize::from(self.interrupted);
         self.summary = s;
     }
 
     /// Whether the run succeeded: no FAIL, no run error, not interrupted.
     pub fn ok(&self) -> bool {
-        self.summary.failed == 0 && self.errors.is_empty() && !self.interrupted
+        self.summary.failed == 0
+            && self.errors.is_empty()
+            && self.target_error.is_none()
+            && !self.interrupted
     }
 
     /// Zeroes every timing, so reports can be compared byte for byte (snapshots).
     pub fn redact_timings(&mut self) {
         self.duration = Duration::ZERO;
+        if self.started.is_some() {
+            self.started = Some("1970-01-01T00:00:00Z".to_string());
+        }
         for r in &mut self.results {
             r.duration = Duration::ZERO;
         }
     }
 
-    /// `N passed, N failed, N skipped`.
+    /// `N passed, N failed, N skipped`, and `, N error(s)` when the run had errors.
     pub fn summary_line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} passed, {} failed, {} skipped",
             self.summary.passed, self.summary.failed, self.summary.skipped
-        )
+        );
+        match self.summary.errors {
+            0 => {}
+            1 => line.push_str(", 1 error"),
+            n => line.push_str(&format!(", {n} errors")),
+        }
+        line
+    }
+
+    /// `70 not applicable to bigip`, when scenarios were left out.
+    pub fn not_applicable_line(&self) -> Option<String> {
+        (self.not_applicable > 0).then(|| {
+            format!(
+                "{} not applicable to {} (another vendor's, or steps its driver cannot do)",
+                self.not_applicable, self.vendor
+            )
+        })
     }
 
     /// The human report.
@@ -205,6 +248,9 @@ impl RunReport {
             self.target,
             self.vendor
         );
+        if let Some(e) = &self.target_error {
+            let _ = writeln!(out, "error: {e}");
+        }
         let _ = writeln!(out);
         let width = self.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
         for r in &self.results {
@@ -229,7 +275,13 @@ impl RunReport {
             }
         }
         let _ = writeln!(out);
+        if let Some(line) = self.not_applicable_line() {
+            let _ = writeln!(out, "{line}");
+        }
         for e in &self.errors {
+            let _ = writeln!(out, "error: {e}");
+        }
+        if let Some(e) = &self.target_error {
             let _ = writeln!(out, "error: {e}");
         }
         if self.interrupted {
@@ -255,82 +307,110 @@ impl RunReport {
         text
     }
 
-    /// The JUnit XML report: one test suite for the target, one test case per scenario
-    /// (class name: its folder). FAIL is a failure, NOT-TESTED a skip; WARN passes with
-    /// its warnings in `system-out`.
+    /// The JUnit XML report (valid against the Jenkins JUnit schema): one test suite
+    /// for the target, one test case per scenario that applies, class name
+    /// `TARGET.GROUP` so a matrix over targets does not collide. FAIL is a `<failure>`,
+    /// NOT-TESTED a `<skipped>`, WARN passes with its warnings in `<system-out>`; an
+    /// unusable target, an interrupted run and failed cleanups are `<error>`s, first.
     pub fn junit(&self) -> Result<String, String> {
-        let mut report = Report::new("sessionlab-conformance");
-        let mut suite = TestSuite::new(self.target.as_str());
-        suite.add_property(Property::new("vendor", self.vendor.as_str()));
+        let target = junit::class_part(&self.target);
+        let mut suite = Suite {
+            name: format!("sessionlab-conformance {}", self.target),
+            timestamp: self.started.clone(),
+            time: self.duration,
+            ..Suite::default()
+        };
+        suite.properties.push(("target".to_string(), self.target.clone()));
+        suite.properties.push(("vendor".to_string(), self.vendor.clone()));
         if let Some(p) = &self.profile {
-            suite.add_property(Property::new("profile", p.as_str()));
+            suite.properties.push(("profile".to_string(), p.clone()));
         }
-        suite.set_time(self.duration);
+        suite.properties.push(("not_applicable".to_string(), self.not_applicable.to_string()));
+        let run_error = |name: &str, kind: &str, message: &str| Case {
+            name: name.to_string(),
+            classname: format!("{target}.run"),
+            time: Duration::ZERO,
+            outcome: Outcome::Error {
+                kind: kind.to_string(),
+                message: message.to_string(),
+                text: message.to_string(),
+            },
+            out: String::new(),
+        };
+        if let Some(e) = &self.target_error {
+            suite.cases.push(run_error("target", "TargetUnusable", e));
+        }
+        if self.interrupted {
+            suite.cases.push(run_error(
+                "interrupted",
+                "Interrupted",
+                "interrupted: the run stopped before the end",
+            ));
+        }
+        for (i, e) in self.errors.iter().enumerate() {
+            suite.cases.push(run_error(&format!("run-error-{}", i + 1), "RunError", e));
+        }
         for r in &self.results {
-            let status = match r.verdict {
-                Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
+            let group = if r.group.is_empty() { "scenarios" } else { r.group.as_str() };
+            let mut out = String::new();
+            let _ = writeln!(out, "file: {}", r.file);
+            let _ = writeln!(out, "source: {}", r.source);
+            let outcome = match r.verdict {
+                Verdict::Pass | Verdict::Warn => {
+                    if r.verdict == Verdict::Warn {
+                        if let Some(reason) = &r.reason {
+                            let _ = writeln!(out, "WARN: {reason}");
+                        }
+                        if let Some(f) = &r.failure {
+                            let _ = writeln!(out, "step {} (line {}): {}", f.step, f.line, f.text);
+                            let _ = writeln!(out, "expected: {}", f.expected);
+                            let _ = writeln!(out, "got:      {}", f.got);
+                        }
+                    }
+                    Outcome::Pass
+                }
                 Verdict::Fail => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    let message = match (&r.failure, &r.reason) {
-                        (Some(f), _) => format!("step {} (line {}): {}", f.step, f.line, f.text),
-                        (None, Some(reason)) => reason.clone(),
-                        (None, None) => "failed".to_string(),
+                    let (kind, message) = match (&r.failure, &r.reason) {
+                        (Some(f), _) => {
+                            ("StepFailed", format!("step {} (line {}): {}", f.step, f.line, f.text))
+                        }
+                        (None, Some(reason)) if r.expected_fail.is_some() => {
+                            ("UnexpectedPass", reason.clone())
+                        }
+                        (None, Some(reason)) => ("ScenarioFailed", reason.clone()),
+                        (None, None) => ("ScenarioFailed", "failed".to_string()),
                     };
-                    s.set_message(message);
-                    let mut description = String::new();
+                    let mut text = String::new();
                     if let Some(reason) = &r.reason {
-                        let _ = writeln!(description, "{reason}");
+                        let _ = writeln!(text, "{reason}");
                     }
                     if let Some(f) = &r.failure {
-                        let _ = writeln!(description, "expected: {}", f.expected);
-                        let _ = writeln!(description, "got:      {}", f.got);
+                        let _ = writeln!(text, "expected: {}", f.expected);
+                        let _ = writeln!(text, "got:      {}", f.got);
                     }
-                    let _ = writeln!(description, "source: {}", r.source);
-                    let _ = writeln!(description, "file: {}", r.file);
-                    s.set_description(description);
-                    s
+                    let _ = writeln!(text, "source: {}", r.source);
+                    let _ = writeln!(text, "file: {}", r.file);
+                    Outcome::Failure { kind: kind.to_string(), message, text }
                 }
-                Verdict::NotTested => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(r.reason.clone().unwrap_or_else(|| "not tested".to_string()));
-                    s
-                }
+                Verdict::NotTested => Outcome::Skipped {
+                    message: r.reason.clone().unwrap_or_else(|| "not tested".to_string()),
+                },
             };
-            let mut case = TestCase::new(r.name.as_str(), status);
-            case.set_classname(if r.group.is_empty() { "scenarios" } else { r.group.as_str() });
-            case.set_time(r.duration);
-            let mut out = String::new();
-            if r.verdict == Verdict::Warn {
-                if let Some(reason) = &r.reason {
-                    let _ = writeln!(out, "WARN: {reason}");
-                }
-                if let Some(f) = &r.failure {
-                    let _ = writeln!(out, "step {} (line {}): {}", f.step, f.line, f.text);
-                    let _ = writeln!(out, "expected: {}", f.expected);
-                    let _ = writeln!(out, "got:      {}", f.got);
-                }
-            }
             for w in &r.warnings {
                 let _ = writeln!(out, "warning: {w}");
             }
-            if !out.is_empty() {
-                case.set_system_out(out);
-            }
-            suite.add_test_case(case);
+            suite.cases.push(Case {
+                name: r.name.clone(),
+                classname: format!("{target}.{group}"),
+                time: r.duration,
+                outcome,
+                out,
+            });
         }
-        let mut err = String::new();
-        for e in &self.errors {
-            let _ = writeln!(err, "error: {e}");
+        if let Some(line) = self.not_applicable_line() {
+            suite.err = format!("{line}\n");
         }
-        if self.interrupted {
-            let _ = writeln!(err, "interrupted: the run stopped before the end");
-        }
-        if !err.is_empty() {
-            suite.set_system_err(err);
-        }
-        report.add_test_suite(suite);
-        report.set_time(self.duration);
-        report.to_string().map_err(|e| format!("cannot render JUnit XML: {e}"))
+        Ok(suite.to_xml())
     }
 }
 

@@ -93,7 +93,8 @@ impl Progress {
 
 /// Runs `scenarios` against the target `spec` describes, until done or until
 /// `interrupt` completes (then everything opened so far is cleaned up and the rest is
-/// NOT-TESTED).
+/// NOT-TESTED). Scenarios that do not apply to the target are left out of the results
+/// and counted in [`RunReport::not_applicable`].
 pub async fn run(
     spec: &TargetSpec,
     scenarios: &[Scenario],
@@ -119,15 +120,91 @@ pub async fn run_interruptible(
     abort: impl Future<Output = ()>,
 ) -> RunReport {
     let watch = Stopwatch::start();
+    let started = crate::stopwatch::wall_now();
+    let profile = spec.profile().map(|p| p.name.as_str());
+    let capabilities = capability_driver(spec.vendor());
+    let applicable: Vec<Scenario> = scenarios
+        .iter()
+        .filter(|s| {
+            not_applicable(
+                spec.vendor(),
+                profile,
+                !spec.is_real_device(),
+                capabilities.as_deref(),
+                s,
+            )
+            .is_none()
+        })
+        .cloned()
+        .collect();
+    let left_out = scenarios.len() - applicable.len();
+    if left_out > 0 {
+        progress.line(&format!("{left_out} scenarios do not apply to {}", spec.vendor()));
+    }
     let mut report = if spec.is_embedded() {
         // Embedded devices live in this process: they go with it, sessions and all.
-        run_parallel(spec, scenarios, opts, progress, interrupt).await
+        run_parallel(spec, &applicable, opts, progress, interrupt).await
     } else {
-        run_sequential(spec, scenarios, opts, progress, interrupt, abort).await
+        run_sequential(spec, &applicable, opts, progress, interrupt, abort).await
     };
+    report.not_applicable = left_out;
+    report.started = Some(started);
     report.duration = watch.elapsed();
     report.summarize();
     report
+}
+
+/// A driver for `vendor` that is only asked what it can do (it talks to nobody).
+pub fn capability_driver(vendor: &str) -> Option<Box<dyn Driver>> {
+    crate::driver::for_vendor(
+        vendor,
+        crate::driver::DriverConfig {
+            url: "http://127.0.0.1:9".to_string(),
+            admin: Credentials::new("", ""),
+            insecure: false,
+            restart_grace: Duration::ZERO,
+            restart_timeout: Duration::ZERO,
+        },
+    )
+    .ok()
+}
+
+/// Why a scenario does not apply to a target of `vendor` (and `profile`), if it does
+/// not: it names other vendors and profiles only, or it is written for `any` vendor and
+/// the vendor's driver (`capabilities`, from [`capability_driver`]) cannot do one of its
+/// steps. `control`: an emulator's control API is at hand (it restarts devices and
+/// changes their authentication configuration where the protocol cannot).
+pub fn not_applicable(
+    vendor: &str,
+    profile: Option<&str>,
+    control: bool,
+    capabilities: Option<&dyn Driver>,
+    s: &Scenario,
+) -> Option<String> {
+    if s.names(vendor, profile) {
+        return None;
+    }
+    if !s.applies_to(vendor, profile) {
+        return Some(applies_only_to(vendor, profile, s));
+    }
+    let driver = capabilities?;
+    unsupported_steps(driver, control, s)
+        .map(|why| format!("written for any vendor whose driver can do its steps; {why}"))
+}
+
+fn applies_only_to(vendor: &str, profile: Option<&str>, s: &Scenario) -> String {
+    let mut to = Vec::new();
+    if !s.vendors.is_empty() {
+        to.push(format!("vendors {}", s.vendors.join(", ")));
+    }
+    if !s.profiles.is_empty() {
+        to.push(format!("profiles {}", s.profiles.join(", ")));
+    }
+    format!(
+        "applies to {}; the target is vendor {vendor}{}",
+        to.join(" and "),
+        profile.map(|p| format!(", profile {p}")).unwrap_or_default()
+    )
 }
 
 fn new_report(spec: &TargetSpec, results: Vec<ScenarioResult>) -> RunReport {
@@ -207,12 +284,15 @@ async fn run_sequential(
         Ok(t) => t,
         Err(e) => return unreachable_report(spec, scenarios, e.to_string()),
     };
+    let vendor = spec.vendor();
     if let Err(e) = target.driver.probe().await {
-        return unreachable_report(
-            spec,
-            scenarios,
-            format!("{} does not answer: {e}", spec.label()),
-        );
+        let why = match &e {
+            DriverError::Transport(ex) => {
+                format!("nothing answers at {}: {}", spec.label(), ex.body)
+            }
+            other => format!("{} does not answer as a {vendor} device: {other}", spec.label()),
+        };
+        return unreachable_report(spec, scenarios, why);
     }
     match target.driver.check_credentials().await {
         Ok(a) if a.value => {}
@@ -231,7 +311,14 @@ async fn run_sequential(
             return report;
         }
         Err(e) => {
-            return unreachable_report(spec, scenarios, format!("checking the credentials: {e}"))
+            return unreachable_report(
+                spec,
+                scenarios,
+                format!(
+                    "{} answers, but not as a {vendor} device that logs users in: {e}",
+                    spec.label()
+                ),
+            )
         }
     }
     let ledger = Ledger::default();
@@ -304,9 +391,10 @@ async fn run_sequential(
 }
 
 fn unreachable_report(spec: &TargetSpec, scenarios: &[Scenario], why: String) -> RunReport {
-    let results = scenarios.iter().map(|s| not_tested(s, "the target could not be used")).collect();
+    let results =
+        scenarios.iter().map(|s| not_tested(s, "not run: the target could not be used")).collect();
     let mut report = new_report(spec, results);
-    report.errors.push(why);
+    report.target_error = Some(why);
     report
 }
 
@@ -346,18 +434,7 @@ fn gate_reason(
     opts: &RunOptions,
 ) -> Option<String> {
     if !s.applies_to(vendor, profile) {
-        let mut to = Vec::new();
-        if !s.vendors.is_empty() {
-            to.push(format!("vendors {}", s.vendors.join(", ")));
-        }
-        if !s.profiles.is_empty() {
-            to.push(format!("profiles {}", s.profiles.join(", ")));
-        }
-        return Some(format!(
-            "applies to {}; the target is vendor {vendor}{}",
-            to.join(" and "),
-            profile.map(|p| format!(", profile {p}")).unwrap_or_default()
-        ));
+        return Some(applies_only_to(vendor, profile, s));
     }
     if s.destructive && real_device && !opts.allow_destructive {
         return Some(
@@ -502,6 +579,12 @@ pub async fn run_on_until(
 
 /// Why the target cannot run one of the scenario's steps, if it cannot.
 fn unsupported(target: &Target, s: &Scenario) -> Option<String> {
+    unsupported_steps(target.driver.as_ref(), target.control.is_some(), s)
+}
+
+/// Why `driver` cannot run one of the scenario's steps, if it cannot; `control`: an
+/// emulator's control API can do what the protocol cannot (restart, auth config).
+fn unsupported_steps(driver: &dyn Driver, control: bool, s: &Scenario) -> Option<String> {
     let mut needed = BTreeSet::new();
     for step in &s.steps {
         let caps: &[Capability] = match &step.action {
@@ -535,14 +618,14 @@ fn unsupported(target: &Target, s: &Scenario) -> Option<String> {
             | Action::ChangePassword { .. }
             | Action::DeleteUser { .. } => &[Capability::Users],
             Action::ChangeAuthConfig => {
-                if target.control.is_some() {
+                if control {
                     &[]
                 } else {
                     &[Capability::AuthConfig]
                 }
             }
             Action::Restart => {
-                if target.control.is_some() {
+                if control {
                     &[]
                 } else {
                     &[Capability::Restart]
@@ -550,10 +633,11 @@ fn unsupported(target: &Target, s: &Scenario) -> Option<String> {
             }
             Action::AdminDelete { .. } => &[Capability::AdminDelete],
             Action::Request(_) => &[Capability::Raw],
+            Action::Forge { .. } | Action::ExpectDistinctTokens { .. } => &[Capability::Sessions],
         };
         for c in caps {
             if needed.insert(format!("{c:?}")) {
-                if let Err(why) = target.driver.supports(*c) {
+                if let Err(why) = driver.supports(*c) {
                     return Some(format!("step at line {}: {why}", step.line));
                 }
             }
@@ -619,6 +703,10 @@ struct Exec<'a> {
     idle: Option<Option<Duration>>,
     lifetime: Option<Option<Duration>>,
     baselines: HashMap<Option<String>, usize>,
+    /// The sessions open before the first step, where the driver can list them.
+    baseline_ids: Option<BTreeSet<String>>,
+    /// Whether the device's clock was seen to move (before the first real wait).
+    clock_checked: bool,
     steps_run: usize,
     bad_attempts: usize,
     generated: u32,
@@ -646,6 +734,8 @@ impl<'a> Exec<'a> {
             idle: None,
             lifetime: None,
             baselines: HashMap::new(),
+            baseline_ids: None,
+            clock_checked: false,
             steps_run: 0,
             bad_attempts: 0,
             generated: 0,
@@ -721,6 +811,24 @@ impl<'a> Exec<'a> {
             }
         }
         for t in types {
+            if t.is_none() {
+                // Where the driver lists ids, a relative count counts the sessions that
+                // appeared since now: one someone else left that ends meanwhile (it was
+                // idle) does not make the scenario fail.
+                match self.driver().session_ids(Auth::Admin).await {
+                    Ok(a) => {
+                        self.baseline_ids = Some(a.value.into_iter().collect());
+                        continue;
+                    }
+                    Err(DriverError::Unsupported(_)) => {}
+                    Err(e) => {
+                        return Err(driver_problem(
+                            "listing the sessions open before the scenario",
+                            e,
+                        ))
+                    }
+                }
+            }
             let a =
                 self.driver().count(t.as_deref(), Auth::Admin).await.map_err(|e| {
                     driver_problem("counting the sessions open before the scenario", e)
@@ -800,6 +908,29 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
+    /// Before waiting in real time: does the device's clock move? A sessionlab emulator
+    /// on its default virtual clock reached without `--control` stamps every answer's
+    /// `Date` with a clock that stands still, and real waiting would end nothing there
+    /// (a false FAIL). Two `Date` headers 1.2 s apart tell (they have whole seconds).
+    async fn check_device_clock_moves(&self) -> StepResult {
+        let date =
+            |e: &Exchange| e.headers.get("date").and_then(|d| httpdate::parse_http_date(d).ok());
+        let Ok(first) = self.driver().probe().await else { return Ok(()) };
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let Ok(second) = self.driver().probe().await else { return Ok(()) };
+        match (date(&first), date(&second)) {
+            (Some(a), Some(b)) if b <= a => Err(Problem::NotTested(format!(
+                "the device's clock stands still (its Date header stayed at {} across 1.2 s \
+                 of real waiting): it looks like a sessionlab emulator on a virtual clock, \
+                 where real waiting ends no session. Give --control with its control API \
+                 (e.g. --control http://127.0.0.1:7780) so waits move that clock, or start \
+                 the emulator with --clock real",
+                first.headers.get("date").map_or("?", String::as_str)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     async fn idle_timeout(&mut self) -> Result<Option<Duration>, Problem> {
         if let Some(v) = self.idle {
             return Ok(v);
@@ -851,7 +982,7 @@ impl<'a> Exec<'a> {
     }
 
     /// Lets `d` pass: the virtual clock moves, or real time is waited out.
-    async fn pass(&self, d: Duration) -> StepResult {
+    async fn pass(&mut self, d: Duration) -> StepResult {
         if d.is_zero() {
             return Ok(());
         }
@@ -861,6 +992,10 @@ impl<'a> Exec<'a> {
                 .await
                 .map_err(|e| found("the emulator's virtual clock to advance", e.to_string(), None)),
             TimeSource::Real => {
+                if !self.clock_checked {
+                    self.clock_checked = true;
+                    self.check_device_clock_moves().await?;
+                }
                 if d >= Duration::from_secs(5) {
                     self.progress.line(&format!(
                         "{}: waiting {} (real time)",
@@ -926,6 +1061,19 @@ impl<'a> Exec<'a> {
         if let Some(h) = self.sessions.get(name) {
             self.ledger.remove_session(h);
         }
+    }
+
+    /// A token no device issued: 32 hex digits, as the most common format, derived
+    /// from the scenario's name so runs are reproducible.
+    fn never_issued_token(&mut self) -> String {
+        self.generated += 1;
+        let seed = format!("never-issued/{}/{}", self.scenario.name, self.generated);
+        let hash = |salt: u64| {
+            seed.bytes().fold(0xcbf2_9ce4_8422_2325u64 ^ salt, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            })
+        };
+        format!("{:016x}{:016x}", hash(1), hash(2))
     }
 
     fn new_password(&mut self, user: &str) -> String {
@@ -1146,6 +1294,32 @@ impl<'a> Exec<'a> {
                 Ok(())
             }
             Action::Request(r) => self.request(r).await,
+            Action::Forge { session, no_credentials } => {
+                // Not a session of the device's: nothing to log out afterwards.
+                let token = if *no_credentials { String::new() } else { self.never_issued_token() };
+                let handle = SessionHandle {
+                    id: "never-issued".to_string(),
+                    uri: String::new(),
+                    user: self.target.credentials.user.clone(),
+                    token,
+                };
+                self.sessions.insert(session.clone(), handle);
+                Ok(())
+            }
+            Action::ExpectDistinctTokens { sessions } => {
+                let mut seen: HashMap<String, &str> = HashMap::new();
+                for name in sessions {
+                    let h = self.session(name)?;
+                    if let Some(first) = seen.insert(h.token.clone(), name) {
+                        return Err(found(
+                            format!("sessions {} to have different tokens", sessions.join(", ")),
+                            format!("{first:?} and {name:?} got the same token"),
+                            None,
+                        ));
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -1203,6 +1377,13 @@ impl<'a> Exec<'a> {
         session_type: Option<&str>,
         via: Option<&str>,
     ) -> StepResult {
+        if let (CountExpr::Relative(d), None, None, Some(before)) =
+            (count, session_type, via, &self.baseline_ids)
+        {
+            if let Ok(wanted) = usize::try_from(*d) {
+                return self.expect_new_sessions(wanted, before.clone(), count).await;
+            }
+        }
         let expected = match count {
             CountExpr::Absolute(n) => *n,
             CountExpr::Relative(d) => {
@@ -1243,6 +1424,38 @@ impl<'a> Exec<'a> {
         Err(found(
             format!("{expected} sessions{what}{how}"),
             format!("{}: {}", a.value, a.exchange.summary()),
+            Some(a.exchange),
+        ))
+    }
+
+    /// `expect_count = "+N"` where the driver lists ids: N sessions appeared since the
+    /// scenario started (and are still open); sessions that were there before do not
+    /// count, whether they are still open or ended meanwhile.
+    async fn expect_new_sessions(
+        &mut self,
+        wanted: usize,
+        before: BTreeSet<String>,
+        count: &CountExpr,
+    ) -> StepResult {
+        let a = self
+            .driver()
+            .session_ids(Auth::Admin)
+            .await
+            .map_err(|e| driver_problem("listing the sessions", e))?;
+        let new = a.value.iter().filter(|id| !before.contains(*id)).count();
+        if new == wanted {
+            return Ok(());
+        }
+        let ended = before.iter().filter(|id| !a.value.contains(id)).count();
+        Err(found(
+            format!("{wanted} new sessions ({count})"),
+            format!(
+                "{new} new, {} open in all ({} of the {} open at the start ended meanwhile): {}",
+                a.value.len(),
+                ended,
+                before.len(),
+                a.exchange.summary()
+            ),
             Some(a.exchange),
         ))
     }

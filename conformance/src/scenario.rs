@@ -28,6 +28,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+/// `vendors = ["any"]`: every vendor whose driver can do the scenario's steps.
+pub const ANY_VENDOR: &str = "any";
+
 /// One scenario, parsed and validated.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -35,7 +38,7 @@ pub struct Scenario {
     pub name: String,
     /// What the scenario shows, in one or two sentences.
     pub description: String,
-    /// The evidence it encodes: a seed or a section of `shared/vendors/`.
+    /// The evidence it encodes: the public reference (document and section, or URL).
     pub source: String,
     /// Vendors (driver protocols) it applies to.
     pub vendors: Vec<String>,
@@ -377,6 +380,21 @@ pub enum Action {
     /// `request = "METHOD PATH"` [`auth`, `via`, `headers`, `body`, `expect_status`,
     /// `expect_headers`, `expect_json`, `session`]: a raw request for vendor-specific checks.
     Request(Box<RawRequest>),
+    /// `forge = "NAME"` [`auth`]: a session NAME that the device never issued, to check
+    /// that it is refused: with a made-up token (default, `auth = "never-issued"`), or
+    /// with no credentials at all (`auth = "none"`). Nothing is logged in or out.
+    Forge {
+        /// Session name.
+        session: String,
+        /// Send no credentials at all (else a never-issued token).
+        no_credentials: bool,
+    },
+    /// `expect_distinct_tokens = ["A", "B", ...]`: the sessions got different tokens
+    /// (a device that hands every login the same token fails).
+    ExpectDistinctTokens {
+        /// Session names.
+        sessions: Vec<String>,
+    },
 }
 
 impl Action {
@@ -385,6 +403,7 @@ impl Action {
         match self {
             Action::Login { session, expect: LoginExpect::Accepted, .. } => Some(session),
             Action::Request(r) => r.session.as_deref(),
+            Action::Forge { session, .. } => Some(session),
             _ => None,
         }
     }
@@ -474,6 +493,8 @@ struct RawStep {
     restart: Option<bool>,
     admin_delete: Option<String>,
     request: Option<String>,
+    forge: Option<String>,
+    expect_distinct_tokens: Option<Vec<String>>,
     // options
     user: Option<String>,
     password: Option<String>,
@@ -492,7 +513,7 @@ struct RawStep {
 }
 
 /// The action keys, in the order reports and errors list them.
-pub const ACTIONS: [&str; 17] = [
+pub const ACTIONS: [&str; 19] = [
     "login",
     "logout",
     "use",
@@ -510,6 +531,8 @@ pub const ACTIONS: [&str; 17] = [
     "restart",
     "admin_delete",
     "request",
+    "forge",
+    "expect_distinct_tokens",
 ];
 
 impl RawStep {
@@ -532,6 +555,8 @@ impl RawStep {
             self.restart.is_some(),
             self.admin_delete.is_some(),
             self.request.is_some(),
+            self.forge.is_some(),
+            self.expect_distinct_tokens.is_some(),
         ];
         ACTIONS.iter().zip(present).filter(|(_, p)| *p).map(|(a, _)| *a).collect()
     }
@@ -567,6 +592,7 @@ fn allowed_options(action: &str) -> &'static [&'static str] {
         "create_user" => &["password", "role"],
         "change_password" => &["password"],
         "admin_delete" => &["via"],
+        "forge" => &["auth"],
         "request" => &[
             "auth",
             "via",
@@ -661,8 +687,15 @@ impl Scenario {
         })
     }
 
-    /// Whether it applies to a target of this vendor and (if known) profile.
+    /// Whether it may apply to a target of this vendor and (if known) profile: it names
+    /// them, or it is written for `vendors = ["any"]` (then it applies where the vendor's
+    /// driver can do its steps: `runner::not_applicable` decides).
     pub fn applies_to(&self, vendor: &str, profile: Option<&str>) -> bool {
+        self.names(vendor, profile) || self.vendors.iter().any(|v| v == ANY_VENDOR)
+    }
+
+    /// Whether it names this vendor or profile.
+    pub fn names(&self, vendor: &str, profile: Option<&str>) -> bool {
         self.vendors.iter().any(|v| v == vendor)
             || profile.is_some_and(|p| self.profiles.iter().any(|q| q == p))
     }
@@ -757,6 +790,25 @@ fn parse_step(s: &RawStep) -> Result<Action, String> {
             },
         },
         "logout" => Action::Logout { session: name(&s.logout, "session name")? },
+        "forge" => Action::Forge {
+            session: name(&s.forge, "session name")?,
+            no_credentials: match s.auth.as_deref() {
+                None | Some("never-issued") => false,
+                Some("none") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "auth = {other:?}: use \"never-issued\" (a made-up token) or \"none\" (no credentials)"
+                    ))
+                }
+            },
+        },
+        "expect_distinct_tokens" => {
+            let sessions = s.expect_distinct_tokens.clone().unwrap_or_default();
+            if sessions.len() < 2 {
+                return Err("`expect_distinct_tokens` needs two or more session names".to_string());
+            }
+            Action::ExpectDistinctTokens { sessions }
+        }
         "use" => Action::Use { session: name(&s.use_, "session name")? },
         "expect_valid" => Action::ExpectValid { session: name(&s.expect_valid, "session name")? },
         "expect_invalid" => {
@@ -1129,6 +1181,12 @@ impl Checker {
             | Action::Use { session }
             | Action::ExpectValid { session }
             | Action::ExpectInvalid { session } => self.session(session)?,
+            Action::Forge { .. } => {}
+            Action::ExpectDistinctTokens { sessions } => {
+                for s in sessions {
+                    self.session(s)?;
+                }
+            }
             Action::AdminDelete { session, via } => {
                 self.session(session)?;
                 if let Some(v) = via {

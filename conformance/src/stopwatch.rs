@@ -24,3 +24,10 @@ impl Stopwatch {
         self.0.elapsed()
     }
 }
+
+/// The wall time now, as RFC 3339 in UTC to the second (`2026-11-30T13:47:07Z`): when a
+/// run started, for reports.
+#[allow(clippy::disallowed_methods)] // The harness's edge; see the module comment.
+pub fn wall_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

@@ -1,5 +1,6 @@
 //! The scenario library against every embedded emulator profile: one trial per scenario
-//! and profile it applies to, named `PROFILE::GROUP::SCENARIO`, so a regression in the
+//! and profile it applies to (common scenarios written for `vendors = ["any"]`: every
+//! profile whose vendor's driver can do their steps), named `PROFILE::GROUP::SCENARIO`, so a regression in the
 //! emulator or in a scenario shows as a named failing test.
 //!
 //! A trial passes on PASS (and on the WARN of an `expected_fail` scenario that still
@@ -38,8 +39,12 @@ fn main() -> ExitCode {
     for (name, _) in EMBEDDED {
         let profile = Profile::embedded(name).expect("embedded profiles load");
         let vendor = vendor_name(&profile);
+        let capabilities = runner::capability_driver(&vendor);
         for s in &scenarios {
-            if !s.applies_to(&vendor, Some(name)) {
+            if !s.applies_to(&vendor, Some(name))
+                || runner::not_applicable(&vendor, Some(name), true, capabilities.as_deref(), s)
+                    .is_some()
+            {
                 continue;
             }
             // Ignored, not failed: the profile has no maximum lifetime to wait for, or no

@@ -243,6 +243,8 @@ impl BigipDriver {
         let (mut headers, basic) = match auth {
             Auth::None => (Vec::new(), None),
             Auth::Admin => (Vec::new(), Some(&self.config.admin)),
+            // A session without a token stands for a client with no credentials at all.
+            Auth::Session(s) if s.token.is_empty() => (Vec::new(), None),
             Auth::Session(s) => (vec![("X-F5-Auth-Token".to_string(), s.token.clone())], None),
         };
         headers.extend(extra.iter().cloned());

@@ -112,7 +112,11 @@ impl IdracDriver {
         body: Option<&Value>,
     ) -> Result<Reply, DriverError> {
         match auth {
+            // A session without a token stands for a client with no credentials at all.
             Auth::None => self.http.send(method, path, &[], None, body).await,
+            Auth::Session(s) if s.token.is_empty() => {
+                self.http.send(method, path, &[], None, body).await
+            }
             Auth::Session(s) => {
                 let headers = [("X-Auth-Token".to_string(), s.token.clone())];
                 self.http.send(method, path, &headers, None, body).await
@@ -485,6 +489,24 @@ impl Driver for IdracDriver {
         // A raw `auth = "basic"` request sends HTTP Basic whatever the device thinks of
         // it: the scenario is checking the wire.
         Box::pin(redfish::send_raw(&self.http, &self.config.admin, call))
+    }
+
+    fn session_ids<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<String>>, DriverError>> {
+        Box::pin(async move {
+            let (reply, own) = match auth {
+                Auth::Admin => self.as_admin_seen("GET", &self.sessions_uri(), &[], None).await?,
+                other => (self.send("GET", &self.sessions_uri(), other, None).await?, None),
+            };
+            let (mut members, exchange) = redfish::listed_sessions(reply)?;
+            // The session an administrative listing ran in is not one of the device's.
+            if let Some(own) = own {
+                members.retain(|m| *m != own);
+            }
+            Ok(Answer { value: members, exchange })
+        })
     }
 
     fn adopt(&self, call: &RawCall<'_>, reply: &Reply, user: &str) -> Option<SessionHandle> {

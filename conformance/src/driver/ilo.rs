@@ -272,6 +272,34 @@ impl Driver for IloDriver {
         self.inner.raw(call)
     }
 
+    fn session_ids<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<String>>, DriverError>> {
+        Box::pin(async move {
+            let reply = self.inner.send("GET", SESSIONS, auth, None).await?;
+            let body = match (reply.status, &reply.json) {
+                (200, Some(body)) => body.clone(),
+                _ => {
+                    return Err(DriverError::Unexpected {
+                        expected: "expected the Sessions collection (200, JSON)".to_string(),
+                        exchange: reply.exchange,
+                    })
+                }
+            };
+            let mut members = redfish::members(&body);
+            // A Basic request's own one-request session is not one of the device's.
+            if matches!(auth, Auth::Admin) {
+                if let Some(mine) =
+                    oem(&body, &["Links", "MySession", "@odata.id"]).and_then(Value::as_str)
+                {
+                    members.retain(|m| m != mine);
+                }
+            }
+            Ok(Answer { value: members, exchange: reply.exchange })
+        })
+    }
+
     fn adopt(&self, call: &RawCall<'_>, reply: &Reply, user: &str) -> Option<SessionHandle> {
         self.inner.adopt(call, reply, user)
     }

@@ -387,6 +387,23 @@ pub trait Driver: Send + Sync {
         auth: Auth<'a>,
     ) -> BoxFuture<'a, Result<Answer<usize>, DriverError>>;
 
+    /// The ids (or URIs) of the sessions open on the device, so the runner can tell the
+    /// sessions that appeared during a scenario from those that were already there (and
+    /// may end meanwhile). Drivers that cannot list them say so; the runner then
+    /// compares counts.
+    fn session_ids<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<String>>, DriverError>> {
+        let _ = auth;
+        Box::pin(async {
+            Err(DriverError::Unsupported(format!(
+                "the {} driver does not list session ids",
+                self.vendor()
+            )))
+        })
+    }
+
     /// The idle timeout new sessions get (`None`: sessions never idle out).
     fn idle_timeout(&self) -> BoxFuture<'_, Result<Answer<Option<Duration>>, DriverError>>;
 

@@ -96,6 +96,8 @@ pub(crate) fn auth_headers<'c>(
     match auth {
         Auth::None => (Vec::new(), None),
         Auth::Admin => (Vec::new(), Some(admin)),
+        // A session without a token stands for a client with no credentials at all.
+        Auth::Session(s) if s.token.is_empty() => (Vec::new(), None),
         Auth::Session(s) => (vec![("X-Auth-Token".to_string(), s.token.clone())], None),
     }
 }
@@ -142,7 +144,7 @@ pub(crate) async fn check_session(
     uri: &str,
     session: &SessionHandle,
 ) -> Result<Answer<TokenState>, DriverError> {
-    let headers = [("X-Auth-Token".to_string(), session.token.clone())];
+    let (headers, _) = auth_headers(Auth::Session(session), &Credentials::new("", ""));
     let reply = http.send("GET", uri, &headers, None, None).await?;
     Ok(Answer { value: token_state(reply.status), exchange: reply.exchange })
 }
@@ -591,6 +593,17 @@ impl Driver for RedfishDriver {
 
     fn raw<'a>(&'a self, call: RawCall<'a>) -> BoxFuture<'a, Result<Reply, DriverError>> {
         Box::pin(send_raw(&self.http, &self.config.admin, call))
+    }
+
+    fn session_ids<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<String>>, DriverError>> {
+        Box::pin(async move {
+            let uri = self.links().sessions;
+            let (members, exchange) = listed_sessions(self.send("GET", &uri, auth, None).await?)?;
+            Ok(Answer { value: members, exchange })
+        })
     }
 
     fn adopt(&self, call: &RawCall<'_>, reply: &Reply, user: &str) -> Option<SessionHandle> {

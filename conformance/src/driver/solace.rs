@@ -145,6 +145,8 @@ impl SolaceDriver {
         let basic = match caller {
             Caller::Nobody => None,
             Caller::Basic => Some(&self.config.admin),
+            // A session without a token stands for a client with no credentials at all.
+            Caller::Cookie("") => None,
             Caller::Cookie(token) => {
                 headers.push(("Cookie".to_string(), format!("{COOKIE}={token}")));
                 None
@@ -262,7 +264,7 @@ impl Driver for SolaceDriver {
                 Err("a Solace broker has one kind of SEMP session".to_string())
             }
             Capability::Restart => Err(
-                "SEMPv2 has no call that restarts a broker (seed 003: restarts end every session)"
+                "SEMPv2 has no call that restarts a broker (a restart ends every session: https://docs.solace.com/Admin/Broker-Manager/PubSub-Manager-Sessions.htm)"
                     .to_string(),
             ),
             _ => Ok(()),

@@ -54,29 +54,19 @@ fn with_device_date(
     mut response: axum::response::Response,
     now: crate::clock::Now,
 ) -> axum::response::Response {
-    if let Ok(value) = axum::http::HeaderValue::from_str(&http_date(now.utc)) {
+    if let Some(Ok(value)) = http_date(now.utc).map(|d| axum::http::HeaderValue::from_str(&d)) {
         response.headers_mut().insert(axum::http::header::DATE, value);
     }
     response
 }
 
-/// An IMF-fixdate (RFC 9110 5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, written field
-/// by field: it runs on every response, and chrono's format strings are parsed each time.
-fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        DAYS[t.weekday().num_days_from_monday() as usize],
-        t.day(),
-        MONTHS[t.month0() as usize],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+/// An IMF-fixdate (RFC 9110 5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, by `httpdate`
+/// (hyper's own formatter). `None` outside what the format can carry (before 1970, after
+/// 9999), which a virtual clock moved only forward from the machine's time never reaches.
+fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    let secs = u64::try_from(t.timestamp()).ok().filter(|s| *s < 253_402_300_800)?;
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    Some(httpdate::fmt_http_date(at))
 }
 
 /// Serves SSH for a device on a bound listener until `shutdown` turns true.
@@ -110,6 +100,6 @@ mod tests {
     #[test]
     fn http_dates_are_imf_fixdates() {
         let t = chrono::Utc.with_ymd_and_hms(1994, 11, 6, 8, 49, 37).unwrap();
-        assert_eq!(super::http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(super::http_date(t).as_deref(), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
     }
 }
