@@ -994,7 +994,11 @@ impl<'a> Exec<'a> {
             TimeSource::Real => {
                 if !self.clock_checked {
                     self.clock_checked = true;
-                    self.check_device_clock_moves().await?;
+                    // The check waits too: a Ctrl-C during it is an interrupt.
+                    tokio::select! {
+                        r = self.check_device_clock_moves() => r?,
+                        () = self.stop.raised() => return Err(Problem::Interrupted),
+                    }
                 }
                 if d >= Duration::from_secs(5) {
                     self.progress.line(&format!(

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use conformance::scenario::{parse_duration, Scenario};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, TestRng, TestRunner};
 
 /// `default` cases, unless PROPTEST_CASES says otherwise; failures are not persisted to
 /// files (a failure prints its minimal input, which becomes a regression test).
@@ -25,6 +25,18 @@ fn config(default: u32) -> Config {
         c.cases = default;
     }
     c
+}
+
+/// A runner for `default` cases. Under plain `cargo test` every run draws the same
+/// cases, so the counts the tests assert cannot flake; a long run (`PROPTEST_CASES`
+/// set) draws new ones each time.
+fn runner(default: u32) -> TestRunner {
+    let c = config(default);
+    if std::env::var_os("PROPTEST_CASES").is_some() {
+        return TestRunner::new(c);
+    }
+    let rng = TestRng::deterministic_rng(c.rng_algorithm);
+    TestRunner::new_with_rng(c, rng)
 }
 
 /// Fragments TOML and the scenario checker treat specially.
@@ -179,7 +191,7 @@ fn inside(text: &str, (line, column): (usize, usize)) -> bool {
 /// one, a position inside the text; never a panic.
 #[test]
 fn scenario_toml_is_parsed_cleanly() {
-    let mut runner = TestRunner::new(config(3000));
+    let mut runner = runner(3000);
     runner
         .run(&mutated(library()), |text| {
             match Scenario::from_toml(&text, Path::new("fuzzed.toml"), "fuzz") {
@@ -251,7 +263,7 @@ fn durations_are_parsed_cleanly() {
         prop::option::of(any::<u64>().prop_map(Duration::from_secs)),
         prop::option::of(any::<u64>().prop_map(Duration::from_secs)),
     );
-    let mut runner = TestRunner::new(config(4000));
+    let mut runner = runner(4000);
     runner
         .run(&(durations(), device_values), |(text, (idle, lifetime))| {
             match parse_duration(&text) {
