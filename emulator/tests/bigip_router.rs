@@ -640,6 +640,55 @@ async fn soap_second_transaction_is_a_fault() {
     insta::assert_snapshot!("soap_fault_transaction_open", second.xml_view());
 }
 
+/// SOAP-SEED set_transaction_timeout: an open transaction inactive past the timeout is
+/// "effectively unusable after that point", and "Expiring transactions are logged".
+#[tokio::test]
+async fn soap_transaction_expires_after_its_timeout() {
+    let b = bigip("bigip15");
+    let set = soap_call(&b, ADMIN, soap("set_transaction_timeout", "<timeout>30</timeout>")).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let started = soap_call(&b, ADMIN, soap("start_transaction", "")).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let start = b.device.now().utc;
+    b.device.clock().advance(Duration::from_secs(100)).unwrap();
+    let submit = soap_call(&b, ADMIN, soap("submit_transaction", "")).await;
+    assert_eq!(submit.status, StatusCode::INTERNAL_SERVER_ERROR);
+    insta::assert_snapshot!("soap_fault_transaction_expired", submit.xml_view());
+    let expired: Vec<_> = b
+        .device
+        .store
+        .events(b.device.now())
+        .into_iter()
+        .filter(|e| e.kind == emulator::session::EventKind::Expired { what: "transaction".into() })
+        .collect();
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0].at, start + chrono::Duration::seconds(30));
+    assert_eq!(expired[0].user, "admin");
+    // The expired transaction is closed: a new one can start, and nothing is left open.
+    let again = soap_call(&b, ADMIN, soap("submit_transaction", "")).await;
+    assert!(again.text.contains("No transaction is open"), "{}", again.text);
+    let restarted = soap_call(&b, ADMIN, soap("start_transaction", "")).await;
+    assert_eq!(restarted.status, StatusCode::OK, "{}", restarted.text);
+}
+
+/// SOAP-SEED set_transaction_timeout: the timeout counts inactivity, so a transaction
+/// whose session keeps being used stays open and submits.
+#[tokio::test]
+async fn soap_transaction_in_use_does_not_expire() {
+    let b = bigip("bigip15");
+    soap_call(&b, ADMIN, soap("set_transaction_timeout", "<timeout>30</timeout>")).await;
+    soap_call(&b, ADMIN, soap("start_transaction", "")).await;
+    for _ in 0..4 {
+        b.device.clock().advance(Duration::from_secs(20)).unwrap();
+        let used = soap_call(&b, ADMIN, soap("get_active_folder", "")).await;
+        assert_eq!(used.status, StatusCode::OK);
+    }
+    let submit = soap_call(&b, ADMIN, soap("submit_transaction", "")).await;
+    assert_eq!(submit.status, StatusCode::OK, "{}", submit.text);
+    let timeout = soap_call(&b, ADMIN, soap("get_transaction_timeout", "")).await;
+    assert!(timeout.text.contains(">30</return>"), "{}", timeout.text);
+}
+
 /// SOAP-SEED set_maximum_sessions: "Only administrators can set this value".
 #[tokio::test]
 async fn soap_setters_are_for_administrators() {

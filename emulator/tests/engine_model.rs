@@ -666,6 +666,7 @@ impl StateMachineTest for StoreTest {
                 EventKind::Created => created += 1,
                 EventKind::LoginFailed => failed += 1,
                 EventKind::Refused { limit } => refused.push(limit.clone()),
+                EventKind::Expired { what } => panic!("nothing here lapses, yet {what} did"),
             }
         }
         assert_eq!(created, model.sessions.len(), "created events");

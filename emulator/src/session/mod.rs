@@ -9,6 +9,7 @@ mod accounts;
 mod events;
 mod policy;
 mod store;
+mod timers;
 mod token;
 
 use std::fmt;

@@ -151,7 +151,8 @@ impl Default for RestMessages {
 }
 
 /// One iControl SOAP fault text: `Exception: Common::<exception>`, the primary error code
-/// and the `error_string`. Placeholders: `{user}`, `{id}`, `{limit}`, `{method}`, `{arg}`.
+/// and the `error_string`. Placeholders: `{user}`, `{id}`, `{limit}`, `{method}`, `{arg}`,
+/// `{timeout}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultText {
@@ -189,6 +190,10 @@ pub struct SoapFaults {
     pub transaction_open: FaultText,
     /// `submit_transaction` / `rollback_transaction` with none open.
     pub no_transaction: FaultText,
+    /// `submit_transaction` / `rollback_transaction` of a transaction that lapsed after
+    /// the transaction timeout (SOAP-SEED set_transaction_timeout: "effectively unusable
+    /// after that point").
+    pub transaction_expired: FaultText,
     /// A non-administrator calls an administrators-only setter.
     pub access_denied: FaultText,
     /// A parameter that is missing or malformed.
@@ -222,6 +227,12 @@ impl Default for SoapFaults {
                 "OperationFailed",
                 0,
                 "No transaction is open in this session",
+            ),
+            transaction_expired: FaultText::new(
+                "OperationFailed",
+                0,
+                "The transaction has expired: it was inactive for longer than the transaction \
+                 timeout ({timeout} seconds) and was rolled back",
             ),
             access_denied: FaultText::new(
                 "AccessDenied",
@@ -276,6 +287,9 @@ pub struct BigipSettings {
     pub force_sessions: bool,
     /// The active folder of a new SOAP session.
     pub default_folder: String,
+    /// Transaction timeout of a new SOAP session in seconds (`get_transaction_timeout`
+    /// before any `set_transaction_timeout`); 0: transactions never lapse.
+    pub transaction_timeout_secs: u64,
     /// `soap:address location` of the served WSDLs; empty: the portal of the device that
     /// served it (the listener's scheme and the request's `Host`).
     pub wsdl_location: String,
@@ -306,6 +320,7 @@ impl Default for BigipSettings {
             admin_roles: vec!["admin".to_string()],
             force_sessions: false,
             default_folder: "/Common".to_string(),
+            transaction_timeout_secs: 600,
             wsdl_location: String::new(),
             messages: RestMessages::default(),
             soap_faults: SoapFaults::default(),

@@ -14,7 +14,10 @@
 //!   timeout; 0 means each session serves one request);
 //! - with force sessions on, a request without an id is refused with "Could not find the
 //!   iControl session for <user>", except `get_session_identifier` itself;
-//! - a session holds at most one open transaction and its active folder.
+//! - a session holds at most one open transaction and its active folder; a transaction
+//!   that is inactive (no request in its session) for the session's transaction timeout
+//!   lapses on the device clock: the engine logs an `expired` event at its deadline, and
+//!   `submit_transaction` / `rollback_transaction` then answer a fault and close it.
 //!
 //! XML is read with quick-xml's namespace-aware reader. Anything unreadable, a DTD
 //! ("parsing aborted", SOAP-SEED set_dtd_processing_state) or an unknown method gets a
@@ -53,8 +56,15 @@ pub const POOL_NAME: &str = "icontrol-soap";
 
 /// Session attribute: this is the user's default session.
 pub const ATTR_DEFAULT: &str = "bigip.soap.default";
-/// Session attribute: a transaction is open.
+/// Session attribute: a transaction is open ([`TX_OPEN`]) or lapsed ([`TX_EXPIRED`]).
 pub const ATTR_TRANSACTION: &str = "bigip.soap.transaction";
+/// Session attribute: this session's transaction timeout in seconds, once set.
+pub const ATTR_TRANSACTION_TIMEOUT: &str = "bigip.soap.transaction_timeout";
+/// [`ATTR_TRANSACTION`] of an open transaction.
+pub const TX_OPEN: &str = "open";
+/// [`ATTR_TRANSACTION`] of a transaction that was inactive past the transaction timeout:
+/// "effectively unusable after that point" (SOAP-SEED set_transaction_timeout).
+pub const TX_EXPIRED: &str = "expired";
 /// Session attribute: the active folder.
 pub const ATTR_FOLDER: &str = "bigip.soap.folder";
 
@@ -489,7 +499,11 @@ fn run(
             .map(|_| ())
             .map_err(|_| f.make(&f.of().session_not_found, &[("id", &s.id)]))
     };
-    let has = |key: &str| session.is_some_and(|s| s.attrs.contains_key(key));
+    let transaction = session.and_then(|s| s.attrs.get(ATTR_TRANSACTION)).map(String::as_str);
+    let transaction_timeout = session
+        .and_then(|s| s.attrs.get(ATTR_TRANSACTION_TIMEOUT))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(ctx.settings.transaction_timeout_secs);
     match f.call.method.as_str() {
         "get_session_identifier" => {
             let s = open(ctx, f, client, false)?;
@@ -541,19 +555,39 @@ fn run(
             Ok(Return::Void)
         }
         "start_transaction" => {
-            if has(ATTR_TRANSACTION) {
+            if transaction == Some(TX_OPEN) {
                 return Err(f.make(&f.of().transaction_open, &[]));
             }
-            attr(ATTR_TRANSACTION, Some("open"))?;
-            Ok(Return::Void)
-        }
-        "submit_transaction" | "rollback_transaction" => {
-            if !has(ATTR_TRANSACTION) {
-                return Err(f.make(&f.of().no_transaction, &[]));
+            if transaction_timeout == 0 {
+                return attr(ATTR_TRANSACTION, Some(TX_OPEN)).map(|_| Return::Void);
             }
-            attr(ATTR_TRANSACTION, None)?;
+            let s = session.ok_or_else(|| f.make(&f.of().no_session, &[]))?;
+            store
+                .set_session_attr_lapsing(
+                    &s.id,
+                    ATTR_TRANSACTION,
+                    TX_OPEN,
+                    std::time::Duration::from_secs(transaction_timeout),
+                    TX_EXPIRED,
+                    "transaction",
+                    now,
+                )
+                .map_err(|_| f.make(&f.of().session_not_found, &[("id", &s.id)]))?;
             Ok(Return::Void)
         }
+        "submit_transaction" | "rollback_transaction" => match transaction {
+            None => Err(f.make(&f.of().no_transaction, &[])),
+            Some(TX_EXPIRED) => {
+                attr(ATTR_TRANSACTION, None)?;
+                tracing::info!(user = %account.user, "bigip: SOAP transaction had expired");
+                let timeout = transaction_timeout.to_string();
+                Err(f.make(&f.of().transaction_expired, &[("timeout", &timeout)]))
+            }
+            Some(_) => {
+                attr(ATTR_TRANSACTION, None)?;
+                Ok(Return::Void)
+            }
+        },
         "get_active_folder" => Ok(Return::Str(
             session
                 .and_then(|s| s.attrs.get(ATTR_FOLDER).cloned())
@@ -565,18 +599,15 @@ fn run(
             attr(ATTR_FOLDER, Some(folder))?;
             Ok(Return::Void)
         }
-        "get_transaction_timeout" => Ok(Return::Long(
-            session
-                .and_then(|s| s.attrs.get("bigip.soap.transaction_timeout"))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(600),
-        )),
+        "get_transaction_timeout" => {
+            Ok(Return::Long(i64::try_from(transaction_timeout).unwrap_or(i64::MAX)))
+        }
         "set_transaction_timeout" => {
             let secs = parse_long(f, "timeout")?;
             if secs < 0 {
                 return Err(f.invalid("timeout"));
             }
-            attr("bigip.soap.transaction_timeout", Some(&secs.to_string()))?;
+            attr(ATTR_TRANSACTION_TIMEOUT, Some(&secs.to_string()))?;
             Ok(Return::Void)
         }
         "get_version" => Ok(Return::Str(version)),
