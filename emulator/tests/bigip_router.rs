@@ -403,6 +403,38 @@ async fn expired_token_is_refused_as_expired() {
     assert_rest_snapshot!("error_token_expired", reply);
 }
 
+/// 1.2 "Absolute, not idle": a token used until its last second still expires at
+/// creation + timeout, and the event log calls that a lifetime ending, not an idle one.
+#[tokio::test]
+async fn token_expiry_is_logged_as_a_lifetime_ending() {
+    let b = bigip("bigip15");
+    let t = token(&b, ADMIN).await;
+    let created = b.device.now().utc;
+    for _ in 0..3 {
+        b.device.clock().advance(Duration::from_secs(399)).unwrap();
+        let used = req(Method::GET, "/mgmt/tm/sys/version").token(&t).send(&b).await;
+        assert_eq!(used.status, StatusCode::OK);
+    }
+    b.device.clock().advance(Duration::from_secs(3)).unwrap();
+    let ended: Vec<_> = b
+        .device
+        .store
+        .events(b.device.now())
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            emulator::session::EventKind::Ended { reason } => Some((reason, e.at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ended,
+        vec![(
+            emulator::session::EndReason::MaxLifetime,
+            created + chrono::Duration::seconds(1200)
+        )]
+    );
+}
+
 /// 1.2: an unknown token gets 401 `X-F5-Auth-Token does not exist.`.
 #[tokio::test]
 async fn unknown_token_does_not_exist() {
