@@ -721,6 +721,64 @@ async fn soap_transaction_in_use_does_not_expire() {
     assert!(timeout.text.contains(">30</return>"), "{}", timeout.text);
 }
 
+/// SOAP-SEED set_dtd_processing_state: disabled by default ("parsing aborted"), only
+/// administrators set it, and once on a request's internal entities are processed.
+#[tokio::test]
+async fn soap_dtd_processing_state_changes_what_is_parsed() {
+    let b = bigip("bigip15");
+    let with_dtd = || {
+        soap("set_active_folder", "<folder>&part;</folder>").replacen(
+            "?>\n",
+            "?>\n<!DOCTYPE e [<!ENTITY part \"/Common/app\">]>",
+            1,
+        )
+    };
+    let state = soap_call(&b, ADMIN, soap("get_dtd_processing_state", "")).await;
+    insta::assert_snapshot!("soap_get_dtd_processing_state", state.xml_view());
+    let refused = soap_call(&b, ADMIN, with_dtd()).await;
+    assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(refused.text.contains("parsing aborted"), "{}", refused.text);
+    let on = "<state s:type=\"iControl:Common.EnabledState\">STATE_ENABLED</state>";
+    let by_operator = soap_call(&b, OPERATOR, soap("set_dtd_processing_state", on)).await;
+    assert!(by_operator.text.contains("Common::AccessDenied"), "{}", by_operator.text);
+    let set = soap_call(&b, ADMIN, soap("set_dtd_processing_state", on)).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let state = soap_call(&b, OPERATOR, soap("get_dtd_processing_state", "")).await;
+    assert!(state.text.contains(">STATE_ENABLED</return>"), "{}", state.text);
+    let accepted = soap_call(&b, ADMIN, with_dtd()).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    let folder = soap_call(&b, ADMIN, soap("get_active_folder", "")).await;
+    assert!(folder.text.contains(">/Common/app</return>"), "{}", folder.text);
+}
+
+/// SOAP-SEED set_recursive_query_state / set_returned_path: session values ("Changing a
+/// session variable in one session does not effect the variable in any other session"),
+/// recursive query off until set; ReturnedPath takes PATH_FULL, PATH_RELATIVE, PATH_BARE.
+#[tokio::test]
+async fn soap_recursive_query_and_returned_path_are_per_session() {
+    let b = bigip("bigip15");
+    let recursive = soap_call(&b, ADMIN, soap("get_recursive_query_state", "")).await;
+    assert!(recursive.text.contains(">STATE_DISABLED</return>"), "{}", recursive.text);
+    let path = soap_call(&b, ADMIN, soap("get_returned_path", "")).await;
+    insta::assert_snapshot!("soap_get_returned_path", path.xml_view());
+    let on = "<state>STATE_ENABLED</state>";
+    assert_eq!(soap_call(&b, ADMIN, soap("set_recursive_query_state", on)).await.status, 200);
+    let bare = "<path>PATH_BARE</path>";
+    assert_eq!(soap_call(&b, ADMIN, soap("set_returned_path", bare)).await.status, 200);
+    let recursive = soap_call(&b, ADMIN, soap("get_recursive_query_state", "")).await;
+    assert!(recursive.text.contains(">STATE_ENABLED</return>"), "{}", recursive.text);
+    let path = soap_call(&b, ADMIN, soap("get_returned_path", "")).await;
+    assert!(path.text.contains(">PATH_BARE</return>"), "{}", path.text);
+    // Another user's default session keeps its own values.
+    let other = soap_call(&b, OPERATOR, soap("get_returned_path", "")).await;
+    assert!(other.text.contains(">PATH_FULL</return>"), "{}", other.text);
+    let other = soap_call(&b, OPERATOR, soap("get_recursive_query_state", "")).await;
+    assert!(other.text.contains(">STATE_DISABLED</return>"), "{}", other.text);
+    let unknown =
+        soap_call(&b, ADMIN, soap("set_returned_path", "<path>PATH_UNKNOWN</path>")).await;
+    assert!(unknown.text.contains("Common::InvalidArgument"), "{}", unknown.text);
+}
+
 /// SOAP-SEED set_maximum_sessions: "Only administrators can set this value".
 #[tokio::test]
 async fn soap_setters_are_for_administrators() {

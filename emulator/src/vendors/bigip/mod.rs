@@ -38,6 +38,9 @@ pub const SOAP_SESSION_TYPE: &str = "soap";
 /// Device setting that holds the SOAP force-sessions state (`iControl.ForceSessions`).
 pub const FORCE_SESSIONS_SETTING: &str = "bigip.icontrol.force_sessions";
 
+/// Device setting that holds the SOAP DTD processing state (`iControl.DTDParsing`).
+pub const DTD_PROCESSING_SETTING: &str = "bigip.icontrol.dtd_processing";
+
 /// What a `PATCH` of a token's `timeout` counts the new expiry from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -285,6 +288,12 @@ pub struct BigipSettings {
     pub admin_roles: Vec<String>,
     /// Initial force-sessions state (`iControl.ForceSessions`).
     pub force_sessions: bool,
+    /// Initial DTD processing state (`iControl.DTDParsing`): off, a request with a DTD is
+    /// refused with "parsing aborted"; on, its internal entities are expanded (bounded).
+    pub dtd_processing: bool,
+    /// `get_returned_path` of a new SOAP session: `PATH_FULL`, `PATH_RELATIVE` or
+    /// `PATH_BARE`.
+    pub returned_path: String,
     /// The active folder of a new SOAP session.
     pub default_folder: String,
     /// Transaction timeout of a new SOAP session in seconds (`get_transaction_timeout`
@@ -319,6 +328,8 @@ impl Default for BigipSettings {
             auth_realm: "Enterprise Manager".to_string(),
             admin_roles: vec!["admin".to_string()],
             force_sessions: false,
+            dtd_processing: false,
+            returned_path: "PATH_FULL".to_string(),
             default_folder: "/Common".to_string(),
             transaction_timeout_secs: 600,
             wsdl_location: String::new(),
