@@ -277,10 +277,19 @@ async fn unknown_session_type_is_refused_with_the_valid_ones() {
             .await;
         assert_error(&refused, 400, "bad-field");
         let message = refused.1["error"]["message"].as_str().unwrap();
-        assert!(message.contains(wrong) && message.contains("gui, racadm"), "{message}");
+        assert!(message.contains(wrong) && message.contains("gui, ipmi, racadm"), "{message}");
         assert_eq!(
             refused.1["error"]["details"]["valid_session_types"],
-            json!(["gui", "racadm", "redfish", "redfish-basic", "ssh", "virtual-console", "vnc"])
+            json!([
+                "gui",
+                "ipmi",
+                "racadm",
+                "redfish",
+                "redfish-basic",
+                "ssh",
+                "virtual-console",
+                "vnc"
+            ])
         );
     }
     let (status, body) = api.get("devices/idrac9/sessions").await;

@@ -29,6 +29,7 @@ pub fn wire_session_types(vendor: Vendor) -> &'static [&'static str] {
             idrac::RACADM,
             idrac::VIRTUAL_CONSOLE,
             idrac::VNC,
+            idrac::IPMI,
         ],
     }
 }

@@ -49,6 +49,22 @@ pub const RACADM: &str = "racadm";
 pub const VIRTUAL_CONSOLE: &str = "virtual-console";
 /// Session type of a VNC session (opened through the control API).
 pub const VNC: &str = "vnc";
+/// Session type of an out-of-band IPMI (RMCP+) session (opened through the control API).
+pub const IPMI: &str = "ipmi";
+
+/// One `{ConnectTypesSupported, MaxConcurrentSessions}` block of the Manager resource
+/// (`CommandShell`, `GraphicalConsole`, `SerialConsole`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagerService {
+    /// `ConnectTypesSupported`.
+    pub connect_types: Vec<String>,
+    /// `MaxConcurrentSessions`.
+    pub max_sessions: u64,
+    /// `ServiceEnabled`, when the capture shows it.
+    #[serde(default)]
+    pub service_enabled: Option<bool>,
+}
 
 /// Where the Sessions collection is served (ilo-idrac.md 2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,6 +349,7 @@ impl Default for RacadmSettings {
             (RACADM, "RACADM"),
             (VIRTUAL_CONSOLE, "Virtual Console"),
             (VNC, "VNC"),
+            (IPMI, "IPMI"),
             (REDFISH, "REDFISH"),
             (REDFISH_BASIC, "REDFISH"),
         ];
@@ -440,6 +457,12 @@ pub struct IdracSettings {
     pub ssh: SshSettings,
     /// racadm.
     pub racadm: RacadmSettings,
+    /// The Manager's `CommandShell` (absent: not shown).
+    pub command_shell: Option<ManagerService>,
+    /// The Manager's `GraphicalConsole` (absent: not shown).
+    pub graphical_console: Option<ManagerService>,
+    /// The Manager's `SerialConsole` (absent: not shown).
+    pub serial_console: Option<ManagerService>,
 }
 
 impl Default for IdracSettings {
@@ -468,6 +491,9 @@ impl Default for IdracSettings {
             timeouts: TimeoutRanges::default(),
             ssh: SshSettings::default(),
             racadm: RacadmSettings::default(),
+            command_shell: None,
+            graphical_console: None,
+            serial_console: None,
         }
     }
 }

@@ -532,7 +532,7 @@ async fn list_managers(State(ctx): State<Ctx>, who: Who) -> Answer {
 
 async fn get_manager(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
-    let mut body = wire::manager(ctx.device.name());
+    let mut body = wire::manager(ctx.device.name(), &settings(&ctx));
     crate::resources::set_manager_firmware(ctx.device.profile(), &mut body);
     ok(&body)
 }

@@ -257,8 +257,8 @@ pub fn manager_collection() -> Value {
 }
 
 /// The manager, with `Manager.Reset` and its pools as Redfish shows them.
-pub fn manager(device_name: &str) -> Value {
-    json!({
+pub fn manager(device_name: &str, settings: &super::IdracSettings) -> Value {
+    let mut body = json!({
         "@odata.context": context("Manager.Manager"),
         "@odata.id": MANAGER,
         "@odata.type": "#Manager.v1_9_0.Manager",
@@ -277,7 +277,25 @@ pub fn manager(device_name: &str) -> Value {
         "Status": { "Health": "OK", "State": "Enabled" },
         "UUID": crate::vendors::redfish::wire::service_uuid(device_name),
         "Links": { "Oem": { "Dell": { "DellAttributes": link(ATTRIBUTES) } } },
-    })
+    });
+    let services = [
+        ("CommandShell", &settings.command_shell),
+        ("GraphicalConsole", &settings.graphical_console),
+        ("SerialConsole", &settings.serial_console),
+    ];
+    for (name, service) in services {
+        if let Some(service) = service {
+            let mut block = json!({
+                "ConnectTypesSupported": service.connect_types,
+                "MaxConcurrentSessions": service.max_sessions,
+            });
+            if let Some(enabled) = service.service_enabled {
+                block["ServiceEnabled"] = json!(enabled);
+            }
+            body[name] = block;
+        }
+    }
+    body
 }
 
 /// The Dell attributes resource at `uri`.
