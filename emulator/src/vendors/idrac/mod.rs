@@ -339,6 +339,9 @@ pub struct RacadmSettings {
     pub error_exit: u32,
     /// Whether error texts go to standard error (else standard output).
     pub errors_on_stderr: bool,
+    /// Whether the iDRAC7/8 legacy `getconfig` / `config -g cfgSessionManagement` names
+    /// are served (besides `get` / `set`).
+    pub legacy_config: bool,
 }
 
 impl Default for RacadmSettings {
@@ -375,6 +378,7 @@ impl Default for RacadmSettings {
                 .to_string(),
             error_exit: 1,
             errors_on_stderr: true,
+            legacy_config: false,
         }
     }
 }
