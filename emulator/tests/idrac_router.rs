@@ -793,3 +793,42 @@ async fn post_to_sessions_members_logs_in() {
         }
     }
 }
+
+/// ilo-idrac.md 2.6 [C] (remote racadm: `POST /cgi-bin/login`, `/cgi-bin/exec`): each
+/// login is a RACADM session, so the pool (2 on iDRAC9) fills over the wire, and exec
+/// runs the same commands as racadm over SSH.
+#[tokio::test]
+async fn remote_racadm_fills_the_racadm_pool_over_the_wire() {
+    let dev = device("idrac9");
+    let body = "<?xml version='1.0'?><LOGIN><REQ><USERNAME>root</USERNAME>\
+                <PASSWORD>calvin</PASSWORD></REQ></LOGIN>";
+    let mut cookies = Vec::new();
+    for _ in 0..2 {
+        let mut r = req(Method::POST, "/cgi-bin/login");
+        r.body = Body::from(body);
+        let r = r.send(&dev).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.raw.contains("<STATENAME>OK</STATENAME>"), "{}", r.raw);
+        assert!(!r.raw.contains("<SID>0</SID>"), "{}", r.raw);
+        let cookie = r.headers["set-cookie"].to_str().unwrap();
+        cookies.push(cookie.split(';').next().unwrap().to_string());
+    }
+    let mut third = req(Method::POST, "/cgi-bin/login");
+    third.body = Body::from(body);
+    let third = third.send(&dev).await;
+    assert!(third.raw.contains("<SID>0</SID>"), "pool of 2 is full: {}", third.raw);
+    let mut exec = req(Method::POST, "/cgi-bin/exec").header("cookie", &cookies[0]);
+    exec.body = Body::from(
+        "<?xml version='1.0'?><EXEC><REQ><CMDINPUT>racadm getssninfo</CMDINPUT>\
+         <MAXOUTPUTLEN>0x0fff</MAXOUTPUTLEN></REQ></EXEC>",
+    );
+    let exec = exec.send(&dev).await;
+    assert!(exec.raw.contains("<CMDRC>0x0</CMDRC>"), "{}", exec.raw);
+    assert_eq!(exec.raw.matches("RACADM").count(), 2, "{}", exec.raw);
+    let out = req(Method::POST, "/cgi-bin/logout").header("cookie", &cookies[0]).send(&dev).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(dev.store.counts(dev.now()).by_type.get("racadm"), Some(&1));
+    let mut wrong = req(Method::POST, "/cgi-bin/login");
+    wrong.body = Body::from(body.replace("calvin", "wrong"));
+    assert!(wrong.send(&dev).await.raw.contains("<SID>0</SID>"));
+}

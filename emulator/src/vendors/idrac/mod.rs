@@ -22,6 +22,7 @@
 pub mod attributes;
 pub mod errors;
 pub mod racadm;
+pub mod remote;
 pub mod routes;
 pub mod ssh;
 pub mod tree;

@@ -88,6 +88,10 @@ pub fn router(device: DeviceHandle) -> Router {
     r = both(r, wire::ATTRIBUTES, get(get_attributes).patch(patch_attributes));
     r = both(r, wire::DELL_ATTRIBUTES, get(get_attributes).patch(patch_attributes));
     r = both(r, wire::MANAGER_RESET, post(reset_manager));
+    // Remote racadm (`racadm -r`): the RACADM pool over the wire.
+    r = r.route("/cgi-bin/login", post(super::remote::login));
+    r = r.route("/cgi-bin/exec", post(super::remote::exec));
+    r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
     r.fallback(super::tree::serve)
