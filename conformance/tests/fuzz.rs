@@ -30,7 +30,7 @@ fn config(default: u32) -> Config {
 /// A runner for `default` cases. Under plain `cargo test` every run draws the same
 /// cases, so the counts the tests assert cannot flake; a long run (`PROPTEST_CASES`
 /// set) draws new ones each time.
-fn runner(default: u32) -> TestRunner {
+fn fuzz_runner(default: u32) -> TestRunner {
     let c = config(default);
     if std::env::var_os("PROPTEST_CASES").is_some() {
         return TestRunner::new(c);
@@ -191,7 +191,7 @@ fn inside(text: &str, (line, column): (usize, usize)) -> bool {
 /// one, a position inside the text; never a panic.
 #[test]
 fn scenario_toml_is_parsed_cleanly() {
-    let mut runner = runner(3000);
+    let mut runner = fuzz_runner(3000);
     runner
         .run(&mutated(library()), |text| {
             match Scenario::from_toml(&text, Path::new("fuzzed.toml"), "fuzz") {
@@ -263,7 +263,7 @@ fn durations_are_parsed_cleanly() {
         prop::option::of(any::<u64>().prop_map(Duration::from_secs)),
         prop::option::of(any::<u64>().prop_map(Duration::from_secs)),
     );
-    let mut runner = runner(4000);
+    let mut runner = fuzz_runner(4000);
     runner
         .run(&(durations(), device_values), |(text, (idle, lifetime))| {
             match parse_duration(&text) {

@@ -211,10 +211,113 @@ impl Profile {
         problems
     }
 
+    /// Every session type this device has, sorted: its personality's wire types, its
+    /// `session_types`, and the types its pools and per-type settings name.
+    pub fn session_types(&self) -> Vec<String> {
+        let p = &self.session;
+        let mut types: std::collections::BTreeSet<String> =
+            crate::vendors::wire_session_types(self.vendor).iter().map(|t| t.to_string()).collect();
+        types.extend(p.session_types.iter().cloned());
+        types.extend(p.pools.iter().flat_map(|pool| pool.types.iter().cloned()));
+        types.extend(p.idle_timeout_by_type.keys().cloned());
+        types.extend(p.sliding_by_type.keys().cloned());
+        types.extend(p.per_user_types.iter().cloned());
+        types.extend(p.ghost_types.iter().cloned());
+        types.into_iter().collect()
+    }
+
+    /// Every role an account of this device may have, sorted: its personality's and
+    /// those of the profile's accounts.
+    pub fn roles(&self) -> Vec<String> {
+        let mut roles: std::collections::BTreeSet<String> =
+            crate::vendors::roles(self.vendor).iter().map(|r| r.to_string()).collect();
+        roles.extend(self.accounts.iter().map(|a| a.role.clone()));
+        roles.into_iter().collect()
+    }
+
     /// The first account: the one printed in the fleet table and used by default.
     pub fn default_account(&self) -> &Account {
         &self.accounts[0]
     }
+}
+
+/// A duration in the largest whole unit: `30 d`, `10 h`, `20 min`, `45 s`.
+fn span(secs: u64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// One Markdown table row per profile: its session types, limits and timeouts, as the
+/// README shows them (a test keeps the README's copy equal to this).
+pub fn session_table(profiles: &[Profile]) -> String {
+    let code = |t: &str| format!("`{t}`");
+    let mut out = String::from(
+        "| profile | session types | limits | idle timeout | fixed end |\n|---|---|---|---|---|\n",
+    );
+    for profile in profiles {
+        let p = &profile.session;
+        let types: Vec<String> = profile.session_types().iter().map(|t| code(t)).collect();
+        let mut limits = Vec::new();
+        if let Some(total) = p.max_total {
+            limits.push(format!("{total} in all"));
+        }
+        for pool in &p.pools {
+            let members: Vec<String> = pool.types.iter().map(|t| code(t)).collect();
+            limits.push(format!("{} {} ({})", code(&pool.name), pool.limit, members.join(", ")));
+        }
+        if let Some(per_user) = p.max_per_user {
+            let mut rule = format!("{per_user} per user");
+            if !p.per_user_types.is_empty() {
+                let only: Vec<String> = p.per_user_types.iter().map(|t| code(t)).collect();
+                rule.push_str(&format!(" of {}", only.join(", ")));
+            }
+            if !p.per_user_exempt.is_empty() {
+                let exempt: Vec<String> = p.per_user_exempt.iter().map(|u| code(u)).collect();
+                rule.push_str(&format!(", {} exempt", exempt.join(", ")));
+            }
+            limits.push(rule);
+        }
+        if limits.is_empty() {
+            limits.push("none".to_string());
+        }
+        // Sliding idle timeouts, then timeouts use does not renew (fixed ends).
+        let (mut idle, mut fixed) = (Vec::new(), Vec::new());
+        let default = p.idle_timeout_secs;
+        let typed: Vec<&String> = p.idle_timeout_by_type.keys().collect();
+        if default > 0 {
+            let others = if typed.is_empty() { String::new() } else { " (other types)".into() };
+            if p.sliding {
+                idle.push(format!("{}{others}", span(default)));
+            } else {
+                fixed.push(format!("{} from creation{others}", span(default)));
+            }
+        }
+        for (t, secs) in &p.idle_timeout_by_type {
+            let text = if *secs == 0 { "none".to_string() } else { span(*secs) };
+            if p.sliding_for(t) || *secs == 0 {
+                idle.push(format!("{} {text}", code(t)));
+            } else {
+                fixed.push(format!("{} {text} from creation", code(t)));
+            }
+        }
+        if p.max_lifetime_secs > 0 {
+            fixed.push(format!("{} lifetime", span(p.max_lifetime_secs)));
+        }
+        let join = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join("; ") };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            profile.name,
+            types.join(", "),
+            limits.join("; "),
+            join(idle),
+            join(fixed)
+        ));
+    }
+    out
 }
 
 /// The names of the embedded profiles, comma-separated.

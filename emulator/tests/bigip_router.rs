@@ -403,6 +403,38 @@ async fn expired_token_is_refused_as_expired() {
     assert_rest_snapshot!("error_token_expired", reply);
 }
 
+/// 1.2 "Absolute, not idle": a token used until its last second still expires at
+/// creation + timeout, and the event log calls that a lifetime ending, not an idle one.
+#[tokio::test]
+async fn token_expiry_is_logged_as_a_lifetime_ending() {
+    let b = bigip("bigip15");
+    let t = token(&b, ADMIN).await;
+    let created = b.device.now().utc;
+    for _ in 0..3 {
+        b.device.clock().advance(Duration::from_secs(399)).unwrap();
+        let used = req(Method::GET, "/mgmt/tm/sys/version").token(&t).send(&b).await;
+        assert_eq!(used.status, StatusCode::OK);
+    }
+    b.device.clock().advance(Duration::from_secs(3)).unwrap();
+    let ended: Vec<_> = b
+        .device
+        .store
+        .events(b.device.now())
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            emulator::session::EventKind::Ended { reason } => Some((reason, e.at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ended,
+        vec![(
+            emulator::session::EndReason::MaxLifetime,
+            created + chrono::Duration::seconds(1200)
+        )]
+    );
+}
+
 /// 1.2: an unknown token gets 401 `X-F5-Auth-Token does not exist.`.
 #[tokio::test]
 async fn unknown_token_does_not_exist() {
@@ -638,6 +670,113 @@ async fn soap_second_transaction_is_a_fault() {
     let second = soap_call(&b, ADMIN, soap("start_transaction", "")).await;
     assert_eq!(second.status, StatusCode::INTERNAL_SERVER_ERROR);
     insta::assert_snapshot!("soap_fault_transaction_open", second.xml_view());
+}
+
+/// SOAP-SEED set_transaction_timeout: an open transaction inactive past the timeout is
+/// "effectively unusable after that point", and "Expiring transactions are logged".
+#[tokio::test]
+async fn soap_transaction_expires_after_its_timeout() {
+    let b = bigip("bigip15");
+    let set = soap_call(&b, ADMIN, soap("set_transaction_timeout", "<timeout>30</timeout>")).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let started = soap_call(&b, ADMIN, soap("start_transaction", "")).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let start = b.device.now().utc;
+    b.device.clock().advance(Duration::from_secs(100)).unwrap();
+    let submit = soap_call(&b, ADMIN, soap("submit_transaction", "")).await;
+    assert_eq!(submit.status, StatusCode::INTERNAL_SERVER_ERROR);
+    insta::assert_snapshot!("soap_fault_transaction_expired", submit.xml_view());
+    let expired: Vec<_> = b
+        .device
+        .store
+        .events(b.device.now())
+        .into_iter()
+        .filter(|e| e.kind == emulator::session::EventKind::Expired { what: "transaction".into() })
+        .collect();
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0].at, start + chrono::Duration::seconds(30));
+    assert_eq!(expired[0].user, "admin");
+    // The expired transaction is closed: a new one can start, and nothing is left open.
+    let again = soap_call(&b, ADMIN, soap("submit_transaction", "")).await;
+    assert!(again.text.contains("No transaction is open"), "{}", again.text);
+    let restarted = soap_call(&b, ADMIN, soap("start_transaction", "")).await;
+    assert_eq!(restarted.status, StatusCode::OK, "{}", restarted.text);
+}
+
+/// SOAP-SEED set_transaction_timeout: the timeout counts inactivity, so a transaction
+/// whose session keeps being used stays open and submits.
+#[tokio::test]
+async fn soap_transaction_in_use_does_not_expire() {
+    let b = bigip("bigip15");
+    soap_call(&b, ADMIN, soap("set_transaction_timeout", "<timeout>30</timeout>")).await;
+    soap_call(&b, ADMIN, soap("start_transaction", "")).await;
+    for _ in 0..4 {
+        b.device.clock().advance(Duration::from_secs(20)).unwrap();
+        let used = soap_call(&b, ADMIN, soap("get_active_folder", "")).await;
+        assert_eq!(used.status, StatusCode::OK);
+    }
+    let submit = soap_call(&b, ADMIN, soap("submit_transaction", "")).await;
+    assert_eq!(submit.status, StatusCode::OK, "{}", submit.text);
+    let timeout = soap_call(&b, ADMIN, soap("get_transaction_timeout", "")).await;
+    assert!(timeout.text.contains(">30</return>"), "{}", timeout.text);
+}
+
+/// SOAP-SEED set_dtd_processing_state: disabled by default ("parsing aborted"), only
+/// administrators set it, and once on a request's internal entities are processed.
+#[tokio::test]
+async fn soap_dtd_processing_state_changes_what_is_parsed() {
+    let b = bigip("bigip15");
+    let with_dtd = || {
+        soap("set_active_folder", "<folder>&part;</folder>").replacen(
+            "?>\n",
+            "?>\n<!DOCTYPE e [<!ENTITY part \"/Common/app\">]>",
+            1,
+        )
+    };
+    let state = soap_call(&b, ADMIN, soap("get_dtd_processing_state", "")).await;
+    insta::assert_snapshot!("soap_get_dtd_processing_state", state.xml_view());
+    let refused = soap_call(&b, ADMIN, with_dtd()).await;
+    assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(refused.text.contains("parsing aborted"), "{}", refused.text);
+    let on = "<state s:type=\"iControl:Common.EnabledState\">STATE_ENABLED</state>";
+    let by_operator = soap_call(&b, OPERATOR, soap("set_dtd_processing_state", on)).await;
+    assert!(by_operator.text.contains("Common::AccessDenied"), "{}", by_operator.text);
+    let set = soap_call(&b, ADMIN, soap("set_dtd_processing_state", on)).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let state = soap_call(&b, OPERATOR, soap("get_dtd_processing_state", "")).await;
+    assert!(state.text.contains(">STATE_ENABLED</return>"), "{}", state.text);
+    let accepted = soap_call(&b, ADMIN, with_dtd()).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    let folder = soap_call(&b, ADMIN, soap("get_active_folder", "")).await;
+    assert!(folder.text.contains(">/Common/app</return>"), "{}", folder.text);
+}
+
+/// SOAP-SEED set_recursive_query_state / set_returned_path: session values ("Changing a
+/// session variable in one session does not effect the variable in any other session"),
+/// recursive query off until set; ReturnedPath takes PATH_FULL, PATH_RELATIVE, PATH_BARE.
+#[tokio::test]
+async fn soap_recursive_query_and_returned_path_are_per_session() {
+    let b = bigip("bigip15");
+    let recursive = soap_call(&b, ADMIN, soap("get_recursive_query_state", "")).await;
+    assert!(recursive.text.contains(">STATE_DISABLED</return>"), "{}", recursive.text);
+    let path = soap_call(&b, ADMIN, soap("get_returned_path", "")).await;
+    insta::assert_snapshot!("soap_get_returned_path", path.xml_view());
+    let on = "<state>STATE_ENABLED</state>";
+    assert_eq!(soap_call(&b, ADMIN, soap("set_recursive_query_state", on)).await.status, 200);
+    let bare = "<path>PATH_BARE</path>";
+    assert_eq!(soap_call(&b, ADMIN, soap("set_returned_path", bare)).await.status, 200);
+    let recursive = soap_call(&b, ADMIN, soap("get_recursive_query_state", "")).await;
+    assert!(recursive.text.contains(">STATE_ENABLED</return>"), "{}", recursive.text);
+    let path = soap_call(&b, ADMIN, soap("get_returned_path", "")).await;
+    assert!(path.text.contains(">PATH_BARE</return>"), "{}", path.text);
+    // Another user's default session keeps its own values.
+    let other = soap_call(&b, OPERATOR, soap("get_returned_path", "")).await;
+    assert!(other.text.contains(">PATH_FULL</return>"), "{}", other.text);
+    let other = soap_call(&b, OPERATOR, soap("get_recursive_query_state", "")).await;
+    assert!(other.text.contains(">STATE_DISABLED</return>"), "{}", other.text);
+    let unknown =
+        soap_call(&b, ADMIN, soap("set_returned_path", "<path>PATH_UNKNOWN</path>")).await;
+    assert!(unknown.text.contains("Common::InvalidArgument"), "{}", unknown.text);
 }
 
 /// SOAP-SEED set_maximum_sessions: "Only administrators can set this value".

@@ -264,6 +264,58 @@ async fn session_limit_full_is_conflict_with_scope() {
     assert_error(&bad_addr, 400, "bad-field");
 }
 
+/// Issue 12: a session type the profile does not have (`GUI` where iDRAC's pool is
+/// `gui`, `virtual_console` for `virtual-console`) is 400 naming the valid types, and
+/// occupies no slot.
+#[tokio::test]
+async fn unknown_session_type_is_refused_with_the_valid_ones() {
+    let device = EmulatedDevice::start(Profile::embedded("idrac9").unwrap()).await.unwrap();
+    let api = Api { device, client: client() };
+    for wrong in ["GUI", "virtual_console"] {
+        let refused = api
+            .post("devices/idrac9/sessions", json!({"user": "root", "session_type": wrong}))
+            .await;
+        assert_error(&refused, 400, "bad-field");
+        let message = refused.1["error"]["message"].as_str().unwrap();
+        assert!(message.contains(wrong) && message.contains("gui, ipmi, racadm"), "{message}");
+        assert_eq!(
+            refused.1["error"]["details"]["valid_session_types"],
+            json!([
+                "gui",
+                "ipmi",
+                "racadm",
+                "redfish",
+                "redfish-basic",
+                "ssh",
+                "virtual-console",
+                "vnc"
+            ])
+        );
+    }
+    let (status, body) = api.get("devices/idrac9/sessions").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["sessions"], json!([]));
+    let ok =
+        api.post("devices/idrac9/sessions", json!({"user": "root", "session_type": "gui"})).await;
+    assert_eq!(ok.0, 201, "{}", ok.1);
+}
+
+/// Issue 12: an account of a role the vendor does not have is 400 naming the valid roles.
+#[tokio::test]
+async fn unknown_role_is_refused_with_the_valid_ones() {
+    let api = Api::start().await;
+    let refused = api
+        .post("devices/redfish/users", json!({"user": "eve", "password": "pw", "role": "Admin"}))
+        .await;
+    assert_error(&refused, 400, "bad-field");
+    assert_eq!(
+        refused.1["error"]["details"]["valid_roles"],
+        json!(["Administrator", "Operator", "ReadOnly"])
+    );
+    let (status, _) = api.get("devices/redfish/users/eve").await;
+    assert_eq!(status, 404);
+}
+
 /// Deleting one session or all ends them with reason `admin-delete`.
 #[tokio::test]
 async fn admin_delete_ends_one_or_all_sessions() {

@@ -325,7 +325,7 @@ fn use_renews_sliding_idle_timer() {
 }
 
 /// bigip-solace.md 1.2 "Absolute, not idle": with a non-sliding timeout the expiry is
-/// creation + timeout and use does not extend it.
+/// creation + timeout, use does not extend it, and the ending is a lifetime ending.
 #[test]
 fn non_sliding_timeout_counts_from_creation() {
     let store = store_with(Policy { sliding: false, ..policy() });
@@ -333,7 +333,7 @@ fn non_sliding_timeout_counts_from_creation() {
     assert!(!s.sliding);
     store.authenticate(s.token.as_str(), t(30)).unwrap();
     store.authenticate(s.token.as_str(), t(59)).unwrap();
-    assert_eq!(ended_reason(&store, &s, t(60)), Some(AuthError::Ended(EndReason::IdleTimeout)));
+    assert_eq!(ended_reason(&store, &s, t(60)), Some(AuthError::Ended(EndReason::MaxLifetime)));
 }
 
 /// seed 003: "Sessions will be invalidated after this period of time, regardless of
@@ -496,7 +496,7 @@ fn set_session_timeout_keeps_counting_from_creation_when_not_from_now() {
     let store = store_with(Policy { sliding: false, ..policy() });
     let s = login(&store, t(0));
     let changed = store.set_session_timeout(&s.id, Some(secs(100)), false, t(30)).unwrap();
-    assert_eq!(changed.deadline(), Some((secs(100), EndReason::IdleTimeout)));
+    assert_eq!(changed.deadline(), Some((secs(100), EndReason::MaxLifetime)));
     assert!(store.get(&s.id, t(100)).is_none());
 }
 
@@ -1310,7 +1310,7 @@ fn sliding_can_differ_by_session_type() {
     store.authenticate(soap.token.as_str(), t(50)).unwrap();
     assert_eq!(
         store.authenticate(token.token.as_str(), t(61)),
-        Err(AuthError::Ended(EndReason::IdleTimeout))
+        Err(AuthError::Ended(EndReason::MaxLifetime))
     );
     assert!(store.authenticate(soap.token.as_str(), t(61)).is_ok());
 }

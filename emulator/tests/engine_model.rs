@@ -160,8 +160,9 @@ impl ModelSession {
         let idle = if self.ty == SSH { SSH_IDLE_SECS } else { IDLE_SECS };
         let idle_deadline = if sliding { self.last_used } else { self.created } + idle;
         let lifetime_deadline = self.created + LIFETIME_SECS;
-        if lifetime_deadline <= idle_deadline {
-            (lifetime_deadline, EndReason::MaxLifetime)
+        // A timeout that use does not renew is a fixed end: a lifetime ending.
+        if lifetime_deadline <= idle_deadline || !sliding {
+            (lifetime_deadline.min(idle_deadline), EndReason::MaxLifetime)
         } else {
             (idle_deadline, EndReason::IdleTimeout)
         }
@@ -666,6 +667,7 @@ impl StateMachineTest for StoreTest {
                 EventKind::Created => created += 1,
                 EventKind::LoginFailed => failed += 1,
                 EventKind::Refused { limit } => refused.push(limit.clone()),
+                EventKind::Expired { what } => panic!("nothing here lapses, yet {what} did"),
             }
         }
         assert_eq!(created, model.sessions.len(), "created events");

@@ -50,7 +50,7 @@ fn config(default: u32) -> Config {
 /// A runner for `default` cases. Under plain `cargo test` every run draws the same
 /// cases, so the counts the tests assert cannot flake; a long run (`PROPTEST_CASES`
 /// set) draws new ones each time.
-fn runner(default: u32) -> TestRunner {
+fn fuzz_runner(default: u32) -> TestRunner {
     let c = config(default);
     if std::env::var_os("PROPTEST_CASES").is_some() {
         return TestRunner::new(c);
@@ -365,7 +365,7 @@ fn soap_seeds() -> Vec<String> {
 /// The SOAP envelope parser takes anything without panicking.
 #[test]
 fn soap_parser_never_panics() {
-    let mut runner = runner(3000);
+    let mut runner = fuzz_runner(3000);
     runner
         .run(&mutated(soap_seeds()), |xml| {
             let _ = bigip::soap::parse(&xml);
@@ -379,7 +379,7 @@ fn soap_parser_never_panics() {
 fn soap_portal_answers_well_formed_soap() {
     let app = bigip::router(device("bigip17"));
     let auth = basic("admin", "sessionlab");
-    let mut runner = runner(1500);
+    let mut runner = fuzz_runner(1500);
     runner
         .run(&mutated_bytes(soap_seeds()), |body| {
             let req = request(Method::POST, bigip::soap::PORTAL)
@@ -403,7 +403,7 @@ fn bigip_login_body_is_parsed_cleanly() {
         r#"{"username":["admin"],"password":{"x":1}}"#.to_string(),
     ];
     let accepted = std::cell::Cell::new(0usize);
-    let mut runner = runner(1500);
+    let mut runner = fuzz_runner(1500);
     runner
         .run(&mutated_bytes(seeds), |body| {
             let req = request(Method::POST, bigip::wire::LOGIN)
@@ -479,7 +479,7 @@ fn login_body_property(profile: &str, router: fn(DeviceHandle) -> Router, cases:
     ));
     let table = dev_table_size(profile);
     let accepted = std::cell::Cell::new(0usize);
-    let mut runner = runner(cases);
+    let mut runner = fuzz_runner(cases);
     runner
         .run(&mutated_bytes(seeds), |body| {
             let a = redfish_family_login(&app, "/redfish/v1/SessionService/Sessions", body);
@@ -535,14 +535,14 @@ fn authorization_values() -> impl Strategy<Value = String> {
 /// `parse_basic` takes any value without panicking, and reads back what was encoded.
 #[test]
 fn basic_header_parser_round_trips() {
-    let mut runner = runner(3000);
+    let mut runner = fuzz_runner(3000);
     runner
         .run(&authorization_values(), |value| {
             let _ = http::parse_basic(&value);
             Ok(())
         })
         .unwrap();
-    let mut runner = runner(1000);
+    let mut runner = fuzz_runner(1000);
     runner
         .run(&("[^:]{0,20}", ".{0,20}"), |(user, password)| {
             let parsed = http::parse_basic(&basic(&user, &password));
@@ -573,7 +573,7 @@ fn authorization_headers_are_parsed_cleanly() {
         ("bigip17", bigip::router(device("bigip17")), "/mgmt/tm/sys/version", Envelope::Bigip),
         ("solace", solace::router(device("solace-appliance")), "/SEMP/v2/config", Envelope::Semp),
     ];
-    let mut runner = runner(600);
+    let mut runner = fuzz_runner(600);
     runner
         .run(&authorization_values(), |value| {
             let Ok(value) = HeaderValue::from_str(&value) else { return Ok(()) };
@@ -614,7 +614,7 @@ fn cookie_headers_are_parsed_cleanly() {
         "=; ;; Session==x".to_string(),
         "Session=x; Session=y".to_string(),
     ];
-    let mut runner = runner(1500);
+    let mut runner = fuzz_runner(1500);
     runner
         .run(&mutated(seeds), |value| {
             let Ok(value) = HeaderValue::from_str(&value) else { return Ok(()) };
@@ -661,7 +661,7 @@ fn racadm_seeds() -> Vec<String> {
 fn racadm_command_lines_are_parsed_cleanly() {
     let dev = device("idrac9");
     let succeeded = std::cell::Cell::new(0usize);
-    let mut runner = runner(3000);
+    let mut runner = fuzz_runner(3000);
     runner
         .run(&mutated(racadm_seeds()), |line| {
             let _ = racadm::parse::split(&line);
@@ -729,7 +729,7 @@ fn control_api_bodies_are_parsed_cleanly() {
     ];
     let seeds: Vec<String> = endpoints.iter().map(|(_, _, b)| b.to_string()).collect();
     let strategy = (0..endpoints.len(), mutated_bytes(seeds));
-    let mut runner = runner(1500);
+    let mut runner = fuzz_runner(1500);
     runner
         .run(&strategy, |(i, body)| {
             let (method, path, _) = &endpoints[i];
@@ -755,7 +755,7 @@ fn control_api_queries_are_parsed_cleanly() {
         "session_id=1&event=refused".to_string(),
         "reason=idle-timeout&after=18446744073709551615".to_string(),
     ];
-    let mut runner = runner(1500);
+    let mut runner = fuzz_runner(1500);
     runner
         .run(&mutated(seeds), |query| {
             let uri = format!("/_sessionlab/devices/redfish/events?{query}");
@@ -779,7 +779,7 @@ fn profile_toml_is_parsed_cleanly() {
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
         })
         .collect();
-    let mut runner = runner(1000);
+    let mut runner = fuzz_runner(1000);
     runner
         .run(&mutated(seeds), |text| {
             if let Err(e) = Profile::from_toml(&text, "fuzzed.toml") {
@@ -807,7 +807,7 @@ fn fleet_toml_is_parsed_cleanly() {
         "[[device]]\nname = \"b\"\nprofile = \"idrac9\"\ncount = 3\nssh_port = 2222\ntls = true\n"
             .to_string(),
     ];
-    let mut runner = runner(1500);
+    let mut runner = fuzz_runner(1500);
     runner
         .run(&mutated(seeds), |text| {
             if let Err(e) = FleetFile::from_toml(&text, "fuzzed.toml") {

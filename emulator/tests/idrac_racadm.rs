@@ -344,3 +344,34 @@ fn idrac10_shows_numbers_for_uuid_sessions() {
         "Closing the executing session is not permitted.\n"
     );
 }
+
+/// Dell's RACADM reference for iDRAC7/8, group cfgSessionManagement: the legacy names of
+/// the session timeouts read and write the same settings, within the legal ranges
+/// (webserver 60-10800, racadm 10-1920), on idrac8 only.
+#[test]
+fn idrac8_legacy_session_management_names() {
+    let dev = device("idrac8");
+    let all = run(&dev, None, "racadm getconfig -g cfgSessionManagement");
+    assert_eq!(all.exit, 0, "{all:?}");
+    insta::assert_snapshot!("idrac8_getconfig_cfgsessionmanagement", all.stdout);
+    let set =
+        run(&dev, None, "racadm config -g cfgSessionManagement -o cfgSsnMgtWebserverTimeout 1200");
+    assert_eq!((set.exit, set.stdout.as_str()), (0, "Object value modified successfully\n"));
+    let one =
+        run(&dev, None, "racadm getconfig -g cfgSessionManagement -o cfgSsnMgtWebserverTimeout");
+    assert_eq!(one.stdout, "cfgSsnMgtWebserverTimeout=1200\n");
+    let modern = run(&dev, None, "racadm get iDRAC.WebServer.Timeout");
+    assert!(modern.stdout.contains("Timeout=1200"), "{modern:?}");
+    for (object, value) in [("cfgSsnMgtWebserverTimeout", "59"), ("cfgSsnMgtRacadmTimeout", "1921")]
+    {
+        let out =
+            run(&dev, None, &format!("racadm config -g cfgSessionManagement -o {object} {value}"));
+        assert_ne!(out.exit, 0, "{object}={value} accepted: {out:?}");
+    }
+    let racadm =
+        run(&dev, None, "racadm config -g cfgSessionManagement -o cfgSsnMgtRacadmTimeout 1920");
+    assert_eq!(racadm.exit, 0, "{racadm:?}");
+    let later = device("idrac9");
+    let refused = run(&later, None, "racadm getconfig -g cfgSessionManagement");
+    assert_ne!(refused.exit, 0, "idrac9 has no legacy names: {refused:?}");
+}

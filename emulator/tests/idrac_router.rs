@@ -17,7 +17,7 @@ use chrono::TimeZone as _;
 use emulator::clock::Clock;
 use emulator::device::{Device, DeviceHandle};
 use emulator::profile::Profile;
-use emulator::session::{ClientInfo, EndReason, EventKind};
+use emulator::session::{ClientInfo, EndReason, EventKind, LoginError};
 use emulator::vendors::idrac;
 use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
@@ -266,6 +266,45 @@ async fn gui_sessions_share_the_web_server_pool() {
     let r = login(&dev, "idrac9", ROOT).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.raw, RAC0218_2022);
+}
+
+/// Seed 002 "IPMI Sessions: Out-of-band management (typically 4-8 concurrent)": IPMI
+/// sessions have a pool of their own per model (idrac8 4, idrac9 and idrac10 5, assumed).
+#[tokio::test]
+async fn ipmi_sessions_have_a_pool_per_model() {
+    for (profile, limit) in [("idrac8", 4), ("idrac9", 5), ("idrac10", 5)] {
+        let dev = device(profile);
+        for _ in 0..limit {
+            dev.store.open_for("root", "ipmi", ClientInfo::default(), dev.now()).expect("slot");
+        }
+        let refused = dev.store.open_for("root", "ipmi", ClientInfo::default(), dev.now());
+        assert!(
+            matches!(refused, Err(LoginError::LimitReached { limit: l, .. }) if l == limit),
+            "{profile}: {refused:?}"
+        );
+        let r = login(&dev, profile, ROOT).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{profile}: IPMI is not the web-server pool");
+    }
+}
+
+/// ilo-idrac.md 2.4 [C] (iDRAC9 5.10 Manager): `CommandShell` {SSH, IPMI; 5},
+/// `GraphicalConsole` {KVMIP; 6}, `SerialConsole` {none; 0; disabled}.
+#[tokio::test]
+async fn idrac9_manager_publishes_its_session_maxima() {
+    let dev = device("idrac9");
+    let token =
+        login(&dev, "idrac9", ROOT).await.headers["x-auth-token"].to_str().unwrap().to_string();
+    let r = get("/redfish/v1/Managers/iDRAC.Embedded.1").token(&token).send(&dev).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (&r.body["CommandShell"], &r.body["GraphicalConsole"], &r.body["SerialConsole"]),
+        (
+            &json!({"ConnectTypesSupported": ["SSH", "IPMI"], "MaxConcurrentSessions": 5}),
+            &json!({"ConnectTypesSupported": ["KVMIP"], "MaxConcurrentSessions": 6}),
+            &json!({"ConnectTypesSupported": [], "MaxConcurrentSessions": 0,
+                    "ServiceEnabled": false}),
+        )
+    );
 }
 
 /// ilo-idrac.md 2.2 [C]: an `Authorization` header on the login POST is rejected:
@@ -946,4 +985,43 @@ async fn expand_answers_as_the_service_root_advertises() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let root = get("/redfish/v1").send(&dev).await;
     assert!(root.body.get("ProtocolFeaturesSupported").is_none(), "{}", root.raw);
+}
+
+/// ilo-idrac.md 2.6 [C] (remote racadm: `POST /cgi-bin/login`, `/cgi-bin/exec`): each
+/// login is a RACADM session, so the pool (2 on iDRAC9) fills over the wire, and exec
+/// runs the same commands as racadm over SSH.
+#[tokio::test]
+async fn remote_racadm_fills_the_racadm_pool_over_the_wire() {
+    let dev = device("idrac9");
+    let body = "<?xml version='1.0'?><LOGIN><REQ><USERNAME>root</USERNAME>\
+                <PASSWORD>calvin</PASSWORD></REQ></LOGIN>";
+    let mut cookies = Vec::new();
+    for _ in 0..2 {
+        let mut r = req(Method::POST, "/cgi-bin/login");
+        r.body = Body::from(body);
+        let r = r.send(&dev).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.raw.contains("<STATENAME>OK</STATENAME>"), "{}", r.raw);
+        assert!(!r.raw.contains("<SID>0</SID>"), "{}", r.raw);
+        let cookie = r.headers["set-cookie"].to_str().unwrap();
+        cookies.push(cookie.split(';').next().unwrap().to_string());
+    }
+    let mut third = req(Method::POST, "/cgi-bin/login");
+    third.body = Body::from(body);
+    let third = third.send(&dev).await;
+    assert!(third.raw.contains("<SID>0</SID>"), "pool of 2 is full: {}", third.raw);
+    let mut exec = req(Method::POST, "/cgi-bin/exec").header("cookie", &cookies[0]);
+    exec.body = Body::from(
+        "<?xml version='1.0'?><EXEC><REQ><CMDINPUT>racadm getssninfo</CMDINPUT>\
+         <MAXOUTPUTLEN>0x0fff</MAXOUTPUTLEN></REQ></EXEC>",
+    );
+    let exec = exec.send(&dev).await;
+    assert!(exec.raw.contains("<CMDRC>0x0</CMDRC>"), "{}", exec.raw);
+    assert_eq!(exec.raw.matches("RACADM").count(), 2, "{}", exec.raw);
+    let out = req(Method::POST, "/cgi-bin/logout").header("cookie", &cookies[0]).send(&dev).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(dev.store.counts(dev.now()).by_type.get("racadm"), Some(&1));
+    let mut wrong = req(Method::POST, "/cgi-bin/login");
+    wrong.body = Body::from(body.replace("calvin", "wrong"));
+    assert!(wrong.send(&dev).await.raw.contains("<SID>0</SID>"));
 }

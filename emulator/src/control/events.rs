@@ -12,7 +12,7 @@ use crate::fleet::FleetState;
 use crate::session::{EndReason, Event, EventKind, EventMemory};
 
 /// The event kinds, as the `event` field and filter name them.
-const KINDS: [&str; 4] = ["created", "ended", "refused", "login-failed"];
+const KINDS: [&str; 5] = ["created", "ended", "refused", "login-failed", "expired"];
 
 fn kind_name(kind: &EventKind) -> &'static str {
     match kind {
@@ -20,6 +20,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Ended { .. } => KINDS[1],
         EventKind::Refused { .. } => KINDS[2],
         EventKind::LoginFailed => KINDS[3],
+        EventKind::Expired { .. } => KINDS[4],
     }
 }
 

@@ -89,6 +89,17 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let device = &find(&fleet, &name)?.device;
     let client = body.client()?;
+    let types = device.profile().session_types();
+    if !types.contains(&body.session_type) {
+        return Err(ApiError::bad_field(format!(
+            "unknown session_type {:?} for device {name:?} (profile {}): valid session types \
+             are {}",
+            body.session_type,
+            device.profile().name,
+            types.join(", ")
+        ))
+        .with_details(serde_json::json!({ "valid_session_types": types })));
+    }
     let now = device.now();
     let session = device
         .store

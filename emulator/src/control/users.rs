@@ -112,6 +112,16 @@ pub async fn create(
     if body.role.is_empty() {
         return Err(ApiError::bad_field("role must not be empty"));
     }
+    let roles = device.profile().roles();
+    if !roles.contains(&body.role) {
+        return Err(ApiError::bad_field(format!(
+            "unknown role {:?} for device {name:?} (profile {}): valid roles are {}",
+            body.role,
+            device.profile().name,
+            roles.join(", ")
+        ))
+        .with_details(serde_json::json!({ "valid_roles": roles })));
+    }
     let mut account = Account::new(&body.user, &body.password, &body.role);
     account.enabled = body.enabled;
     account.password_change_required = body.password_change_required;

@@ -27,6 +27,12 @@ pub enum EventKind {
     },
     /// A login failed on its credentials.
     LoginFailed,
+    /// Something held in a session lapsed after its own idle timeout while the session
+    /// went on (an open transaction).
+    Expired {
+        /// What lapsed, in the vendor's words ("transaction").
+        what: String,
+    },
 }
 
 /// One entry of the log.

@@ -9,6 +9,7 @@ mod accounts;
 mod events;
 mod policy;
 mod store;
+mod timers;
 mod token;
 
 use std::fmt;
@@ -192,13 +193,22 @@ pub struct Session {
 }
 
 impl Session {
+    /// When an idle timer that use renews runs out (a sliding idle timeout).
     fn idle_deadline(&self) -> Option<Duration> {
-        let from = if self.sliding { self.last_used_mono } else { self.created_mono };
-        self.idle_timeout.map(|t| from + t)
+        self.idle_timeout.filter(|_| self.sliding).map(|t| self.last_used_mono + t)
     }
 
+    /// The session's fixed end, whatever its use: the maximum lifetime, or a timeout
+    /// that use does not renew (not sliding: it counts from creation, like a BIG-IP
+    /// token's absolute expiry), whichever comes first. Ending there is a lifetime
+    /// ending, not an idle one.
     fn lifetime_deadline(&self) -> Option<Duration> {
-        self.max_lifetime.map(|t| self.created_mono + t)
+        let fixed = self.idle_timeout.filter(|_| !self.sliding).map(|t| self.created_mono + t);
+        let lifetime = self.max_lifetime.map(|t| self.created_mono + t);
+        match (fixed, lifetime) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The monotonic instant it ends unless used, and why it would end then.
@@ -212,12 +222,13 @@ impl Session {
         }
     }
 
-    /// Wall-clock time the idle timer runs out, read against `now`.
+    /// Wall-clock time the sliding idle timer runs out, read against `now`.
     pub fn idle_expires_at(&self, now: crate::clock::Now) -> Option<DateTime<Utc>> {
         self.idle_deadline().map(|d| now.utc_at(d))
     }
 
-    /// Wall-clock time the maximum lifetime runs out, read against `now`.
+    /// Wall-clock time of the session's fixed end (maximum lifetime, or a timeout that
+    /// use does not renew), read against `now`.
     pub fn hard_expires_at(&self, now: crate::clock::Now) -> Option<DateTime<Utc>> {
         self.lifetime_deadline().map(|d| now.utc_at(d))
     }

@@ -75,6 +75,10 @@ pub enum IdFormat {
 pub struct Policy {
     /// Sessions open at once over the whole device; `None` is unlimited.
     pub max_total: Option<usize>,
+    /// Session types the device has besides those its personality opens on the wire and
+    /// those named in `pools` and the per-type settings (a web GUI, SSH, a console): the
+    /// control API opens sessions of known types only.
+    pub session_types: Vec<String>,
     /// Limits shared by groups of session types.
     pub pools: Vec<Pool>,
     /// Sessions one user may hold at once; `None` is unlimited.
@@ -124,6 +128,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             max_total: None,
+            session_types: Vec::new(),
             pools: Vec::new(),
             max_per_user: None,
             per_user_exempt: Vec::new(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::accounts::Accounts;
+use super::timers::Timers;
 use super::{
     Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ClientInfo, EndReason,
     Event, EventKind, EventLog, IdGenerator, LimitScope, LoginError, NoSuchSession, Policy,
@@ -177,6 +178,8 @@ struct State {
     ghosts: HashMap<String, usize>,
     ended_tokens: HashMap<Token, EndReason>,
     ended_order: VecDeque<Token>,
+    /// Attributes that lapse when their session idles (an open transaction).
+    timers: Timers,
     events: EventLog,
     ids: IdGenerator,
     next_key: u64,
@@ -344,6 +347,10 @@ impl SessionStore {
             let key = *s.by_id.get(id).ok_or_else(gone)?;
             let current = s.session(key).ok_or_else(gone)?;
             let setup = change(current).map_err(UpdateError::Refused)?;
+            // Setting an attribute replaces any lapse timer it had.
+            for (attr, _) in &setup.attrs {
+                s.timers.remove(key, attr);
+            }
             if setup.idle_timeout.is_some() {
                 s.reschedule(key, |session| setup.apply(session, now));
                 s.expire_changed(now);
@@ -351,6 +358,31 @@ impl SessionStore {
                 setup.apply(&mut entry.session, now);
             }
             Ok(s.session(key).cloned().ok_or_else(gone)?)
+        })
+    }
+
+    /// Sets a vendor attribute of an open session that lapses after `timeout` without
+    /// use of the session (each authenticated use restarts it): it then takes the value
+    /// `lapsed_value`, and the event log records `expired` with `what` at the deadline.
+    /// The session itself goes on. Setting the attribute again replaces the timer.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_session_attr_lapsing(
+        &self,
+        id: &str,
+        key: &str,
+        value: &str,
+        timeout: Duration,
+        lapsed_value: &str,
+        what: &str,
+        now: Now,
+    ) -> Result<Session, NoSuchSession> {
+        self.at(now, |s| {
+            let key_of = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
+            let entry = s.sessions.get_mut(&key_of).ok_or_else(|| NoSuchSession(id.to_string()))?;
+            entry.session.attrs.insert(key.to_string(), value.to_string());
+            let session = entry.session.clone();
+            s.timers.set(key_of, key, timeout, lapsed_value, what, now.mono);
+            Ok(session)
         })
     }
 
@@ -706,6 +738,7 @@ impl State {
             ghosts: HashMap::new(),
             ended_tokens: HashMap::new(),
             ended_order: VecDeque::new(),
+            timers: Timers::default(),
             events: EventLog::default(),
             ids: IdGenerator::seeded(0, 1),
             next_key: 1,
@@ -872,6 +905,8 @@ impl State {
             session.last_used_at = now.utc;
             session.requests += 1;
         });
+        // A use restarts the session's lapse timers too.
+        self.timers.touch(key, now.mono);
     }
 
     /// Applies `change` to a session and moves its deadline to match.
@@ -893,6 +928,7 @@ impl State {
         at: chrono::DateTime<chrono::Utc>,
     ) -> Option<Session> {
         let Entry { session, counted, per_user } = self.sessions.remove(&key)?;
+        self.timers.remove_session(key);
         self.by_token.remove(&session.token);
         self.by_id.remove(&session.id);
         if let Some((deadline, _)) = session.deadline() {
@@ -944,11 +980,16 @@ impl State {
     }
 
     fn expire_logged_at(&mut self, now: Now, at_now: bool) -> Vec<Session> {
+        if at_now {
+            self.lapse(now, now.mono);
+        }
         let mut ended = Vec::new();
         while let Some(&(deadline, key)) = self.deadlines.first() {
             if deadline > now.mono {
                 break;
             }
+            // What lapsed before this deadline is logged first: the log stays in order.
+            self.lapse(now, deadline);
             let reason = self
                 .session(key)
                 .and_then(Session::deadline)
@@ -961,6 +1002,7 @@ impl State {
                 }
             }
         }
+        self.lapse(now, now.mono);
         ended
     }
 }
@@ -970,6 +1012,23 @@ impl UpdateError<std::convert::Infallible> {
         match self {
             UpdateError::NoSuchSession(e) => e,
             UpdateError::Refused(never) => match never {},
+        }
+    }
+}
+
+impl State {
+    /// Lapses the timed attributes whose deadline is at or before `upto`, each logged at
+    /// its deadline; those of a session that ended (or will end) first are dropped.
+    fn lapse(&mut self, now: Now, upto: Duration) {
+        for lapsed in self.timers.due(upto) {
+            let Some(entry) = self.sessions.get_mut(&lapsed.key) else { continue };
+            if entry.session.deadline().is_some_and(|(end, _)| end <= lapsed.deadline) {
+                continue;
+            }
+            entry.session.attrs.insert(lapsed.attr, lapsed.lapsed_value);
+            let session = entry.session.clone();
+            let at = now.utc_at(lapsed.deadline);
+            self.events.session(at, EventKind::Expired { what: lapsed.what }, &session);
         }
     }
 }

@@ -13,6 +13,55 @@ use axum::Router;
 use crate::device::DeviceHandle;
 use crate::profile::Vendor;
 
+/// The session types a personality opens over its own wires (logins, SSH, SOAP); a
+/// profile adds those of its pools, per-type timeouts and `session_types`
+/// ([`crate::profile::Profile::session_types`]).
+pub fn wire_session_types(vendor: Vendor) -> &'static [&'static str] {
+    match vendor {
+        Vendor::Redfish | Vendor::Ilo => &[redfish::SESSION_TYPE, redfish::BASIC_SESSION_TYPE],
+        Vendor::Bigip => &[bigip::TOKEN_SESSION_TYPE, bigip::SOAP_SESSION_TYPE],
+        Vendor::Solace => &[solace::SESSION_TYPE],
+        Vendor::Idrac => &[
+            idrac::REDFISH,
+            idrac::REDFISH_BASIC,
+            idrac::GUI,
+            idrac::SSH_TYPE,
+            idrac::RACADM,
+            idrac::VIRTUAL_CONSOLE,
+            idrac::VNC,
+            idrac::IPMI,
+        ],
+    }
+}
+
+/// The account roles a personality knows; a profile's own accounts may add more.
+pub fn roles(vendor: Vendor) -> &'static [&'static str] {
+    match vendor {
+        Vendor::Redfish | Vendor::Ilo | Vendor::Idrac => &["Administrator", "Operator", "ReadOnly"],
+        // BIG-IP user roles (tmsh `auth user ... partition-access ... role`).
+        Vendor::Bigip => &[
+            "acceleration-policy-editor",
+            "admin",
+            "application-editor",
+            "auditor",
+            "certificate-manager",
+            "firewall-manager",
+            "fraud-protection-manager",
+            "guest",
+            "irule-manager",
+            "manager",
+            "no-access",
+            "operator",
+            "resource-admin",
+            "user-manager",
+            "web-application-security-administrator",
+            "web-application-security-editor",
+        ],
+        // SEMP global access levels.
+        Vendor::Solace => &["admin", "none", "read-only", "read-write"],
+    }
+}
+
 /// The router that serves `device` in its profile's personality.
 pub fn router(device: DeviceHandle) -> Router {
     let clock = device.clock().clone();

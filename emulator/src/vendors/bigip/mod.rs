@@ -41,6 +41,9 @@ pub const SOAP_SESSION_TYPE: &str = "soap";
 /// Device setting that holds the SOAP force-sessions state (`iControl.ForceSessions`).
 pub const FORCE_SESSIONS_SETTING: &str = "bigip.icontrol.force_sessions";
 
+/// Device setting that holds the SOAP DTD processing state (`iControl.DTDParsing`).
+pub const DTD_PROCESSING_SETTING: &str = "bigip.icontrol.dtd_processing";
+
 /// What a `PATCH` of a token's `timeout` counts the new expiry from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -154,7 +157,8 @@ impl Default for RestMessages {
 }
 
 /// One iControl SOAP fault text: `Exception: Common::<exception>`, the primary error code
-/// and the `error_string`. Placeholders: `{user}`, `{id}`, `{limit}`, `{method}`, `{arg}`.
+/// and the `error_string`. Placeholders: `{user}`, `{id}`, `{limit}`, `{method}`, `{arg}`,
+/// `{timeout}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultText {
@@ -192,6 +196,10 @@ pub struct SoapFaults {
     pub transaction_open: FaultText,
     /// `submit_transaction` / `rollback_transaction` with none open.
     pub no_transaction: FaultText,
+    /// `submit_transaction` / `rollback_transaction` of a transaction that lapsed after
+    /// the transaction timeout (SOAP-SEED set_transaction_timeout: "effectively unusable
+    /// after that point").
+    pub transaction_expired: FaultText,
     /// A non-administrator calls an administrators-only setter.
     pub access_denied: FaultText,
     /// A parameter that is missing or malformed.
@@ -225,6 +233,12 @@ impl Default for SoapFaults {
                 "OperationFailed",
                 0,
                 "No transaction is open in this session",
+            ),
+            transaction_expired: FaultText::new(
+                "OperationFailed",
+                0,
+                "The transaction has expired: it was inactive for longer than the transaction \
+                 timeout ({timeout} seconds) and was rolled back",
             ),
             access_denied: FaultText::new(
                 "AccessDenied",
@@ -277,8 +291,17 @@ pub struct BigipSettings {
     pub admin_roles: Vec<String>,
     /// Initial force-sessions state (`iControl.ForceSessions`).
     pub force_sessions: bool,
+    /// Initial DTD processing state (`iControl.DTDParsing`): off, a request with a DTD is
+    /// refused with "parsing aborted"; on, its internal entities are expanded (bounded).
+    pub dtd_processing: bool,
+    /// `get_returned_path` of a new SOAP session: `PATH_FULL`, `PATH_RELATIVE` or
+    /// `PATH_BARE`.
+    pub returned_path: String,
     /// The active folder of a new SOAP session.
     pub default_folder: String,
+    /// Transaction timeout of a new SOAP session in seconds (`get_transaction_timeout`
+    /// before any `set_transaction_timeout`); 0: transactions never lapse.
+    pub transaction_timeout_secs: u64,
     /// `soap:address location` of the served WSDLs; empty: the portal of the device that
     /// served it (the listener's scheme and the request's `Host`).
     pub wsdl_location: String,
@@ -310,7 +333,10 @@ impl Default for BigipSettings {
             auth_realm: "Enterprise Manager".to_string(),
             admin_roles: vec!["admin".to_string()],
             force_sessions: false,
+            dtd_processing: false,
+            returned_path: "PATH_FULL".to_string(),
             default_folder: "/Common".to_string(),
+            transaction_timeout_secs: 600,
             wsdl_location: String::new(),
             messages: RestMessages::default(),
             soap_faults: SoapFaults::default(),

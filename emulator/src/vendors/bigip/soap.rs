@@ -14,11 +14,17 @@
 //!   timeout; 0 means each session serves one request);
 //! - with force sessions on, a request without an id is refused with "Could not find the
 //!   iControl session for <user>", except `get_session_identifier` itself;
-//! - a session holds at most one open transaction and its active folder.
+//! - a session holds at most one open transaction and its active folder; a transaction
+//!   that is inactive (no request in its session) for the session's transaction timeout
+//!   lapses on the device clock: the engine logs an `expired` event at its deadline, and
+//!   `submit_transaction` / `rollback_transaction` then answer a fault and close it.
 //!
-//! XML is read with quick-xml's namespace-aware reader. Anything unreadable, a DTD
-//! ("parsing aborted", SOAP-SEED set_dtd_processing_state) or an unknown method gets a
-//! SOAP fault; nothing panics.
+//! XML is read with quick-xml's namespace-aware reader. Anything unreadable, a DTD while
+//! DTD processing is off ("parsing aborted", SOAP-SEED set_dtd_processing_state) or an
+//! unknown method gets a SOAP fault; nothing panics. With DTD processing on, the internal
+//! subset's general entities are expanded, bounded ([`DtdLimits`]): no external or
+//! parameter entities, a few levels of nesting, and a budget of expanded text per
+//! request, so an entity bomb is a fault, not a hang.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +40,10 @@ use super::auth::Client;
 use super::errors::{RestError, SoapFault, XML_CONTENT_TYPE};
 use super::routes::Ctx;
 use super::wire::read_body;
-use super::{fill, BasicFailureBody, FaultText, FORCE_SESSIONS_SETTING, SOAP_SESSION_TYPE};
+use super::{
+    fill, BasicFailureBody, FaultText, DTD_PROCESSING_SETTING, FORCE_SESSIONS_SETTING,
+    SOAP_SESSION_TYPE,
+};
 use crate::session::{
     Account, ClientInfo, EndReason, LoginError, LoginRequest, Pool, Session, SessionSetup,
 };
@@ -55,10 +64,40 @@ pub const POOL_NAME: &str = "icontrol-soap";
 
 /// Session attribute: this is the user's default session.
 pub const ATTR_DEFAULT: &str = "bigip.soap.default";
-/// Session attribute: a transaction is open.
+/// Session attribute: a transaction is open ([`TX_OPEN`]) or lapsed ([`TX_EXPIRED`]).
 pub const ATTR_TRANSACTION: &str = "bigip.soap.transaction";
+/// Session attribute: this session's transaction timeout in seconds, once set.
+pub const ATTR_TRANSACTION_TIMEOUT: &str = "bigip.soap.transaction_timeout";
+/// [`ATTR_TRANSACTION`] of an open transaction.
+pub const TX_OPEN: &str = "open";
+/// [`ATTR_TRANSACTION`] of a transaction that was inactive past the transaction timeout:
+/// "effectively unusable after that point" (SOAP-SEED set_transaction_timeout).
+pub const TX_EXPIRED: &str = "expired";
 /// Session attribute: the active folder.
 pub const ATTR_FOLDER: &str = "bigip.soap.folder";
+/// Session attribute: recursive query is on (`set_recursive_query_state`).
+pub const ATTR_RECURSIVE: &str = "bigip.soap.recursive_query";
+/// Session attribute: the returned path (`set_returned_path`), once set.
+pub const ATTR_RETURNED_PATH: &str = "bigip.soap.returned_path";
+/// The `System.Session.ReturnedPath` values a client may set.
+pub const RETURNED_PATHS: [&str; 3] = ["PATH_FULL", "PATH_RELATIVE", "PATH_BARE"];
+
+/// Bounds on DTD processing: what a request's internal subset may declare and expand to.
+#[derive(Clone, Copy, Debug)]
+pub struct DtdLimits {
+    /// General entities one request may declare.
+    pub max_entities: usize,
+    /// Characters of one entity's replacement text.
+    pub max_value_chars: usize,
+    /// Entity references nested inside entity values.
+    pub max_depth: usize,
+    /// Characters all expansions of one request may produce together.
+    pub max_expanded_chars: usize,
+}
+
+/// The limits the portal applies.
+pub const DTD_LIMITS: DtdLimits =
+    DtdLimits { max_entities: 64, max_value_chars: 4096, max_depth: 4, max_expanded_chars: 65_536 };
 
 /// A parsed SOAP request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,6 +123,8 @@ pub enum Return {
     Str(String),
     /// `Common.EnabledState`.
     State(bool),
+    /// `System.Session.ReturnedPath`.
+    Path(String),
 }
 
 // ----- rendering -----
@@ -115,6 +156,7 @@ pub fn response_xml(interface: &str, method: &str, value: &Return) -> String {
             "iControl:Common.EnabledState",
             if *on { "STATE_ENABLED" } else { "STATE_DISABLED" },
         ),
+        Return::Path(p) => ret("iControl:System.Session.ReturnedPath", p),
     };
     envelope(&format!("{open}{inner}{close}"))
 }
@@ -131,10 +173,111 @@ fn unreadable(detail: impl std::fmt::Display) -> SoapFault {
     SoapFault::client(format!("XML parse error: {detail}"))
 }
 
-/// Reads a SOAP 1.1 request: the `session` header element, the method element (first
-/// child of `Body`, its namespace naming the interface) and its parameters.
+/// Reads a SOAP 1.1 request with DTD processing off: a DTD is "parsing aborted".
 pub fn parse(xml: &str) -> Result<Call, SoapFault> {
+    parse_with(xml, false)
+}
+
+fn parsing_aborted(why: &str) -> SoapFault {
+    SoapFault::client(format!("parsing aborted: {why}"))
+}
+
+/// The general entities of a DOCTYPE's internal subset (`<!ENTITY name "value">`),
+/// within [`DTD_LIMITS`]; external and parameter entities are refused, never fetched.
+fn entities(doctype: &str) -> Result<BTreeMap<String, String>, SoapFault> {
+    let mut found = BTreeMap::new();
+    let mut rest = doctype;
+    while let Some(at) = rest.find("<!ENTITY") {
+        rest = rest[at + "<!ENTITY".len()..].trim_start();
+        if rest.starts_with('%') {
+            return Err(parsing_aborted("parameter entities are not processed"));
+        }
+        let name_end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+        let name = &rest[..name_end];
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || "_-.:".contains(c)) {
+            return Err(parsing_aborted("malformed entity declaration"));
+        }
+        rest = rest[name_end..].trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            return Err(parsing_aborted("external entities are not processed"));
+        };
+        let close = rest[1..].find(quote).ok_or_else(|| parsing_aborted("unterminated entity"))?;
+        let value = &rest[1..1 + close];
+        if value.chars().count() > DTD_LIMITS.max_value_chars {
+            return Err(parsing_aborted("entity value too long"));
+        }
+        // The first declaration of a name binds (XML 1.0, 4.2).
+        found.entry(name.to_string()).or_insert_with(|| value.to_string());
+        if found.len() > DTD_LIMITS.max_entities {
+            return Err(parsing_aborted("too many entities"));
+        }
+        rest = &rest[1 + close + 1..];
+    }
+    Ok(found)
+}
+
+/// Appends the replacement text of `&name;` to `out`, expanding references inside it,
+/// within the depth and the request's remaining `budget` of characters.
+fn expand(
+    name: &str,
+    entities: &BTreeMap<String, String>,
+    depth: usize,
+    budget: &mut usize,
+    out: &mut String,
+) -> Result<(), SoapFault> {
+    let predefined = match name {
+        "lt" => Some("<"),
+        "gt" => Some(">"),
+        "amp" => Some("&"),
+        "quot" => Some("\""),
+        "apos" => Some("'"),
+        _ => None,
+    };
+    if let Some(text) = predefined {
+        return push(text, budget, out);
+    }
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => num.parse().ok(),
+        };
+        let c =
+            code.and_then(char::from_u32).ok_or_else(|| unreadable("bad character reference"))?;
+        return push(&c.to_string(), budget, out);
+    }
+    let value =
+        entities.get(name).ok_or_else(|| unreadable(format!("undefined entity &{name};")))?;
+    if depth >= DTD_LIMITS.max_depth {
+        return Err(parsing_aborted("entities nested too deeply"));
+    }
+    let mut rest = value.as_str();
+    while let Some(amp) = rest.find('&') {
+        push(&rest[..amp], budget, out)?;
+        let semi = rest[amp..].find(';').ok_or_else(|| unreadable("unterminated reference"))?;
+        expand(&rest[amp + 1..amp + semi], entities, depth + 1, budget, out)?;
+        rest = &rest[amp + semi + 1..];
+    }
+    push(rest, budget, out)
+}
+
+/// Appends expanded text, within the request's remaining budget.
+fn push(text: &str, budget: &mut usize, out: &mut String) -> Result<(), SoapFault> {
+    let n = text.chars().count();
+    if n > *budget {
+        return Err(parsing_aborted("entity expansion limit exceeded"));
+    }
+    *budget -= n;
+    out.push_str(text);
+    Ok(())
+}
+
+/// Reads a SOAP 1.1 request: the `session` header element, the method element (first
+/// child of `Body`, its namespace naming the interface) and its parameters. With `dtd`
+/// off a DOCTYPE is "parsing aborted"; on, its internal entities are expanded, bounded.
+pub fn parse_with(xml: &str, dtd: bool) -> Result<Call, SoapFault> {
     let mut reader = NsReader::from_str(xml);
+    let mut declared: BTreeMap<String, String> = BTreeMap::new();
+    let mut budget = DTD_LIMITS.max_expanded_chars;
     let mut call = Call::default();
     // Local names of the open elements, outermost first.
     let mut stack: Vec<String> = Vec::new();
@@ -148,6 +291,10 @@ pub fn parse(xml: &str) -> Result<Call, SoapFault> {
             _ => None,
         };
         match event {
+            Event::DocType(ref d) if dtd && stack.is_empty() && !seen_envelope => {
+                let text = d.decode().map_err(unreadable)?;
+                declared = entities(&text)?;
+            }
             Event::DocType(_) => return Err(SoapFault::client("parsing aborted")),
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
@@ -190,6 +337,12 @@ pub fn parse(xml: &str) -> Result<Call, SoapFault> {
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref().map_err(unreadable)? {
                     Some(c) => c.to_string(),
+                    None if dtd => {
+                        let name = r.decode().map_err(unreadable)?;
+                        let mut out = String::new();
+                        expand(&name, &declared, 0, &mut budget, &mut out)?;
+                        out
+                    }
                     None => {
                         let name = r.decode().map_err(unreadable)?;
                         quick_xml::escape::unescape(&format!("&{name};"))
@@ -253,7 +406,7 @@ pub async fn portal(State(ctx): State<Ctx>, Client(client): Client, req: Request
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return unreadable("the request is not UTF-8").into_response();
     };
-    let call = match parse(text) {
+    let call = match parse_with(text, dtd_processing(&ctx)) {
         Ok(call) => call,
         Err(fault) => return fault.into_response(),
     };
@@ -350,6 +503,14 @@ fn soap_timeout(ctx: &Ctx) -> u64 {
     policy.idle_timeout_by_type.get(SOAP_SESSION_TYPE).copied().unwrap_or(policy.idle_timeout_secs)
 }
 
+/// Whether SOAP requests with DTDs are processed (`iControl.DTDParsing`).
+fn dtd_processing(ctx: &Ctx) -> bool {
+    ctx.device
+        .setting(DTD_PROCESSING_SETTING)
+        .and_then(|v| v.as_bool())
+        .unwrap_or(ctx.settings.dtd_processing)
+}
+
 fn force_sessions(ctx: &Ctx) -> bool {
     ctx.device
         .setting(FORCE_SESSIONS_SETTING)
@@ -441,6 +602,15 @@ fn parse_long(f: &Faults<'_>, name: &str) -> Result<i64, SoapFault> {
         .ok_or_else(|| f.invalid(name))
 }
 
+/// A `Common.EnabledState` parameter `state`.
+fn parse_state(f: &Faults<'_>) -> Result<bool, SoapFault> {
+    match f.call.params.get("state").map(|s| s.trim()) {
+        Some("STATE_ENABLED") => Ok(true),
+        Some("STATE_DISABLED") => Ok(false),
+        _ => Err(f.invalid("state")),
+    }
+}
+
 fn require_admin(ctx: &Ctx, f: &Faults<'_>, account: &Account) -> Result<(), SoapFault> {
     if ctx.settings.is_admin_role(&account.role) {
         Ok(())
@@ -495,7 +665,11 @@ fn run(
             .map(|_| ())
             .map_err(|_| f.make(&f.of().session_not_found, &[("id", &s.id)]))
     };
-    let has = |key: &str| session.is_some_and(|s| s.attrs.contains_key(key));
+    let transaction = session.and_then(|s| s.attrs.get(ATTR_TRANSACTION)).map(String::as_str);
+    let transaction_timeout = session
+        .and_then(|s| s.attrs.get(ATTR_TRANSACTION_TIMEOUT))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(ctx.settings.transaction_timeout_secs);
     match f.call.method.as_str() {
         "get_session_identifier" => {
             let s = open(ctx, f, client, false)?;
@@ -536,31 +710,75 @@ fn run(
             Ok(Return::Void)
         }
         "get_force_sessions_state" => Ok(Return::State(force_sessions(ctx))),
+        "get_dtd_processing_state" => Ok(Return::State(dtd_processing(ctx))),
+        "set_dtd_processing_state" => {
+            require_admin(ctx, f, account)?;
+            let on = parse_state(f)?;
+            ctx.device.set_setting(DTD_PROCESSING_SETTING, serde_json::Value::Bool(on));
+            tracing::info!(by = %account.user, on, "bigip: SOAP DTD processing set");
+            Ok(Return::Void)
+        }
+        "get_recursive_query_state" => {
+            Ok(Return::State(session.is_some_and(|s| s.attrs.contains_key(ATTR_RECURSIVE))))
+        }
+        "set_recursive_query_state" => {
+            let on = parse_state(f)?;
+            attr(ATTR_RECURSIVE, on.then_some("1"))?;
+            Ok(Return::Void)
+        }
+        "get_returned_path" => Ok(Return::Path(
+            session
+                .and_then(|s| s.attrs.get(ATTR_RETURNED_PATH).cloned())
+                .unwrap_or_else(|| ctx.settings.returned_path.clone()),
+        )),
+        "set_returned_path" => {
+            let path = f.call.params.get("path").map(|s| s.trim());
+            let path =
+                path.filter(|p| RETURNED_PATHS.contains(p)).ok_or_else(|| f.invalid("path"))?;
+            attr(ATTR_RETURNED_PATH, Some(path))?;
+            Ok(Return::Void)
+        }
         "set_force_sessions_state" => {
             require_admin(ctx, f, account)?;
-            let on = match f.call.params.get("state").map(|s| s.trim()) {
-                Some("STATE_ENABLED") => true,
-                Some("STATE_DISABLED") => false,
-                _ => return Err(f.invalid("state")),
-            };
+            let on = parse_state(f)?;
             ctx.device.set_setting(FORCE_SESSIONS_SETTING, serde_json::Value::Bool(on));
             tracing::info!(by = %account.user, on, "bigip: SOAP force sessions set");
             Ok(Return::Void)
         }
         "start_transaction" => {
-            if has(ATTR_TRANSACTION) {
+            if transaction == Some(TX_OPEN) {
                 return Err(f.make(&f.of().transaction_open, &[]));
             }
-            attr(ATTR_TRANSACTION, Some("open"))?;
-            Ok(Return::Void)
-        }
-        "submit_transaction" | "rollback_transaction" => {
-            if !has(ATTR_TRANSACTION) {
-                return Err(f.make(&f.of().no_transaction, &[]));
+            if transaction_timeout == 0 {
+                return attr(ATTR_TRANSACTION, Some(TX_OPEN)).map(|_| Return::Void);
             }
-            attr(ATTR_TRANSACTION, None)?;
+            let s = session.ok_or_else(|| f.make(&f.of().no_session, &[]))?;
+            store
+                .set_session_attr_lapsing(
+                    &s.id,
+                    ATTR_TRANSACTION,
+                    TX_OPEN,
+                    std::time::Duration::from_secs(transaction_timeout),
+                    TX_EXPIRED,
+                    "transaction",
+                    now,
+                )
+                .map_err(|_| f.make(&f.of().session_not_found, &[("id", &s.id)]))?;
             Ok(Return::Void)
         }
+        "submit_transaction" | "rollback_transaction" => match transaction {
+            None => Err(f.make(&f.of().no_transaction, &[])),
+            Some(TX_EXPIRED) => {
+                attr(ATTR_TRANSACTION, None)?;
+                tracing::info!(user = %account.user, "bigip: SOAP transaction had expired");
+                let timeout = transaction_timeout.to_string();
+                Err(f.make(&f.of().transaction_expired, &[("timeout", &timeout)]))
+            }
+            Some(_) => {
+                attr(ATTR_TRANSACTION, None)?;
+                Ok(Return::Void)
+            }
+        },
         "get_active_folder" => Ok(Return::Str(
             session
                 .and_then(|s| s.attrs.get(ATTR_FOLDER).cloned())
@@ -572,18 +790,15 @@ fn run(
             attr(ATTR_FOLDER, Some(folder))?;
             Ok(Return::Void)
         }
-        "get_transaction_timeout" => Ok(Return::Long(
-            session
-                .and_then(|s| s.attrs.get("bigip.soap.transaction_timeout"))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(600),
-        )),
+        "get_transaction_timeout" => {
+            Ok(Return::Long(i64::try_from(transaction_timeout).unwrap_or(i64::MAX)))
+        }
         "set_transaction_timeout" => {
             let secs = parse_long(f, "timeout")?;
             if secs < 0 {
                 return Err(f.invalid("timeout"));
             }
-            attr("bigip.soap.transaction_timeout", Some(&secs.to_string()))?;
+            attr(ATTR_TRANSACTION_TIMEOUT, Some(&secs.to_string()))?;
             Ok(Return::Void)
         }
         "get_version" => Ok(Return::Str(version)),
@@ -640,6 +855,54 @@ mod tests {
             let fault = parse(&xml).expect_err(&xml);
             assert_eq!(fault.code, "Client", "{xml}");
         }
+    }
+
+    /// SOAP-SEED set_dtd_processing_state: with DTD processing on, a request's internal
+    /// entities are expanded; external and parameter entities are never processed.
+    #[test]
+    fn dtd_processing_expands_internal_entities_only() {
+        let body = "<m:set_active_folder xmlns:m=\"urn:iControl:System/Session\">\
+                    <folder>&p;/&n;</folder></m:set_active_folder>";
+        let xml = format!(
+            "<!DOCTYPE x [<!ENTITY p \"/Common\"><!ENTITY n \"app&amp;&q;\"><!ENTITY q 'x'>]>{}",
+            request("", body)
+        );
+        assert_eq!(parse(&xml).unwrap_err().string, "parsing aborted");
+        let call = parse_with(&xml, true).unwrap();
+        assert_eq!(call.params.get("folder").map(String::as_str), Some("/Common/app&x"));
+        for (decl, why) in [
+            ("<!ENTITY p SYSTEM \"file:///etc/passwd\">", "external entities"),
+            ("<!ENTITY % p \"x\">", "parameter entities"),
+        ] {
+            let xml = format!("<!DOCTYPE x [{decl}]>{}", request("", body));
+            let fault = parse_with(&xml, true).unwrap_err();
+            assert!(fault.string.contains(why), "{}", fault.string);
+        }
+    }
+
+    /// Entity expansion is bounded: a "billion laughs" document is a fault, not a hang.
+    #[test]
+    fn entity_bombs_are_faults() {
+        let mut decls = String::from("<!ENTITY a0 \"lol\">");
+        for i in 1..10 {
+            let refs = format!("&a{};", i - 1).repeat(10);
+            decls.push_str(&format!("<!ENTITY a{i} \"{refs}\">"));
+        }
+        let body = "<m:set_active_folder xmlns:m=\"urn:iControl:System/Session\">\
+                    <folder>&a9;</folder></m:set_active_folder>";
+        let xml = format!("<!DOCTYPE x [{decls}]>{}", request("", body));
+        let fault = parse_with(&xml, true).unwrap_err();
+        assert!(fault.string.starts_with("parsing aborted"), "{}", fault.string);
+        // Wide rather than deep: one level, but past the expansion budget.
+        let wide = format!("<!ENTITY w \"{}\">", "x".repeat(4000));
+        let refs = "&w;".repeat(20);
+        let body = format!(
+            "<m:set_active_folder xmlns:m=\"urn:iControl:System/Session\">\
+             <folder>{refs}</folder></m:set_active_folder>"
+        );
+        let xml = format!("<!DOCTYPE x [{wide}]>{}", request("", &body));
+        let fault = parse_with(&xml, true).unwrap_err();
+        assert!(fault.string.contains("expansion limit"), "{}", fault.string);
     }
 
     /// Void answers are an empty response element; values carry their `s:type` ([C]

@@ -37,6 +37,9 @@ pub enum XsdType {
     Str,
     /// `tns:Common.EnabledState` (`STATE_DISABLED`, `STATE_ENABLED`).
     EnabledState,
+    /// `tns:System.Session.ReturnedPath` (`PATH_UNKNOWN`, `PATH_FULL`, `PATH_RELATIVE`,
+    /// `PATH_BARE`, as F5's iControl assembly generated from the WSDL lists them).
+    ReturnedPath,
 }
 
 impl XsdType {
@@ -45,6 +48,7 @@ impl XsdType {
             XsdType::Long => "xsd:long",
             XsdType::Str => "xsd:string",
             XsdType::EnabledState => "tns:Common.EnabledState",
+            XsdType::ReturnedPath => "tns:System.Session.ReturnedPath",
         }
     }
 }
@@ -94,7 +98,7 @@ const fn m(
     Method { name, params, returns, doc }
 }
 
-use XsdType::{EnabledState, Long, Str};
+use XsdType::{EnabledState, Long, ReturnedPath, Str};
 
 /// `System.Session` as the portal implements it (SOAP-SEED; methods the portal does not
 /// implement are left out rather than described and then refused).
@@ -131,6 +135,42 @@ pub const SYSTEM_SESSION: Interface = Interface {
         m("get_transaction_timeout", &[], Some(Long), "Gets the transaction timeout."),
         m("set_active_folder", &[("folder", Str)], None, "Sets the active folder."),
         m("get_active_folder", &[], Some(Str), "Gets the active folder."),
+        m(
+            "set_dtd_processing_state",
+            &[("state", EnabledState)],
+            None,
+            "Sets whether future iControl SOAP requests with DTDs are processed.",
+        ),
+        m(
+            "get_dtd_processing_state",
+            &[],
+            Some(EnabledState),
+            "Gets whether future iControl SOAP requests with DTDs are processed.",
+        ),
+        m(
+            "set_recursive_query_state",
+            &[("state", EnabledState)],
+            None,
+            "Sets the state to recursively query the contents of the active folder.",
+        ),
+        m(
+            "get_recursive_query_state",
+            &[],
+            Some(EnabledState),
+            "Gets the state to recursively query the contents of the active folder.",
+        ),
+        m(
+            "set_returned_path",
+            &[("path", ReturnedPath)],
+            None,
+            "Sets the type of path information returned with object names.",
+        ),
+        m(
+            "get_returned_path",
+            &[],
+            Some(ReturnedPath),
+            "Gets the type of path information returned with object names.",
+        ),
         m("get_version", &[], Some(Str), "Gets the version information for this interface."),
     ],
 };
@@ -168,13 +208,28 @@ const ENABLED_STATE_TYPE: &str = "\t\t<xsd:simpleType name=\"Common.EnabledState
 \t\t\t</xsd:restriction>\n\
 \t\t</xsd:simpleType>\n";
 
+const RETURNED_PATH_TYPE: &str = "\t\t<xsd:simpleType name=\"System.Session.ReturnedPath\">\n\
+\t\t\t<xsd:restriction base=\"xsd:string\">\n\
+\t\t\t\t<xsd:enumeration value=\"PATH_UNKNOWN\"/>\n\
+\t\t\t\t<xsd:enumeration value=\"PATH_FULL\"/>\n\
+\t\t\t\t<xsd:enumeration value=\"PATH_RELATIVE\"/>\n\
+\t\t\t\t<xsd:enumeration value=\"PATH_BARE\"/>\n\
+\t\t\t</xsd:restriction>\n\
+\t\t</xsd:simpleType>\n";
+
+/// Whether any method of `interface` takes or returns `ty`.
+fn uses(interface: &Interface, ty: XsdType) -> bool {
+    interface
+        .methods
+        .iter()
+        .any(|m| m.returns == Some(ty) || m.params.iter().any(|(_, t)| *t == ty))
+}
+
 /// The WSDL of `interface`, whose service lives at `location`.
 pub fn document(interface: &Interface, location: &str) -> String {
     let name = interface.name;
     let ns = format!("urn:iControl:{}", interface.path());
-    let uses_enabled_state = interface.methods.iter().any(|m| {
-        m.returns == Some(EnabledState) || m.params.iter().any(|(_, t)| *t == EnabledState)
-    });
+    let uses_enabled_state = uses(interface, EnabledState);
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" ?>\n");
     out.push_str(&format!(
@@ -191,6 +246,9 @@ pub fn document(interface: &Interface, location: &str) -> String {
     );
     if uses_enabled_state {
         out.push_str(ENABLED_STATE_TYPE);
+    }
+    if uses(interface, ReturnedPath) {
+        out.push_str(RETURNED_PATH_TYPE);
     }
     out.push_str("\t</xsd:schema>\n</types>\n\n");
     for method in interface.methods {

@@ -22,6 +22,7 @@
 pub mod attributes;
 pub mod errors;
 pub mod racadm;
+pub mod remote;
 pub mod routes;
 pub mod ssh;
 pub mod tree;
@@ -49,6 +50,22 @@ pub const RACADM: &str = "racadm";
 pub const VIRTUAL_CONSOLE: &str = "virtual-console";
 /// Session type of a VNC session (opened through the control API).
 pub const VNC: &str = "vnc";
+/// Session type of an out-of-band IPMI (RMCP+) session (opened through the control API).
+pub const IPMI: &str = "ipmi";
+
+/// One `{ConnectTypesSupported, MaxConcurrentSessions}` block of the Manager resource
+/// (`CommandShell`, `GraphicalConsole`, `SerialConsole`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagerService {
+    /// `ConnectTypesSupported`.
+    pub connect_types: Vec<String>,
+    /// `MaxConcurrentSessions`.
+    pub max_sessions: u64,
+    /// `ServiceEnabled`, when the capture shows it.
+    #[serde(default)]
+    pub service_enabled: Option<bool>,
+}
 
 /// Where the Sessions collection is served (ilo-idrac.md 2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -323,6 +340,9 @@ pub struct RacadmSettings {
     pub error_exit: u32,
     /// Whether error texts go to standard error (else standard output).
     pub errors_on_stderr: bool,
+    /// Whether the iDRAC7/8 legacy `getconfig` / `config -g cfgSessionManagement` names
+    /// are served (besides `get` / `set`).
+    pub legacy_config: bool,
 }
 
 impl Default for RacadmSettings {
@@ -333,6 +353,7 @@ impl Default for RacadmSettings {
             (RACADM, "RACADM"),
             (VIRTUAL_CONSOLE, "Virtual Console"),
             (VNC, "VNC"),
+            (IPMI, "IPMI"),
             (REDFISH, "REDFISH"),
             (REDFISH_BASIC, "REDFISH"),
         ];
@@ -358,6 +379,7 @@ impl Default for RacadmSettings {
                 .to_string(),
             error_exit: 1,
             errors_on_stderr: true,
+            legacy_config: false,
         }
     }
 }
@@ -440,6 +462,12 @@ pub struct IdracSettings {
     pub ssh: SshSettings,
     /// racadm.
     pub racadm: RacadmSettings,
+    /// The Manager's `CommandShell` (absent: not shown).
+    pub command_shell: Option<ManagerService>,
+    /// The Manager's `GraphicalConsole` (absent: not shown).
+    pub graphical_console: Option<ManagerService>,
+    /// The Manager's `SerialConsole` (absent: not shown).
+    pub serial_console: Option<ManagerService>,
 }
 
 impl Default for IdracSettings {
@@ -468,6 +496,9 @@ impl Default for IdracSettings {
             timeouts: TimeoutRanges::default(),
             ssh: SshSettings::default(),
             racadm: RacadmSettings::default(),
+            command_shell: None,
+            graphical_console: None,
+            serial_console: None,
         }
     }
 }

@@ -98,6 +98,10 @@ fn build(ctx: &Ctx, settings: &IdracSettings, expander: Option<Expander>) -> Rou
     r = both(r, wire::ATTRIBUTES, get(get_attributes).patch(patch_attributes));
     r = both(r, wire::DELL_ATTRIBUTES, get(get_attributes).patch(patch_attributes));
     r = both(r, wire::MANAGER_RESET, post(reset_manager));
+    // Remote racadm (`racadm -r`): the RACADM pool over the wire.
+    r = r.route("/cgi-bin/login", post(super::remote::login));
+    r = r.route("/cgi-bin/exec", post(super::remote::exec));
+    r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
     let mut r = r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed);
@@ -548,7 +552,7 @@ async fn get_manager(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let mut body = {
         let tree = ctx.device.resources().lock();
-        wire::manager(ctx.device.name(), |uri| tree.serves(uri))
+        wire::manager(ctx.device.name(), &settings(&ctx), |uri| tree.serves(uri))
     };
     crate::resources::set_manager_firmware(ctx.device.profile(), &mut body);
     ok(&body)

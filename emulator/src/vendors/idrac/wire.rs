@@ -268,11 +268,16 @@ pub const DELL_ATTRIBUTE_SETS: [&str; 3] = [
 /// The Dell job queue.
 pub const DELL_JOBS: &str = "/redfish/v1/Managers/iDRAC.Embedded.1/Oem/Dell/Jobs";
 
-/// The manager, with `Manager.Reset` and its pools as Redfish shows them. `served` says
+/// The manager, with `Manager.Reset`, its pools as Redfish shows them and the session
+/// services the profile publishes (`CommandShell`, ...). `served` says
 /// whether the device serves a path, so the manager links only what resolves:
 /// `Links.Oem.Dell.DellAttributes` is an array with its `@odata.count`, as iDRAC9 5.10
 /// shows it, with `Jobs` beside it.
-pub fn manager(device_name: &str, served: impl Fn(&str) -> bool) -> Value {
+pub fn manager(
+    device_name: &str,
+    settings: &super::IdracSettings,
+    served: impl Fn(&str) -> bool,
+) -> Value {
     let attribute_sets: Vec<Value> = DELL_ATTRIBUTE_SETS
         .iter()
         .filter(|uri| **uri == DELL_ATTRIBUTES || served(uri))
@@ -296,7 +301,7 @@ pub fn manager(device_name: &str, served: impl Fn(&str) -> bool) -> Value {
             links[format!("{name}@odata.count")] = json!(1);
         }
     }
-    json!({
+    let mut body = json!({
         "@odata.context": context("Manager.Manager"),
         "@odata.id": MANAGER,
         "@odata.type": "#Manager.v1_9_0.Manager",
@@ -314,7 +319,25 @@ pub fn manager(device_name: &str, served: impl Fn(&str) -> bool) -> Value {
         "Status": { "Health": "OK", "State": "Enabled" },
         "UUID": crate::vendors::redfish::wire::service_uuid(device_name),
         "Links": links,
-    })
+    });
+    let services = [
+        ("CommandShell", &settings.command_shell),
+        ("GraphicalConsole", &settings.graphical_console),
+        ("SerialConsole", &settings.serial_console),
+    ];
+    for (name, service) in services {
+        if let Some(service) = service {
+            let mut block = json!({
+                "ConnectTypesSupported": service.connect_types,
+                "MaxConcurrentSessions": service.max_sessions,
+            });
+            if let Some(enabled) = service.service_enabled {
+                block["ServiceEnabled"] = json!(enabled);
+            }
+            body[name] = block;
+        }
+    }
+    body
 }
 
 /// The Dell attributes resource at `uri`.

@@ -11,10 +11,12 @@
 //! | `closessn -i ID \| -a \| -u USER` | `Session N closed successfully.` and the own-session refusal \[C\]; other texts assumed |
 //! | `get NAME`, `set NAME VALUE` | timeouts and user attributes (see [`super::attributes`]) |
 //! | `racreset` | every session ends |
+//! | `getconfig -g cfgSessionManagement [-o OBJ]`, `config -g cfgSessionManagement -o OBJ V` | iDRAC7/8 legacy names of the timeouts, when the profile has `legacy_config` (Dell's RACADM reference) |
 //!
 //! Texts that no source gives are knobs of [`super::RacadmSettings`].
 
 mod closessn;
+mod config;
 mod get;
 mod getssninfo;
 pub mod parse;
@@ -24,6 +26,7 @@ mod set;
 use std::borrow::Cow;
 
 pub use closessn::CloseSsn;
+pub use config::{Config, GetConfig};
 pub use get::Get;
 pub use getssninfo::{ssnid, GetSsnInfo};
 pub use racreset::RacReset;
@@ -100,6 +103,10 @@ pub enum Command {
     Set(Set),
     /// `racreset`.
     RacReset(RacReset),
+    /// `getconfig` (legacy, iDRAC7/8).
+    GetConfig(GetConfig),
+    /// `config` (legacy, iDRAC7/8).
+    Config(Config),
     /// No subcommand: the short help.
     Help,
     /// A subcommand racadm does not have.
@@ -119,6 +126,8 @@ impl Command {
             "get" => Get::parse(args).map(Command::Get),
             "set" => Set::parse(args).map(Command::Set),
             "racreset" => RacReset::parse(args).map(Command::RacReset),
+            "getconfig" => GetConfig::parse(args).map(Command::GetConfig),
+            "config" => Config::parse(args).map(Command::Config),
             "help" | "-h" | "--help" => Ok(Command::Help),
             _ => return Command::Unknown(name.clone()),
         };
@@ -134,6 +143,13 @@ impl Command {
             Command::Get(c) => c.apply(device),
             Command::Set(c) => c.apply(device, now, caller),
             Command::RacReset(c) => c.apply(device, caller),
+            Command::GetConfig(_) | Command::Config(_) if !settings.racadm.legacy_config => {
+                let name = if matches!(self, Command::Config(_)) { "config" } else { "getconfig" };
+                let text = settings.racadm.unknown_subcommand.replace("{cmd}", name);
+                CliOutput::error(&settings, &text)
+            }
+            Command::GetConfig(c) => c.apply(device),
+            Command::Config(c) => c.apply(device, now, caller),
             Command::Help => CliOutput::ok(HELP),
             Command::Unknown(name) => {
                 let text = settings.racadm.unknown_subcommand.replace("{cmd}", name);
