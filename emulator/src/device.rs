@@ -8,7 +8,6 @@ use crate::clock::{Clock, Now};
 use crate::profile::Profile;
 use crate::resources::{self, Resources};
 use crate::session::{IdGenerator, Session, SessionStore};
-use crate::vendors::solace::models::SempObjects;
 
 /// A shared handle on a device; vendor routers and the control API hold these.
 pub type DeviceHandle = Arc<Device>;
@@ -28,10 +27,8 @@ pub struct Device {
     pub store: SessionStore,
     /// Systems, chassis and their power state: the profile's tree, back to it on reset.
     resources: Resources,
-    /// A Solace broker's message VPNs, queues, client usernames and profiles: what a
-    /// broker ships, back to it on reset.
-    pub semp_objects: SempObjects,
-    /// Object models with rules of their own (BIG-IP LTM objects), one per type: built
+    /// Object models with rules of their own (BIG-IP LTM objects, a Solace broker's
+    /// message VPNs and queues), one per type: built
     /// from the profile on first use, dropped on reset so the next use rebuilds them.
     models: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
@@ -53,7 +50,6 @@ impl Device {
             settings: Mutex::new(BTreeMap::new()),
             store,
             resources: Resources::new(resources::defaults::for_profile(&profile, name)),
-            semp_objects: SempObjects::default(),
             models: Mutex::new(HashMap::new()),
         }
     }
@@ -127,12 +123,11 @@ impl Device {
     }
 
     /// Back to the profile: accounts, settings, resource tree, broker objects, object
-    /// models (BIG-IP LTM), no sessions, an empty event log.
+    /// models (BIG-IP LTM, Solace broker objects), no sessions, an empty event log.
     pub fn reset(&self) {
         self.lock_settings().clear();
         self.models.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
         self.resources.replace(resources::defaults::for_profile(&self.profile, &self.name));
-        self.semp_objects.reset();
         self.store.reset(
             self.profile.session.clone(),
             self.profile.accounts.clone(),

@@ -2,7 +2,7 @@
 //! usernames, client profiles, ACL profiles and queues.
 //!
 //! This is device state, not session state: it lives in the device
-//! ([`crate::device::Device::semp_objects`]), goes back to what a broker ships on the
+//! ([`crate::device::Device::model`]), goes back to what a broker ships on the
 //! control API's reset, and knows nothing of HTTP. [`super::objects`] translates SEMPv2
 //! requests into calls on it and renders what it returns.
 //!
@@ -645,11 +645,6 @@ impl SempObjects {
     pub fn with<R>(&self, f: impl FnOnce(&mut Broker) -> R) -> R {
         let mut guard = self.lock();
         f(guard.get_or_insert_with(Broker::shipped))
-    }
-
-    /// Back to what a broker ships.
-    pub fn reset(&self) {
-        *self.lock() = None;
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Broker>> {

@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 
 use super::auth::{AccessLevel, Principal};
 use super::errors::SempError;
-use super::models::{Key, Kind, ModelError, Object, VPN_CHILDREN};
+use super::models::{Key, Kind, ModelError, Object, SempObjects, VPN_CHILDREN};
 use super::routes::Ctx;
 use super::wire::{self, Api, ListParams, Page, ReqInfo, SempJson};
 use super::SolaceSettings;
@@ -178,12 +178,6 @@ fn render(req: &ReqInfo, api: Api, kind: Kind, object: &Object) -> (Value, Value
     (Value::Object(data), links)
 }
 
-/// A cursor naming the last object of a page. [`ListParams`] reads cursors as
-/// `(position, id)`; objects are ordered by name alone, so the position is 0.
-fn cursor_after(name: &str) -> String {
-    wire::encode_position_cursor(0, name)
-}
-
 /// One page of `objects` (sorted by name), filtered by `where`, `select` applied.
 fn page(
     objects: Vec<Object>,
@@ -192,45 +186,15 @@ fn page(
     settings: &SolaceSettings,
     render_one: impl Fn(&Object) -> (Value, Value),
 ) -> Result<Page, SempError> {
-    let mut matching = Vec::new();
-    for object in &objects {
-        let (data, links) = render_one(object);
-        let mut keep = true;
-        for condition in &params.conditions {
-            keep &= condition.holds(&data, settings)?;
-        }
-        if keep {
-            matching.push((name_of(kind, object), data, links));
-        }
-    }
-    let count = matching.len();
-    let start = match &params.after {
-        None => 0,
-        Some((_, after)) => {
-            matching.iter().position(|(n, _, _)| n > after).unwrap_or(matching.len())
-        }
-    };
-    let end = (start + params.count).min(matching.len());
-    let next = (end < matching.len() && end > start).then(|| cursor_after(&matching[end - 1].0));
-    let mut data = Vec::with_capacity(end - start);
-    let mut links = Vec::with_capacity(end - start);
-    for (_, object, link) in &matching[start..end] {
-        data.push(match &params.select {
-            Some(select) => select.apply(object, settings)?,
-            None => object.clone(),
-        });
-        links.push(link.clone());
-    }
-    Ok(Page { data, links, count, next })
+    // Objects are ordered by name alone: a cursor's position is always 0.
+    wire::page_of(&objects, |o| (0, name_of(kind, o)), params, settings, render_one)
 }
 
 /// A collection answer for `kind` (in `vpn` for the kinds inside one).
 fn collection(ctx: &Ctx, req: &ReqInfo, kind: Kind, vpn: &str) -> Answer {
     let api = api_of(req);
     let params = ListParams::parse(&req.params(), &ctx.settings)?;
-    let objects = ctx
-        .device
-        .semp_objects
+    let objects = objects_of(&ctx.device)
         .with(|b| b.list(kind, vpn))
         .map_err(|e| semp_error(&ctx.settings, e))?;
     let page = page(objects, kind, &params, &ctx.settings, |o| render(req, api, kind, o))?;
@@ -244,10 +208,16 @@ fn object_answer(ctx: &Ctx, req: &ReqInfo, kind: Kind, object: &Object) -> Answe
     ok(&wire::object_body(req, data, links))
 }
 
+/// The device's broker objects: built as a broker ships them on first use, and again
+/// after a reset (which drops every object model of the device).
+fn objects_of(device: &crate::device::Device) -> std::sync::Arc<SempObjects> {
+    device.model(|_| SempObjects::default())
+}
+
 fn read(ctx: &Ctx, p: &Principal, req: &ReqInfo, key: &Key<'_>) -> Answer {
     p.require(ctx, AccessLevel::ReadOnly)?;
     let object =
-        ctx.device.semp_objects.with(|b| b.get(key)).map_err(|e| semp_error(&ctx.settings, e))?;
+        objects_of(&ctx.device).with(|b| b.get(key)).map_err(|e| semp_error(&ctx.settings, e))?;
     object_answer(ctx, req, key.kind, &object)
 }
 
@@ -266,9 +236,7 @@ fn write(
     body: &Object,
 ) -> Answer {
     p.require(ctx, AccessLevel::ReadWrite)?;
-    let object = ctx
-        .device
-        .semp_objects
+    let object = objects_of(&ctx.device)
         .with(|b| match how {
             Write::Patch => b.update(key, body),
             Write::Put => b.replace(key, body),
@@ -283,9 +251,7 @@ fn write(
 
 fn create(ctx: &Ctx, p: &Principal, req: &ReqInfo, kind: Kind, vpn: &str, body: &Object) -> Answer {
     p.require(ctx, AccessLevel::ReadWrite)?;
-    let object = ctx
-        .device
-        .semp_objects
+    let object = objects_of(&ctx.device)
         .with(|b| b.create(kind, vpn, body))
         .map_err(|e| semp_error(&ctx.settings, e))?;
     tracing::info!(
@@ -297,7 +263,7 @@ fn create(ctx: &Ctx, p: &Principal, req: &ReqInfo, kind: Kind, vpn: &str, body: 
 
 fn delete(ctx: &Ctx, p: &Principal, req: &ReqInfo, key: &Key<'_>) -> Answer {
     p.require(ctx, AccessLevel::ReadWrite)?;
-    ctx.device.semp_objects.with(|b| b.delete(key)).map_err(|e| semp_error(&ctx.settings, e))?;
+    objects_of(&ctx.device).with(|b| b.delete(key)).map_err(|e| semp_error(&ctx.settings, e))?;
     tracing::info!(
         by = %p.user, kind = key.kind.noun(), vpn = %key.vpn, name = %key.name,
         "solace: object deleted"
@@ -465,7 +431,7 @@ fn about_user_vpn_object(req: &ReqInfo, vpn: &str, access: &str) -> (Value, Valu
 async fn about_user_vpns(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
     let access = vpn_access(p.level(&ctx));
     let params = ListParams::parse(&req.params(), &ctx.settings)?;
-    let names = ctx.device.semp_objects.with(|b| b.vpn_names());
+    let names = objects_of(&ctx.device).with(|b| b.vpn_names());
     let objects: Vec<Object> = names
         .iter()
         .map(|n| {
@@ -488,7 +454,7 @@ async fn about_user_vpn(
     path: Result<Path<String>, PathRejection>,
 ) -> Answer {
     let vpn = params(path)?;
-    let exists = ctx.device.semp_objects.with(|b| b.get(&vpn_key(&vpn)).is_ok());
+    let exists = objects_of(&ctx.device).with(|b| b.get(&vpn_key(&vpn)).is_ok());
     if !exists {
         return Err(SempError::not_found(format!("Could not find match for msgVpnName {vpn}")));
     }

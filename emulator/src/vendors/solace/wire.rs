@@ -535,11 +535,6 @@ fn encode_query(value: &str) -> String {
     out
 }
 
-/// An opaque cursor: the position after a session, base64url.
-pub fn encode_cursor(session: &Session) -> String {
-    encode_position_cursor(session.created_mono.as_nanos(), &session.id)
-}
-
 /// An opaque cursor: the position after the object at `(position, id)`, base64url, as
 /// [`ListParams`] reads it back into [`ListParams::after`].
 pub fn encode_position_cursor(position: u128, id: &str) -> String {
@@ -562,27 +557,42 @@ pub fn page_of_sessions(
     render: impl Fn(&Session) -> (Value, Value),
 ) -> Result<Page, SempError> {
     sessions.sort_by(|a, b| (a.created_mono, &a.id).cmp(&(b.created_mono, &b.id)));
+    page_of(&sessions, |s| (s.created_mono.as_nanos(), s.id.clone()), params, settings, render)
+}
+
+/// One page of `items`, which are in the order of their `position` (the key a cursor
+/// holds): filtered by `where`, rendered by `render`, with `select` applied, starting
+/// after the request's cursor.
+pub fn page_of<T>(
+    items: &[T],
+    position: impl Fn(&T) -> (u128, String),
+    params: &ListParams,
+    settings: &SolaceSettings,
+    render: impl Fn(&T) -> (Value, Value),
+) -> Result<Page, SempError> {
     let mut matching = Vec::new();
-    for session in &sessions {
-        let (data, links) = render(session);
+    for item in items {
+        let (data, links) = render(item);
         let mut keep = true;
         for condition in &params.conditions {
             keep &= condition.holds(&data, settings)?;
         }
         if keep {
-            matching.push((session, data, links));
+            matching.push((item, data, links));
         }
     }
     let count = matching.len();
     let start = match &params.after {
         None => 0,
-        Some((nanos, id)) => matching
-            .iter()
-            .position(|(s, _, _)| (s.created_mono.as_nanos(), &s.id) > (*nanos, id))
-            .unwrap_or(matching.len()),
+        Some(after) => {
+            matching.iter().position(|(i, _, _)| &position(i) > after).unwrap_or(matching.len())
+        }
     };
     let end = (start + params.count).min(matching.len());
-    let next = (end < matching.len() && end > start).then(|| encode_cursor(matching[end - 1].0));
+    let next = (end < matching.len() && end > start).then(|| {
+        let (at, id) = position(matching[end - 1].0);
+        encode_position_cursor(at, &id)
+    });
     let mut data = Vec::with_capacity(end - start);
     let mut links = Vec::with_capacity(end - start);
     for (_, object, link) in &matching[start..end] {
