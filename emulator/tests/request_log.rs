@@ -114,3 +114,23 @@ async fn every_personality_logs_one_request_line_without_secrets() {
         }
     }
 }
+
+/// No secrets in logs: a racadm command that sets a password logs its subcommand, never
+/// its arguments.
+#[test]
+fn racadm_logs_the_subcommand_not_a_password() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(captured.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let dev = device("idrac9");
+    let caller = emulator::vendors::idrac::racadm::Caller { session: None, user: "root" };
+    let line = "racadm set iDRAC.Users.2.Password s3cret-password";
+    emulator::vendors::idrac::racadm::run(&dev, dev.now(), &caller, line);
+    let text = captured.text();
+    assert!(text.contains("subcommand=\"set\"") || text.contains("subcommand=set"), "{text}");
+    assert!(!text.contains("s3cret-password"), "a password reached the log: {text}");
+}

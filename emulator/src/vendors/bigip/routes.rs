@@ -141,7 +141,6 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
         tracing::debug!(%method, status = status.as_u16(), "bigip: error");
         return rendered;
     }
-    tracing::debug!(%method, status = status.as_u16(), "bigip");
     response
 }
 

@@ -165,11 +165,12 @@ pub async fn semp(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Respo
             }
         }
         tracing::debug!(
-            method = %info.method, path = %info.path, status = error.http.as_u16(),
-            code = error.code, "solace"
+            method = %info.method,
+            path = %crate::flags::escape_controls(&info.path),
+            status = error.http.as_u16(),
+            code = error.code,
+            "solace: error"
         );
-    } else {
-        tracing::debug!(method = %info.method, path = %info.path, status = status.as_u16(), "solace");
     }
     response
 }

@@ -185,7 +185,13 @@ pub fn run(device: &Device, now: Now, caller: &Caller<'_>, line: &str) -> CliOut
     if words.first().is_some_and(|w| w.eq_ignore_ascii_case("racadm")) {
         words.remove(0);
     }
+    // The subcommand only: its arguments may carry a password (`set ...Password x`).
+    let subcommand = words.first().map(|w| crate::flags::escape_controls(w).into_owned());
+    tracing::debug!(
+        user = %crate::flags::escape_controls(caller.user),
+        subcommand = subcommand.as_deref().unwrap_or(""),
+        "racadm"
+    );
     let command = Command::parse(&words);
-    tracing::debug!(user = caller.user, ?command, "racadm");
     command.apply(device, now, caller)
 }
