@@ -171,3 +171,47 @@ async fn bigip_created_token_racing_delete_all_is_whole() {
         wrong[0]
     );
 }
+
+/// F5 iControl System::Session::start_transaction ("only one transaction can be open at
+/// the same time"): two starts racing on one session never both succeed, because the
+/// check and the opening are one engine step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bigip_soap_racing_start_transactions_open_one() {
+    let (_device, app) = bigip_device();
+    let basic = base64::engine::general_purpose::STANDARD.encode("admin:sessionlab");
+    let call = |method: &'static str| {
+        let xml = format!(
+            "<?xml version=\"1.0\"?><SOAP-ENV:Envelope \
+             xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\"><SOAP-ENV:Body>\
+             <m:{method} xmlns:m=\"urn:iControl:System/Session\"/>\
+             </SOAP-ENV:Body></SOAP-ENV:Envelope>"
+        );
+        Request::builder()
+            .method(Method::POST)
+            .uri("/iControl/iControlPortal.cgi")
+            .header(header::AUTHORIZATION, format!("Basic {basic}"))
+            .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(Body::from(xml))
+            .expect("request")
+    };
+    let mut both = 0;
+    for _ in 0..2_000 {
+        let (a, b) = (app.clone(), app.clone());
+        let first = tokio::spawn({
+            let r = call("start_transaction");
+            async move { send(&a, r).await.0 }
+        });
+        let second = tokio::spawn({
+            let r = call("start_transaction");
+            async move { send(&b, r).await.0 }
+        });
+        let (first, second) = (first.await.expect("task"), second.await.expect("task"));
+        if first == StatusCode::OK && second == StatusCode::OK {
+            both += 1;
+        }
+        assert!(first == StatusCode::OK || second == StatusCode::OK, "neither start succeeded");
+        let (status, text) = send(&app, call("rollback_transaction")).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+    }
+    assert_eq!(both, 0, "two racing starts both opened a transaction {both} times");
+}

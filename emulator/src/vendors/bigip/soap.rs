@@ -46,6 +46,7 @@ use super::{
 };
 use crate::session::{
     Account, ClientInfo, EndReason, LoginError, LoginRequest, Pool, Session, SessionSetup,
+    UpdateError,
 };
 use crate::vendors::http::parse_basic;
 
@@ -746,13 +747,25 @@ fn run(
             Ok(Return::Void)
         }
         "start_transaction" => {
-            if transaction == Some(TX_OPEN) {
-                return Err(f.make(&f.of().transaction_open, &[]));
-            }
-            if transaction_timeout == 0 {
-                return attr(ATTR_TRANSACTION, Some(TX_OPEN)).map(|_| Return::Void);
-            }
             let s = session.ok_or_else(|| f.make(&f.of().no_session, &[]))?;
+            // One engine step decides: of two starts racing on one session, one opens the
+            // transaction and the other is refused, never both accepted.
+            store
+                .update_session(&s.id, now, |current| {
+                    match current.attrs.get(ATTR_TRANSACTION).map(String::as_str) {
+                        Some(TX_OPEN) => Err(()),
+                        _ => Ok(SessionSetup::new().attr(ATTR_TRANSACTION, TX_OPEN)),
+                    }
+                })
+                .map_err(|e| match e {
+                    UpdateError::Refused(()) => f.make(&f.of().transaction_open, &[]),
+                    UpdateError::NoSuchSession(_) => {
+                        f.make(&f.of().session_not_found, &[("id", &s.id)])
+                    }
+                })?;
+            if transaction_timeout == 0 {
+                return Ok(Return::Void);
+            }
             store
                 .set_session_attr_lapsing(
                     &s.id,
