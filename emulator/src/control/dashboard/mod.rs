@@ -215,8 +215,9 @@ fn limit_name(scope: &LimitScope) -> String {
 /// One bar: `used` of `limit`, coloured by level, with its numbers in text and ARIA.
 fn bar(out: &mut String, label: &str, title: &str, used: usize, limit: usize) {
     let level = Level::of(used, limit);
-    let width = if limit == 0 { 100 } else { (used.saturating_mul(100) / limit).min(100) };
-    let percent = if limit == 0 { 100 } else { used.saturating_mul(100) / limit };
+    // A limit of 0 holds nothing: shown full.
+    let percent = used.saturating_mul(100).checked_div(limit).unwrap_or(100);
+    let width = percent.min(100);
     let _ = write!(
         out,
         "<div class=\"bar {level}\" title=\"{title}\">\
