@@ -107,6 +107,10 @@ async fn read_only_views_work_without_javascript_and_fetch_nothing_elsewhere() {
     assert_eq!(dev.matches("leaky-script/1.0").count(), 10 + 10, "ten sessions, ten events");
     assert!(dev.contains("<td>30m</td>"), "idle expiry in 30 minutes");
     assert!(dev.contains("Advance 30m (idle timeout)"));
+    let engine = device.device();
+    for s in engine.store.list(engine.now()) {
+        assert!(!dev.contains(s.token.as_str()), "a session token in the page");
+    }
     for html in [&fleet, &dev] {
         for attr in ["href=\"", "src=\"", "action=\""] {
             for value in html.split(attr).skip(1).map(|rest| rest.split('"').next().unwrap_or("")) {
@@ -157,6 +161,14 @@ async fn a_script_user_agent_is_escaped() {
     ));
     assert!(html.contains("&lt;b&gt;eve&lt;/b&gt;"));
     assert_eq!(html.matches("<script").count(), 1, "only the dashboard's own script");
+    let res = client()
+        .get(format!("{control}/_sessionlab/ui/devices/redfish"))
+        .header("Accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self';"), "no inline script may run: {csp}");
 }
 
 /// An unknown device is an HTML 404 with a way back, not a panic or a bare error.
