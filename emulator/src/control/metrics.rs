@@ -171,7 +171,7 @@ impl Collector for FleetSample {
 
         let mut m = encoder.encode_descriptor(
             "pool_sessions_open",
-            "Sessions counted against a limit: each pool of session types, and pool=\"total\" for the device-wide limit.",
+            "Sessions counted against a limit: each pool of session types, and the pool named total for the device-wide limit.",
             None,
             MetricType::Gauge,
         )?;
@@ -184,7 +184,7 @@ impl Collector for FleetSample {
 
         let mut m = encoder.encode_descriptor(
             "pool_sessions_limit",
-            "The size of each limit: each pool of session types, and pool=\"total\" for the device-wide limit.",
+            "The size of each limit: each pool of session types, and the pool named total for the device-wide limit.",
             None,
             MetricType::Gauge,
         )?;
