@@ -52,4 +52,6 @@ fi
 mkdir -p "$venvs"
 make_venv main main.txt main-nodeps.txt
 make_venv hpe hpe.txt
+# The dashboard and metrics tests (issue 16): Prometheus' Python parsers and Selenium.
+make_venv monitor monitor.txt
 exit "$status"

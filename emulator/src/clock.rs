@@ -221,6 +221,14 @@ impl Clock {
         Ok(self.now())
     }
 
+    /// How far a virtual clock has been advanced in all (zero for a real clock).
+    pub fn offset(&self) -> Duration {
+        self.inner
+            .offset_nanos
+            .as_ref()
+            .map_or(Duration::ZERO, |o| Duration::from_nanos(o.load(Ordering::SeqCst)))
+    }
+
     /// A receiver that changes whenever the clock is advanced (never, for a real clock).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.inner.changed.subscribe()

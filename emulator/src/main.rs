@@ -498,6 +498,8 @@ fn print_table(fleet: &Fleet) {
         "control API: {}/_sessionlab/  (OpenAPI: /_sessionlab/openapi.json)",
         fleet.control_url()
     );
+    println!("dashboard:   {}/_sessionlab/  (open it in a browser)", fleet.control_url());
+    println!("metrics:     {}/_sessionlab/metrics", fleet.control_url());
     println!("clock:       {mode}");
 }
 

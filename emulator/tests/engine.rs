@@ -1354,3 +1354,86 @@ fn authenticated_requests_are_counted() {
     store.peek(s.token.as_str(), t(3)).unwrap();
     assert_eq!(store.get(&s.id, t(3)).unwrap().requests, 2);
 }
+
+// ----- running totals and limit usage (issue 16) -----
+
+/// The counters count every login accepted, every refusal by reason and every ending by
+/// reason, and stay exact while the bounded event log drops its oldest entries.
+#[test]
+fn counters_stay_exact_when_the_event_log_drops() {
+    use emulator::session::{EventBudget, RefusalReason};
+    let store = store_with(Policy {
+        max_total: Some(3),
+        pools: vec![Pool { name: "ssh".into(), types: vec!["ssh".into()], limit: 1 }],
+        max_per_user: Some(2),
+        ..policy()
+    });
+    // A budget of a few events: the log must drop most of what follows.
+    store.share_event_budget(EventBudget::new(2_000, 1));
+    let mut now = t(0);
+    for round in 0..50u64 {
+        now = t(round * 1_000);
+        let a = login_as(&store, "admin", "redfish", now).unwrap();
+        login_as(&store, "operator", "ssh", now).unwrap();
+        assert!(matches!(
+            login_as(&store, "root", "ssh", now),
+            Err(LoginError::LimitReached { scope: LimitScope::Pool(_), .. })
+        ));
+        login_as(&store, "admin", "redfish", now).unwrap();
+        assert!(matches!(
+            login_as(&store, "root", "redfish", now),
+            Err(LoginError::LimitReached { scope: LimitScope::Total, .. })
+        ));
+        assert!(store.login(&request("admin", "wrong", "redfish"), now).is_err());
+        store.end(&a.id, EndReason::Logout, now).unwrap();
+        // The rest idle out before the next round.
+    }
+    store.sweep(t(60_000));
+    assert!(store.events_dropped() > 0, "the log dropped events");
+    let c = store.counters(now);
+    assert_eq!(c.accepted.get("redfish"), Some(&100));
+    assert_eq!(c.accepted.get("ssh"), Some(&50));
+    assert_eq!(c.refused.get(&("ssh".to_string(), RefusalReason::PoolLimit)), Some(&50));
+    assert_eq!(c.refused.get(&("redfish".to_string(), RefusalReason::TotalLimit)), Some(&50));
+    assert_eq!(c.refused.get(&("redfish".to_string(), RefusalReason::BadCredentials)), Some(&50));
+    assert_eq!(c.ended.get(&("redfish".to_string(), "logout")), Some(&50));
+    assert_eq!(c.ended.get(&("redfish".to_string(), "idle-timeout")), Some(&50));
+    assert_eq!(c.ended.get(&("ssh".to_string(), "idle-timeout")), Some(&50));
+    // A reset starts them again.
+    store.reset(policy(), accounts(), IdGenerator::seeded(7, 1));
+    assert_eq!(store.counters(now), Default::default());
+}
+
+/// Usage reports each limit as the login check counts it: pools, the total, and users.
+#[test]
+fn usage_reports_every_limit_as_logins_are_checked() {
+    let store = store_with(Policy {
+        max_total: Some(4),
+        pools: vec![Pool {
+            name: "web".into(),
+            types: vec!["redfish".into(), "gui".into()],
+            limit: 3,
+        }],
+        max_per_user: Some(2),
+        per_user_exempt: vec!["root".into()],
+        ..policy()
+    });
+    login_as(&store, "admin", "redfish", t(0)).unwrap();
+    login_as(&store, "operator", "gui", t(0)).unwrap();
+    login_as(&store, "root", "ssh", t(0)).unwrap();
+    let usage = store.usage(t(1));
+    let find = |scope: LimitScope| usage.iter().find(|u| u.scope == scope).unwrap().clone();
+    let web = find(LimitScope::Pool("web".into()));
+    assert_eq!((web.used, web.limit), (2, 3));
+    assert_eq!(web.types, vec!["redfish".to_string(), "gui".to_string()]);
+    let total = find(LimitScope::Total);
+    assert_eq!((total.used, total.limit), (3, 4));
+    assert_eq!(find(LimitScope::User("admin".into())).used, 1);
+    assert!(usage.iter().all(|u| u.scope != LimitScope::User("root".into())), "exempt");
+    // Expired sessions never count.
+    assert!(store.usage(t(61)).iter().all(|u| u.used == 0));
+    assert_eq!(store_with(policy()).usage(t(0)), Vec::new(), "no limits, nothing to show");
+    assert_eq!(store.policy().limit_for("gui"), Some(3));
+    assert_eq!(store.policy().limit_for("ssh"), Some(4));
+    assert_eq!(policy().limit_for("ssh"), None);
+}

@@ -113,6 +113,20 @@ impl Api {
         (status, value)
     }
 
+    /// `GET /metrics`: text in the content type the document names, not JSON.
+    async fn metrics(&mut self) {
+        let op = &self.doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"];
+        let documented = op.as_object().and_then(|c| c.keys().next().cloned()).unwrap_or_default();
+        let url = format!("{}/_sessionlab/metrics", self.device.control());
+        let resp = self.client.get(url).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"].to_str().unwrap(), documented);
+        let text = resp.text().await.unwrap();
+        assert!(text.contains("# TYPE sessionlab_sessions_open gauge"), "{text}");
+        assert!(text.ends_with("# EOF\n"));
+        self.checked += 1;
+    }
+
     async fn get(&mut self, template: &str, path: &str) -> (u16, Value) {
         self.call(Method::GET, template, path, None).await
     }
@@ -128,6 +142,8 @@ async fn every_answer_matches_the_openapi_document() {
         let dev = format!("/devices/{name}");
         let user = Profile::embedded(profile).unwrap().default_account().user.clone();
         api.get("/", "/").await;
+        api.get("/index.json", "/index.json").await;
+        api.metrics().await;
         api.get("/health", "/health").await;
         api.get("/clock", "/clock").await;
         api.get("/devices", "/devices").await;

@@ -14,7 +14,7 @@ use crate::clock::{AdvanceError, ClockMode, Now};
 use crate::fleet::FleetState;
 
 /// The longest single advance: 100 years, far past any session lifetime.
-const MAX_ADVANCE_SECS: f64 = 100.0 * 365.25 * 86_400.0;
+pub(super) const MAX_ADVANCE_SECS: f64 = 100.0 * 365.25 * 86_400.0;
 
 /// The clock as the control API shows it.
 #[derive(Debug, Serialize)]
@@ -97,7 +97,7 @@ pub async fn advance(
 }
 
 /// Parses `"30d"`, `"15m"`, `"90s"`, `"2h"`, `"1w"` and sums like `"1d12h"` into seconds.
-fn parse_duration(text: &str) -> Result<f64, String> {
+pub(super) fn parse_duration(text: &str) -> Result<f64, String> {
     let bad = |why: &str| {
         let form = "write numbers with units (s, m, h, d, w) such as \"30d\" or \"1h30m\"";
         format!("bad duration {text:?}: {why}; {form}")

@@ -6,6 +6,9 @@
 //!
 //! | Method | Path | What |
 //! | --- | --- | --- |
+//! | GET | `` | browsers (`Accept: text/html`): the dashboard; others: `index.json` |
+//! | GET | `index.json` | every path and method of this API |
+//! | GET | `metrics` | Prometheus metrics (OpenMetrics text) |
 //! | GET | `health` | liveness |
 //! | GET | `openapi.json` | this API's description |
 //! | POST | `reset` | every device back to its profile |
@@ -22,21 +25,25 @@
 //! | GET | `devices/{name}/events` | event log, filtered |
 //! | GET | `devices/{name}/hygiene` | open sessions by client |
 //!
+//! The dashboard's pages and forms live under `ui/` (see `dashboard/mod.rs`).
+//!
 //! Handlers only translate: session rules live in the store, which they call.
 
 mod clock;
+pub mod dashboard;
 mod devices;
 mod error;
 mod events;
 mod extract;
 mod hygiene;
+pub mod metrics;
 mod sessions;
 mod users;
 mod views;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -51,7 +58,20 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 /// The control API router.
 pub fn router(fleet: Arc<FleetState>) -> Router {
     Router::new()
-        .route("/_sessionlab/", get(index))
+        .route("/_sessionlab/", get(root))
+        .route("/_sessionlab/index.json", get(index))
+        .route("/_sessionlab/metrics", get(metrics::get))
+        .route("/_sessionlab/ui/dashboard.css", get(dashboard::css))
+        .route("/_sessionlab/ui/dashboard.js", get(dashboard::js))
+        .route("/_sessionlab/ui/reset", post(dashboard::reset_all))
+        .route("/_sessionlab/ui/clock/advance", post(dashboard::advance))
+        .route("/_sessionlab/ui/devices/{name}", get(dashboard::device_page))
+        .route("/_sessionlab/ui/devices/{name}/reset", post(dashboard::reset_device))
+        .route(
+            "/_sessionlab/ui/devices/{name}/sessions/{id}/delete",
+            post(dashboard::delete_session),
+        )
+        .route("/_sessionlab/ui/{*rest}", get(dashboard::ui_not_found))
         .route("/_sessionlab/health", get(devices::health))
         .route("/_sessionlab/openapi.json", get(openapi))
         .route("/_sessionlab/reset", post(devices::reset_all))
@@ -91,7 +111,21 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// `GET /_sessionlab/`: every path and method of the API with its summary, read from the
+/// `GET /_sessionlab/`: the dashboard for a browser (it asks for `text/html` first),
+/// the JSON index for everyone else.
+async fn root(
+    State(fleet): State<Arc<FleetState>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if dashboard::wants_html(&headers) {
+        return dashboard::fleet_page(&fleet);
+    }
+    let mut res = index().await.into_response();
+    res.headers_mut().insert(header::VARY, axum::http::HeaderValue::from_static("Accept"));
+    res
+}
+
+/// `GET /_sessionlab/index.json` (and `/_sessionlab/` for non-browsers): every path and method of the API with its summary, read from the
 /// OpenAPI document, so the URL printed at start answers with what can be done there.
 async fn index() -> impl IntoResponse {
     let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap_or_default();

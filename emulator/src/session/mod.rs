@@ -6,6 +6,7 @@
 //! Every call takes `now` explicitly; only the edges read the [`crate::clock::Clock`].
 
 mod accounts;
+mod counters;
 mod events;
 mod policy;
 mod store;
@@ -19,9 +20,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use accounts::{Account, AccountError, AccountUpdate};
+pub use counters::{CounterSnapshot, RefusalReason};
 pub use events::{Event, EventBudget, EventKind, EventLog, EventMemory};
 pub use policy::{AuthConfigChange, IdFormat, Policy, Pool, TokenFormat, UserChange};
-pub use store::{ChosenTokenError, Counts, LoginRequest, SessionSetup, SessionStore, UpdateError};
+pub use store::{
+    ChosenTokenError, Counts, LimitUsage, LoginRequest, SessionSetup, SessionStore, UpdateError,
+};
 pub use token::IdGenerator;
 
 /// Who is on the other end of a session: recorded on the session and in the event log.

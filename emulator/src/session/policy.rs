@@ -169,6 +169,14 @@ impl Policy {
         self.per_user_types.is_empty() || self.per_user_types.iter().any(|t| t == session_type)
     }
 
+    /// The smallest count limit a session of `session_type` is held to: its pools' and
+    /// the device-wide one (the per-user limit is left out: it depends on the user).
+    /// `None` when nothing limits the type.
+    pub fn limit_for(&self, session_type: &str) -> Option<usize> {
+        let pools = self.pools.iter().filter(|p| p.types.iter().any(|t| t == session_type));
+        pools.map(|p| p.limit).chain(self.max_total).min()
+    }
+
     /// The maximum lifetime; `None` when sessions live until they idle out or end.
     pub fn max_lifetime(&self) -> Option<Duration> {
         (self.max_lifetime_secs > 0).then(|| Duration::from_secs(self.max_lifetime_secs))

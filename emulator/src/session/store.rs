@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::accounts::Accounts;
+use super::counters::{CounterSnapshot, Counters, RefusalReason};
 use super::timers::Timers;
 use super::{
     Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ClientInfo, EndReason,
@@ -53,6 +54,19 @@ pub enum ChosenTokenError {
     /// The account is unknown or disabled, or a limit is reached.
     #[error(transparent)]
     Login(#[from] LoginError),
+}
+
+/// How full one limit is: what [`SessionStore::usage`] reports for dashboards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LimitUsage {
+    /// Which limit.
+    pub scope: LimitScope,
+    /// The session types it counts; empty for every type.
+    pub types: Vec<String>,
+    /// Sessions (and, for a user, ghosts) counted against it now.
+    pub used: usize,
+    /// Its size.
+    pub limit: usize,
 }
 
 /// Live session counts.
@@ -181,6 +195,8 @@ struct State {
     /// Attributes that lapse when their session idles (an open transaction).
     timers: Timers,
     events: EventLog,
+    /// Totals that the bounded event log cannot give (issue 16: metrics).
+    counters: Counters,
     ids: IdGenerator,
     next_key: u64,
 }
@@ -712,6 +728,20 @@ impl SessionStore {
         self.lock().events.memory()
     }
 
+    /// Running totals of logins accepted and refused and sessions ended since the table
+    /// was created or reset, after ending what has expired by `now`. Unlike the event
+    /// log they are never cut short.
+    pub fn counters(&self, now: Now) -> CounterSnapshot {
+        self.at(now, |s| s.counters.snapshot())
+    }
+
+    /// Occupancy of every limit the policy sets, after ending what has expired by `now`:
+    /// each pool, the device-wide total, and the per-user limit of each user who holds
+    /// a counted session or a ghost. The numbers are the ones a login is checked against.
+    pub fn usage(&self, now: Now) -> Vec<LimitUsage> {
+        self.at(now, |s| s.usage())
+    }
+
     /// Makes the event log share a fleet-wide memory budget (see [`super::EventBudget`]).
     pub fn share_event_budget(&self, budget: std::sync::Arc<super::EventBudget>) {
         self.lock().events.share(budget);
@@ -740,6 +770,7 @@ impl State {
             ended_order: VecDeque::new(),
             timers: Timers::default(),
             events: EventLog::default(),
+            counters: Counters::default(),
             ids: IdGenerator::seeded(0, 1),
             next_key: 1,
         }
@@ -768,6 +799,7 @@ impl State {
         match self.accounts.check(req.user, req.password) {
             Some(account) => Ok(account.clone()),
             None => {
+                self.counters.refused(req.session_type, RefusalReason::BadCredentials);
                 self.events.push(Event {
                     seq: 0,
                     at: now.utc,
@@ -783,6 +815,47 @@ impl State {
                 Err(LoginError::BadCredentials)
             }
         }
+    }
+
+    fn usage(&self) -> Vec<LimitUsage> {
+        let count = |t: &String| self.type_counts.get(t).copied().unwrap_or(0);
+        let mut usage: Vec<LimitUsage> = self
+            .policy
+            .pools
+            .iter()
+            .map(|pool| LimitUsage {
+                scope: LimitScope::Pool(pool.name.clone()),
+                types: pool.types.clone(),
+                used: pool.types.iter().map(count).sum(),
+                limit: pool.limit,
+            })
+            .collect();
+        if let Some(limit) = self.policy.max_total {
+            usage.push(LimitUsage {
+                scope: LimitScope::Total,
+                types: Vec::new(),
+                used: self.counted_total,
+                limit,
+            });
+        }
+        if let Some(limit) = self.policy.max_per_user {
+            let users: BTreeSet<&String> =
+                self.user_counts.keys().chain(self.ghosts.keys()).collect();
+            for user in users {
+                if self.policy.per_user_exempt.contains(user) {
+                    continue;
+                }
+                let used = self.user_counts.get(user).copied().unwrap_or(0)
+                    + self.ghosts.get(user).copied().unwrap_or(0);
+                usage.push(LimitUsage {
+                    scope: LimitScope::User(user.clone()),
+                    types: self.policy.per_user_types.clone(),
+                    used,
+                    limit,
+                });
+            }
+        }
+        usage
     }
 
     /// The first limit a new session of this user and type would break.
@@ -830,6 +903,7 @@ impl State {
         let counted = !one_request || self.policy.one_request_sessions_count;
         if counted {
             if let Some((scope, limit)) = self.full(&account.user, session_type) {
+                self.counters.refused(session_type, RefusalReason::of_limit(&scope));
                 self.events.push(Event {
                     seq: 0,
                     at: now.utc,
@@ -893,6 +967,7 @@ impl State {
         if per_user {
             *self.user_counts.entry(session.user.clone()).or_insert(0) += 1;
         }
+        self.counters.accepted(&session.session_type);
         self.events.session(now.utc, EventKind::Created, &session);
         self.sessions.insert(key, Entry { session: session.clone(), counted, per_user });
         Ok(session)
@@ -953,6 +1028,7 @@ impl State {
         }
         self.ended_order.push_back(session.token.clone());
         self.ended_tokens.insert(session.token.clone(), reason);
+        self.counters.ended(&session.session_type, reason);
         self.events.session(at, EventKind::Ended { reason }, &session);
         Some(session)
     }
