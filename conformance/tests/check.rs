@@ -23,8 +23,8 @@ fn bad_scenario_files_are_reported_with_file_line_and_column() {
     assert_eq!(lines.len(), 6, "{stderr}");
     assert_eq!(
         lines[0],
-        "error: tests/fixtures/bad/bad-duration.toml:7:3: duration \"2y\": unknown unit 'y'; \
-         write \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\", or \"idle_timeout + 1s\" / \"max_lifetime - 1m\""
+        "error: tests/fixtures/bad/bad-duration.toml:7:3: duration \"2y\": \"y\" is a month or year, which has \
+         no fixed length (a minute is \"m\"); write \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\", or \"idle_timeout + 1s\" / \"max_lifetime - 1m\""
     );
     assert_eq!(
         lines[1],
