@@ -372,6 +372,7 @@ fn profiles_prints_wire_names_in_columns() {
         assert!(["redfish", "bigip", "solace", "ilo", "idrac"].contains(&vendor), "{line}");
     }
     assert!(!text.contains("Bigip"), "{text}");
+    insta::assert_snapshot!("profiles", text);
 }
 
 /// Issue 13 (log injection): a user name with a newline and an escape sequence, sent
