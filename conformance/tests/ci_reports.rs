@@ -278,17 +278,63 @@ async fn hygiene_uses_the_given_user_and_password() {
     }
 }
 
+/// What points only into the project's notes outside the repository: seed files,
+/// `vendors/*.md`, and the short labels those notes define (`F5-TOKMGMT`, `SEMP1026`).
+const PRIVATE: [&str; 22] = [
+    "seed 0",
+    "seeds/",
+    "vendors/",
+    "/work/shared",
+    "ilo-idrac.md",
+    "bigip-solace.md",
+    " redfish.md",
+    "SOAP-SEED",
+    "SOL-SESS",
+    "F5-TOKMGMT",
+    "F5-AUTHDOC",
+    "F5-ANSIBLE",
+    "F5-SDK",
+    "TF-BIGIP",
+    "SEMP221",
+    "SEMP234",
+    "SEMP1026",
+    "HPE-DOCS",
+    "HPE-PORTAL",
+    "ISERVER",
+    "SAILFISH",
+    "TF #",
+];
+
 /// Scenario sources cite what a user can follow (a public document or URL), never the
 /// project's own notes outside the repository (seed files, `vendors/*.md`).
 #[test]
 fn scenario_sources_cite_public_references() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let private =
-        ["seed 0", "seeds/", "vendors/", "ilo-idrac.md", "bigip-solace.md", " redfish.md"];
     for s in scenario::load(&[root]).unwrap() {
-        for p in private {
+        for p in PRIVATE {
             assert!(!s.source.contains(p), "{}: source cites {p:?}: {}", s.id(), s.source);
         }
         assert!(!s.source.starts_with("redfish.md"), "{}: {}", s.id(), s.source);
     }
+}
+
+/// The profiles' `[verified]` and `[assumed]` notes cite public references too.
+#[test]
+fn profile_notes_cite_public_references() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/profiles");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for p in PRIVATE {
+                assert!(!line.contains(p), "{}:{}: cites {p:?}: {line}", path.display(), n + 1);
+            }
+        }
+    }
+    assert!(seen >= 13, "{seen} profiles");
 }

@@ -213,7 +213,12 @@ fn check(file: &std::path::Path) -> ExitCode {
                 Ok(format!("fleet with {} devices", specs.len()))
             } else {
                 let p = Profile::from_toml(&text, &file.display().to_string())?;
-                Ok(format!("profile {:?} ({:?}, {} accounts)", p.name, p.vendor, p.accounts.len()))
+                Ok(format!(
+                    "profile {:?} ({}, {} accounts)",
+                    p.name,
+                    p.vendor.as_str(),
+                    p.accounts.len()
+                ))
             }
         });
     match outcome {
