@@ -6,7 +6,8 @@
 //! The schema fixes what may appear: `<testsuites>` carries only name, tests, failures,
 //! errors and time; `<testsuite>` adds skipped, timestamp and the like (no `disabled`);
 //! `<testcase>` has name, classname and time only, so the scenario's file goes into its
-//! `<system-out>`; `<failure>` and `<error>` carry a `type` and a `message`. Text that XML
+//! `<system-out>` (Surefire's `surefire-test-report-3.0.xsd` has no `file` either: name,
+//! classname, group, time); `<failure>` and `<error>` carry a `type` and a `message`. Text that XML
 //! 1.0 cannot carry (control characters from a device's answer) is replaced.
 
 use std::time::Duration;

@@ -815,9 +815,9 @@ impl<'a> Exec<'a> {
                 // Where the driver lists ids, a relative count counts the sessions that
                 // appeared since now: one someone else left that ends meanwhile (it was
                 // idle) does not make the scenario fail.
-                match self.driver().session_ids(Auth::Admin).await {
+                match self.driver().session_list(Auth::Admin).await {
                     Ok(a) => {
-                        self.baseline_ids = Some(a.value.into_iter().collect());
+                        self.baseline_ids = Some(a.value.into_iter().map(|l| l.id).collect());
                         continue;
                     }
                     Err(DriverError::Unsupported(_)) => {}
@@ -1434,7 +1434,9 @@ impl<'a> Exec<'a> {
 
     /// `expect_count = "+N"` where the driver lists ids: N sessions appeared since the
     /// scenario started (and are still open); sessions that were there before do not
-    /// count, whether they are still open or ended meanwhile.
+    /// count, whether they are still open or ended meanwhile. Where the listing names
+    /// each session's user, new sessions of users the scenario never used (neither the
+    /// target's account nor one it created) are another client's and do not count either.
     async fn expect_new_sessions(
         &mut self,
         wanted: usize,
@@ -1443,18 +1445,28 @@ impl<'a> Exec<'a> {
     ) -> StepResult {
         let a = self
             .driver()
-            .session_ids(Auth::Admin)
+            .session_list(Auth::Admin)
             .await
             .map_err(|e| driver_problem("listing the sessions", e))?;
-        let new = a.value.iter().filter(|id| !before.contains(*id)).count();
-        if new == wanted {
+        let ours = self.scenario_users();
+        let (new, others): (Vec<_>, Vec<_>) = a
+            .value
+            .iter()
+            .filter(|l| !before.contains(&l.id))
+            .partition(|l| l.user.as_ref().is_none_or(|u| ours.contains(u)));
+        if new.len() == wanted {
             return Ok(());
         }
-        let ended = before.iter().filter(|id| !a.value.contains(id)).count();
+        let ended = before.iter().filter(|id| !a.value.iter().any(|l| &l.id == *id)).count();
+        let others = match others.len() {
+            0 => String::new(),
+            n => format!(", {n} new of other users not counted"),
+        };
         Err(found(
             format!("{wanted} new sessions ({count})"),
             format!(
-                "{new} new, {} open in all ({} of the {} open at the start ended meanwhile): {}",
+                "{} new, {} open in all ({} of the {} open at the start ended meanwhile{others}): {}",
+                new.len(),
                 a.value.len(),
                 ended,
                 before.len(),
@@ -1462,6 +1474,18 @@ impl<'a> Exec<'a> {
             ),
             Some(a.exchange),
         ))
+    }
+
+    /// The users whose sessions a relative count attributes to the scenario: the
+    /// target's account and the users its steps create.
+    fn scenario_users(&self) -> BTreeSet<String> {
+        let mut users = BTreeSet::from([self.target.credentials.user.clone()]);
+        for step in &self.scenario.steps {
+            if let Action::CreateUser { user, .. } = &step.action {
+                users.insert(user.clone());
+            }
+        }
+        users
     }
 
     async fn wait(&mut self, duration: &DurationExpr, keep_alive: &[String]) -> StepResult {

@@ -1061,39 +1061,23 @@ pub fn parse_duration(text: &str) -> Result<DurationExpr, String> {
     Ok(DurationExpr { base, offset_secs: sign * secs })
 }
 
+/// A fixed amount in whole seconds, read by humantime (`"90s"`, `"1h30m"`, `"1h 30min"`).
 fn parse_plain(text: &str) -> Result<i64, String> {
     if text.is_empty() {
         return Err("it is empty".to_string());
     }
-    let mut total: i64 = 0;
-    let mut digits = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: i64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            'w' => 604_800,
-            other => return Err(format!("unknown unit {other:?}")),
-        };
-        if digits.is_empty() {
-            return Err("a unit without a number".to_string());
-        }
-        let n: i64 = digits.parse().map_err(|_| "number too large".to_string())?;
-        digits.clear();
-        total = n
-            .checked_mul(unit)
-            .and_then(|s| total.checked_add(s))
-            .ok_or_else(|| "too long".to_string())?;
+    let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    let calendar = ["M", "month", "months", "y", "yr", "yrs", "year", "years"];
+    let mut units = text.split(|c: char| !c.is_alphabetic()).filter(|u| !u.is_empty());
+    if let Some(unit) = units.find(|u| calendar.contains(u)) {
+        return Err(format!(
+            "{unit:?} is a month or year, which has no fixed length (a minute is \"m\")"
+        ));
     }
-    if !digits.is_empty() {
-        return Err("a number without a unit".to_string());
+    if d.subsec_nanos() != 0 {
+        return Err("scenario durations are whole seconds".to_string());
     }
-    Ok(total)
+    i64::try_from(d.as_secs()).map_err(|_| "too long".to_string())
 }
 
 /// Checks the references between steps as it goes: sessions used after they are
@@ -1390,9 +1374,15 @@ mod tests {
             Duration::from_secs(3540)
         );
         assert!(d.resolve(None, None).unwrap_err().contains("no maximum session lifetime"));
-        for bad in ["", "5", "3y", "idle_timeout * 2", "idle_timeout + "] {
+        assert_eq!(parse_duration("1h 30min").unwrap(), DurationExpr::fixed(5400));
+        for bad in ["", "5", "3y", "1M", "1.5s", "500ms", "idle_timeout * 2", "idle_timeout + "] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        let why = |text| parse_duration(text).unwrap_err();
+        assert!(why("5").contains("time unit needed, for example 5sec"), "{}", why("5"));
+        assert!(why("3y").contains("\"y\" is a month or year"), "{}", why("3y"));
+        assert!(why("500ms").contains("whole seconds"), "{}", why("500ms"));
+        assert!(why("2 fortnights").contains("unknown time unit \"fortnights\""));
     }
 
     /// Counts are absolute, relative to the start, or relative to the table size.
@@ -1430,7 +1420,7 @@ mod tests {
             ("{ login = \"a\", logout = \"a\" }", "this one has login and logout"),
             ("{ logout = \"b\" }", "session \"b\" is not opened"),
             ("{ login = \"a\", keep_alive = [] }", "`login` takes user, password"),
-            ("{ wait = \"5y\" }", "unknown unit 'y'"),
+            ("{ wait = \"5y\" }", "\"y\" is a month or year"),
             ("{ login = \"a\", user = \"root\" }", "as users they create"),
         ];
         for (step, want) in cases {

@@ -23,8 +23,8 @@ fn bad_scenario_files_are_reported_with_file_line_and_column() {
     assert_eq!(lines.len(), 6, "{stderr}");
     assert_eq!(
         lines[0],
-        "error: tests/fixtures/bad/bad-duration.toml:7:3: duration \"2y\": unknown unit 'y'; \
-         write \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\", or \"idle_timeout + 1s\" / \"max_lifetime - 1m\""
+        "error: tests/fixtures/bad/bad-duration.toml:7:3: duration \"2y\": \"y\" is a month or year, which has \
+         no fixed length (a minute is \"m\"); write \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\", or \"idle_timeout + 1s\" / \"max_lifetime - 1m\""
     );
     assert_eq!(
         lines[1],
@@ -73,4 +73,21 @@ fn run_refuses_invalid_files() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("two-actions.toml:9:1: a step has one action"), "{stderr}");
+}
+
+/// `--max-wait` reads durations with humantime: a bad one is refused before anything
+/// runs (exit 2), saying what is wrong and what to write.
+#[test]
+fn bad_max_wait_is_refused_with_the_reason() {
+    for (wait, why) in [
+        ("5", "time unit needed, for example 5sec or 5ms"),
+        ("1M", "\"M\" is a month or year, which has no fixed length"),
+        ("idle_timeout", "give a fixed duration such as 90s or 10m"),
+    ] {
+        let out = conformance(&["run", "--target", "emulated:redfish", "--max-wait", wait]);
+        assert_eq!(out.status.code(), Some(2), "{wait}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--max-wait"), "{wait}: {stderr}");
+        assert!(stderr.contains(why), "{wait}: {stderr}");
+    }
 }

@@ -23,6 +23,7 @@ pub mod peer;
 pub mod profile;
 pub mod resources;
 pub mod session;
+pub mod tables;
 pub mod tls;
 pub mod vendors;
 pub use emulated::{DeviceOptions, EmulatedDevice};

@@ -180,16 +180,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check { file }) => check(&file),
         Some(Command::Profiles) => {
-            let width = emulator::profile::EMBEDDED.iter().map(|(n, _)| n.len()).max().unwrap_or(7);
-            println!("{:<width$}  {:<7}  DESCRIPTION", "PROFILE", "VENDOR");
-            for (name, _) in emulator::profile::EMBEDDED {
-                match Profile::embedded(name) {
-                    Ok(p) => {
-                        println!("{name:<width$}  {:<7}  {}", p.vendor.as_str(), p.description)
-                    }
-                    Err(e) => println!("{name:<width$}  broken: {e}"),
-                }
-            }
+            print!("{}", emulator::tables::profiles());
             ExitCode::SUCCESS
         }
         Some(Command::Healthcheck { control_port, bind }) => {
@@ -222,7 +213,12 @@ fn check(file: &std::path::Path) -> ExitCode {
                 Ok(format!("fleet with {} devices", specs.len()))
             } else {
                 let p = Profile::from_toml(&text, &file.display().to_string())?;
-                Ok(format!("profile {:?} ({:?}, {} accounts)", p.name, p.vendor, p.accounts.len()))
+                Ok(format!(
+                    "profile {:?} ({}, {} accounts)",
+                    p.name,
+                    p.vendor.as_str(),
+                    p.accounts.len()
+                ))
             }
         });
     match outcome {
@@ -455,40 +451,8 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
 }
 
 fn print_table(fleet: &Fleet) {
-    let any_ssh = fleet.devices().iter().any(|d| d.ssh_addr.is_some());
-    let mut rows: Vec<Vec<String>> = vec![["DEVICE", "PROFILE", "URL", "SSH", "USER", "PASSWORD"]
-        .into_iter()
-        .map(String::from)
-        .collect()];
-    for d in fleet.devices() {
-        let account = d.device.profile().default_account();
-        rows.push(vec![
-            d.device.name().to_string(),
-            d.device.profile().name.clone(),
-            d.url(),
-            d.ssh_addr.map_or_else(|| "-".to_string(), |a| a.port().to_string()),
-            account.user.clone(),
-            account.password.clone(),
-        ]);
-    }
-    if !any_ssh {
-        for row in &mut rows {
-            row.remove(3);
-        }
-    }
-    let mut widths = vec![0; rows[0].len()];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    for row in &rows {
-        let mut out = String::new();
-        for (cell, w) in row.iter().zip(&widths) {
-            out.push_str(&format!("{cell:<w$}  "));
-        }
-        println!("{}", out.trim_end());
-    }
+    let rows: Vec<_> = fleet.devices().iter().map(emulator::tables::DeviceRow::of).collect();
+    print!("{}", emulator::tables::devices(&rows));
     let mode = match fleet.clock().mode() {
         ClockMode::Virtual => "virtual (POST /_sessionlab/clock/advance moves it)",
         ClockMode::Real => "real",

@@ -16,7 +16,8 @@ fn run(args: &[&str]) -> std::process::Output {
     std::process::Command::new(BIN).args(args).output().unwrap()
 }
 
-/// `check` accepts every shipped profile and fleet file.
+/// `check` accepts every shipped profile and fleet file, and names a profile's vendor
+/// by its wire name.
 #[test]
 fn check_accepts_shipped_files() {
     for file in ["fixtures/profiles/redfish.toml", "fixtures/fleets/example.toml"] {
@@ -24,6 +25,9 @@ fn check_accepts_shipped_files() {
         assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
     }
+    let out = run(&["check", &repo("fixtures/profiles/bigip17.toml")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.ends_with("profile \"bigip17\" (bigip, 2 accounts)\n"), "{text}");
 }
 
 /// `check` names the line of a misspelt field and exits 2.
@@ -372,6 +376,7 @@ fn profiles_prints_wire_names_in_columns() {
         assert!(["redfish", "bigip", "solace", "ilo", "idrac"].contains(&vendor), "{line}");
     }
     assert!(!text.contains("Bigip"), "{text}");
+    insta::assert_snapshot!("profiles", text);
 }
 
 /// Issue 13 (log injection): a user name with a newline and an escape sequence, sent

@@ -1,6 +1,7 @@
 //! The DMTF Redfish router, driven in-process with `tower::ServiceExt::oneshot`.
 //!
-//! Each test cites the clause of `shared/vendors/redfish.md` it checks. Wire formats are
+//! Each test cites the clause of the Redfish Specification, DMTF DSP0266
+//! (https://www.dmtf.org/dsp/DSP0266), it checks. Wire formats are
 //! pinned with insta JSON snapshots (`tests/snapshots/redfish_router__*.snap`) of the
 //! status, the headers that matter and the body; tokens, session ids and times are
 //! redacted, the token only after checking it is 32 hex digits.
@@ -158,7 +159,7 @@ fn token_redaction(
 
 // ----- discovery -----
 
-/// redfish.md Discovery: the service root needs no authentication and carries OData-Version and Allow.
+/// DSP0266 Service root request, Response headers: the service root needs no authentication and carries OData-Version and Allow.
 #[tokio::test]
 async fn service_root_is_public_and_pinned() {
     let dev = device();
@@ -169,7 +170,7 @@ async fn service_root_is_public_and_pinned() {
     });
 }
 
-/// redfish.md Discovery: `/redfish/v1` is treated the same as `/redfish/v1/`.
+/// DSP0266 Service root request, Response headers: `/redfish/v1` is treated the same as `/redfish/v1/`.
 #[tokio::test]
 async fn root_without_trailing_slash_is_the_same_resource() {
     let dev = device();
@@ -179,7 +180,7 @@ async fn root_without_trailing_slash_is_the_same_resource() {
     assert_eq!(with_slash.body, without.body);
 }
 
-/// redfish.md Discovery: `/redfish`, `$metadata` (XML with an EntityContainer) and `odata` need no authentication.
+/// DSP0266 Service root request, Response headers: `/redfish`, `$metadata` (XML with an EntityContainer) and `odata` need no authentication.
 #[tokio::test]
 async fn discovery_documents_need_no_authentication() {
     let dev = device();
@@ -200,7 +201,7 @@ async fn discovery_documents_need_no_authentication() {
     assert!(odata.body["value"].as_array().is_some_and(|v| !v.is_empty()));
 }
 
-/// redfish.md Sessions: `Links.Sessions` in the service root equals SessionService's `Sessions`.
+/// DSP0266 Redfish login sessions: `Links.Sessions` in the service root equals SessionService's `Sessions`.
 #[tokio::test]
 async fn links_sessions_equals_session_service_sessions() {
     let dev = device();
@@ -210,7 +211,7 @@ async fn links_sessions_equals_session_service_sessions() {
     assert_eq!(root.body["Links"]["Sessions"]["@odata.id"], service.body["Sessions"]["@odata.id"]);
 }
 
-/// redfish.md Discovery: every response carries OData-Version 4.0, errors included.
+/// DSP0266 Service root request, Response headers: every response carries OData-Version 4.0, errors included.
 #[tokio::test]
 async fn every_answer_carries_odata_version() {
     let dev = device();
@@ -229,7 +230,7 @@ async fn every_answer_carries_odata_version() {
     }
 }
 
-/// redfish.md Discovery: GET and HEAD answers carry Allow, the same list a 405 gives.
+/// DSP0266 Service root request, Response headers: GET and HEAD answers carry Allow, the same list a 405 gives.
 #[tokio::test]
 async fn get_and_head_carry_allow_matching_405() {
     let dev = device();
@@ -345,7 +346,7 @@ async fn post_to_accounts_members_creates_an_account() {
     assert!(!newbie.0.is_empty());
 }
 
-/// DSP0266 request headers (not in redfish.md): an unsupported OData-Version gets 412, in the redfish.md error envelope.
+/// DSP0266 Request headers: an unsupported OData-Version gets 412, in the DSP0266 error envelope.
 #[tokio::test]
 async fn unsupported_odata_version_is_refused() {
     let dev = device();
@@ -358,7 +359,7 @@ async fn unsupported_odata_version_is_refused() {
 
 // ----- sessions -----
 
-/// redfish.md Sessions: login answers 201 with X-Auth-Token, Location and the full session, no Set-Cookie.
+/// DSP0266 Redfish login sessions: login answers 201 with X-Auth-Token, Location and the full session, no Set-Cookie.
 #[tokio::test]
 async fn login_answer_is_pinned() {
     let dev = device();
@@ -375,7 +376,7 @@ async fn login_answer_is_pinned() {
     });
 }
 
-/// redfish.md Sessions: the session member shows the session, never its token or password.
+/// DSP0266 Redfish login sessions: the session member shows the session, never its token or password.
 #[tokio::test]
 async fn session_member_is_pinned() {
     let dev = device();
@@ -391,7 +392,7 @@ async fn session_member_is_pinned() {
     });
 }
 
-/// redfish.md Sessions: two logins get different Locations and `Members@odata.count` equals the members.
+/// DSP0266 Redfish login sessions: two logins get different Locations and `Members@odata.count` equals the members.
 #[tokio::test]
 async fn session_collection_is_pinned() {
     let dev = device();
@@ -408,7 +409,7 @@ async fn session_collection_is_pinned() {
     });
 }
 
-/// redfish.md Sessions: SessionService shows SessionTimeout in seconds and links the Sessions collection.
+/// DSP0266 Redfish login sessions: SessionService shows SessionTimeout in seconds and links the Sessions collection.
 #[tokio::test]
 async fn session_service_is_pinned() {
     let dev = device();
@@ -417,7 +418,7 @@ async fn session_service_is_pinned() {
     insta::assert_json_snapshot!("session_service", reply.view(&COMMON));
 }
 
-/// redfish.md Sessions: logout deletes the session's URI and the token is rejected afterwards.
+/// DSP0266 Redfish login sessions: logout deletes the session's URI and the token is rejected afterwards.
 #[tokio::test]
 async fn logout_kills_the_token() {
     let dev = device();
@@ -430,7 +431,7 @@ async fn logout_kills_the_token() {
     assert!(dev.store.list(dev.now()).is_empty());
 }
 
-/// redfish.md Sessions: SessionTimeout accepts 30..86400 seconds and refuses the rest with a Base message.
+/// DSP0266 Redfish login sessions: SessionTimeout accepts 30..86400 seconds and refuses the rest with a Base message.
 #[tokio::test]
 async fn session_timeout_patch_is_range_checked() {
     let dev = device();
@@ -471,7 +472,7 @@ async fn session_timeout_patch_is_range_checked() {
 
 // ----- authentication errors -----
 
-/// redfish.md Authentication: a failed login gets 401, WWW-Authenticate and a message that says nothing privileged.
+/// DSP0266 Authentication: a failed login gets 401, WWW-Authenticate and a message that says nothing privileged.
 #[tokio::test]
 async fn failed_login_is_pinned() {
     let dev = device();
@@ -482,7 +483,7 @@ async fn failed_login_is_pinned() {
     insta::assert_json_snapshot!("error_login_failed", reply.view(&with(&["www-authenticate"])));
 }
 
-/// redfish.md Sessions: a dead token gets 401 NoValidSession with WWW-Authenticate.
+/// DSP0266 Redfish login sessions: a dead token gets 401 NoValidSession with WWW-Authenticate.
 #[tokio::test]
 async fn dead_token_is_pinned() {
     let dev = device();
@@ -493,7 +494,7 @@ async fn dead_token_is_pinned() {
     insta::assert_json_snapshot!("error_dead_token", reply.view(&with(&["www-authenticate"])));
 }
 
-/// redfish.md Authentication: every other resource, read or write, needs authentication.
+/// DSP0266 Authentication: every other resource, read or write, needs authentication.
 #[tokio::test]
 async fn protected_resources_need_credentials() {
     let dev = device();
@@ -518,7 +519,7 @@ async fn protected_resources_need_credentials() {
     }
 }
 
-/// redfish.md Authentication: cookies never authenticate anything.
+/// DSP0266 Authentication: cookies never authenticate anything.
 #[tokio::test]
 async fn cookies_never_authenticate() {
     let dev = device();
@@ -531,7 +532,7 @@ async fn cookies_never_authenticate() {
     }
 }
 
-/// redfish.md Authentication: garbage in Authorization gets 401 in the Redfish envelope.
+/// DSP0266 Authentication: garbage in Authorization gets 401 in the Redfish envelope.
 #[tokio::test]
 async fn garbage_authorization_gets_the_envelope() {
     let dev = device();
@@ -546,7 +547,7 @@ async fn garbage_authorization_gets_the_envelope() {
     }
 }
 
-/// redfish.md Authentication: Basic works without creating a session, and its one-request session ends with the request.
+/// DSP0266 Authentication: Basic works without creating a session, and its one-request session ends with the request.
 #[tokio::test]
 async fn basic_request_leaves_no_session() {
     let dev = device();
@@ -577,7 +578,7 @@ async fn basic_request_leaves_no_session() {
     assert_eq!(ended, 2, "both Basic requests opened and ended a one-request session");
 }
 
-/// redfish.md Sessions: a full table refuses login with the Base registry's SessionLimitExceeded (503 here).
+/// DSP0266 Redfish login sessions: a full table refuses login with the Base registry's SessionLimitExceeded (503 here).
 #[tokio::test]
 async fn session_limit_is_pinned() {
     let dev = device();
@@ -592,7 +593,7 @@ async fn session_limit_is_pinned() {
 
 // ----- request errors -----
 
-/// redfish.md Error envelope: an unknown path gets 404 in the envelope.
+/// DSP0266 Error responses: an unknown path gets 404 in the envelope.
 #[tokio::test]
 async fn unknown_path_is_pinned() {
     let dev = device();
@@ -601,7 +602,7 @@ async fn unknown_path_is_pinned() {
     insta::assert_json_snapshot!("error_not_found", reply.view(&COMMON));
 }
 
-/// redfish.md Discovery: a 405 carries Allow with the valid methods, in the envelope.
+/// DSP0266 Service root request, Response headers: a 405 carries Allow with the valid methods, in the envelope.
 #[tokio::test]
 async fn wrong_method_is_pinned() {
     let dev = device();
@@ -610,7 +611,7 @@ async fn wrong_method_is_pinned() {
     insta::assert_json_snapshot!("error_method_not_allowed", reply.view(&COMMON));
 }
 
-/// redfish.md Error envelope: malformed JSON gets 400 MalformedJSON.
+/// DSP0266 Error responses: malformed JSON gets 400 MalformedJSON.
 #[tokio::test]
 async fn malformed_json_is_pinned() {
     let dev = device();
@@ -622,7 +623,7 @@ async fn malformed_json_is_pinned() {
     insta::assert_json_snapshot!("error_malformed_json", reply.view(&COMMON));
 }
 
-/// redfish.md Error envelope: a missing property gets 400 PropertyMissing.
+/// DSP0266 Error responses: a missing property gets 400 PropertyMissing.
 #[tokio::test]
 async fn missing_property_is_pinned() {
     let dev = device();
@@ -634,7 +635,7 @@ async fn missing_property_is_pinned() {
     insta::assert_json_snapshot!("error_property_missing", reply.view(&COMMON));
 }
 
-/// redfish.md Error envelope: wrong types and unknown properties each get their message, passwords never echoed.
+/// DSP0266 Error responses: wrong types and unknown properties each get their message, passwords never echoed.
 #[tokio::test]
 async fn wrong_types_and_unknown_properties_are_listed() {
     let dev = device();
@@ -647,7 +648,7 @@ async fn wrong_types_and_unknown_properties_are_listed() {
     insta::assert_json_snapshot!("error_property_types", reply.view(&COMMON));
 }
 
-/// redfish.md Error envelope: a body of another content type gets 415, an oversized one 413, both in the envelope.
+/// DSP0266 Error responses: a body of another content type gets 415, an oversized one 413, both in the envelope.
 #[tokio::test]
 async fn content_type_and_size_are_enforced() {
     let dev = device();
@@ -674,7 +675,7 @@ async fn content_type_and_size_are_enforced() {
 
 // ----- accounts and privileges -----
 
-/// redfish.md Accounts: the account shows its RoleId, ETag and @odata.etag, and no password.
+/// DSP0266 Account service, Privilege model: the account shows its RoleId, ETag and @odata.etag, and no password.
 #[tokio::test]
 async fn account_member_is_pinned() {
     let dev = device();
@@ -685,7 +686,7 @@ async fn account_member_is_pinned() {
     insta::assert_json_snapshot!("account_member", reply.view(&with(&["etag"])));
 }
 
-/// redfish.md Accounts: Administrator, Operator and ReadOnly exist with fixed AssignedPrivileges.
+/// DSP0266 Account service, Privilege model: Administrator, Operator and ReadOnly exist with fixed AssignedPrivileges.
 #[tokio::test]
 async fn standard_roles_are_pinned() {
     let dev = device();
@@ -707,7 +708,7 @@ async fn standard_roles_are_pinned() {
     assert_eq!(patch.status, StatusCode::METHOD_NOT_ALLOWED, "roles cannot be changed");
 }
 
-/// redfish.md Accounts: a ReadOnly account cannot PATCH another account: 403 InsufficientPrivilege.
+/// DSP0266 Account service, Privilege model: a ReadOnly account cannot PATCH another account: 403 InsufficientPrivilege.
 #[tokio::test]
 async fn readonly_patching_another_account_is_pinned() {
     let dev = device();
@@ -721,7 +722,7 @@ async fn readonly_patching_another_account_is_pinned() {
     assert!(dev.store.account("operator").is_some_and(|a| a.version == 1), "nothing changed");
 }
 
-/// redfish.md Accounts: ReadOnly and Operator cannot create accounts or change roles; an Administrator can.
+/// DSP0266 Account service, Privilege model: ReadOnly and Operator cannot create accounts or change roles; an Administrator can.
 #[tokio::test]
 async fn operation_to_privilege_mapping_is_enforced() {
     let dev = device();
@@ -775,7 +776,7 @@ async fn operation_to_privilege_mapping_is_enforced() {
     assert_eq!(listed.body["Members@odata.count"], 1, "ReadOnly sees its own account only");
 }
 
-/// redfish.md Accounts: PATCH with a stale If-Match gets 412 and changes nothing.
+/// DSP0266 Account service, Privilege model: PATCH with a stale If-Match gets 412 and changes nothing.
 #[tokio::test]
 async fn stale_if_match_is_pinned() {
     let dev = device();
@@ -801,7 +802,7 @@ async fn stale_if_match_is_pinned() {
     assert_eq!(login(&dev, OPERATOR).await.status, StatusCode::CREATED, "password unchanged");
 }
 
-/// redfish.md Authentication: If-None-Match never reveals a 304 to an unauthenticated client.
+/// DSP0266 Authentication: If-None-Match never reveals a 304 to an unauthenticated client.
 #[tokio::test]
 async fn if_none_match_needs_authentication_first() {
     let dev = device();
@@ -813,7 +814,7 @@ async fn if_none_match_needs_authentication_first() {
     assert_eq!(known.status, StatusCode::NOT_MODIFIED);
 }
 
-/// redfish.md Accounts: a PasswordChangeRequired account logs in with the message, and gets 403 elsewhere.
+/// DSP0266 Password change required handling: a PasswordChangeRequired account logs in with the message, and gets 403 elsewhere.
 #[tokio::test]
 async fn password_change_required_is_pinned() {
     let dev = device();
@@ -836,10 +837,14 @@ async fn password_change_required_is_pinned() {
     insta::assert_json_snapshot!("error_password_change_required", elsewhere.view(&COMMON));
     let location = reply.header("location").expect("location").to_string();
     let logout = req(Method::DELETE, &location).token(&token).send(&dev).await;
-    assert_eq!(logout.status, StatusCode::FORBIDDEN, "logout is not on redfish.md's list");
+    assert_eq!(
+        logout.status,
+        StatusCode::FORBIDDEN,
+        "logout is not among the requests DSP0266 allows"
+    );
 }
 
-/// redfish.md Error envelope: a Manager.Reset with a bad ResetType gets 400 and restarts nothing.
+/// DSP0266 Error responses: a Manager.Reset with a bad ResetType gets 400 and restarts nothing.
 #[tokio::test]
 async fn manager_reset_checks_its_parameters() {
     let dev = device();
@@ -863,7 +868,7 @@ async fn manager_reset_checks_its_parameters() {
     assert!(dev.store.list(dev.now()).is_empty());
 }
 
-/// redfish.md Sessions: a session unused for SessionTimeout seconds ends (virtual clock, no sleeping).
+/// DSP0266 Redfish login sessions: a session unused for SessionTimeout seconds ends (virtual clock, no sleeping).
 #[tokio::test]
 async fn idle_session_ends_at_its_timeout() {
     let dev = device();
@@ -876,7 +881,7 @@ async fn idle_session_ends_at_its_timeout() {
     assert_eq!(dead.status, StatusCode::UNAUTHORIZED);
 }
 
-/// Issue requirement (redfish.md Authentication: a failure says nothing privileged): no password or token in any log line.
+/// Issue requirement (DSP0266 Authentication: a failure says nothing privileged): no password or token in any log line.
 #[test]
 fn logs_never_show_passwords_or_tokens() {
     #[derive(Clone, Default)]
@@ -933,7 +938,7 @@ fn device_with(change: impl FnOnce(&mut Profile)) -> DeviceHandle {
     Device::handle("redfish", Arc::new(profile), Clock::virtual_at(start), Some(7))
 }
 
-/// redfish.md Sessions: a profile with a maximum lifetime shows AbsoluteSessionTimeout and Session.ExpirationTime (2024.4).
+/// DSP0266 Redfish login sessions: a profile with a maximum lifetime shows AbsoluteSessionTimeout and Session.ExpirationTime (2024.4).
 #[tokio::test]
 async fn modelled_lifetime_is_exposed_in_the_2024_4_properties() {
     let plain = device();
@@ -952,7 +957,7 @@ async fn modelled_lifetime_is_exposed_in_the_2024_4_properties() {
     assert_eq!(member.body["ExpirationTime"], "2026-01-01T01:00:00+00:00");
 }
 
-/// redfish.md Sessions: the SessionLimitExceeded status, the realm, the registry and the logout answer are profile knobs.
+/// DSP0266 Redfish login sessions: the SessionLimitExceeded status, the realm, the registry and the logout answer are profile knobs.
 #[tokio::test]
 async fn settings_shape_the_wire() {
     let dev = device_with(|p| {
@@ -976,7 +981,7 @@ async fn settings_shape_the_wire() {
     assert_eq!(dead.header("www-authenticate"), Some("Basic realm=\"iLO\""));
 }
 
-/// redfish.md Sessions: an administrator may end another user's session; an operator may not.
+/// DSP0266 Redfish login sessions: an administrator may end another user's session; an operator may not.
 #[tokio::test]
 async fn ending_another_users_session_needs_configure_manager() {
     let dev = device();

@@ -2,7 +2,8 @@
 //! with a virtual clock, driven with reqwest (no cookie store). Time moves only through
 //! `EmulatedDevice::advance`; nothing sleeps.
 //!
-//! Each test cites the clause of `shared/vendors/redfish.md` it checks.
+//! Each test cites the clause of the Redfish Specification, DMTF DSP0266
+//! (https://www.dmtf.org/dsp/DSP0266), it checks.
 
 use std::time::Duration;
 
@@ -134,7 +135,7 @@ impl Bmc {
     }
 }
 
-/// redfish.md Sessions: login, use, logout, and the token is rejected afterwards with NoValidSession.
+/// DSP0266 Redfish login sessions: login, use, logout, and the token is rejected afterwards with NoValidSession.
 #[tokio::test]
 async fn login_use_logout_then_token_is_dead() {
     let bmc = Bmc::start().await;
@@ -153,7 +154,7 @@ async fn login_use_logout_then_token_is_dead() {
     assert_eq!(bmc.open_sessions(), 0);
 }
 
-/// redfish.md Sessions: two logins in a row get different Locations, tokens and no Set-Cookie.
+/// DSP0266 Redfish login sessions: two logins in a row get different Locations, tokens and no Set-Cookie.
 #[tokio::test]
 async fn two_logins_get_different_locations() {
     let bmc = Bmc::start().await;
@@ -168,7 +169,7 @@ async fn two_logins_get_different_locations() {
     assert_eq!(list.body["Members@odata.count"], 2);
 }
 
-/// redfish.md Sessions: a session unused for SessionTimeout seconds ends; valid just before, dead at the timeout.
+/// DSP0266 Redfish login sessions: a session unused for SessionTimeout seconds ends; valid just before, dead at the timeout.
 #[tokio::test]
 async fn idle_session_ends_at_session_timeout() {
     let bmc = Bmc::start().await;
@@ -189,7 +190,7 @@ async fn idle_session_ends_at_session_timeout() {
     assert_eq!(reason, Some(EndReason::IdleTimeout));
 }
 
-/// redfish.md Sessions: when the table is full, login fails with SessionLimitExceeded (503); a logout frees a slot.
+/// DSP0266 Redfish login sessions: when the table is full, login fails with SessionLimitExceeded (503); a logout frees a slot.
 #[tokio::test]
 async fn full_table_refuses_login_until_a_logout() {
     let bmc = Bmc::start().await;
@@ -212,7 +213,7 @@ async fn full_table_refuses_login_until_a_logout() {
     bmc.login(&user, &password).await;
 }
 
-/// redfish.md Sessions (SessionTimeout) with the profile's timeout_change_applies_to_existing = false: a PATCH applies to later sessions.
+/// DSP0266 Redfish login sessions (SessionTimeout) with the profile's timeout_change_applies_to_existing = false: a PATCH applies to later sessions.
 #[tokio::test]
 async fn session_timeout_patch_applies_to_new_sessions() {
     let bmc = Bmc::start().await;
@@ -236,7 +237,7 @@ async fn session_timeout_patch_applies_to_new_sessions() {
     assert_eq!(bmc.use_token(&before.token).await, StatusCode::OK, "older session keeps 1800 s");
 }
 
-/// redfish.md Accounts (PATCH Password) with the profile's on_password_change = end-user-sessions: that user's sessions end, not others'.
+/// DSP0266 Account service, Privilege model (PATCH Password) with the profile's on_password_change = end-user-sessions: that user's sessions end, not others'.
 #[tokio::test]
 async fn password_change_ends_the_users_sessions() {
     let bmc = Bmc::start().await;
@@ -260,7 +261,7 @@ async fn password_change_ends_the_users_sessions() {
     bmc.login("operator", "rotated-1").await;
 }
 
-/// redfish.md Accounts (DELETE) with the profile's on_user_delete = end-user-sessions: the account's sessions end.
+/// DSP0266 Account service, Privilege model (DELETE) with the profile's on_user_delete = end-user-sessions: the account's sessions end.
 #[tokio::test]
 async fn account_deletion_ends_its_sessions() {
     let bmc = Bmc::start().await;
@@ -316,7 +317,7 @@ async fn manager_reset_ends_all_sessions() {
     assert_eq!(restarts, 3);
 }
 
-/// redfish.md Authentication: Basic never requires creating a session; its request leaves none behind.
+/// DSP0266 Authentication: Basic never requires creating a session; its request leaves none behind.
 #[tokio::test]
 async fn basic_request_leaves_no_session_behind() {
     let bmc = Bmc::start().await;
@@ -341,7 +342,7 @@ async fn basic_request_leaves_no_session_behind() {
     assert!(events.iter().all(|e| e.session_type == "redfish-basic"));
 }
 
-/// redfish.md Accounts: GET gives an ETag that changes with the account; a stale If-Match gets 412 and changes nothing.
+/// DSP0266 Account service, Privilege model: GET gives an ETag that changes with the account; a stale If-Match gets 412 and changes nothing.
 #[tokio::test]
 async fn stale_if_match_gets_412_and_changes_nothing() {
     let bmc = Bmc::start().await;
@@ -379,7 +380,7 @@ async fn stale_if_match_gets_412_and_changes_nothing() {
     assert_eq!(now.header("etag"), Some(new_etag.as_str()));
 }
 
-/// redfish.md Accounts: PasswordChangeRequired may log in (with the message), read and PATCH its own account; the PATCH clears the flag.
+/// DSP0266 Password change required handling: PasswordChangeRequired may log in (with the message), read and PATCH its own account; the PATCH clears the flag.
 #[tokio::test]
 async fn password_change_required_flow() {
     let bmc = Bmc::start().await;
@@ -435,7 +436,7 @@ async fn password_change_required_flow() {
     assert_eq!(list.status, StatusCode::OK);
 }
 
-/// redfish.md Authentication: cookies never authenticate, whatever they carry.
+/// DSP0266 Authentication: cookies never authenticate, whatever they carry.
 #[tokio::test]
 async fn cookies_never_authenticate_over_the_wire() {
     let bmc = Bmc::start().await;

@@ -42,7 +42,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     credentials_answer, excerpt, expect_success, logout_outcome, token_state, Answer, Auth,
-    BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange, Http,
+    BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange, Http, Listed,
     LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
 };
 
@@ -539,18 +539,52 @@ impl Driver for BigipDriver {
                     "BIG-IP lists only REST tokens, not {t:?} sessions"
                 )));
             }
+            let a = self.session_list(auth).await?;
+            Ok(Answer { value: a.value.len(), exchange: a.exchange })
+        })
+    }
+
+    fn session_ids<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<String>>, DriverError>> {
+        Box::pin(async move {
+            let a = self.session_list(auth).await?;
+            Ok(Answer { value: a.value.into_iter().map(|l| l.id).collect(), exchange: a.exchange })
+        })
+    }
+
+    /// The REST tokens, each by its `name` with its `userName`.
+    fn session_list<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<Listed>>, DriverError>> {
+        Box::pin(async move {
             let reply = expect_success(
                 self.send("GET", TOKENS, auth, &[], None).await?,
                 "listing the tokens",
             )?;
             let items = reply.json.as_ref().and_then(|j| j.get("items")).and_then(Value::as_array);
-            match items {
-                Some(items) => Ok(Answer { value: items.len(), exchange: reply.exchange }),
-                None => Err(DriverError::Unexpected {
+            let Some(items) = items else {
+                return Err(DriverError::Unexpected {
                     expected: "expected the token collection to have items".to_string(),
                     exchange: reply.exchange,
-                }),
-            }
+                });
+            };
+            let text =
+                |item: &Value, key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
+            let value = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| Listed {
+                    // A token without a name still counts, under a name of its own.
+                    id: text(item, "name")
+                        .or_else(|| text(item, "token"))
+                        .unwrap_or_else(|| format!("#{i}")),
+                    user: text(item, "userName"),
+                })
+                .collect();
+            Ok(Answer { value, exchange: reply.exchange })
         })
     }
 

@@ -169,6 +169,15 @@ pub struct Answer<T> {
     pub exchange: Exchange,
 }
 
+/// A session in a device's listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// Its id (or URI): unique among the sessions listed.
+    pub id: String,
+    /// Its user, where the listing names it.
+    pub user: Option<String>,
+}
+
 /// What became of a login.
 #[derive(Clone, Debug)]
 pub enum LoginOutcome {
@@ -401,6 +410,20 @@ pub trait Driver: Send + Sync {
                 "the {} driver does not list session ids",
                 self.vendor()
             )))
+        })
+    }
+
+    /// The sessions open on the device with their users where the listing names them
+    /// (BIG-IP tokens, Solace sessions), so a relative count can leave out the sessions
+    /// of users the scenario never used. Without users, the ids of [`Driver::session_ids`].
+    fn session_list<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<Listed>>, DriverError>> {
+        Box::pin(async move {
+            let a = self.session_ids(auth).await?;
+            let value = a.value.into_iter().map(|id| Listed { id, user: None }).collect();
+            Ok(Answer { value, exchange: a.exchange })
         })
     }
 

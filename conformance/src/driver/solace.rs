@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 
 use super::{
     credentials_answer, expect_success_hinted, json_of, logout_outcome, token_state, Answer, Auth,
-    BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange, Http,
+    BoxFuture, Capability, Credentials, Driver, DriverConfig, DriverError, Exchange, Http, Listed,
     LoginOutcome, LogoutOutcome, RawCall, Reply, SessionHandle, TokenState,
 };
 
@@ -248,6 +248,39 @@ impl SolaceDriver {
         })
     }
 
+    /// The sessions listed with `caller`, following `nextPageUri`: each as
+    /// `user,sessionId` (a session is named by both, as in its URI) with its user.
+    async fn list_with(&self, caller: Caller<'_>) -> Result<(Vec<Listed>, Exchange), DriverError> {
+        let mut path = format!("{SESSIONS}?count={PAGE}&select=sessionId,sessionUsername");
+        let mut listed = Vec::new();
+        let mut first: Option<Exchange> = None;
+        for _ in 0..1000 {
+            let reply = Self::expect_success(
+                self.send("GET", &path, caller, &[], None).await?,
+                "listing the sessions",
+            )?;
+            let body = json_of(&reply, "the sessions listing")?;
+            let exchange = first.get_or_insert_with(|| reply.exchange.clone()).clone();
+            let data = body.get("data").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+            for item in data {
+                let text = |key: &str| item.get(key).and_then(Value::as_str).unwrap_or_default();
+                let (user, id) = (text("sessionUsername"), text("sessionId"));
+                listed.push(Listed {
+                    id: format!("{user},{id}"),
+                    user: (!user.is_empty()).then(|| user.to_string()),
+                });
+            }
+            match body.pointer("/meta/paging/nextPageUri").and_then(Value::as_str) {
+                Some(next) => path = self.http.path_of(next),
+                None => return Ok((listed, exchange)),
+            }
+        }
+        Err(DriverError::Unexpected {
+            expected: "expected the sessions listing to end within 1000 pages".to_string(),
+            exchange: first.unwrap_or_default(),
+        })
+    }
+
     async fn private_broker(&self) -> Result<Reply, DriverError> {
         self.admin("GET", PRIVATE_CONFIG, Auth::Admin, None).await
     }
@@ -417,6 +450,61 @@ impl Driver for SolaceDriver {
                     Ok(Answer { value: n.saturating_sub(own), exchange: first.exchange })
                 }
             }
+        })
+    }
+
+    fn session_ids<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<String>>, DriverError>> {
+        Box::pin(async move {
+            let a = self.session_list(auth).await?;
+            Ok(Answer { value: a.value.into_iter().map(|l| l.id).collect(), exchange: a.exchange })
+        })
+    }
+
+    /// The sessions with their users. Listed as the administrator, the session the
+    /// listing itself opens (its Basic request) is left out: `AboutUser` names it.
+    fn session_list<'a>(
+        &'a self,
+        auth: Auth<'a>,
+    ) -> BoxFuture<'a, Result<Answer<Vec<Listed>>, DriverError>> {
+        Box::pin(async move {
+            let caller = match auth {
+                Auth::Session(s) => Caller::Cookie(&s.token),
+                Auth::None => Caller::Nobody,
+                Auth::Admin => Caller::Basic,
+            };
+            if !matches!(auth, Auth::Admin) {
+                let (value, exchange) = self.list_with(caller).await?;
+                return Ok(Answer { value, exchange });
+            }
+            let about = Self::expect_success(
+                self.send(
+                    "GET",
+                    &format!("{ABOUT_USER}?select=sessionId,username"),
+                    caller,
+                    &[],
+                    None,
+                )
+                .await?,
+                "reading the administrator's own session",
+            )?;
+            let opened = set_cookie(&about);
+            let own = opened.as_ref().and_then(|_| {
+                let data = about.json.as_ref()?.get("data")?;
+                let user = data.get("username")?.as_str()?;
+                let id = data.get("sessionId")?.as_str()?;
+                Some(format!("{user},{id}"))
+            });
+            let result = match &opened {
+                Some(token) => self.list_with(Caller::Cookie(token)).await,
+                None => self.list_with(Caller::Basic).await,
+            };
+            self.close(opened).await;
+            let (mut value, _) = result?;
+            value.retain(|l| Some(&l.id) != own.as_ref());
+            Ok(Answer { value, exchange: about.exchange })
         })
     }
 

@@ -96,46 +96,31 @@ pub async fn advance(
     }))
 }
 
-/// Parses `"30d"`, `"15m"`, `"90s"`, `"2h"`, `"1w"` and sums like `"1d12h"` into seconds.
+/// Parses `"30d"`, `"15m"`, `"90s"`, `"1h30m"`, `"1.5h"` (humantime's units) into seconds.
 pub(super) fn parse_duration(text: &str) -> Result<f64, String> {
     let bad = |why: &str| {
         let form = "write numbers with units (s, m, h, d, w) such as \"30d\" or \"1h30m\"";
         format!("bad duration {text:?}: {why}; {form}")
     };
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: u64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            'w' => 604_800,
-            other => return Err(bad(&format!("unknown unit {other:?}"))),
-        };
-        if digits.is_empty() {
-            return Err(bad("a unit without a number"));
-        }
-        let n: u64 = digits.parse().map_err(|_| bad("number too large"))?;
-        digits.clear();
-        total = n
-            .checked_mul(unit)
-            .and_then(|secs| total.checked_add(secs))
-            .ok_or_else(|| bad("too long"))?;
-    }
-    if !digits.is_empty() {
-        return Err(bad("a number without a unit"));
-    }
-    if total == 0 {
+    let d = humantime::parse_duration(text.trim()).map_err(|e| bad(&e.to_string()))?;
+    refuse_calendar_units(text).map_err(|why| bad(&why))?;
+    if d.is_zero() {
         return Err(bad("it must be longer than zero"));
     }
-    // Exact for every duration below 2^53 seconds; longer ones are refused anyway.
-    #[allow(clippy::cast_precision_loss)]
-    Ok(total as f64)
+    Ok(d.as_secs_f64())
+}
+
+/// Months and years have no fixed length (humantime counts 30.44 and 365.25 days), and
+/// `"1M"` (a month) is too easily meant as a minute: both are refused.
+fn refuse_calendar_units(text: &str) -> Result<(), String> {
+    let calendar = ["M", "month", "months", "y", "yr", "yrs", "year", "years"];
+    let mut units = text.split(|c: char| !c.is_alphabetic()).filter(|u| !u.is_empty());
+    match units.find(|u| calendar.contains(u)) {
+        Some(unit) => Err(format!(
+            "{unit:?} is a month or year, which has no fixed length (a minute is \"m\")"
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -150,15 +135,21 @@ mod tests {
         assert_eq!(parse_duration("30d"), Ok(2_592_000.0));
         assert_eq!(parse_duration("1d12h"), Ok(129_600.0));
         assert_eq!(parse_duration(" 2w "), Ok(1_209_600.0));
+        assert_eq!(parse_duration("1h 30min"), Ok(5400.0));
+        assert_eq!(parse_duration("1.5s"), Ok(1.5));
     }
 
     /// Anything else is refused with a message that shows the expected form.
     #[test]
     fn bad_durations_are_refused() {
-        for bad in ["", "0s", "30", "d", "5y", "1.5h", "-3s", "99999999999999999999s"] {
+        for bad in ["", "0s", "30", "d", "5y", "1M", "-3s", "99999999999999999999s"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("such as"), "{bad}: {err}");
         }
+        let err = parse_duration("30").unwrap_err();
+        assert!(err.contains("time unit needed"), "{err}");
+        let err = parse_duration("1M").unwrap_err();
+        assert!(err.contains("\"M\" is a month or year"), "{err}");
     }
 
     /// The body takes exactly one of `seconds` and `duration`, and a positive amount.
