@@ -374,3 +374,66 @@ async fn the_cli_refuses_an_existing_output_with_status_2() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
 }
+
+#[tokio::test]
+async fn without_a_virtual_clock_it_waits_no_longer_than_max_wait() {
+    // A device reached by URL alone (no control API): real time. With --max-wait 0 the
+    // idle probe does not wait; the timeout the API states is recorded as stated.
+    let dir = scratch("realclock");
+    let device = EmulatedDevice::start(Profile::embedded("redfish").unwrap()).await.unwrap();
+    let mut opts = options(&device, Vendor::Redfish, &dir);
+    opts.target.control = None;
+    let c = calibrate::calibrate(&opts, &quiet, std::future::pending()).await.unwrap();
+    let idle = c.measured.iter().find(|k| k.key == "session.idle_timeout_secs").unwrap();
+    assert_eq!(idle.note, "1800 s");
+    let written = Profile::load(opts.output.to_str().unwrap()).unwrap();
+    assert!(written.verified["session.idle_timeout_secs"].starts_with("stated by the API"));
+    let sliding = c.inherited.iter().find(|k| k.key == "session.sliding").unwrap();
+    assert!(sliding.note.contains("--max-wait"), "{}", sliding.note);
+    // The limit is still measured by behaviour, and everything is undone.
+    assert!(c.measured.iter().any(|k| k.key == "session.max_total" && k.note == "16"));
+    assert_eq!(events(&device, "expired").await, 0);
+    assert_clean(&device, 3).await;
+}
+
+#[tokio::test]
+async fn an_interrupt_mid_fill_cleans_up_and_writes_nothing() {
+    let dir = scratch("interrupt");
+    let device = EmulatedDevice::start(Profile::embedded("redfish").unwrap()).await.unwrap();
+    let opts = options(&device, Vendor::Redfish, &dir);
+    let filling = tokio::sync::Notify::new();
+    let say = |l: &str| {
+        if l.starts_with("about to fill") {
+            filling.notify_one();
+        }
+    };
+    let e = calibrate::calibrate(&opts, &say, filling.notified()).await.unwrap_err();
+    assert!(matches!(&e, CalibrateError::Interrupted(p) if p.is_empty()), "{e:?}");
+    assert!(!opts.output.exists());
+    assert_clean(&device, 3).await;
+}
+
+#[tokio::test]
+async fn a_capture_becomes_the_profiles_mockup() {
+    let dir = scratch("capture");
+    let device = EmulatedDevice::start(Profile::embedded("idrac9").unwrap()).await.unwrap();
+    let mut opts = options(&device, Vendor::Idrac, &dir);
+    opts.allow_destructive = false;
+    opts.capture = Some(dir.join("mockup"));
+    calibrate::calibrate(&opts, &quiet, std::future::pending()).await.unwrap();
+    let written = Profile::load(opts.output.to_str().unwrap()).unwrap();
+    assert_eq!(
+        written.tree.as_ref().unwrap().mockup.as_deref(),
+        Some(dir.join("mockup").as_path())
+    );
+    assert!(dir.join("mockup/redfish/v1/index.json").is_file());
+    // The emulator serves the written profile with the captured tree.
+    let served = EmulatedDevice::start(written).await.unwrap();
+    let root: Value =
+        reqwest::get(format!("{}/redfish/v1/", served.url())).await.unwrap().json().await.unwrap();
+    let captured: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("mockup/redfish/v1/index.json")).unwrap())
+            .unwrap();
+    assert_eq!(root["RedfishVersion"], captured["RedfishVersion"], "{root}");
+    assert_clean(&device, 3).await;
+}
