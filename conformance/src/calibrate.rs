@@ -25,7 +25,7 @@ use crate::driver::{
     Answer, Auth, Credentials, Driver, DriverError, Exchange, LoginOutcome, RawCall, SessionHandle,
     TokenState,
 };
-use crate::ledger::{self, Ledger};
+use crate::ledger::{self, Ledger, Stop};
 use crate::scenario::format_secs;
 use crate::target::{Target, TargetOptions, TargetSpec, TimeSource};
 
@@ -185,18 +185,34 @@ pub async fn calibrate(
     let target = spec.connect().await.map_err(|e| CalibrateError::Device(e.to_string()))?;
     let vendor = profile_vendor(&target.vendor)?;
     let ledger = Ledger::default();
+    let (switch, stop) = Stop::new();
     let mut probe = Probe {
         target: &target,
         ledger: &ledger,
         vendor,
         opts,
         say,
+        stop,
         found: Findings::default(),
         waited: Duration::ZERO,
     };
-    let outcome = tokio::select! {
-        r = probe.all() => Some(r),
-        () = interrupt => None,
+    // An interrupt raises the stop: the request in flight is answered and recorded (a
+    // login the device accepted is never forgotten), and the probes end before their
+    // next request or at once in a real wait.
+    let outcome = {
+        let run = probe.all();
+        tokio::pin!(run);
+        tokio::select! {
+            r = &mut run => r,
+            () = interrupt => {
+                switch.raise();
+                run.await
+            }
+        }
+    };
+    let outcome = match outcome {
+        Err(CalibrateError::Interrupted(_)) => None,
+        other => Some(other),
     };
     let found = std::mem::take(&mut probe.found);
     // Cleanup runs whatever happened: sessions, the account, the idle timeout.
@@ -242,6 +258,8 @@ struct Findings {
     observed: Vec<Observed>,
     /// Knob group -> why it was not measured.
     skipped: BTreeMap<&'static str, String>,
+    /// Problems that did not stop the probes.
+    warnings: Vec<String>,
 }
 
 struct Probe<'a> {
@@ -250,6 +268,7 @@ struct Probe<'a> {
     vendor: Vendor,
     opts: &'a CalibrateOptions,
     say: &'a (dyn Fn(&str) + Sync),
+    stop: Stop,
     found: Findings,
     /// Real time waited so far (bounded by `max_wait`).
     waited: Duration,
@@ -353,6 +372,9 @@ impl Probe<'_> {
         &self,
         credentials: &Credentials,
     ) -> Result<Answer<LoginOutcome>, CalibrateError> {
+        if self.stop.is_raised() {
+            return Err(CalibrateError::Interrupted(Vec::new()));
+        }
         let intent = self.ledger.intend_login(&credentials.user);
         let result = self.driver().login(credentials, None).await;
         match &result {
@@ -625,6 +647,9 @@ impl Probe<'_> {
     /// Lets `d` pass: the virtual clock moves, or real time is waited (within
     /// `max_wait` overall).
     async fn pass(&mut self, d: Duration) -> Result<(), CalibrateError> {
+        if self.stop.is_raised() {
+            return Err(CalibrateError::Interrupted(Vec::new()));
+        }
         match &self.target.time {
             TimeSource::Virtual(c) => c
                 .advance(d)
@@ -635,8 +660,10 @@ impl Probe<'_> {
                 if d >= Duration::from_secs(5) {
                     (self.say)(&format!("waiting {} (real time)", format_secs(d.as_secs())));
                 }
-                tokio::time::sleep(d).await;
-                Ok(())
+                tokio::select! {
+                    () = tokio::time::sleep(d) => Ok(()),
+                    () = self.stop.raised() => Err(CalibrateError::Interrupted(Vec::new())),
+                }
             }
         }
     }
@@ -664,6 +691,9 @@ impl Probe<'_> {
         let hint = stated.map(|d| d.as_secs()).unwrap_or(0);
         if self.virtual_clock() {
             // Time costs nothing: find the timeout to the second, whatever the API says.
+            (self.say)(
+                "about to move the emulator's virtual clock (through its control API) to find the idle timeout",
+            );
             let upper = 86_400 * 2;
             let start = if hint > 0 { hint } else { 1_800 };
             let Some(expired_at_start) = self.alive_after(secs(start + 1)).await?.map(|a| !a)
@@ -705,6 +735,7 @@ impl Probe<'_> {
             return Ok(());
         };
         let mut t = stated;
+        let mut shortened = false;
         if t + margin(t) > self.opts.max_wait.saturating_sub(self.waited) {
             let shortest = self.driver().min_idle_timeout();
             let can = self.driver().supports(crate::driver::Capability::IdleTimeout).is_ok();
@@ -721,6 +752,7 @@ impl Probe<'_> {
                         return Ok(());
                     }
                     t = m;
+                    shortened = true;
                 }
                 None => {
                     self.note(
@@ -734,28 +766,59 @@ impl Probe<'_> {
                 }
             }
         }
+        // One wait of t + m for both answers: A is used at t - m (it must be alive: the
+        // timeout is not shorter), B never (it must be dead at t + m: not longer); A
+        // alive at t + m means use renewed it.
         let m = margin(t);
-        let early = self.alive_after(t.saturating_sub(m)).await?;
-        let late = self.alive_after(t + m).await?;
-        if early == Some(true) && late == Some(false) {
-            self.found.idle_measured = Some(Some(stated.as_secs()));
-            if self.waited + t + m <= self.opts.max_wait {
-                self.sliding(t).await?;
+        let credentials = self.target.credentials.clone();
+        let (a, b) = (self.login(&credentials).await?, self.login(&credentials).await?);
+        let (LoginOutcome::Accepted(a), LoginOutcome::Accepted(b)) = (a.value, b.value) else {
+            self.note("idle", "two sessions could not be opened");
+            let _ = self.ledger.clean(self.driver()).await;
+            return Ok(());
+        };
+        self.pass(t.saturating_sub(m)).await?;
+        let early = self.driver().check(&a).await.map(|c| c.value);
+        self.pass(m * 2).await?;
+        let late = self.driver().check(&b).await.map(|c| c.value);
+        let renewed = self.driver().check(&a).await.map(|c| c.value);
+        if matches!((&early, &late), (Ok(TokenState::Valid), Ok(TokenState::Invalid))) {
+            if shortened {
+                // Enforced as stated at the shortened value; the original is as stated.
+                (self.say)(&format!(
+                    "the device ended an idle session after {} as set",
+                    format_secs(t.as_secs())
+                ));
             } else {
-                self.note("sliding", "checking it takes more waiting than --max-wait leaves");
+                self.found.idle_measured = Some(Some(stated.as_secs()));
+            }
+            match renewed {
+                Ok(TokenState::Valid) => self.found.sliding = Some(true),
+                Ok(TokenState::Invalid) => self.found.sliding = Some(false),
+                other => self.note("sliding", &format!("inconclusive: {other:?}")),
             }
         } else {
             self.note(
                 "idle",
                 &format!(
-                    "the device did not end a session between {} and {} of idleness as its API states",
+                    "the device did not end a session between {} and {} of idleness as its API states ({early:?}, {late:?})",
                     format_secs(t.saturating_sub(m).as_secs()),
                     format_secs((t + m).as_secs())
                 ),
             );
+            self.note("sliding", "the idle probe was inconclusive");
         }
-        // Restore now rather than at the end, so the device spends little time shortened.
-        let _ = self.ledger.clean(self.driver()).await;
+        for s in [&a, &b] {
+            let _ = self.logout(s).await;
+        }
+        if shortened {
+            // Restore now rather than at the end, so the device spends little time shortened.
+            (self.say)(&format!("restoring the idle timeout to {}", format_secs(stated.as_secs())));
+            let problems = self.ledger.clean(self.driver()).await;
+            if !problems.is_empty() {
+                self.found.warnings.extend(problems);
+            }
+        }
         Ok(())
     }
 
@@ -1129,7 +1192,7 @@ async fn write_profile(
         measured,
         inherited,
         observed: found.observed,
-        warnings: Vec::new(),
+        warnings: found.warnings,
     })
 }
 
