@@ -260,6 +260,8 @@ struct Findings {
     skipped: BTreeMap<&'static str, String>,
     /// Problems that did not stop the probes.
     warnings: Vec<String>,
+    /// The manager's published maxima (`CommandShell` -> 9).
+    maxima: BTreeMap<&'static str, u64>,
 }
 
 struct Probe<'a> {
@@ -288,8 +290,14 @@ impl Probe<'_> {
     }
 
     async fn all(&mut self) -> Result<(), CalibrateError> {
-        let root = self.driver().probe().await.map_err(|e| {
-            CalibrateError::Device(format!("cannot reach {}: {e}", self.target.label))
+        let root = self.driver().probe().await.map_err(|e| match e {
+            DriverError::Transport(_) => {
+                CalibrateError::Device(format!("cannot reach {}: {e}", self.target.label))
+            }
+            _ => CalibrateError::Device(format!(
+                "{} does not answer as a {} device (wrong --vendor?): {e}",
+                self.target.label, self.target.vendor
+            )),
         })?;
         self.record("service root", root);
         // The target's own credentials, once: a wrong password stops here, after one
@@ -327,9 +335,8 @@ impl Probe<'_> {
         match self.driver().check(&session).await {
             Ok(a) => {
                 if a.value == TokenState::Valid {
-                    self.found.skipped.insert(
-                        "dead token",
-                        "the token was still accepted after its logout".to_string(),
+                    self.found.warnings.push(
+                        "the first session's token was still accepted after its logout".to_string(),
                     );
                 }
                 self.record("dead token", a.exchange);
@@ -426,6 +433,14 @@ impl Probe<'_> {
                     });
                 if let Some(path) = first {
                     if let Some(m) = self.get_json_owned(&path, Auth::Session(session)).await {
+                        for service in ["CommandShell", "GraphicalConsole", "SerialConsole"] {
+                            let max = m
+                                .pointer(&format!("/{service}/MaxConcurrentSessions"))
+                                .and_then(Value::as_u64);
+                            if let Some(n) = max {
+                                self.found.maxima.insert(service, n);
+                            }
+                        }
                         if self.found.model.is_none() {
                             self.found.model =
                                 m.get("Model").and_then(Value::as_str).map(str::to_string);
@@ -1008,7 +1023,26 @@ async fn write_profile(
             }
             verify(&mut profile, &limit_key, &note, &mut measured, n.to_string());
         }
-        None => inherited.push(Knob { key: limit_key, note: why(&skipped, "session limit") }),
+        None => {
+            let per_user = &profile.session;
+            let exempt = per_user.max_per_user.is_some()
+                && per_user.counts_per_user(lt)
+                && per_user.per_user_exempt.contains(&target.credentials.user);
+            let (key, note) = if exempt && found.limit.is_none() {
+                (
+                    "session.max_per_user".to_string(),
+                    format!(
+                        "{}; {:?} is exempt from the per-user limit in {base_name}: calibrate as \
+                         another user to measure it",
+                        why(&skipped, "session limit"),
+                        target.credentials.user
+                    ),
+                )
+            } else {
+                (limit_key, why(&skipped, "session limit"))
+            };
+            inherited.push(Knob { key, note })
+        }
     }
     // The refusal's status, where the personality makes it a knob.
     let status_key = match vendor {
@@ -1130,6 +1164,28 @@ async fn write_profile(
                 key: "ilo.bad_login_status".to_string(),
                 note: why(&skipped, "bad password"),
             }),
+        }
+        let knobs = [
+            ("CommandShell", "ilo.command_shell_max_sessions"),
+            ("GraphicalConsole", "ilo.graphical_console_max_sessions"),
+            ("SerialConsole", "ilo.serial_console_max_sessions"),
+        ];
+        for (service, key) in knobs {
+            match (found.maxima.get(service), profile.ilo.as_mut()) {
+                (Some(&n), Some(i)) => {
+                    let n = u32::try_from(n).unwrap_or(u32::MAX);
+                    match service {
+                        "CommandShell" => i.command_shell_max_sessions = n,
+                        "GraphicalConsole" => i.graphical_console_max_sessions = n,
+                        _ => i.serial_console_max_sessions = n,
+                    }
+                    verify(&mut profile, key, &stated_note, &mut measured, n.to_string());
+                }
+                _ => inherited.push(Knob {
+                    key: key.to_string(),
+                    note: "the manager publishes no maximum".to_string(),
+                }),
+            }
         }
         if let (Some(fw), Some(i)) = (&found.firmware, profile.ilo.as_mut()) {
             i.firmware_version = fw.clone();

@@ -67,6 +67,10 @@ fn make_unusual(p: &mut Profile) -> Vec<&'static str> {
         s.one_request_sessions_count = !s.one_request_sessions_count;
         changed.push("basic");
     }
+    if let Some(i) = p.ilo.as_mut().filter(|i| i.command_shell_max_sessions > 0) {
+        i.command_shell_max_sessions = 5;
+        changed.push("shell");
+    }
     if let Some(r) = p.redfish.as_mut() {
         r.session_limit_status = 429;
         changed.push("status");
@@ -100,6 +104,7 @@ fn knobs(p: &Profile) -> BTreeMap<&'static str, String> {
         _ => 0,
     };
     k.insert("status", status.to_string());
+    k.insert("shell", format!("{:?}", p.ilo.as_ref().map(|i| i.command_shell_max_sessions)));
     k
 }
 
