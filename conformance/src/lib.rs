@@ -17,6 +17,7 @@
 //! targets, and an emulator's control API ([`control`]) only for what a device's own
 //! protocol cannot do (moving a virtual clock, listing every session for hygiene).
 
+pub mod calibrate;
 pub mod control;
 pub mod driver;
 pub mod hygiene;

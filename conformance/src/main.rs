@@ -52,6 +52,53 @@ enum Command {
     /// 0 when it logged out everything (within --allow-leaks) and never hit the session
     /// limit, 1 otherwise (or when the command failed), 2 when the check could not run.
     Hygiene(HygieneArgs),
+    /// Probe a device and write the profile that emulates it.
+    ///
+    /// Reads what the device's API states (service root, firmware, idle timeout and
+    /// lifetime, the login answer, a dead token's answer, ONE bad-password answer); with
+    /// --allow-destructive also measures the session limit and the refusal, whether HTTP
+    /// Basic holds a slot, whether a password change ends sessions (on an account it
+    /// creates and deletes) and the idle timeout, printing each step before it runs and
+    /// undoing it afterwards. Exit status: 0 written, 1 the device refused or could not
+    /// be probed, 2 unusable options, 130 interrupted (after cleanup).
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Args, Debug)]
+struct CalibrateArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// The profile file to write (e.g. my-device.toml).
+    #[arg(long, short = 'o')]
+    output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Start from this embedded profile (or profile file) instead of the nearest one.
+    #[arg(long)]
+    base: Option<String>,
+    /// Name of the written profile (default: the base profile's, so the scenarios
+    /// written for that model apply to it).
+    #[arg(long)]
+    name: Option<String>,
+    /// Run the behaviour probes: fill the session table, create and delete an account,
+    /// shorten the idle timeout. Each is announced before it runs and undone afterwards.
+    #[arg(long, env = "SESSIONLAB_ALLOW_DESTRUCTIVE", value_parser = emulator::flags::boolish)]
+    allow_destructive: bool,
+    /// Longest real waiting the idle-timeout probe may do on a device without a
+    /// virtual clock (e.g. 90s, 10m); it shortens the timeout through the API to fit.
+    #[arg(long, env = "SESSIONLAB_MAX_WAIT", default_value = "0s", value_parser = parse_wait)]
+    max_wait: Duration,
+    /// Most logins the session-limit probe tries.
+    #[arg(long, env = "SESSIONLAB_FILL_LIMIT", default_value_t = 256)]
+    fill_limit: usize,
+    /// Also capture the resource tree into this (new or empty) directory, as a mockup
+    /// the written profile serves (Redfish family).
+    #[arg(long)]
+    capture: Option<PathBuf>,
+    /// No progress lines on standard error (destructive steps are still announced).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +241,7 @@ fn main() -> ExitCode {
         Command::List { paths } => list(&paths),
         Command::Run(args) => runtime().block_on(run(args)),
         Command::Hygiene(args) => runtime().block_on(hygiene(args)),
+        Command::Calibrate(args) => runtime().block_on(calibrate(args)),
     }
 }
 
@@ -334,6 +382,66 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     emit(&report.text());
     code
+}
+
+fn target_options(t: TargetArgs) -> TargetOptions {
+    TargetOptions {
+        target: t.target,
+        vendor: t.vendor,
+        profile: t.profile,
+        user: t.user,
+        password: t.password,
+        insecure: t.insecure,
+        control: t.control,
+        device: t.device,
+        seed: t.seed,
+        restart_timeout: Duration::from_secs(600),
+    }
+}
+
+async fn calibrate(args: CalibrateArgs) -> ExitCode {
+    use conformance::calibrate::{self, CalibrateError, CalibrateOptions};
+    let opts = CalibrateOptions {
+        target: target_options(args.target),
+        base: args.base,
+        name: args.name,
+        allow_destructive: args.allow_destructive,
+        max_wait: args.max_wait,
+        fill_limit: args.fill_limit,
+        capture: args.capture,
+        output: args.output,
+        force: args.force,
+        date: calibrate::today(),
+    };
+    let quiet = args.quiet;
+    let say = move |line: &str| {
+        if !quiet || line.starts_with("about to") {
+            eprintln!("sessionlab-conformance: {line}");
+        }
+    };
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    match calibrate::calibrate(&opts, &say, ctrl_c).await {
+        Ok(c) => {
+            emit(&c.summary(&opts.output));
+            ExitCode::SUCCESS
+        }
+        Err(e @ CalibrateError::Usage(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e @ CalibrateError::Interrupted(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(130)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn hygiene(args: HygieneArgs) -> ExitCode {
