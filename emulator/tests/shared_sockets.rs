@@ -6,6 +6,8 @@
 //! never the wildcard: tests listen on loopback only. The routing is the same code a
 //! wildcard socket runs.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -212,4 +214,58 @@ async fn shared_sockets_refuse_devices_they_cannot_route() {
     let err = Fleet::start(config).await.expect_err("not covered");
     assert!(err.to_string().contains("r at 127.77.0.32"), "{err}");
     assert!(err.to_string().contains("none of the shared sockets' addresses"), "{err}");
+}
+
+/// DMTF's python-redfish-library against two devices at their addresses on one shared
+/// port: a session on each, each device listing only its own, one device's token
+/// refused by the other, both logged out. Needs the `main` client venv
+/// (`ci/clients/setup.sh`, `$SESSIONLAB_CLIENTS_DIR`); without it the test says so and
+/// passes, except under `CI=true`.
+#[tokio::test]
+async fn python_redfish_library_keeps_two_devices_on_one_port_apart() {
+    const SCRIPT: &str = r#"
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import redfish, requests
+a_url, b_url, user, password = sys.argv[1:5]
+a = redfish.redfish_client(base_url=a_url, username=user, password=password)
+b = redfish.redfish_client(base_url=b_url, username=user, password=password)
+a.login(auth="session")
+b.login(auth="session")
+try:
+    listed = [len(c.get("/redfish/v1/SessionService/Sessions").dict["Members"]) for c in (a, b)]
+    crossed = requests.get(b_url + "/redfish/v1/SessionService",
+                           headers={"X-Auth-Token": a.get_session_key()}).status_code
+finally:
+    a.logout()
+    b.logout()
+print(json.dumps({"listed": listed, "crossed": crossed}))
+"#;
+    let python = common::clients_dir().join("main/bin/python");
+    if !python.is_file() {
+        assert!(!common::strict(), "CI=true and the client venv is missing: {}", python.display());
+        eprintln!("SKIPPED: {} is missing (run ci/clients/setup.sh)", python.display());
+        return;
+    }
+    let mut config = FleetConfig::new(vec![spec("a", "redfish", 41), spec("b", "redfish", 42)]);
+    config.shared_bind = vec![ip(41), ip(42)];
+    let fleet = Fleet::start(config).await.expect("fleet starts");
+    let [a, b] = fleet.devices() else { panic!("two devices") };
+    let out = tokio::process::Command::new(python)
+        .args(["-c", SCRIPT, &a.url(), &b.url(), "admin", "sessionlab"])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(PATIENCE, out).await.expect("in time").expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("JSON line");
+    assert_eq!(result["listed"], serde_json::json!([1, 1]), "each device lists its own session");
+    assert_eq!(result["crossed"], 401, "a's token is unknown on b");
+    let now = fleet.clock().now();
+    for d in [a, b] {
+        assert_eq!(d.device.store.counts(now).total, 0, "{} logged out", d.device.name());
+        let created = d.device.store.events(now).iter().filter(|e| e.session_id.is_some()).count();
+        assert_eq!(created, 2, "{}: one session created and ended", d.device.name());
+    }
 }
