@@ -1,10 +1,20 @@
-//! Benchmarks: throughput of one device, and the size and start time of a 1,000-device fleet.
+//! Benchmarks: throughput of one device, and the size and start time of a mixed fleet.
 //!
 //! ```text
 //! cargo run --release -p emulator --example bench -- all
 //! cargo run --release -p emulator --example bench -- throughput --seconds 10
-//! cargo run --release -p emulator --example bench -- fleet --devices 1000 --sessions 10
+//! cargo run --release -p emulator --example bench -- fleet --devices 10000 --sessions 10
+//! # 100,000 devices at 127.1.0.1.. on one shared socket per port; the wildcard is bound,
+//! # so run it where only loopback is up (a network namespace of its own, as root):
+//! unshare -n sh -c 'ip link set lo up; target/release/examples/bench fleet \
+//!     --devices 100000 --addresses 127.0.0.0/8 --shared-bind 0.0.0.0'
 //! ```
+//!
+//! The fleet mixes the profiles of `--profiles` (default: redfish, ilo5, idrac9, bigip17,
+//! solace-software-100) in turn. It prints the start time, the resident memory idle, with
+//! `--sessions` sessions on every device, and after an authenticated GET to the last
+//! device (over HTTP: login, GET, logout), the size of an event, and with `--touch-all`
+//! the memory once every device has answered a GET (every router built).
 //!
 //! Throughput compares authenticated GETs on a device with a bare axum route serving the
 //! same path and a body of the same size, in the same run, with `wrk -t2 -c16` when wrk is
@@ -17,8 +27,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use emulator::fleet::{DeviceSpec, Fleet, FleetConfig};
-use emulator::profile::Profile;
+use emulator::fleet::{AddressRange, DeviceSpec, Fleet, FleetConfig, RunningDevice};
+use emulator::profile::{Profile, Vendor};
 use emulator::session::{ClientInfo, LoginRequest};
 use emulator::EmulatedDevice;
 
@@ -35,10 +45,28 @@ struct Args {
     seconds: u64,
     devices: usize,
     sessions: usize,
+    profiles: Vec<String>,
+    addresses: Option<String>,
+    shared_bind: Vec<std::net::IpAddr>,
+    touch_all: bool,
 }
 
+const USAGE: &str = "usage: bench [all|throughput|fleet] [--seconds N] [--devices N] \
+    [--sessions N] [--profiles a,b,..] [--addresses CIDR] [--shared-bind ADDR] [--touch-all]";
+
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { what: "all".into(), seconds: 10, devices: 1000, sessions: 10 };
+    let mut args = Args {
+        what: "all".into(),
+        seconds: 10,
+        devices: 1000,
+        sessions: 10,
+        profiles: ["redfish", "ilo5", "idrac9", "bigip17", "solace-software-100"]
+            .map(String::from)
+            .to_vec(),
+        addresses: None,
+        shared_bind: Vec::new(),
+        touch_all: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut number = |name: &str| -> Result<u64, String> {
@@ -51,10 +79,19 @@ fn parse_args() -> Result<Args, String> {
             "--seconds" => args.seconds = number("--seconds")?.max(1),
             "--devices" => args.devices = number("--devices")? as usize,
             "--sessions" => args.sessions = number("--sessions")? as usize,
-            "-h" | "--help" => return Err(
-                "usage: bench [all|throughput|fleet] [--seconds N] [--devices N] [--sessions N]"
-                    .into(),
-            ),
+            "--profiles" => {
+                let list = it.next().ok_or("--profiles needs names, e.g. redfish,ilo5")?;
+                args.profiles = list.split(',').map(str::to_string).collect();
+            }
+            "--addresses" => {
+                args.addresses = Some(it.next().ok_or("--addresses needs a range")?);
+            }
+            "--shared-bind" => {
+                let a = it.next().ok_or("--shared-bind needs an address")?;
+                args.shared_bind.push(a.parse().map_err(|_| format!("{a:?} is no address"))?);
+            }
+            "--touch-all" => args.touch_all = true,
+            "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
@@ -255,67 +292,233 @@ fn rss_kib() -> u64 {
 }
 
 async fn fleet(args: &Args) {
-    let profile = Arc::new(Profile::embedded("redfish").expect("embedded profile"));
-    let specs: Vec<DeviceSpec> =
-        (0..args.devices).map(|i| DeviceSpec::new(&format!("bmc-{i}"), profile.clone())).collect();
+    emulator::listener::raise_descriptor_limit();
+    let range: Option<AddressRange> = args.addresses.as_deref().map(|r| {
+        r.parse().unwrap_or_else(|e| {
+            eprintln!("--addresses: {e}");
+            std::process::exit(2)
+        })
+    });
+    let profiles: Vec<Arc<Profile>> = args
+        .profiles
+        .iter()
+        .map(|name| {
+            Arc::new(Profile::load(name).unwrap_or_else(|e| {
+                eprintln!("--profiles: {e}");
+                std::process::exit(2)
+            }))
+        })
+        .collect();
     let before = rss_kib();
     let started = Instant::now();
-    let fleet = Fleet::start(FleetConfig::new(specs)).await.expect("fleet starts");
+    let specs: Vec<DeviceSpec> = (0..args.devices)
+        .map(|i| {
+            let profile = &profiles[i % profiles.len()];
+            let mut spec = DeviceSpec::new(&format!("{}-{i}", profile.name), profile.clone());
+            spec.address = range.and_then(|r| r.host(i as u128));
+            spec
+        })
+        .collect();
+    let mut config = FleetConfig::new(specs);
+    config.shared_bind = args.shared_bind.clone();
+    let fleet = Fleet::start(config).await.unwrap_or_else(|e| {
+        eprintln!("the fleet does not start: {e}");
+        std::process::exit(1)
+    });
     let start_time = started.elapsed();
-    let account = profile.default_account();
+    let idle = rss_kib();
+    let sockets = if args.shared_bind.is_empty() {
+        "a socket of its own per device (and per SSH service)"
+    } else {
+        "one shared socket per port"
+    };
+    println!("== fleet of {} devices ({}), {sockets}", args.devices, args.profiles.join(", "));
+    println!("start time (devices + bind + serve):        {:>8.0} ms", ms(start_time));
+    println!(
+        "resident memory idle (fleet only):          {:>8.1} MiB  ({:.1} KiB per device)",
+        mib(idle.saturating_sub(before)),
+        idle.saturating_sub(before) as f64 / args.devices.max(1) as f64
+    );
+
+    // Sessions on every device, through the engine.
     let now = fleet.clock().now();
+    let mut opened = 0usize;
     for d in fleet.devices() {
+        let account = d.device.profile().default_account();
+        let session_type = emulator::vendors::wire_session_types(d.device.profile().vendor)[0];
         for _ in 0..args.sessions {
-            d.device
-                .store
-                .login(
-                    &LoginRequest {
-                        user: &account.user,
-                        password: &account.password,
-                        session_type: "redfish",
-                        client: ClientInfo {
-                            addr: Some("127.0.0.1".into()),
-                            user_agent: Some("bench".into()),
-                            process: None,
-                        },
+            let login = d.device.store.login(
+                &LoginRequest {
+                    user: &account.user,
+                    password: &account.password,
+                    session_type,
+                    client: ClientInfo {
+                        addr: Some("127.0.0.1".into()),
+                        user_agent: Some("bench".into()),
+                        process: None,
                     },
-                    now,
-                )
-                .expect("login");
+                },
+                now,
+            );
+            opened += usize::from(login.is_ok());
         }
     }
-    // Every device must serve: one unauthenticated GET of the service root each.
-    let client = reqwest::Client::new();
-    let served = Arc::new(AtomicU64::new(0));
-    let urls: Vec<String> =
-        fleet.devices().iter().map(|d| format!("{}/redfish/v1/", d.url())).collect();
-    let chunks: Vec<Vec<String>> =
-        urls.chunks(urls.len().div_ceil(CONCURRENCY).max(1)).map(<[String]>::to_vec).collect();
-    let mut tasks = Vec::new();
-    for chunk in chunks {
-        let (client, served) = (client.clone(), served.clone());
-        tasks.push(tokio::spawn(async move {
-            for url in chunk {
-                if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
-                    served.fetch_add(1, Ordering::Relaxed);
+    let with_sessions = rss_kib();
+    println!(
+        "with {opened} sessions:                       {:>8.1} MiB  ({:.0} bytes per session, events included)",
+        mib(with_sessions.saturating_sub(before)),
+        (with_sessions.saturating_sub(idle) * 1024) as f64 / opened.max(1) as f64
+    );
+    let (events, bytes) = fleet.devices().iter().fold((0usize, 0usize), |(n, b), d| {
+        let m = d.device.store.events_memory();
+        (n + m.kept, b + m.bytes)
+    });
+    println!(
+        "events logged: {events}, {:.0} bytes each (size_of Event {} bytes)",
+        bytes as f64 / events.max(1) as f64,
+        std::mem::size_of::<emulator::session::Event>()
+    );
+
+    // An authenticated GET to the last device: login, GET, logout over the wire.
+    let last = fleet.devices().last().expect("a device");
+    let client =
+        reqwest::Client::builder().danger_accept_invalid_certs(true).build().expect("client");
+    let asked = Instant::now();
+    let answer = authenticated_get(&client, last).await;
+    println!(
+        "authenticated GET to the last device {} ({}):  {answer} in {:.1} ms",
+        last.device.name(),
+        last.url(),
+        ms(asked.elapsed())
+    );
+    let after_get = rss_kib();
+    println!(
+        "resident memory after it:                   {:>8.1} MiB",
+        mib(after_get.saturating_sub(before))
+    );
+
+    if args.touch_all {
+        // No idle connections kept: 100,000 of them would hold as many descriptors.
+        let client = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("client");
+        let served = Arc::new(AtomicU64::new(0));
+        let urls: Vec<String> = fleet.devices().iter().map(|d| d.url()).collect();
+        let chunks: Vec<Vec<String>> =
+            urls.chunks(urls.len().div_ceil(CONCURRENCY).max(1)).map(<[String]>::to_vec).collect();
+        let touched = Instant::now();
+        let mut tasks = Vec::new();
+        for chunk in chunks {
+            let (client, served) = (client.clone(), served.clone());
+            tasks.push(tokio::spawn(async move {
+                for url in chunk {
+                    if client.get(&url).send().await.is_ok_and(|r| r.status().as_u16() < 500) {
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
-            }
-        }));
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        let touched_rss = rss_kib();
+        println!(
+            "every device answered a GET ({} of them, {:.0} ms): {:>8.1} MiB  ({:.1} KiB per device)",
+            served.load(Ordering::Relaxed),
+            ms(touched.elapsed()),
+            mib(touched_rss.saturating_sub(before)),
+            touched_rss.saturating_sub(before) as f64 / args.devices.max(1) as f64
+        );
     }
-    for t in tasks {
-        let _ = t.await;
-    }
-    let after = rss_kib();
-    println!("== fleet of {} devices, {} sessions each", args.devices, args.sessions);
-    println!(
-        "start time (bind + serve every listener):  {:>8.0} ms",
-        start_time.as_secs_f64() * 1000.0
-    );
-    println!("devices that answered a GET:               {:>8}", served.load(Ordering::Relaxed));
-    println!("resident memory of the process:            {:>8.1} MB", after as f64 / 1024.0);
-    println!(
-        "  of which the fleet (after - before):     {:>8.1} MB",
-        after.saturating_sub(before) as f64 / 1024.0
-    );
     fleet.shutdown().await;
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// Logs in on the device in its own wire protocol, GETs a resource with the session, and
+/// logs out; the status of the GET, or what failed.
+async fn authenticated_get(client: &reqwest::Client, d: &RunningDevice) -> String {
+    let account = d.device.profile().default_account();
+    let base = d.url();
+    let (user, password) = (account.user.as_str(), account.password.as_str());
+    let result: Result<u16, String> = async {
+        match d.device.profile().vendor {
+            Vendor::Bigip => {
+                let login = client
+                    .post(format!("{base}/mgmt/shared/authn/login"))
+                    .json(&serde_json::json!({"username": user, "password": password, "loginProviderName": "tmos"}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let body: serde_json::Value = login.json().await.map_err(|e| e.to_string())?;
+                let token = body["token"]["token"].as_str().ok_or("no token")?.to_string();
+                let get = client
+                    .get(format!("{base}/mgmt/tm/sys/version"))
+                    .header("X-F5-Auth-Token", &token)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = get.status().as_u16();
+                let _ = client
+                    .delete(format!("{base}/mgmt/shared/authz/tokens/{token}"))
+                    .header("X-F5-Auth-Token", &token)
+                    .send()
+                    .await;
+                Ok(status)
+            }
+            Vendor::Solace => {
+                let get = client
+                    .get(format!("{base}/SEMP/v2/monitor/sessions"))
+                    .basic_auth(user, Some(password))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(get.status().as_u16())
+            }
+            Vendor::Redfish | Vendor::Ilo | Vendor::Idrac => {
+                let login = client
+                    .post(format!("{base}/redfish/v1/SessionService/Sessions"))
+                    .json(&serde_json::json!({"UserName": user, "Password": password}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let token = login
+                    .headers()
+                    .get("x-auth-token")
+                    .and_then(|t| t.to_str().ok())
+                    .ok_or_else(|| format!("login answered {}", login.status()))?
+                    .to_string();
+                let location = login
+                    .headers()
+                    .get("location")
+                    .and_then(|t| t.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let get = client
+                    .get(format!("{base}/redfish/v1/Systems"))
+                    .header("X-Auth-Token", &token)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = get.status().as_u16();
+                let uri =
+                    if location.starts_with("http") { location } else { format!("{base}{location}") };
+                let _ = client.delete(uri).header("X-Auth-Token", &token).send().await;
+                Ok(status)
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(status) => format!("HTTP {status}"),
+        Err(e) => format!("failed: {e}"),
+    }
 }

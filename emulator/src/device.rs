@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::{Clock, Now};
 use crate::profile::Profile;
-use crate::resources::{self, Resources};
+use crate::resources::Resources;
 use crate::session::{IdGenerator, Session, SessionStore};
 
 /// A shared handle on a device; vendor routers and the control API hold these.
@@ -16,7 +16,7 @@ pub type DeviceHandle = Arc<Device>;
 /// modules only translate wire requests into calls on it.
 #[derive(Debug)]
 pub struct Device {
-    name: String,
+    name: Arc<str>,
     profile: Arc<Profile>,
     clock: Clock,
     seed: Option<u64>,
@@ -25,7 +25,8 @@ pub struct Device {
     settings: Mutex<BTreeMap<String, serde_json::Value>>,
     /// The session table and accounts.
     pub store: SessionStore,
-    /// Systems, chassis and their power state: the profile's tree, back to it on reset.
+    /// Systems, chassis and their power state: the profile's tree (built at first use),
+    /// back to it on reset.
     resources: Resources,
     /// Object models with rules of their own (BIG-IP LTM objects, a Solace broker's
     /// message VPNs and queues), one per type: built
@@ -42,14 +43,15 @@ impl Device {
             profile.accounts.clone(),
             id_generator(name, &profile, seed),
         );
+        let name: Arc<str> = Arc::from(name);
         Device {
-            name: name.to_string(),
+            name: name.clone(),
             profile: profile.clone(),
             clock,
             seed,
             settings: Mutex::new(BTreeMap::new()),
             store,
-            resources: Resources::new(resources::defaults::for_profile(&profile, name)),
+            resources: Resources::lazy(profile, name),
             models: Mutex::new(HashMap::new()),
         }
     }
@@ -127,7 +129,7 @@ impl Device {
     pub fn reset(&self) {
         self.lock_settings().clear();
         self.models.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
-        self.resources.replace(resources::defaults::for_profile(&self.profile, &self.name));
+        self.resources.reset();
         self.store.reset(
             self.profile.session.clone(),
             self.profile.accounts.clone(),

@@ -17,7 +17,8 @@
 //! These are socket timeouts of the emulator's web server, in real time (tokio's timer),
 //! not device settings tied to sessions: session timeouts stay on the device clock.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -333,6 +334,80 @@ impl hyper::body::Body for StallLimited {
     }
 }
 
+/// Builds a service's router when its first connection arrives, so a fleet's idle
+/// devices hold no router (a router is most of an untouched device's memory).
+pub trait MakeApp: Send + Sync + 'static {
+    /// The router (cheap to clone once built).
+    fn app(&self) -> axum::Router;
+}
+
+impl MakeApp for axum::Router {
+    fn app(&self) -> axum::Router {
+        self.clone()
+    }
+}
+
+/// A device's HTTP service: its router, TLS and connection gate.
+#[derive(Clone)]
+pub struct HttpService {
+    /// The router, made on first use.
+    pub app: Arc<dyn MakeApp>,
+    /// TLS, for HTTPS devices.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// The device's connection count and cap.
+    pub gate: Gate,
+}
+
+/// Starts one SSH connection of a device on an accepted stream: (device, stream, client,
+/// login grace time, shutdown, its place under the device's cap).
+pub type SshConnect = fn(
+    crate::device::DeviceHandle,
+    tokio::net::TcpStream,
+    SocketAddr,
+    Duration,
+    watch::Receiver<bool>,
+    Admitted,
+) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// A device's SSH service.
+#[derive(Clone)]
+pub struct SshService {
+    /// The device.
+    pub device: crate::device::DeviceHandle,
+    /// Its personality's SSH connection handler.
+    pub connect: SshConnect,
+    /// The device's connection count and cap (shared with its HTTP service).
+    pub gate: Gate,
+}
+
+/// What a connection is served by.
+#[derive(Clone)]
+pub enum Service {
+    /// HTTP or HTTPS.
+    Http(HttpService),
+    /// SSH.
+    Ssh(SshService),
+}
+
+/// Where a listening socket sends its connections.
+pub enum Routing {
+    /// Every connection to one service: a socket of the device's own.
+    One(Service),
+    /// To the service of the device whose address the connection arrived at (its local
+    /// address): one socket shared by a fleet, bound to the wildcard address or to some
+    /// of the devices' addresses. A connection to an address no device has is closed.
+    ByAddress(HashMap<IpAddr, Service>),
+}
+
+impl Routing {
+    fn service(&self, local: Option<SocketAddr>) -> Option<&Service> {
+        match self {
+            Routing::One(service) => Some(service),
+            Routing::ByAddress(table) => table.get(&local?.ip().to_canonical()),
+        }
+    }
+}
+
 /// Serves `app` on `listener` (over TLS with `tls`) until `shutdown` turns true; then
 /// open connections get `drain` to finish and the rest are closed, so a stop always ends.
 pub fn serve_http(
@@ -340,6 +415,19 @@ pub fn serve_http(
     app: axum::Router,
     tls: Option<Arc<rustls::ServerConfig>>,
     gate: Gate,
+    drain: Duration,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    let service = Service::Http(HttpService { app: Arc::new(app), tls, gate });
+    serve(listener, Routing::One(service), drain, shutdown)
+}
+
+/// Serves the connections of `listener` as `routing` says until `shutdown` turns true;
+/// then open connections get `drain` to finish and the rest are closed.
+pub fn serve(
+    listener: std::net::TcpListener,
+    routing: Routing,
     drain: Duration,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -351,7 +439,7 @@ pub fn serve_http(
                 return;
             }
         };
-        let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+        let mut strays = Strays::default();
         let mut connections = tokio::task::JoinSet::new();
         let mut stop = shutdown.clone();
         loop {
@@ -361,20 +449,45 @@ pub fn serve_http(
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        let Some(admitted) = gate.admit(peer) else {
+                        let local = stream.local_addr().ok();
+                        let Some(service) = routing.service(local) else {
+                            strays.closed(local, peer);
                             drop(stream);
                             continue;
                         };
-                        let _ = stream.set_nodelay(true);
-                        connections.spawn(connection(
-                            stream,
-                            peer,
-                            app.clone(),
-                            tls.clone(),
-                            gate.limits.clone(),
-                            shutdown.clone(),
-                            admitted,
-                        ));
+                        match service {
+                            Service::Http(http) => {
+                                let Some(admitted) = http.gate.admit(peer) else {
+                                    drop(stream);
+                                    continue;
+                                };
+                                let _ = stream.set_nodelay(true);
+                                connections.spawn(connection(
+                                    stream,
+                                    peer,
+                                    http.app.clone(),
+                                    http.tls.clone(),
+                                    http.gate.limits.clone(),
+                                    shutdown.clone(),
+                                    admitted,
+                                ));
+                            }
+                            Service::Ssh(ssh) => {
+                                let Some(admitted) = ssh.gate.admit(peer) else {
+                                    drop(stream);
+                                    continue;
+                                };
+                                let grace = ssh.gate.limits().ssh_login_grace;
+                                connections.spawn((ssh.connect)(
+                                    ssh.device.clone(),
+                                    stream,
+                                    peer,
+                                    grace,
+                                    shutdown.clone(),
+                                    admitted,
+                                ));
+                            }
+                        }
                     }
                     Err(e) => {
                         // Out of descriptors (EMFILE) or a connection reset before accept:
@@ -403,17 +516,43 @@ pub fn serve_http(
     })
 }
 
+/// Connections a shared socket closed because no device has the address they arrived
+/// at: logged at most once per [`REFUSAL_LOG_INTERVAL`] with how many.
+#[derive(Default)]
+struct Strays {
+    last: Option<Instant>,
+    since: u64,
+}
+
+impl Strays {
+    fn closed(&mut self, local: Option<SocketAddr>, peer: SocketAddr) {
+        self.since += 1;
+        let now = crate::clock::socket_now();
+        if self.last.is_none_or(|last| now.duration_since(last) >= REFUSAL_LOG_INTERVAL) {
+            tracing::warn!(
+                address = %local.map_or_else(|| "unknown".to_string(), |a| a.to_string()),
+                client = %peer.ip(),
+                closed = self.since,
+                "connection to an address no device has: closed"
+            );
+            self.last = Some(now);
+            self.since = 0;
+        }
+    }
+}
+
 /// One HTTP connection: TLS handshake (within the header timeout), then HTTP/1.1 with
-/// its watchdog.
+/// its watchdog. The device's router is made here on its first connection.
 async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    app: axum::Router,
+    app: Arc<dyn MakeApp>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: Arc<ConnectionLimits>,
     shutdown: watch::Receiver<bool>,
     _admitted: Admitted,
 ) {
+    let app = app.app();
     let activity = Activity::new();
     let watched = Watched { inner: stream, activity: activity.clone() };
     match tls {

@@ -36,9 +36,17 @@ struct ServeArgs {
     /// Serve one device of this profile (embedded name or file); repeatable.
     #[arg(long, env = "SESSIONLAB_PROFILE", value_delimiter = ',')]
     profile: Vec<String>,
-    /// Address every listener binds. Loopback unless you mean otherwise.
+    /// Address of the control API and of every device that has no address of its own
+    /// (fleet files give devices addresses). Loopback unless you mean otherwise.
     #[arg(long, env = "SESSIONLAB_BIND", default_value = "127.0.0.1")]
     bind: IpAddr,
+    /// Serve the devices through sockets shared by the fleet, one per port on this
+    /// address (repeatable; 0.0.0.0 is the wildcard: one socket per port for the whole
+    /// fleet, however many devices), each connection going to the device whose address it
+    /// arrived at; connections to other addresses are closed. Without it each device has
+    /// sockets of its own. Overrides the fleet file's `shared_bind`.
+    #[arg(long, env = "SESSIONLAB_SHARED_BIND", value_delimiter = ',')]
+    shared_bind: Vec<IpAddr>,
     /// Port of the first device; the next ones follow it. 0 lets the OS choose.
     #[arg(long, env = "SESSIONLAB_BASE_PORT", default_value_t = 0)]
     base_port: u16,
@@ -430,6 +438,11 @@ fn fleet_config(args: &ServeArgs) -> Result<FleetConfig, ConfigError> {
     }
     let mut config = FleetConfig::new(specs);
     config.bind = args.bind;
+    config.shared_bind = if args.shared_bind.is_empty() {
+        file.as_ref().map(|f| f.shared_bind.clone()).unwrap_or_default()
+    } else {
+        args.shared_bind.clone()
+    };
     config.control_port = args.control_port;
     config.clock = args.clock.or(file.as_ref().and_then(|f| f.clock)).unwrap_or(ClockMode::Virtual);
     config.seed = args.seed.or(file.as_ref().and_then(|f| f.seed));
@@ -465,6 +478,9 @@ fn print_table(fleet: &Fleet) {
     println!("dashboard:   {}/_sessionlab/  (open it in a browser)", fleet.control_url());
     println!("metrics:     {}/_sessionlab/metrics", fleet.control_url());
     println!("clock:       {mode}");
+    if fleet.devices().first().is_some_and(|d| d.shared) {
+        println!("sockets:     shared by the fleet, one per port; each connection goes to the device at its address");
+    }
 }
 
 fn init_tracing() {

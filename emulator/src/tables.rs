@@ -44,8 +44,8 @@ pub struct DeviceRow {
     pub profile: String,
     /// Where its wire protocol answers.
     pub url: String,
-    /// Its SSH port, when it serves SSH.
-    pub ssh_port: Option<u16>,
+    /// Where its SSH service answers (address and port), when it serves SSH.
+    pub ssh: Option<std::net::SocketAddr>,
     /// The default account's user name.
     pub user: String,
     /// And its password.
@@ -60,17 +60,17 @@ impl DeviceRow {
             device: d.device.name().to_string(),
             profile: d.device.profile().name.clone(),
             url: d.url(),
-            ssh_port: d.ssh_addr.map(|a| a.port()),
+            ssh: d.ssh_addr,
             user: account.user.clone(),
             password: account.password.clone(),
         }
     }
 }
 
-/// The device table: device, profile, URL, SSH port (a column only when some device
+/// The device table: device, profile, URL, SSH address (a column only when some device
 /// serves SSH; `-` for those that do not), user, password.
 pub fn devices(rows: &[DeviceRow]) -> String {
-    let any_ssh = rows.iter().any(|r| r.ssh_port.is_some());
+    let any_ssh = rows.iter().any(|r| r.ssh.is_some());
     let mut header = vec!["DEVICE", "PROFILE", "URL", "SSH", "USER", "PASSWORD"];
     if !any_ssh {
         header.remove(3);
@@ -80,7 +80,7 @@ pub fn devices(rows: &[DeviceRow]) -> String {
         .map(|r| {
             let mut row = vec![r.device.clone(), r.profile.clone(), r.url.clone()];
             if any_ssh {
-                row.push(r.ssh_port.map_or_else(|| "-".to_string(), |p| p.to_string()));
+                row.push(r.ssh.map_or_else(|| "-".to_string(), |a| a.to_string()));
             }
             row.extend([r.user.clone(), r.password.clone()]);
             row
@@ -93,12 +93,12 @@ pub fn devices(rows: &[DeviceRow]) -> String {
 mod tests {
     use super::*;
 
-    fn row(device: &str, url: &str, ssh_port: Option<u16>) -> DeviceRow {
+    fn row(device: &str, url: &str, ssh: Option<&str>) -> DeviceRow {
         DeviceRow {
             device: device.to_string(),
             profile: device.to_string(),
             url: url.to_string(),
-            ssh_port,
+            ssh: ssh.map(|a| a.parse().expect("a socket address")),
             user: "admin".to_string(),
             password: "password".to_string(),
         }
@@ -109,12 +109,12 @@ mod tests {
     fn device_table_aligns_and_drops_an_unused_ssh_column() {
         let rows = [
             row("redfish", "http://127.0.0.1:8000", None),
-            row("idrac9", "https://127.0.0.1:8001", Some(2222)),
+            row("idrac9", "https://127.0.0.1:8001", Some("127.0.0.1:2222")),
         ];
         insta::assert_snapshot!(devices(&rows), @r"
-        DEVICE   PROFILE  URL                     SSH   USER   PASSWORD
-        redfish  redfish  http://127.0.0.1:8000   -     admin  password
-        idrac9   idrac9   https://127.0.0.1:8001  2222  admin  password
+        DEVICE   PROFILE  URL                     SSH             USER   PASSWORD
+        redfish  redfish  http://127.0.0.1:8000   -               admin  password
+        idrac9   idrac9   https://127.0.0.1:8001  127.0.0.1:2222  admin  password
         ");
         insta::assert_snapshot!(devices(&rows[..1]), @r"
         DEVICE   PROFILE  URL                    USER   PASSWORD

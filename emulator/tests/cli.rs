@@ -20,7 +20,11 @@ fn run(args: &[&str]) -> std::process::Output {
 /// by its wire name.
 #[test]
 fn check_accepts_shipped_files() {
-    for file in ["fixtures/profiles/redfish.toml", "fixtures/fleets/example.toml"] {
+    for file in [
+        "fixtures/profiles/redfish.toml",
+        "fixtures/fleets/example.toml",
+        "fixtures/fleets/real-addresses.toml",
+    ] {
         let out = run(&["check", &repo(file)]);
         assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
@@ -257,6 +261,12 @@ fn check_refuses_fleets_that_cannot_be_served() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("line 2") && err.contains("at most 50000"), "{err}");
 
+    let huge_at_addresses = "addresses = \"127.0.0.0/8\"\n[[device]]\nname = \"rack\"\n\
+                             profile = \"redfish\"\ncount = 100000000\n";
+    let (code, err) = check_fleet("count-addresses", huge_at_addresses);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 3") && err.contains("at most 1000000"), "{err}");
+
     let twice = "[[device]]\nname = \"a\"\nprofile = \"redfish\"\n\n\
                  [[device]]\nname = \"a\"\nprofile = \"redfish\"\n";
     let (code, err) = check_fleet("twice", twice);
@@ -429,4 +439,51 @@ async fn client_strings_are_logged_escaped() {
     {
         assert!(!line.starts_with("2026-01-01T00:00:00Z"), "a forged line: {line}");
     }
+}
+
+/// Issue 15: `check` refuses device addresses a fleet cannot serve — one that is not an
+/// address, one taken twice, a range that is not one or has no room left, a fixed port
+/// repeated across devices without addresses — and accepts devices that share a port at
+/// addresses of their own.
+#[test]
+fn check_refuses_bad_and_duplicate_addresses() {
+    let device = |name: &str, extra: &str| {
+        format!("[[device]]\nname = \"{name}\"\nprofile = \"redfish\"\n{extra}\n")
+    };
+    let not_an_address = device("a", "address = \"127.1.0.300\"");
+    let (code, err) = check_fleet("bad-address", &not_an_address);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("invalid IP address") && err.contains("line 4"), "{err}");
+
+    let twice =
+        device("a", "address = \"127.1.0.5\"") + &device("b", "address = \"127.1.0.4\"\ncount = 3");
+    let (code, err) = check_fleet("address-twice", &twice);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("address 127.1.0.5 is already taken by \"a\"") && err.contains("line 6"),
+        "{err}"
+    );
+
+    let bad_range = format!("addresses = \"127.1.0.0/40\"\n{}", device("a", ""));
+    let (code, err) = check_fleet("bad-range", &bad_range);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("addresses") && err.contains("at most 32"), "{err}");
+
+    let full = format!("addresses = \"127.1.0.0/30\"\n{}", device("r", "count = 4"));
+    let (code, err) = check_fleet("range-full", &full);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no free address left (3 in all)"), "{err}");
+
+    let port_without_addresses = device("r", "count = 2\nport = 8443");
+    let (code, err) = check_fleet("count-port", &port_without_addresses);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("unless the devices have addresses of their own"), "{err}");
+
+    let real_ports = format!(
+        "addresses = \"127.1.0.0/16\"\nshared_bind = [\"0.0.0.0\"]\n{}{}",
+        device("ilo", "count = 300\nport = 443\ntls = true"),
+        device("one", "address = \"127.1.0.1\"\nport = 443")
+    );
+    let (code, err) = check_fleet("real-ports", &real_ports);
+    assert_eq!(code, Some(0), "{err}");
 }

@@ -20,7 +20,11 @@ pub struct DeviceView {
     profile: String,
     vendor: Vendor,
     description: String,
+    /// The device's address (its own, or the fleet's bind address).
+    address: String,
     url: String,
+    /// `own` (sockets of its own) or `shared` (the fleet's sockets, routed by address).
+    sockets: &'static str,
     /// `host:port` of the device's SSH service, for personalities that have one.
     #[serde(skip_serializing_if = "Option::is_none")]
     ssh: Option<String>,
@@ -35,7 +39,9 @@ impl DeviceView {
             profile: profile.name.clone(),
             vendor: profile.vendor,
             description: profile.description.clone(),
+            address: d.addr.ip().to_string(),
             url: d.url(),
+            sockets: if d.shared { "shared" } else { "own" },
             ssh: d.ssh_addr.map(|a| a.to_string()),
             sessions: d.device.store.counts(d.device.now()),
         }

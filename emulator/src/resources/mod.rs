@@ -879,26 +879,64 @@ fn walk_links(
     }
 }
 
-/// A device's tree behind a lock, rebuilt from the profile on reset.
+/// A device's tree behind a lock, rebuilt from the profile on reset. A tree made from a
+/// profile is built when first used (an untouched device of a large fleet holds none),
+/// and again on first use after a reset.
 #[derive(Debug)]
 pub struct Resources {
     tree: Mutex<Tree>,
+    /// The profile and device name the tree is built from, for a lazy tree.
+    source: Option<(std::sync::Arc<crate::profile::Profile>, std::sync::Arc<str>)>,
+    /// Whether `tree` holds the device's tree (false: build it at the next lock).
+    built: std::sync::atomic::AtomicBool,
 }
 
 impl Resources {
     /// A store holding `tree`.
     pub fn new(tree: Tree) -> Resources {
-        Resources { tree: Mutex::new(tree) }
+        Resources { tree: Mutex::new(tree), source: None, built: true.into() }
+    }
+
+    /// A store whose tree is `profile`'s default (or mockup) tree for device `name`,
+    /// built at its first use.
+    pub fn lazy(
+        profile: std::sync::Arc<crate::profile::Profile>,
+        name: std::sync::Arc<str>,
+    ) -> Resources {
+        Resources {
+            tree: Mutex::new(Tree::new(false)),
+            source: Some((profile, name)),
+            built: false.into(),
+        }
     }
 
     /// The tree, locked (never hold it across an `.await`).
     pub fn lock(&self) -> MutexGuard<'_, Tree> {
-        self.tree.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        use std::sync::atomic::Ordering;
+        let mut tree = self.tree.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !self.built.load(Ordering::Acquire) {
+            if let Some((profile, name)) = &self.source {
+                *tree = defaults::for_profile(profile, name);
+            }
+            self.built.store(true, Ordering::Release);
+        }
+        tree
     }
 
     /// Replaces the tree (a device reset).
     pub fn replace(&self, tree: Tree) {
         *self.lock() = tree;
+    }
+
+    /// Back to the profile's tree: a lazy tree is dropped and built again at its next
+    /// use; a tree given whole is kept.
+    pub fn reset(&self) {
+        use std::sync::atomic::Ordering;
+        if self.source.is_some() {
+            let mut tree = self.tree.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            *tree = Tree::new(false);
+            self.built.store(false, Ordering::Release);
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ClientProcess, EndReason, LimitScope, Session};
+use super::{ClientInfo, ClientProcess, EndReason, LimitScope, Session};
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -85,6 +85,152 @@ impl Event {
     }
 }
 
+/// How an event is kept: a fifth of an [`Event`]'s size. Its sequence number is its
+/// position in the log; user names, session types and clients are interned per log (a
+/// device's events mostly repeat a few of each), so an entry holds pointers to them and
+/// only its session id of its own.
+#[derive(Debug)]
+struct Entry {
+    at: DateTime<Utc>,
+    kind: Kind,
+    one_request: bool,
+    session_id: Option<Box<str>>,
+    user: Arc<str>,
+    session_type: Arc<str>,
+    client: Arc<ClientInfo>,
+}
+
+/// [`EventKind`] with interned names.
+#[derive(Debug)]
+enum Kind {
+    Created,
+    Ended(EndReason),
+    RefusedTotal,
+    RefusedPool(Arc<str>),
+    RefusedUser(Arc<str>),
+    LoginFailed,
+    Expired(Arc<str>),
+}
+
+impl Entry {
+    /// The memory an entry holds of its own (interned values are shared, and counted
+    /// once in [`Interned::bytes`]).
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Entry>() + self.session_id.as_ref().map_or(0, |id| id.len())
+    }
+}
+
+/// A log's interned values, dropped when no entry refers to them any more.
+#[derive(Debug, Default)]
+struct Interned {
+    names: std::collections::HashSet<Arc<str>>,
+    clients: std::collections::HashSet<Arc<ClientInfo>>,
+    /// Size of both sets at the last pruning: they are pruned when they have doubled.
+    pruned_at: usize,
+}
+
+impl Interned {
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(found) = self.names.get(name) {
+            return found.clone();
+        }
+        let made: Arc<str> = Arc::from(name);
+        self.names.insert(made.clone());
+        made
+    }
+
+    fn client(&mut self, client: ClientInfo) -> Arc<ClientInfo> {
+        if let Some(found) = self.clients.get(&client) {
+            return found.clone();
+        }
+        let made = Arc::new(client);
+        self.clients.insert(made.clone());
+        made
+    }
+
+    /// Drops values only the sets still hold, once the sets have doubled since the last
+    /// time (so a client sending a new `User-Agent` each time cannot grow them beyond
+    /// about twice what the kept entries use).
+    fn prune(&mut self) {
+        let size = self.names.len() + self.clients.len();
+        if size < 64 || size < self.pruned_at * 2 {
+            return;
+        }
+        self.names.retain(|n| Arc::strong_count(n) > 1);
+        self.clients.retain(|c| Arc::strong_count(c) > 1);
+        self.pruned_at = self.names.len() + self.clients.len();
+    }
+
+    /// Roughly what the interned values hold.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        let names: usize = self.names.iter().map(|n| n.len() + 16 + 8).sum();
+        let clients: usize = self
+            .clients
+            .iter()
+            .map(|c| {
+                std::mem::size_of::<ClientInfo>()
+                    + 24
+                    + c.addr.as_ref().map_or(0, String::len)
+                    + c.user_agent.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        names + clients
+    }
+
+    fn entry(&mut self, event: Event) -> Entry {
+        let kind = match event.kind {
+            EventKind::Created => Kind::Created,
+            EventKind::Ended { reason } => Kind::Ended(reason),
+            EventKind::Refused { limit: LimitScope::Total } => Kind::RefusedTotal,
+            EventKind::Refused { limit: LimitScope::Pool(n) } => Kind::RefusedPool(self.name(&n)),
+            EventKind::Refused { limit: LimitScope::User(n) } => Kind::RefusedUser(self.name(&n)),
+            EventKind::LoginFailed => Kind::LoginFailed,
+            EventKind::Expired { what } => Kind::Expired(self.name(&what)),
+        };
+        let client = self.client(ClientInfo {
+            addr: event.client_addr,
+            user_agent: event.user_agent,
+            process: event.client_process,
+        });
+        Entry {
+            at: event.at,
+            kind,
+            one_request: event.one_request,
+            session_id: event.session_id.map(String::into_boxed_str),
+            user: self.name(&event.user),
+            session_type: self.name(&event.session_type),
+            client,
+        }
+    }
+}
+
+impl Entry {
+    fn event(&self, seq: u64) -> Event {
+        let kind = match &self.kind {
+            Kind::Created => EventKind::Created,
+            Kind::Ended(reason) => EventKind::Ended { reason: *reason },
+            Kind::RefusedTotal => EventKind::Refused { limit: LimitScope::Total },
+            Kind::RefusedPool(n) => EventKind::Refused { limit: LimitScope::Pool(n.to_string()) },
+            Kind::RefusedUser(n) => EventKind::Refused { limit: LimitScope::User(n.to_string()) },
+            Kind::LoginFailed => EventKind::LoginFailed,
+            Kind::Expired(what) => EventKind::Expired { what: what.to_string() },
+        };
+        Event {
+            seq,
+            at: self.at,
+            kind,
+            session_id: self.session_id.as_deref().map(str::to_string),
+            user: self.user.to_string(),
+            session_type: self.session_type.to_string(),
+            client_addr: self.client.addr.clone(),
+            user_agent: self.client.user_agent.clone(),
+            client_process: self.client.process.clone(),
+            one_request: self.one_request,
+        }
+    }
+}
+
 /// Memory for the event logs of a whole fleet, so a fleet of any size stays within one
 /// bound. Each device has a reserved share (half the budget split evenly); the other
 /// half is a pool that busy devices borrow from and give back as their old events go.
@@ -156,7 +302,8 @@ pub struct EventMemory {
 /// [`EventBudget`] when the fleet has no room left, the oldest are dropped and counted.
 #[derive(Debug)]
 pub struct EventLog {
-    entries: VecDeque<Event>,
+    entries: VecDeque<Entry>,
+    interned: Interned,
     capacity: usize,
     next_seq: u64,
     dropped: u64,
@@ -186,6 +333,7 @@ impl EventLog {
     pub fn with_capacity(capacity: usize) -> EventLog {
         EventLog {
             entries: VecDeque::new(),
+            interned: Interned::default(),
             capacity: capacity.max(1),
             next_seq: 1,
             dropped: 0,
@@ -227,20 +375,21 @@ impl EventLog {
         });
     }
 
-    pub(crate) fn push(&mut self, mut event: Event) {
-        event.seq = self.next_seq;
+    pub(crate) fn push(&mut self, event: Event) {
         self.next_seq += 1;
         if self.entries.len() == self.capacity {
             self.drop_oldest();
         }
-        let size = event.approx_bytes();
+        let entry = self.interned.entry(event);
+        let size = entry.bytes();
         if !self.settle(size) {
             // Larger than all the room there is: counted, not kept.
             self.dropped += 1;
             return;
         }
         self.bytes += size;
-        self.entries.push_back(event);
+        self.entries.push_back(entry);
+        self.interned.prune();
     }
 
     /// Makes room for `incoming` more bytes within the share and what the pool lends,
@@ -269,7 +418,7 @@ impl EventLog {
 
     fn drop_oldest(&mut self) {
         if let Some(old) = self.entries.pop_front() {
-            self.bytes = self.bytes.saturating_sub(old.approx_bytes());
+            self.bytes = self.bytes.saturating_sub(old.bytes());
             self.dropped += 1;
             if let Some(budget) = &self.budget {
                 let keep = self.bytes.saturating_sub(budget.share).min(self.borrowed);
@@ -280,8 +429,9 @@ impl EventLog {
     }
 
     /// The entries kept, oldest first.
-    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &Event> + ExactSizeIterator {
-        self.entries.iter()
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = Event> + ExactSizeIterator + '_ {
+        let first = self.next_seq - self.entries.len() as u64;
+        self.entries.iter().enumerate().map(move |(i, entry)| entry.event(first + i as u64))
     }
 
     /// How many entries were dropped to stay within capacity or the fleet's budget.
@@ -298,5 +448,59 @@ impl EventLog {
             fleet_budget_bytes: self.budget.as_ref().map(|b| b.limit()),
             device_share_bytes: self.budget.as_ref().map(|b| b.share()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(i: usize) -> Event {
+        Event {
+            seq: 0,
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            kind: if i % 2 == 0 {
+                EventKind::Created
+            } else {
+                EventKind::Ended { reason: EndReason::Logout }
+            },
+            session_id: Some(format!("{:032x}", i / 2)),
+            user: "Administrator".into(),
+            session_type: "redfish".into(),
+            client_addr: Some("127.0.0.1".into()),
+            user_agent: Some("python-requests/2.32.3".into()),
+            client_process: None,
+            one_request: false,
+        }
+    }
+
+    /// Issue 15: an event costs under 150 bytes (its entry and its share of the interned
+    /// values, a 32-character session id included), and reads back whole, numbered in
+    /// order.
+    #[test]
+    fn an_event_is_kept_in_under_150_bytes_and_reads_back_whole() {
+        let mut log = EventLog::with_capacity(1_000);
+        for i in 0..1_500 {
+            log.push(event(i));
+        }
+        let kept = log.entries.len();
+        let per_event = (log.bytes + log.interned.bytes()) / kept;
+        assert!(per_event < 150, "{per_event} bytes per event");
+        let read: Vec<Event> = log.entries().collect();
+        assert_eq!(read.len(), 1_000);
+        assert_eq!(read[0], Event { seq: 501, ..event(500) });
+        assert_eq!(read[999], Event { seq: 1_500, ..event(1_499) });
+        assert_eq!(log.dropped(), 500);
+    }
+
+    /// A client that sends a new `User-Agent` each time does not grow the interned
+    /// values beyond about twice what the kept entries use.
+    #[test]
+    fn interned_values_no_entry_uses_are_dropped() {
+        let mut log = EventLog::with_capacity(10);
+        for i in 0..1_000 {
+            log.push(Event { user_agent: Some(format!("agent-{i}")), ..event(i) });
+        }
+        assert!(log.interned.clients.len() <= 64 + 20, "{}", log.interned.clients.len());
     }
 }

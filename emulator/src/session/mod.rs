@@ -29,7 +29,7 @@ pub use store::{
 pub use token::IdGenerator;
 
 /// Who is on the other end of a session: recorded on the session and in the event log.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClientInfo {
     /// The client's address (IP, without port).
     pub addr: Option<String>,

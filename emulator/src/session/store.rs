@@ -715,7 +715,7 @@ impl SessionStore {
 
     /// The event log, oldest first, after ending what has expired by `now`.
     pub fn events(&self, now: Now) -> Vec<Event> {
-        self.at(now, |s| s.events.entries().cloned().collect())
+        self.at(now, |s| s.events.entries().collect())
     }
 
     /// How many events were dropped from the front of the bounded log.

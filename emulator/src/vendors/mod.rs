@@ -118,23 +118,14 @@ fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
     Some(httpdate::fmt_http_date(at))
 }
 
-/// Serves SSH for a device on a bound listener until `shutdown` turns true.
-/// The gate counts its connections against the device's cap and carries the SSH login
-/// grace time.
-pub type SshServe = fn(
-    DeviceHandle,
-    tokio::net::TcpListener,
-    crate::listener::Gate,
-    tokio::sync::watch::Receiver<bool>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-/// The SSH service of a personality that has one (iDRAC's racadm).
-pub fn ssh_service(device: &DeviceHandle) -> Option<SshServe> {
+/// The SSH service of a personality that has one (iDRAC's racadm): what starts each
+/// connection a listener accepts for the device.
+pub fn ssh_service(device: &DeviceHandle) -> Option<crate::listener::SshConnect> {
     ssh_service_of(device.profile().vendor)
 }
 
 /// The SSH service of a personality, if it has one.
-pub fn ssh_service_of(vendor: Vendor) -> Option<SshServe> {
+pub fn ssh_service_of(vendor: Vendor) -> Option<crate::listener::SshConnect> {
     match vendor {
         Vendor::Idrac => idrac::SSH,
         _ => None,

@@ -514,7 +514,7 @@ impl IdracSettings {
 }
 
 /// The SSH service (racadm over SSH).
-pub const SSH: Option<super::SshServe> = Some(ssh::serve);
+pub const SSH: Option<crate::listener::SshConnect> = Some(ssh::connect);
 
 /// The iDRAC router for a device.
 pub fn router(device: DeviceHandle) -> Router {

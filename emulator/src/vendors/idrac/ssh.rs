@@ -33,13 +33,13 @@ use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::PrivateKey;
 use russh::server::{Auth, Msg, Session as SshSession};
 use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet, SshId};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::racadm::{self, Caller, CliOutput};
 use super::{IdracSettings, SshPoolFull, SSH_TYPE};
 use crate::device::{Device, DeviceHandle};
-use crate::listener::{Admitted, Gate};
+use crate::listener::Admitted;
 use crate::session::{ClientInfo, EndReason, LoginError, LoginRequest, Session};
 
 /// How often a connection checks that its session is still open, besides every move
@@ -47,49 +47,27 @@ use crate::session::{ClientInfo, EndReason, LoginError, LoginRequest, Session};
 /// timeouts).
 const WATCH_INTERVAL: Duration = Duration::from_millis(200);
 
-/// Serves SSH for `device` on `listener` until `shutdown` turns true (the fleet's
-/// [`crate::vendors::SshServe`]).
-pub fn serve(
+/// Starts one SSH connection of `device` on an accepted stream (the fleet's
+/// [`crate::listener::SshConnect`]; the listener, its own or shared by a fleet, admits
+/// it under the device's connection cap). The russh configuration (banner, host key) is
+/// made on the device's first SSH connection and kept with its object models.
+pub fn connect(
     device: DeviceHandle,
-    listener: TcpListener,
-    gate: Gate,
+    stream: TcpStream,
+    peer: SocketAddr,
+    grace: Duration,
     shutdown: watch::Receiver<bool>,
+    admitted: Admitted,
 ) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    Box::pin(accept_loop(device, listener, gate, shutdown))
+    let config = device.model(|d| {
+        tracing::debug!(device = d.name(), key = %host_key(d).public_key().fingerprint(Default::default()), "idrac: SSH serving");
+        SshConfig(Arc::new(config(d)))
+    });
+    Box::pin(connection(device, config.0.clone(), stream, peer, grace, shutdown, admitted))
 }
 
-async fn accept_loop(
-    device: DeviceHandle,
-    listener: TcpListener,
-    gate: Gate,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let config = Arc::new(config(&device));
-    tracing::debug!(device = device.name(), key = %host_key(&device).public_key().fingerprint(Default::default()), "idrac: SSH serving");
-    let for_connections = shutdown.clone();
-    loop {
-        let mut backoff = false;
-        tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let Some(admitted) = gate.admit(peer) else { continue };
-                    let grace = gate.limits().ssh_login_grace;
-                    let shutdown = for_connections.clone();
-                    tokio::spawn(connection(device.clone(), config.clone(), stream, peer, grace, shutdown, admitted));
-                }
-                Err(e) => {
-                    // Out of descriptors, say: wait a little rather than spin.
-                    tracing::warn!(error = %e, "idrac: SSH accept failed");
-                    backoff = true;
-                }
-            },
-        }
-        if backoff {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
+/// A device's russh configuration, kept as one of its models.
+struct SshConfig(Arc<russh::server::Config>);
 
 /// The russh configuration of a device: its banner and host key, password
 /// authentication only, no delay on rejections, and no inactivity timeout of russh's own
