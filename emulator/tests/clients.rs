@@ -34,6 +34,8 @@ use serde::Deserialize;
 
 /// How long one cell's command may run.
 const CELL_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a disconnected client's session may take to end once the client has exited.
+const SETTLE: Duration = Duration::from_secs(10);
 /// Set in the environment of this binary when it re-runs itself inside a namespace.
 const IN_NETNS: &str = "SESSIONLAB_CLIENTS_IN_NETNS";
 /// Where the re-run writes its cell's outcome.
@@ -309,15 +311,23 @@ async fn drive(cell: &Cell) -> Result<(), String> {
         println!("    {}: {}", cell.id(), line.trim());
     }
 
-    // The table: every session the client opened, and what is still open.
+    // The table: every session the client opened, and what is still open. A client that
+    // just disconnects (racadm over SSH) ends its session when the server notices the
+    // closed connection, on the server's own schedule: wait for that, bounded, yielding.
     let store = &device.device().store;
+    let allowed = cell.row.open_sessions.as_ref().map_or(0, |o| o.count);
+    let settled = async {
+        while store.list(device.device().now()).len() > allowed {
+            tokio::task::yield_now().await;
+        }
+    };
+    let _ = tokio::time::timeout(SETTLE, settled).await;
     let now = device.device().now();
     let opened = store.events(now).iter().filter(|e| e.kind == EventKind::Created).count();
     let open = store.list(now).len();
     if cell.row.sessions && opened == 0 {
         return Err("the client opened no session".into());
     }
-    let allowed = cell.row.open_sessions.as_ref().map_or(0, |o| o.count);
     if open != allowed {
         let why =
             cell.row.open_sessions.as_ref().map_or(String::new(), |o| format!(" ({})", o.why));
