@@ -223,7 +223,7 @@ fn own_token(ctx: &Ctx, p: &Principal, token: &str) -> Result<Session, RestError
     let not_found =
         || RestError::not_found(fill(&ctx.settings.messages.token_not_found, &[("token", token)]));
     match ctx.device.store.peek(token, ctx.now()) {
-        Ok(s) if s.session_type == TOKEN_SESSION_TYPE && s.user == p.user => Ok(s),
+        Ok(s) if s.session_type == TOKEN_SESSION_TYPE && s.user == p.user => Ok(Session::clone(&s)),
         Ok(s) if s.session_type == TOKEN_SESSION_TYPE => Err(RestError::bad_request(fill(
             &ctx.settings.messages.foreign_token,
             &[("token", token), ("user", &p.user)],

@@ -236,13 +236,9 @@ impl FromRequestParts<Ctx> for Who {
             tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
             return Err(IdracError::unauthorized(&s));
         }
-        rf_auth::authenticate(
-            &parts.headers,
-            crate::vendors::http::client_info(&parts.extensions, &parts.headers),
-            ctx,
-        )
-        .map(Who)
-        .map_err(|e| IdracError::from_redfish(&s, &e))
+        rf_auth::authenticate(&parts.headers, &parts.extensions, ctx)
+            .map(Who)
+            .map_err(|e| IdracError::from_redfish(&s, &e))
     }
 }
 

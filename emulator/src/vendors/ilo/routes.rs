@@ -125,8 +125,7 @@ async fn unmatched(State(ctx): State<Ctx>, req: axum::extract::Request) -> Respo
     if ctx.device.resources().lock().serves(req.uri().path()) {
         return crate::vendors::redfish::tree::serve(State(ctx), req).await;
     }
-    let client = crate::vendors::http::client_info(req.extensions(), req.headers());
-    match crate::vendors::redfish::auth::authenticate(req.headers(), client, &ctx) {
+    match crate::vendors::redfish::auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             drop(principal);
             RedfishError::missing_uri(req.uri().path()).into_response()

@@ -124,8 +124,7 @@ pub async fn semp(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Respo
         ListenerScheme::of(req.extensions()),
         &ctx.settings,
     );
-    let client = auth::client_info(req.extensions(), req.headers());
-    let mut response = match auth::authenticate(req.headers(), client, &ctx) {
+    let mut response = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             let created = principal.created().map(|s| s.token.clone());
             req.extensions_mut().insert(principal);
