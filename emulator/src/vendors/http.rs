@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue};
@@ -196,6 +197,35 @@ pub async fn finish_request(
         );
     }
     response
+}
+
+/// The last few results of a pure function of an answer's body, kept by the body they
+/// came from, so an answer that comes out the same request after request (a service
+/// document) is reworked once, not per request. Bodies that differ each time (they carry
+/// a timestamp) only cycle through the few places.
+#[derive(Debug, Default)]
+pub struct BodyMemo {
+    entries: std::sync::Mutex<std::collections::VecDeque<(Bytes, Bytes)>>,
+}
+
+impl BodyMemo {
+    /// How many bodies are remembered.
+    const PLACES: usize = 8;
+
+    /// `work(body)`, remembered.
+    pub fn get_or(&self, body: &Bytes, work: impl FnOnce(&Bytes) -> Bytes) -> Bytes {
+        let lock = || self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, done)) = lock().iter().find(|(from, _)| from == body) {
+            return done.clone();
+        }
+        let done = work(body);
+        let mut entries = lock();
+        if entries.len() == BodyMemo::PLACES {
+            entries.pop_front();
+        }
+        entries.push_back((body.clone(), done.clone()));
+        done
+    }
 }
 
 /// Extracts [`ClientInfo`] for handlers that log in.
