@@ -228,6 +228,46 @@ impl BodyMemo {
     }
 }
 
+/// Documents rendered once per state of what they show, by name: a document that changes
+/// only when the device does (a session service, a version) is rendered by the first
+/// request after each change and served as rendered until the next. Every request reads
+/// the state afresh (`state`: what the document shows of the device), so no answer is
+/// ever staler than the device.
+#[derive(Debug)]
+pub struct Documents<V> {
+    kept: std::sync::Mutex<std::collections::HashMap<&'static str, (DocumentState, V)>>,
+}
+
+/// What a document shows of the device's state (a timeout and a lifetime, say).
+pub type DocumentState = (u64, u64);
+
+impl<V> Default for Documents<V> {
+    fn default() -> Self {
+        Documents { kept: Default::default() }
+    }
+}
+
+impl<V: Clone> Documents<V> {
+    /// The document `name` for `state`: as rendered before for the same state, or
+    /// rendered now by `render` and kept.
+    pub fn get_or(
+        &self,
+        name: &'static str,
+        state: DocumentState,
+        render: impl FnOnce() -> V,
+    ) -> V {
+        let lock = || self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((kept, rendered)) = lock().get(name) {
+            if *kept == state {
+                return rendered.clone();
+            }
+        }
+        let rendered = render();
+        lock().insert(name, (state, rendered.clone()));
+        rendered
+    }
+}
+
 /// Extracts [`ClientInfo`] for handlers that log in.
 #[derive(Clone, Debug)]
 pub struct Client(pub ClientInfo);

@@ -16,7 +16,6 @@
 //! [`Props`]); the last middleware ([`finish`]) turns any error they raise into iDRAC's
 //! body and sets iDRAC's headers.
 
-use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -37,7 +36,9 @@ use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privileg
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::expand::Expander;
 use crate::vendors::redfish::routes::{Ctx, Seg};
-use crate::vendors::redfish::wire::{DescribedBy, JsonObject, OptionalJsonObject, Props};
+use crate::vendors::redfish::wire::{
+    DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
+};
 use crate::vendors::redfish::RedfishSettings;
 
 type Answer = Result<Response, IdracError>;
@@ -52,7 +53,7 @@ pub fn router(device: DeviceHandle) -> Router {
         manager_id: wire::MANAGER_ID.to_string(),
         ..RedfishSettings::default()
     };
-    let ctx = Ctx { device, settings: Arc::new(redfish) };
+    let ctx = Ctx::with_settings(device, redfish);
     let expand = Expander::settings_of(&ctx.device);
     let documents = expand.supported().then(|| build(&ctx, &settings, None));
     let expander = Expander::new(expand, documents, |v| wire::to_sorted_string(v).into_bytes());
@@ -277,10 +278,19 @@ async fn metadata(State(ctx): State<Ctx>) -> Response {
 
 // ----- SessionService -----
 
+/// `GET` the SessionService, rendered once per web-server timeout.
 async fn get_session_service(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let timeout = attributes::web_server_timeout(&ctx.device);
-    ok(&wire::session_service(&settings(&ctx), timeout))
+    let rendered = ctx.documents.get_or("SessionService", (timeout, 0), || {
+        let body = wire::session_service(&settings(&ctx), timeout);
+        Prerendered {
+            body: wire::to_sorted_string(&body).into(),
+            schema: DescribedBy::of(&body),
+            etag: None,
+        }
+    });
+    Ok(rendered.response(StatusCode::OK, None))
 }
 
 /// `SessionTimeout` is the web-server timeout: same range, same rule (next login).

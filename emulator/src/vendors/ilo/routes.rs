@@ -406,7 +406,11 @@ pub async fn get_session_service(
     p: Principal,
 ) -> Answer {
     p.require(Privilege::Login)?;
-    Ok(wire::resource(allow::GET_PATCH, wire::session_service(&ctx, &ilo)))
+    let state = (wire::idle_timeout_secs(&ctx), 0);
+    let rendered = ctx.documents.get_or("SessionService", state, || {
+        wire::rendered_resource(wire::session_service(&ctx, &ilo))
+    });
+    Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
 }
 
 /// `PATCH /redfish/v1/SessionService/` with `SessionTimeout` in seconds: 0 (infinite,

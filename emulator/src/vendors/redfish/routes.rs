@@ -45,6 +45,7 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
+use crate::vendors::http::Documents;
 
 /// What every handler and extractor of the Redfish router shares: the device and its
 /// Redfish settings.
@@ -54,13 +55,20 @@ pub struct Ctx {
     pub device: DeviceHandle,
     /// Its `[redfish]` settings (defaults when the profile has none).
     pub settings: Arc<RedfishSettings>,
+    /// Documents rendered once per state of what they show.
+    pub documents: Arc<Documents<wire::Prerendered>>,
 }
 
 impl Ctx {
     /// The context of `device`, with its profile's settings.
     pub fn new(device: DeviceHandle) -> Ctx {
         let settings = device.profile().redfish.clone().unwrap_or_default();
-        Ctx { device, settings: Arc::new(settings) }
+        Ctx::with_settings(device, settings)
+    }
+
+    /// The context of `device` with `settings` of the personality's choosing.
+    pub fn with_settings(device: DeviceHandle, settings: RedfishSettings) -> Ctx {
+        Ctx { device, settings: Arc::new(settings), documents: Default::default() }
     }
 
     /// The device's current time.
@@ -404,10 +412,14 @@ pub async fn metadata() -> Response {
 
 // ----- SessionService -----
 
-/// `GET` the SessionService.
+/// `GET` the SessionService, rendered once per timeout setting.
 pub async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
-    ok(allow::GET_PATCH, &wire::session_service(&ctx))
+    let state = wire::session_service_state(&ctx);
+    let rendered = ctx
+        .documents
+        .get_or("SessionService", state, || wire::Prerendered::of(&wire::session_service(&ctx)));
+    Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
 }
 
 /// `SessionTimeout` bounds (SessionService schema: Validation.Minimum/Maximum).
