@@ -57,6 +57,10 @@ pub struct Ctx {
     pub settings: Arc<RedfishSettings>,
     /// Documents rendered once per state of what they show.
     pub documents: Arc<Documents<wire::Prerendered>>,
+    /// The `Server` header of every answer (none when the setting is empty).
+    server: Option<HeaderValue>,
+    /// The `Link` header of each schema named so far, made once from the template.
+    links: Arc<std::sync::Mutex<std::collections::HashMap<String, Option<HeaderValue>>>>,
 }
 
 impl Ctx {
@@ -68,7 +72,28 @@ impl Ctx {
 
     /// The context of `device` with `settings` of the personality's choosing.
     pub fn with_settings(device: DeviceHandle, settings: RedfishSettings) -> Ctx {
-        Ctx { device, settings: Arc::new(settings), documents: Default::default() }
+        let server = Some(&settings.server_header)
+            .filter(|s| !s.is_empty())
+            .and_then(|s| HeaderValue::from_str(s).ok());
+        Ctx {
+            device,
+            settings: Arc::new(settings),
+            documents: Default::default(),
+            server,
+            links: Default::default(),
+        }
+    }
+
+    /// The `Link: <schema>; rel=describedby` header for `schema`, per the profile's
+    /// template (none when it is empty).
+    fn link(&self, schema: &wire::DescribedBy) -> Option<HeaderValue> {
+        let mut links = self.links.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(link) = links.get(&schema.0) {
+            return link.clone();
+        }
+        let link = schema.link(&self.settings.describedby);
+        links.insert(schema.0.clone(), link.clone());
+        link
     }
 
     /// The device's current time.
@@ -284,7 +309,8 @@ fn is_json(response: &Response) -> bool {
 /// registry, `OData-Version: 4.0`, `Server`, `Cache-Control`, and `WWW-Authenticate` on 401.
 pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let uri = req.uri().clone();
+    let path = uri.path();
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
     let hook = req.extensions().get::<EnvelopeHook>().cloned();
     let mut response = match unsupported_odata_version(req.headers()) {
@@ -295,7 +321,7 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => Some(error),
         None if (status.is_client_error() || status.is_server_error()) && !is_json(&response) => {
-            Some(error_for_status(status, &path))
+            Some(error_for_status(status, path))
         }
         None => None,
     };
@@ -316,19 +342,14 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     let settings = &ctx.settings;
     let headers = response.headers_mut();
     headers.insert(HeaderName::from_static("odata-version"), HeaderValue::from_static("4.0"));
-    if !settings.server_header.is_empty() {
-        if let Ok(value) = HeaderValue::from_str(&settings.server_header) {
-            headers.insert(header::SERVER, value);
-        }
+    if let Some(server) = &ctx.server {
+        headers.insert(header::SERVER, server.clone());
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     if read && status.is_success() && error.is_none() {
-        let link = response
-            .extensions()
-            .get::<wire::DescribedBy>()
-            .and_then(|d| d.link(&settings.describedby));
+        let link = response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d));
         if let Some(link) = link {
             response.headers_mut().insert(header::LINK, link);
         }
