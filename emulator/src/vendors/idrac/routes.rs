@@ -16,7 +16,6 @@
 //! [`Props`]); the last middleware ([`finish`]) turns any error they raise into iDRAC's
 //! body and sets iDRAC's headers.
 
-
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
