@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p emulator --example bench -- all
-//! cargo run --release -p emulator --example bench -- throughput --seconds 10
+//! cargo run --release -p emulator --example bench -- throughput --seconds 3 --rounds 3
+//! cargo run --release -p emulator --example bench -- throughput --only bigip
 //! cargo run --release -p emulator --example bench -- fleet --devices 10000 --sessions 10
 //! # 100,000 devices at 127.1.0.1.. on one shared socket per port; the wildcard is bound,
 //! # so run it where only loopback is up (a network namespace of its own, as root):
@@ -16,13 +17,13 @@
 //! device (over HTTP: login, GET, logout), the size of an event, and with `--touch-all`
 //! the memory once every device has answered a GET (every router built).
 //!
-//! Throughput compares authenticated GETs on a device with a bare axum route serving the
-//! same path and a body of the same size, in the same run, with `wrk -t2 -c16` when wrk is
+//! Throughput measures each case (token GETs on every personality, a Basic GET, the
+//! login + GET + logout cycle, a refused login) as a ratio to a bare axum route serving
+//! the same bytes in the same run (see `bench/throughput.rs`), with wrk when it is
 //! installed (`apt-get install wrk`) and a built-in keep-alive client otherwise. Figures
 //! are printed, never asserted: tests do not time things.
 #![allow(clippy::disallowed_methods)] // a benchmark measures wall time on purpose
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,19 +31,25 @@ use std::time::{Duration, Instant};
 use emulator::fleet::{AddressRange, DeviceSpec, Fleet, FleetConfig, RunningDevice};
 use emulator::profile::{Profile, Vendor};
 use emulator::session::{ClientInfo, LoginRequest};
-use emulator::EmulatedDevice;
+
+#[path = "bench/throughput.rs"]
+mod throughput;
 
 /// The same allocator as `sessionlab-emulator`, so the figures are the binary's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const PATH: &str = "/redfish/v1/SessionService";
 const CONCURRENCY: usize = 16;
 
 #[derive(Debug)]
 struct Args {
     what: String,
+    /// Seconds per throughput measurement.
     seconds: u64,
+    /// Throughput rounds (bare and device alternated).
+    rounds: usize,
+    /// Only the throughput cases whose name contains this.
+    only: Option<String>,
     devices: usize,
     sessions: usize,
     profiles: Vec<String>,
@@ -51,13 +58,15 @@ struct Args {
     touch_all: bool,
 }
 
-const USAGE: &str = "usage: bench [all|throughput|fleet] [--seconds N] [--devices N] \
-    [--sessions N] [--profiles a,b,..] [--addresses CIDR] [--shared-bind ADDR] [--touch-all]";
+const USAGE: &str = "usage: bench [all|throughput|fleet] [--seconds N] [--rounds N] \
+    [--only CASE] [--devices N] [--sessions N] [--profiles a,b,..] [--addresses CIDR] [--shared-bind ADDR] [--touch-all]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         what: "all".into(),
-        seconds: 10,
+        seconds: 3,
+        rounds: 3,
+        only: None,
         devices: 1000,
         sessions: 10,
         profiles: ["redfish", "ilo5", "idrac9", "bigip17", "solace-software-100"]
@@ -77,6 +86,8 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "all" | "throughput" | "fleet" => args.what = a,
             "--seconds" => args.seconds = number("--seconds")?.max(1),
+            "--rounds" => args.rounds = number("--rounds")?.max(1) as usize,
+            "--only" => args.only = Some(it.next().ok_or("--only needs a case name")?),
             "--devices" => args.devices = number("--devices")? as usize,
             "--sessions" => args.sessions = number("--sessions")? as usize,
             "--profiles" => {
@@ -111,173 +122,13 @@ async fn main() {
         fleet(&args).await;
     }
     if args.what == "throughput" || args.what == "all" {
-        throughput(&args).await;
+        let options = throughput::Options {
+            seconds: args.seconds,
+            rounds: args.rounds,
+            only: args.only.clone(),
+        };
+        throughput::run(&options).await;
     }
-}
-
-async fn throughput(args: &Args) {
-    let mut profile = Profile::embedded("redfish").expect("embedded profile");
-    profile.session.max_total = Some(100_000);
-    let device = EmulatedDevice::start(profile).await.expect("device starts");
-    let (user, password) = device.credentials();
-    let client = reqwest::Client::new();
-    let login = client
-        .post(format!("{}/redfish/v1/SessionService/Sessions", device.url()))
-        .json(&serde_json::json!({"UserName": user, "Password": password}))
-        .send()
-        .await
-        .expect("login");
-    let token = login.headers()["x-auth-token"].to_str().unwrap().to_string();
-    let device_url = format!("{}{PATH}", device.url());
-    let sample = client.get(&device_url).header("X-Auth-Token", &token).send().await.unwrap();
-    assert!(sample.status().is_success(), "authenticated GET answers {}", sample.status());
-    let body = sample.bytes().await.unwrap();
-
-    let bare = bare_route(body.to_vec()).await;
-    let bare_url = format!("http://{bare}{PATH}");
-    let tool = if which("wrk") { "wrk -t2 -c16" } else { "built-in client, 16 connections" };
-    println!("== throughput ({tool}, {} s each, {} byte body)", args.seconds, body.len());
-    let bare_rps = get_rate(&bare_url, None, args.seconds).await;
-    println!("bare axum route GET {PATH}:        {bare_rps:>10.0} req/s");
-    let device_rps = get_rate(&device_url, Some(&token), args.seconds).await;
-    println!("device, X-Auth-Token GET {PATH}:   {device_rps:>10.0} req/s");
-    println!(
-        "ratio device / bare:                               {:>10.1} %",
-        100.0 * device_rps / bare_rps
-    );
-
-    let cycles = login_cycles(&device, args.seconds).await;
-    println!("login + GET + logout cycles ({CONCURRENCY} clients):     {cycles:>10.0} cycles/s");
-}
-
-/// A bare axum route serving `body` at the same path: the ceiling for this machine.
-async fn bare_route(body: Vec<u8>) -> SocketAddr {
-    let body = bytes_static(body);
-    let app = axum::Router::new().route(
-        PATH,
-        axum::routing::get(move || async move {
-            ([("content-type", "application/json"), ("odata-version", "4.0")], body)
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
-
-fn bytes_static(body: Vec<u8>) -> &'static [u8] {
-    Box::leak(body.into_boxed_slice())
-}
-
-fn which(tool: &str) -> bool {
-    std::process::Command::new(tool).arg("--version").output().is_ok()
-}
-
-async fn get_rate(url: &str, token: Option<&str>, seconds: u64) -> f64 {
-    if which("wrk") {
-        let mut cmd = tokio::process::Command::new("wrk");
-        cmd.args(["-t2", "-c16", &format!("-d{seconds}s")]);
-        if let Some(t) = token {
-            cmd.args(["-H", &format!("X-Auth-Token: {t}")]);
-        }
-        let out = cmd.arg(url).output().await.expect("wrk runs");
-        let text = String::from_utf8_lossy(&out.stdout);
-        if text.contains("Non-2xx") {
-            eprintln!("warning: wrk saw non-2xx answers:\n{text}");
-        }
-        return text
-            .lines()
-            .find_map(|l| l.strip_prefix("Requests/sec:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0);
-    }
-    let client = reqwest::Client::new();
-    let count = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let (client, count, url, token) =
-            (client.clone(), count.clone(), url.to_string(), token.map(str::to_string));
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
-                let mut req = client.get(&url);
-                if let Some(t) = &token {
-                    req = req.header("X-Auth-Token", t);
-                }
-                if let Ok(r) = req.send().await {
-                    let _ = r.bytes().await;
-                    count.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    count.load(Ordering::Relaxed) as f64 / seconds as f64
-}
-
-async fn login_cycles(device: &EmulatedDevice, seconds: u64) -> f64 {
-    let (user, password) = device.credentials();
-    let client = reqwest::Client::new();
-    let count = Arc::new(AtomicU64::new(0));
-    let failures = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let base = device.url();
-    let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let (client, count, failures, base, user, password) = (
-            client.clone(),
-            count.clone(),
-            failures.clone(),
-            base.clone(),
-            user.clone(),
-            password.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
-                let ok = async {
-                    let login = client
-                        .post(format!("{base}/redfish/v1/SessionService/Sessions"))
-                        .json(&serde_json::json!({"UserName": user, "Password": password}))
-                        .send()
-                        .await
-                        .ok()?;
-                    let token = login.headers().get("x-auth-token")?.to_str().ok()?.to_string();
-                    let location = login.headers().get("location")?.to_str().ok()?.to_string();
-                    let _ = login.bytes().await;
-                    let get = client
-                        .get(format!("{base}{PATH}"))
-                        .header("X-Auth-Token", &token)
-                        .send()
-                        .await
-                        .ok()?;
-                    let _ = get.bytes().await;
-                    let uri = if location.starts_with("http") {
-                        location
-                    } else {
-                        format!("{base}{location}")
-                    };
-                    let out =
-                        client.delete(uri).header("X-Auth-Token", &token).send().await.ok()?;
-                    out.status().is_success().then_some(())
-                }
-                .await;
-                match ok {
-                    Some(()) => count.fetch_add(1, Ordering::Relaxed),
-                    None => failures.fetch_add(1, Ordering::Relaxed),
-                };
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    let failed = failures.load(Ordering::Relaxed);
-    if failed > 0 {
-        eprintln!("warning: {failed} cycles failed");
-    }
-    count.load(Ordering::Relaxed) as f64 / seconds as f64
 }
 
 fn rss_kib() -> u64 {

@@ -369,7 +369,7 @@ fn lifetime_wins_a_tie_with_idle_timeout() {
     let store = store_with(Policy { max_lifetime_secs: 300, ..policy() });
     let mut s = login(&store, t(0));
     for now in (40..=240).step_by(40) {
-        s = store.authenticate(s.token.as_str(), t(now)).unwrap();
+        s = Session::clone(&store.authenticate(s.token.as_str(), t(now)).unwrap());
     }
     assert_eq!(s.deadline(), Some((secs(300), EndReason::MaxLifetime)));
     assert_eq!(ended_reason(&store, &s, t(300)), Some(AuthError::Ended(EndReason::MaxLifetime)));

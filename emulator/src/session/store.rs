@@ -169,7 +169,9 @@ impl fmt::Debug for SessionStore {
 }
 
 struct Entry {
-    session: Session,
+    /// Shared with the requests that authenticated with it ([`SessionStore::authenticate`]
+    /// hands out the `Arc`, not a copy); a change copies it only while one still holds it.
+    session: Arc<Session>,
     /// Whether it counts against the limits (one-request sessions may not).
     counted: bool,
     /// Whether it counts against its user's per-user limit.
@@ -371,7 +373,7 @@ impl SessionStore {
                 s.reschedule(key, |session| setup.apply(session, now));
                 s.expire_changed(now);
             } else if let Some(entry) = s.sessions.get_mut(&key) {
-                setup.apply(&mut entry.session, now);
+                setup.apply(Arc::make_mut(&mut entry.session), now);
             }
             Ok(s.session(key).cloned().ok_or_else(gone)?)
         })
@@ -395,8 +397,9 @@ impl SessionStore {
         self.at(now, |s| {
             let key_of = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
             let entry = s.sessions.get_mut(&key_of).ok_or_else(|| NoSuchSession(id.to_string()))?;
-            entry.session.attrs.insert(key.to_string(), value.to_string());
-            let session = entry.session.clone();
+            let session = Arc::make_mut(&mut entry.session);
+            session.attrs.insert(key.to_string(), value.to_string());
+            let session = session.clone();
             s.timers.set(key_of, key, timeout, lapsed_value, what, now.mono);
             Ok(session)
         })
@@ -551,20 +554,21 @@ impl SessionStore {
 
     // ----- using sessions -----
 
-    /// The session of `token`, renewing its idle timer when the policy is sliding.
-    pub fn authenticate(&self, token: &str, now: Now) -> Result<Session, AuthError> {
+    /// The session of `token`, renewing its idle timer when the policy is sliding: a
+    /// snapshot shared with the table, so a request pays no copy of the session.
+    pub fn authenticate(&self, token: &str, now: Now) -> Result<Arc<Session>, AuthError> {
         self.at(now, |s| {
             let key = s.key_of_token(token)?;
             s.touch(key, now);
-            s.session(key).cloned().ok_or(AuthError::Unknown)
+            s.shared(key).ok_or(AuthError::Unknown)
         })
     }
 
     /// The session of `token` without touching it.
-    pub fn peek(&self, token: &str, now: Now) -> Result<Session, AuthError> {
+    pub fn peek(&self, token: &str, now: Now) -> Result<Arc<Session>, AuthError> {
         self.at(now, |s| {
             let key = s.key_of_token(token)?;
-            s.session(key).cloned().ok_or(AuthError::Unknown)
+            s.shared(key).ok_or(AuthError::Unknown)
         })
     }
 
@@ -575,7 +579,7 @@ impl SessionStore {
 
     /// Every open session, oldest first.
     pub fn list(&self, now: Now) -> Vec<Session> {
-        self.at(now, |s| s.sessions.values().map(|e| e.session.clone()).collect())
+        self.at(now, |s| s.sessions.values().map(|e| Session::clone(&e.session)).collect())
     }
 
     /// Open-session counts.
@@ -652,6 +656,11 @@ impl SessionStore {
     /// One account.
     pub fn account(&self, user: &str) -> Option<Account> {
         self.lock().accounts.get(user).cloned()
+    }
+
+    /// Reads one account without copying it (for per-request checks of its role).
+    pub fn with_account<T>(&self, user: &str, read: impl FnOnce(Option<&Account>) -> T) -> T {
+        read(self.lock().accounts.get(user))
     }
 
     /// Every account, by name.
@@ -777,7 +786,11 @@ impl State {
     }
 
     fn session(&self, key: u64) -> Option<&Session> {
-        self.sessions.get(&key).map(|e| &e.session)
+        self.sessions.get(&key).map(|e| &*e.session)
+    }
+
+    fn shared(&self, key: u64) -> Option<Arc<Session>> {
+        self.sessions.get(&key).map(|e| e.session.clone())
     }
 
     fn key_of_token(&self, token: &str) -> Result<u64, AuthError> {
@@ -969,7 +982,7 @@ impl State {
         }
         self.counters.accepted(&session.session_type);
         self.events.session(now.utc, EventKind::Created, &session);
-        self.sessions.insert(key, Entry { session: session.clone(), counted, per_user });
+        self.sessions.insert(key, Entry { session: Arc::new(session.clone()), counted, per_user });
         Ok(session)
     }
 
@@ -990,7 +1003,7 @@ impl State {
         if let Some((old, _)) = entry.session.deadline() {
             self.deadlines.remove(&(old, key));
         }
-        change(&mut entry.session);
+        change(Arc::make_mut(&mut entry.session));
         if let Some((new, _)) = entry.session.deadline() {
             self.deadlines.insert((new, key));
         }
@@ -1030,7 +1043,7 @@ impl State {
         self.ended_tokens.insert(session.token.clone(), reason);
         self.counters.ended(&session.session_type, reason);
         self.events.session(at, EventKind::Ended { reason }, &session);
-        Some(session)
+        Some(Arc::unwrap_or_clone(session))
     }
 
     fn end_where(
@@ -1101,8 +1114,9 @@ impl State {
             if entry.session.deadline().is_some_and(|(end, _)| end <= lapsed.deadline) {
                 continue;
             }
-            entry.session.attrs.insert(lapsed.attr, lapsed.lapsed_value);
-            let session = entry.session.clone();
+            let session = Arc::make_mut(&mut entry.session);
+            session.attrs.insert(lapsed.attr, lapsed.lapsed_value);
+            let session = session.clone();
             let at = now.utc_at(lapsed.deadline);
             self.events.session(at, EventKind::Expired { what: lapsed.what }, &session);
         }

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue};
 use base64::Engine as _;
 
 use crate::peer::ClientProcesses;
@@ -110,39 +111,161 @@ pub fn one_trailing_slash_ignored<'a>(path: &'a str, prefix: &str) -> std::borro
     }
 }
 
-/// Who a request log line is about: the personality and the device.
+/// What the layer every personality shares needs: who its log lines are about (the
+/// personality and the device) and the device's clock, for the `Date` header.
 #[derive(Clone, Debug)]
 pub struct RequestLog {
     /// `redfish`, `ilo`, `idrac`, `bigip`, `solace`.
     pub personality: &'static str,
     /// The device's name.
     pub device: std::sync::Arc<str>,
+    /// The device's clock.
+    pub clock: crate::clock::Clock,
+    /// The last `Date` written, by the second it names: every answer in that second
+    /// carries the same value, so it is formatted once.
+    pub date: std::sync::Arc<std::sync::Mutex<Option<(i64, HeaderValue)>>>,
 }
 
-/// One debug line per request, whatever the personality: device, method, path, status
-/// and the real time the answer took. Only the path is logged: the query may carry
-/// credentials, and no header (`Authorization`, `X-Auth-Token`, cookies) or body is.
-/// The path comes from the client, so its control characters are escaped.
-pub async fn log_request(
+impl RequestLog {
+    /// The layer's state for `device`, served as `personality`.
+    pub fn new(personality: &'static str, device: &str, clock: crate::clock::Clock) -> RequestLog {
+        RequestLog {
+            personality,
+            device: std::sync::Arc::from(device),
+            clock,
+            date: Default::default(),
+        }
+    }
+
+    /// The `Date` header for the device's clock now.
+    fn date(&self) -> Option<HeaderValue> {
+        let utc = self.clock.now().utc;
+        let second = utc.timestamp();
+        let mut last = self.date.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*last {
+            Some((at, value)) if *at == second => Some(value.clone()),
+            _ => {
+                let value = HeaderValue::from_str(&http_date(utc)?).ok()?;
+                *last = Some((second, value.clone()));
+                Some(value)
+            }
+        }
+    }
+}
+
+/// An IMF-fixdate (RFC 9110 5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, by `httpdate`
+/// (hyper's own formatter). `None` outside what the format can carry (before 1970, after
+/// 9999), which a virtual clock moved only forward from the machine's time never reaches.
+pub fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    let secs = u64::try_from(t.timestamp()).ok().filter(|s| *s < 253_402_300_800)?;
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    Some(httpdate::fmt_http_date(at))
+}
+
+/// The layer around every personality, in one step per request:
+/// - the `Date` header from the device's clock, so a client comparing `Date` with the
+///   expiry times in bodies sees one timeline when the virtual clock has moved (hyper
+///   would otherwise write the machine's time);
+/// - one debug line per request: device, method, path, status and the real time the
+///   answer took. Only the path is logged: the query may carry credentials, and no
+///   header (`Authorization`, `X-Auth-Token`, cookies) or body is. The path comes from
+///   the client, so its control characters are escaped. Nothing of it is gathered when
+///   debug lines are off.
+pub async fn finish_request(
     axum::extract::State(log): axum::extract::State<RequestLog>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let method = req.method().clone();
-    let path = crate::flags::escape_controls(req.uri().path()).into_owned();
-    let watch = crate::clock::Stopwatch::start();
-    let response = next.run(req).await;
-    let micros = watch.elapsed().as_micros();
-    tracing::debug!(
-        device = %log.device,
-        %method,
-        path,
-        status = response.status().as_u16(),
-        duration = %format_args!("{}.{:03}ms", micros / 1000, micros % 1000),
-        "{}: request",
-        log.personality,
-    );
+    let line = tracing::enabled!(tracing::Level::DEBUG).then(|| {
+        let path = crate::flags::escape_controls(req.uri().path()).into_owned();
+        (req.method().clone(), path, crate::clock::Stopwatch::start())
+    });
+    let mut response = next.run(req).await;
+    if let Some(date) = log.date() {
+        response.headers_mut().insert(header::DATE, date);
+    }
+    if let Some((method, path, watch)) = line {
+        let micros = watch.elapsed().as_micros();
+        tracing::debug!(
+            device = %log.device,
+            %method,
+            path,
+            status = response.status().as_u16(),
+            duration = %format_args!("{}.{:03}ms", micros / 1000, micros % 1000),
+            "{}: request",
+            log.personality,
+        );
+    }
     response
+}
+
+/// The last few results of a pure function of an answer's body, kept by the body they
+/// came from, so an answer that comes out the same request after request (a service
+/// document) is reworked once, not per request. Bodies that differ each time (they carry
+/// a timestamp) only cycle through the few places.
+#[derive(Debug, Default)]
+pub struct BodyMemo {
+    entries: std::sync::Mutex<std::collections::VecDeque<(Bytes, Bytes)>>,
+}
+
+impl BodyMemo {
+    /// How many bodies are remembered.
+    const PLACES: usize = 8;
+
+    /// `work(body)`, remembered.
+    pub fn get_or(&self, body: &Bytes, work: impl FnOnce(&Bytes) -> Bytes) -> Bytes {
+        let lock = || self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, done)) = lock().iter().find(|(from, _)| from == body) {
+            return done.clone();
+        }
+        let done = work(body);
+        let mut entries = lock();
+        if entries.len() == BodyMemo::PLACES {
+            entries.pop_front();
+        }
+        entries.push_back((body.clone(), done.clone()));
+        done
+    }
+}
+
+/// Documents rendered once per state of what they show, by name: a document that changes
+/// only when the device does (a session service, a version) is rendered by the first
+/// request after each change and served as rendered until the next. Every request reads
+/// the state afresh (`state`: what the document shows of the device), so no answer is
+/// ever staler than the device.
+#[derive(Debug)]
+pub struct Documents<V> {
+    kept: std::sync::Mutex<std::collections::HashMap<&'static str, (DocumentState, V)>>,
+}
+
+/// What a document shows of the device's state (a timeout and a lifetime, say).
+pub type DocumentState = (u64, u64);
+
+impl<V> Default for Documents<V> {
+    fn default() -> Self {
+        Documents { kept: Default::default() }
+    }
+}
+
+impl<V: Clone> Documents<V> {
+    /// The document `name` for `state`: as rendered before for the same state, or
+    /// rendered now by `render` and kept.
+    pub fn get_or(
+        &self,
+        name: &'static str,
+        state: DocumentState,
+        render: impl FnOnce() -> V,
+    ) -> V {
+        let lock = || self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((kept, rendered)) = lock().get(name) {
+            if *kept == state {
+                return rendered.clone();
+            }
+        }
+        let rendered = render();
+        lock().insert(name, (state, rendered.clone()));
+        rendered
+    }
 }
 
 /// Extracts [`ClientInfo`] for handlers that log in.

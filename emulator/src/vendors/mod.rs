@@ -62,14 +62,12 @@ pub fn roles(vendor: Vendor) -> &'static [&'static str] {
     }
 }
 
-/// The router that serves `device` in its profile's personality.
+/// The router that serves `device` in its profile's personality, with the layer every
+/// personality shares ([`http::finish_request`]: `Date` and the request log line).
 pub fn router(device: DeviceHandle) -> Router {
-    let clock = device.clock().clone();
     let vendor = device.profile().vendor;
-    let log = http::RequestLog {
-        personality: personality_name(vendor),
-        device: std::sync::Arc::from(device.name()),
-    };
+    let log =
+        http::RequestLog::new(personality_name(vendor), device.name(), device.clock().clone());
     let personality = match vendor {
         Vendor::Redfish => redfish::router(device),
         Vendor::Bigip => bigip::router(device),
@@ -77,12 +75,7 @@ pub fn router(device: DeviceHandle) -> Router {
         Vendor::Ilo => ilo::router(device),
         Vendor::Idrac => idrac::router(device),
     };
-    personality
-        .layer(axum::middleware::map_response(move |response| {
-            let now = clock.now();
-            async move { with_device_date(response, now) }
-        }))
-        .layer(axum::middleware::from_fn_with_state(log, http::log_request))
+    personality.layer(axum::middleware::from_fn_with_state(log, http::finish_request))
 }
 
 /// The name request log lines give a personality.
@@ -94,28 +87,6 @@ fn personality_name(vendor: Vendor) -> &'static str {
         Vendor::Ilo => "ilo",
         Vendor::Idrac => "idrac",
     }
-}
-
-/// Stamps the `Date` header with the device's clock, so a client comparing `Date` with
-/// the expiry times in bodies sees one timeline when the virtual clock has moved (hyper
-/// would otherwise write the machine's time).
-fn with_device_date(
-    mut response: axum::response::Response,
-    now: crate::clock::Now,
-) -> axum::response::Response {
-    if let Some(Ok(value)) = http_date(now.utc).map(|d| axum::http::HeaderValue::from_str(&d)) {
-        response.headers_mut().insert(axum::http::header::DATE, value);
-    }
-    response
-}
-
-/// An IMF-fixdate (RFC 9110 5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, by `httpdate`
-/// (hyper's own formatter). `None` outside what the format can carry (before 1970, after
-/// 9999), which a virtual clock moved only forward from the machine's time never reaches.
-fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    let secs = u64::try_from(t.timestamp()).ok().filter(|s| *s < 253_402_300_800)?;
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
-    Some(httpdate::fmt_http_date(at))
 }
 
 /// The SSH service of a personality that has one (iDRAC's racadm): what starts each
@@ -140,6 +111,6 @@ mod tests {
     #[test]
     fn http_dates_are_imf_fixdates() {
         let t = chrono::Utc.with_ymd_and_hms(1994, 11, 6, 8, 49, 37).unwrap();
-        assert_eq!(super::http_date(t).as_deref(), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert_eq!(super::http::http_date(t).as_deref(), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
     }
 }

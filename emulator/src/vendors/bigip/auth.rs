@@ -7,7 +7,9 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use std::sync::Arc;
+
+use axum::http::{header, Extensions, HeaderMap};
 
 use crate::vendors::http;
 pub use crate::vendors::http::Client;
@@ -15,7 +17,7 @@ pub use crate::vendors::http::Client;
 use super::errors::RestError;
 use super::routes::Ctx;
 use super::{fill, BasicFailureBody, TOKEN_SESSION_TYPE};
-use crate::session::{AuthError, ClientInfo, EndReason, LoginRequest, Session};
+use crate::session::{AuthError, EndReason, LoginRequest, Session};
 
 /// Session type named in the event log for failed HTTP Basic checks (no session is made).
 pub const BASIC_TYPE: &str = "rest-basic";
@@ -33,7 +35,7 @@ pub struct Principal {
     /// Its role (the account's current one; the token's when the account is gone).
     pub role: String,
     /// The token session, when the request came with `X-F5-Auth-Token`.
-    pub token: Option<Session>,
+    pub token: Option<Arc<Session>>,
 }
 
 impl Principal {
@@ -59,12 +61,7 @@ impl FromRequestParts<Ctx> for Principal {
     type Rejection = RestError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        authenticate(
-            &parts.headers,
-            http::client_info(&parts.extensions, &parts.headers),
-            parts.uri.path(),
-            ctx,
-        )
+        authenticate(&parts.headers, &parts.extensions, parts.uri.path(), ctx)
     }
 }
 
@@ -80,9 +77,10 @@ pub fn token_refused(error: AuthError) -> RestError {
 }
 
 /// Authenticates a REST request: `X-F5-Auth-Token` first, then `Authorization: Basic`.
+/// Who the client is (from `extensions` and the headers) is read only without a token.
 pub fn authenticate(
     headers: &HeaderMap,
-    client: ClientInfo,
+    extensions: &Extensions,
     path: &str,
     ctx: &Ctx,
 ) -> Result<Principal, RestError> {
@@ -94,8 +92,9 @@ pub fn authenticate(
         };
         return match store.authenticate(token.trim(), now) {
             Ok(session) if session.session_type == TOKEN_SESSION_TYPE => {
-                let role =
-                    store.account(&session.user).map_or_else(|| session.role.clone(), |a| a.role);
+                let role = store.with_account(&session.user, |account| {
+                    account.map_or_else(|| session.role.clone(), |a| a.role.clone())
+                });
                 Ok(Principal { user: session.user.clone(), role, token: Some(session) })
             }
             Ok(_) => Err(RestError::unauthorized(TOKEN_UNKNOWN)),
@@ -106,6 +105,7 @@ pub fn authenticate(
         };
     }
     let messages = &ctx.settings.messages;
+    let client = http::client_info(extensions, headers);
     let addr = client.addr.clone().unwrap_or_else(|| "127.0.0.1".to_string());
     let Some(authorization) = headers.get(header::AUTHORIZATION) else {
         let message = fill(&messages.no_credentials, &[("path", path), ("addr", &addr)]);

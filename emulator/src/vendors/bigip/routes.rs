@@ -55,13 +55,20 @@ pub struct Ctx {
     /// Its `[bigip]` settings (defaults when the profile has none).
     pub settings: Arc<BigipSettings>,
     operations: Arc<AtomicU64>,
+    /// `/mgmt/tm/sys/version`, which only the profile's settings shape: rendered once.
+    version: Arc<std::sync::OnceLock<axum::body::Bytes>>,
 }
 
 impl Ctx {
     /// The context of `device`, with its profile's settings.
     pub fn new(device: DeviceHandle) -> Ctx {
         let settings = device.profile().bigip.clone().unwrap_or_default();
-        Ctx { device, settings: Arc::new(settings), operations: Arc::new(AtomicU64::new(1000)) }
+        Ctx {
+            device,
+            settings: Arc::new(settings),
+            operations: Arc::new(AtomicU64::new(1000)),
+            version: Arc::default(),
+        }
     }
 
     /// The device's current time.
@@ -223,7 +230,7 @@ fn own_token(ctx: &Ctx, p: &Principal, token: &str) -> Result<Session, RestError
     let not_found =
         || RestError::not_found(fill(&ctx.settings.messages.token_not_found, &[("token", token)]));
     match ctx.device.store.peek(token, ctx.now()) {
-        Ok(s) if s.session_type == TOKEN_SESSION_TYPE && s.user == p.user => Ok(s),
+        Ok(s) if s.session_type == TOKEN_SESSION_TYPE && s.user == p.user => Ok(Session::clone(&s)),
         Ok(s) if s.session_type == TOKEN_SESSION_TYPE => Err(RestError::bad_request(fill(
             &ctx.settings.messages.foreign_token,
             &[("token", token), ("user", &p.user)],
@@ -485,7 +492,10 @@ async fn sys(State(ctx): State<Ctx>, _p: Principal) -> Answer {
 }
 
 async fn version(State(ctx): State<Ctx>, _p: Principal) -> Answer {
-    Ok(wire::ok(&wire::version(&ctx.settings)))
+    let body = ctx.version.get_or_init(|| {
+        serde_json::to_vec(&wire::version(&ctx.settings)).unwrap_or_default().into()
+    });
+    Ok(wire::ok_rendered(body.clone()))
 }
 
 #[derive(Serialize)]

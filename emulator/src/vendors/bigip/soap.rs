@@ -578,7 +578,7 @@ fn resolve(
             })
             .ok_or_else(not_found)?;
         let touched = store.authenticate(session.token.as_str(), now).map_err(|_| not_found())?;
-        return Ok(Some(touched));
+        return Ok(Some(Session::clone(&touched)));
     }
     if force_sessions(ctx) {
         if f.call.interface == SESSION_INTERFACE && f.call.method == "get_session_identifier" {

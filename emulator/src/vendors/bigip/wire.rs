@@ -57,6 +57,15 @@ pub fn ok(body: &impl Serialize) -> Response {
     json(StatusCode::OK, body)
 }
 
+/// A 200 JSON answer whose body was rendered before (as [`ok`] renders it).
+pub fn ok_rendered(body: axum::body::Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    response
+}
+
 /// `yyyy-MM-dd'T'HH:mm:ss.SSSZ` in the device's zone (`2024-07-11T02:22:15.666-0700`, [C]).
 pub fn local_time(at: DateTime<Utc>, settings: &BigipSettings) -> String {
     let offset = FixedOffset::east_opt(settings.utc_offset_minutes.saturating_mul(60))

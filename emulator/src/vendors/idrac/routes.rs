@@ -16,8 +16,6 @@
 //! [`Props`]); the last middleware ([`finish`]) turns any error they raise into iDRAC's
 //! body and sets iDRAC's headers.
 
-use std::sync::Arc;
-
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
@@ -37,7 +35,9 @@ use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privileg
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::expand::Expander;
 use crate::vendors::redfish::routes::{Ctx, Seg};
-use crate::vendors::redfish::wire::{DescribedBy, JsonObject, OptionalJsonObject, Props};
+use crate::vendors::redfish::wire::{
+    DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
+};
 use crate::vendors::redfish::RedfishSettings;
 
 type Answer = Result<Response, IdracError>;
@@ -52,7 +52,7 @@ pub fn router(device: DeviceHandle) -> Router {
         manager_id: wire::MANAGER_ID.to_string(),
         ..RedfishSettings::default()
     };
-    let ctx = Ctx { device, settings: Arc::new(redfish) };
+    let ctx = Ctx::with_settings(device, redfish);
     let expand = Expander::settings_of(&ctx.device);
     let documents = expand.supported().then(|| build(&ctx, &settings, None));
     let expander = Expander::new(expand, documents, |v| wire::to_sorted_string(v).into_bytes());
@@ -236,13 +236,9 @@ impl FromRequestParts<Ctx> for Who {
             tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
             return Err(IdracError::unauthorized(&s));
         }
-        rf_auth::authenticate(
-            &parts.headers,
-            crate::vendors::http::client_info(&parts.extensions, &parts.headers),
-            ctx,
-        )
-        .map(Who)
-        .map_err(|e| IdracError::from_redfish(&s, &e))
+        rf_auth::authenticate(&parts.headers, &parts.extensions, ctx)
+            .map(Who)
+            .map_err(|e| IdracError::from_redfish(&s, &e))
     }
 }
 
@@ -281,10 +277,19 @@ async fn metadata(State(ctx): State<Ctx>) -> Response {
 
 // ----- SessionService -----
 
+/// `GET` the SessionService, rendered once per web-server timeout.
 async fn get_session_service(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let timeout = attributes::web_server_timeout(&ctx.device);
-    ok(&wire::session_service(&settings(&ctx), timeout))
+    let rendered = ctx.documents.get_or("SessionService", (timeout, 0), || {
+        let body = wire::session_service(&settings(&ctx), timeout);
+        Prerendered {
+            body: wire::to_sorted_string(&body).into(),
+            schema: DescribedBy::of(&body),
+            etag: None,
+        }
+    });
+    Ok(rendered.response(StatusCode::OK, None))
 }
 
 /// `SessionTimeout` is the web-server timeout: same range, same rule (next login).

@@ -19,6 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -31,7 +32,7 @@ use super::wire;
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
 use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http::ListenerScheme;
+use crate::vendors::http::{BodyMemo, ListenerScheme};
 use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
 use crate::vendors::redfish::routes::{self as rf, Answer, Ctx, EnvelopeHook, RouteTable, Seg};
@@ -96,23 +97,17 @@ fn build(device: DeviceHandle, expand: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), rf::finish))
         .with_state(ctx.clone());
     let slashes = ilo.clone();
+    let memo = Arc::new(crate::vendors::http::BodyMemo::default());
     let inner = table
         .router_expanding(ctx, expander)
         .merge(unmatched)
         .layer(Extension(ilo.clone()))
         .layer(Extension(envelope))
         .layer(axum::middleware::map_response(move |response| {
-            let ilo = slashes.clone();
-            async move { with_trailing_slashes(&ilo, response).await }
+            let (ilo, memo) = (slashes.clone(), memo.clone());
+            async move { with_trailing_slashes(&ilo, &memo, response).await }
         }));
-    crate::vendors::http::routed_by(inner, move |path| {
-        let canonical = canonical_path(&ilo, path);
-        if canonical == path {
-            std::borrow::Cow::Borrowed(path)
-        } else {
-            std::borrow::Cow::Owned(canonical)
-        }
-    })
+    crate::vendors::http::routed_by(inner, move |path| canonical_path(&ilo, path))
 }
 
 /// A path under `/redfish` that no route serves: the device's resource tree if it holds
@@ -125,8 +120,7 @@ async fn unmatched(State(ctx): State<Ctx>, req: axum::extract::Request) -> Respo
     if ctx.device.resources().lock().serves(req.uri().path()) {
         return crate::vendors::redfish::tree::serve(State(ctx), req).await;
     }
-    let client = crate::vendors::http::client_info(req.extensions(), req.headers());
-    match crate::vendors::redfish::auth::authenticate(req.headers(), client, &ctx) {
+    match crate::vendors::redfish::auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             drop(principal);
             RedfishError::missing_uri(req.uri().path()).into_response()
@@ -192,7 +186,8 @@ fn slash_links(value: &mut Value) -> bool {
 /// iLO writes every `@odata.id` with a trailing `/` (ilo-idrac.md 1.1 [C]): the answers
 /// of the standard personality's resources (accounts, roles, the Managers collection)
 /// get theirs here, and so does a relative `Location`, when the profile says so.
-async fn with_trailing_slashes(ilo: &IloSettings, response: Response) -> Response {
+/// The same body always comes out the same, so it is reworked once (`memo`).
+async fn with_trailing_slashes(ilo: &IloSettings, memo: &BodyMemo, response: Response) -> Response {
     if !ilo.trailing_slash {
         return response;
     }
@@ -215,16 +210,20 @@ async fn with_trailing_slashes(ilo: &IloSettings, response: Response) -> Respons
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
-    let mut value: Value = match serde_json::from_slice(&bytes) {
-        Ok(value) => value,
-        Err(_) => return Response::from_parts(parts, axum::body::Body::from(bytes)),
-    };
-    if !slash_links(&mut value) {
-        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    let slashed = memo.get_or(&bytes, |bytes| {
+        let mut value: Value = match serde_json::from_slice(bytes) {
+            Ok(value) => value,
+            Err(_) => return bytes.clone(),
+        };
+        if !slash_links(&mut value) {
+            return bytes.clone();
+        }
+        serde_json::to_vec(&value).map_or_else(|_| bytes.clone(), Bytes::from)
+    });
+    if slashed != bytes {
+        parts.headers.remove(header::CONTENT_LENGTH);
     }
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let body = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
-    Response::from_parts(parts, axum::body::Body::from(body))
+    Response::from_parts(parts, axum::body::Body::from(slashed))
 }
 
 // ----- paths -----
@@ -254,19 +253,26 @@ const SEGMENTS: [&str; 18] = [
 /// `/rest/v1/...` as `/redfish/v1/...` (iLO 4), and fixed segments in their canonical case
 /// (HPE's own examples write `/redfish/v1/sessionservice/sessions`). Segments that are
 /// ids (a session id, a user name) are left alone unless they spell a fixed segment.
-fn canonical_path(ilo: &IloSettings, path: &str) -> String {
-    let mut segments: Vec<String> = path.split('/').map(str::to_string).collect();
-    if ilo.case_insensitive_paths {
-        for segment in &mut segments {
-            if let Some(fixed) = SEGMENTS.iter().find(|s| s.eq_ignore_ascii_case(segment)) {
-                *segment = (*fixed).to_string();
-            }
+/// A path already in that form (what clients send nearly always) is borrowed, not copied.
+fn canonical_path<'a>(ilo: &IloSettings, path: &'a str) -> std::borrow::Cow<'a, str> {
+    let fixed = |segment: &'a str| -> &'a str {
+        let found = SEGMENTS.iter().find(|s| s.eq_ignore_ascii_case(segment));
+        match found {
+            Some(fixed) if ilo.case_insensitive_paths => fixed,
+            _ => segment,
         }
+    };
+    let mut segments = path.split('/').map(fixed);
+    let aliased =
+        ilo.rest_v1_alias && segments.nth(1) == Some("rest") && segments.next() == Some("v1");
+    if !aliased && path.split('/').all(|segment| fixed(segment) == segment) {
+        return std::borrow::Cow::Borrowed(path);
     }
-    if ilo.rest_v1_alias && segments.len() > 2 && segments[1] == "rest" && segments[2] == "v1" {
-        segments[1] = "redfish".to_string();
+    let mut segments: Vec<&str> = path.split('/').map(fixed).collect();
+    if aliased {
+        segments[1] = "redfish";
     }
-    segments.join("/")
+    std::borrow::Cow::Owned(segments.join("/"))
 }
 
 // ----- helpers -----
@@ -400,7 +406,11 @@ pub async fn get_session_service(
     p: Principal,
 ) -> Answer {
     p.require(Privilege::Login)?;
-    Ok(wire::resource(allow::GET_PATCH, wire::session_service(&ctx, &ilo)))
+    let state = (wire::idle_timeout_secs(&ctx), 0);
+    let rendered = ctx.documents.get_or("SessionService", state, || {
+        wire::rendered_resource(wire::session_service(&ctx, &ilo))
+    });
+    Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
 }
 
 /// `PATCH /redfish/v1/SessionService/` with `SessionTimeout` in seconds: 0 (infinite,

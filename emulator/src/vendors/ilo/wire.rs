@@ -16,7 +16,7 @@ use crate::clock::Now;
 use crate::session::Session;
 use crate::vendors::http::ListenerScheme;
 use crate::vendors::redfish::routes::Ctx;
-use crate::vendors::redfish::wire::{json_response, segment, service_uuid};
+use crate::vendors::redfish::wire::{json_response, segment, service_uuid, Prerendered};
 
 /// The service root.
 pub const ROOT: &str = "/redfish/v1";
@@ -131,6 +131,15 @@ pub fn etag(body: &Value) -> String {
     let hash =
         bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193));
     format!("W/\"{hash:08X}\"")
+}
+
+/// [`resource`]'s body, its `@odata.etag` added, rendered once to be served many times.
+pub fn rendered_resource(mut body: Value) -> Prerendered {
+    let tag = etag(&body);
+    body["@odata.etag"] = json!(tag);
+    let mut rendered = Prerendered::of(&body);
+    rendered.etag = HeaderValue::from_str(&tag).ok();
+    rendered
 }
 
 /// A GET answer: the body with its `@odata.etag`, and the same `ETag` header.
@@ -414,7 +423,7 @@ pub fn registry_collection(ctx: &Ctx, ilo: &IloSettings, expand: bool) -> Value 
 
 /// The idle timeout of web and REST sessions, in seconds (0 = infinite).
 pub fn idle_timeout_secs(ctx: &Ctx) -> u64 {
-    ctx.device.store.policy().idle_timeout_for(super::REDFISH).map_or(0, |d| d.as_secs())
+    ctx.device.store.with_policy(|p| p.idle_timeout_for(super::REDFISH).map_or(0, |d| d.as_secs()))
 }
 
 /// The idle timeout as a minutes property shows it.

@@ -9,7 +9,9 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use std::sync::Arc;
+
+use axum::http::{header, Extensions, HeaderMap};
 
 use crate::vendors::http;
 pub use crate::vendors::http::Client;
@@ -19,7 +21,7 @@ use super::routes::Ctx;
 use super::wire;
 use super::BASIC_SESSION_TYPE;
 use crate::device::DeviceHandle;
-use crate::session::{ClientInfo, LoginError, LoginRequest, Session};
+use crate::session::{LoginError, LoginRequest, Session};
 
 /// A Redfish privilege (DSP0266 "Privilege model").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,17 +100,19 @@ impl std::fmt::Debug for RequestGuard {
 /// `SessionLimitExceeded` when a Basic request finds the table full).
 #[derive(Debug)]
 pub struct Principal {
-    session: Session,
+    session: Arc<Session>,
     role: String,
     password_change_required: bool,
     guard: Option<RequestGuard>,
 }
 
 impl Principal {
-    fn new(ctx: &Ctx, session: Session, guard: Option<RequestGuard>) -> Principal {
-        let account = ctx.device.store.account(&session.user);
-        let role = account.as_ref().map_or_else(|| session.role.clone(), |a| a.role.clone());
-        let password_change_required = account.is_some_and(|a| a.password_change_required);
+    fn new(ctx: &Ctx, session: Arc<Session>, guard: Option<RequestGuard>) -> Principal {
+        let (role, password_change_required) =
+            ctx.device.store.with_account(&session.user, |account| match account {
+                Some(a) => (a.role.clone(), a.password_change_required),
+                None => (session.role.clone(), false),
+            });
         Principal { session, role, password_change_required, guard }
     }
 
@@ -167,15 +171,17 @@ impl FromRequestParts<Ctx> for Principal {
     type Rejection = RedfishError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        authenticate(&parts.headers, http::client_info(&parts.extensions, &parts.headers), ctx)
+        authenticate(&parts.headers, &parts.extensions, ctx)
     }
 }
 
 /// Authenticates a request from its headers: `X-Auth-Token` first, then `Authorization:
-/// Basic`. Anything else, including cookies, is no credential at all.
+/// Basic`. Anything else, including cookies, is no credential at all. Who the client is
+/// (from `extensions` and the headers) is read only for a Basic request, which opens a
+/// session.
 pub fn authenticate(
     headers: &HeaderMap,
-    client: ClientInfo,
+    extensions: &Extensions,
     ctx: &Ctx,
 ) -> Result<Principal, RedfishError> {
     let store = &ctx.device.store;
@@ -197,12 +203,13 @@ pub fn authenticate(
         tracing::debug!("redfish: unusable Authorization header");
         return Err(RedfishError::unauthorized());
     };
+    let client = http::client_info(extensions, headers);
     let request =
         LoginRequest { user: &user, password: &password, session_type: BASIC_SESSION_TYPE, client };
     match store.begin_request(&request, now) {
         Ok(session) => {
             let guard = RequestGuard { device: ctx.device.clone(), id: session.id.clone() };
-            Ok(Principal::new(ctx, session, Some(guard)))
+            Ok(Principal::new(ctx, Arc::new(session), Some(guard)))
         }
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "redfish: Basic request refused, table full");

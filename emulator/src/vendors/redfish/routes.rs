@@ -45,6 +45,7 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
+use crate::vendors::http::Documents;
 
 /// What every handler and extractor of the Redfish router shares: the device and its
 /// Redfish settings.
@@ -54,13 +55,45 @@ pub struct Ctx {
     pub device: DeviceHandle,
     /// Its `[redfish]` settings (defaults when the profile has none).
     pub settings: Arc<RedfishSettings>,
+    /// Documents rendered once per state of what they show.
+    pub documents: Arc<Documents<wire::Prerendered>>,
+    /// The `Server` header of every answer (none when the setting is empty).
+    server: Option<HeaderValue>,
+    /// The `Link` header of each schema named so far, made once from the template.
+    links: Arc<std::sync::Mutex<std::collections::HashMap<String, Option<HeaderValue>>>>,
 }
 
 impl Ctx {
     /// The context of `device`, with its profile's settings.
     pub fn new(device: DeviceHandle) -> Ctx {
         let settings = device.profile().redfish.clone().unwrap_or_default();
-        Ctx { device, settings: Arc::new(settings) }
+        Ctx::with_settings(device, settings)
+    }
+
+    /// The context of `device` with `settings` of the personality's choosing.
+    pub fn with_settings(device: DeviceHandle, settings: RedfishSettings) -> Ctx {
+        let server = Some(&settings.server_header)
+            .filter(|s| !s.is_empty())
+            .and_then(|s| HeaderValue::from_str(s).ok());
+        Ctx {
+            device,
+            settings: Arc::new(settings),
+            documents: Default::default(),
+            server,
+            links: Default::default(),
+        }
+    }
+
+    /// The `Link: <schema>; rel=describedby` header for `schema`, per the profile's
+    /// template (none when it is empty).
+    fn link(&self, schema: &wire::DescribedBy) -> Option<HeaderValue> {
+        let mut links = self.links.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(link) = links.get(&schema.0) {
+            return link.clone();
+        }
+        let link = schema.link(&self.settings.describedby);
+        links.insert(schema.0.clone(), link.clone());
+        link
     }
 
     /// The device's current time.
@@ -276,7 +309,8 @@ fn is_json(response: &Response) -> bool {
 /// registry, `OData-Version: 4.0`, `Server`, `Cache-Control`, and `WWW-Authenticate` on 401.
 pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let uri = req.uri().clone();
+    let path = uri.path();
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
     let hook = req.extensions().get::<EnvelopeHook>().cloned();
     let mut response = match unsupported_odata_version(req.headers()) {
@@ -287,7 +321,7 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => Some(error),
         None if (status.is_client_error() || status.is_server_error()) && !is_json(&response) => {
-            Some(error_for_status(status, &path))
+            Some(error_for_status(status, path))
         }
         None => None,
     };
@@ -308,19 +342,14 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     let settings = &ctx.settings;
     let headers = response.headers_mut();
     headers.insert(HeaderName::from_static("odata-version"), HeaderValue::from_static("4.0"));
-    if !settings.server_header.is_empty() {
-        if let Ok(value) = HeaderValue::from_str(&settings.server_header) {
-            headers.insert(header::SERVER, value);
-        }
+    if let Some(server) = &ctx.server {
+        headers.insert(header::SERVER, server.clone());
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     if read && status.is_success() && error.is_none() {
-        let link = response
-            .extensions()
-            .get::<wire::DescribedBy>()
-            .and_then(|d| d.link(&settings.describedby));
+        let link = response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d));
         if let Some(link) = link {
             response.headers_mut().insert(header::LINK, link);
         }
@@ -404,10 +433,14 @@ pub async fn metadata() -> Response {
 
 // ----- SessionService -----
 
-/// `GET` the SessionService.
+/// `GET` the SessionService, rendered once per timeout setting.
 pub async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
-    ok(allow::GET_PATCH, &wire::session_service(&ctx))
+    let state = wire::session_service_state(&ctx);
+    let rendered = ctx
+        .documents
+        .get_or("SessionService", state, || wire::Prerendered::of(&wire::session_service(&ctx)));
+    Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
 }
 
 /// `SessionTimeout` bounds (SessionService schema: Validation.Minimum/Maximum).

@@ -171,6 +171,48 @@ pub fn json_body(status: StatusCode, body: &Value) -> Response {
     response
 }
 
+/// A JSON body rendered once and served many times: its bytes, its [`DescribedBy`] and,
+/// where the personality tags documents, its ETag.
+#[derive(Clone, Debug)]
+pub struct Prerendered {
+    /// The JSON.
+    pub body: axum::body::Bytes,
+    /// The schema its `@odata.type` names.
+    pub schema: Option<DescribedBy>,
+    /// The `ETag` header, if the answer carries one.
+    pub etag: Option<HeaderValue>,
+}
+
+impl Prerendered {
+    /// `body` rendered (compact JSON, as [`json_body`] writes it).
+    pub fn of(body: &Value) -> Prerendered {
+        Prerendered {
+            body: serde_json::to_vec(body).unwrap_or_default().into(),
+            schema: DescribedBy::of(body),
+            etag: None,
+        }
+    }
+
+    /// The answer, as [`json_response`] gives it for the same body (as [`json_body`]
+    /// without `allow`).
+    pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(allow) = allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Some(etag) = &self.etag {
+            headers.insert(header::ETAG, etag.clone());
+        }
+        if let Some(schema) = &self.schema {
+            response.extensions_mut().insert(schema.clone());
+        }
+        response
+    }
+}
+
 /// A JSON answer with an `Allow` header (every GET/HEAD answer carries one).
 pub fn json_response(status: StatusCode, allow: &'static str, body: &Value) -> Response {
     let mut response = json_body(status, body);
@@ -325,6 +367,15 @@ pub fn metadata_document(reference_base: &str, schemas: &[(&str, &str)]) -> Stri
 /// The idle timeout that `SessionTimeout` shows, in seconds (0 = none).
 pub fn session_timeout_secs(ctx: &Ctx) -> u64 {
     ctx.device.store.with_policy(|p| p.idle_timeout_for(SESSION_TYPE).map_or(0, |d| d.as_secs()))
+}
+
+/// What the SessionService shows of the device: the idle timeout and the maximum
+/// lifetime, in seconds (0: none).
+pub fn session_service_state(ctx: &Ctx) -> crate::vendors::http::DocumentState {
+    ctx.device.store.with_policy(|p| {
+        let timeout = p.idle_timeout_for(SESSION_TYPE).map_or(0, |d| d.as_secs());
+        (timeout, p.max_lifetime().map_or(0, |d| d.as_secs()))
+    })
 }
 
 /// The SessionService. A profile with a maximum lifetime shows it as

@@ -18,12 +18,14 @@ pub use crate::vendors::http::{client_info, parse_basic};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use std::sync::Arc;
+
+use axum::http::{header, Extensions, HeaderMap};
 
 use super::errors::SempError;
 use super::routes::Ctx;
 use super::{StaleCookie, SESSION_TYPE};
-use crate::session::{ClientInfo, LoginError, LoginRequest, Session};
+use crate::session::{LoginError, LoginRequest, Session};
 
 /// A SEMP global access level, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,7 +72,7 @@ pub enum Credential {
     /// With a session: its cookie, or Basic credentials that opened it (`created`).
     Session {
         /// The session as it was when the request came in.
-        session: Box<Session>,
+        session: Arc<Session>,
         /// Whether this request's Basic credentials opened it (the answer sets the cookie).
         created: bool,
     },
@@ -114,12 +116,9 @@ impl Principal {
         match &self.credential {
             Credential::Bearer { level } => *level,
             Credential::Session { session, .. } => {
-                let role = ctx
-                    .device
-                    .store
-                    .account(&session.user)
-                    .map_or_else(|| session.role.clone(), |a| a.role);
-                AccessLevel::of_role(&role)
+                ctx.device.store.with_account(&session.user, |account| {
+                    AccessLevel::of_role(account.map_or(&session.role, |a| &a.role))
+                })
             }
         }
     }
@@ -148,9 +147,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 }
 
 /// Authenticates a request from its headers (see the module documentation for the order).
+/// Who the client is (from `extensions` and the headers) is read only when Basic
+/// credentials open a session.
 pub fn authenticate(
     headers: &HeaderMap,
-    client: ClientInfo,
+    extensions: &Extensions,
     ctx: &Ctx,
 ) -> Result<Principal, SempError> {
     let settings = &ctx.settings;
@@ -177,7 +178,7 @@ pub fn authenticate(
             Ok(session) => {
                 return Ok(Principal {
                     user: session.user.clone(),
-                    credential: Credential::Session { session: Box::new(session), created: false },
+                    credential: Credential::Session { session, created: false },
                 });
             }
             Err(reason) => {
@@ -193,12 +194,13 @@ pub fn authenticate(
     let Some((user, password)) = basic else {
         return Err(SempError::unauthorized(settings));
     };
+    let client = client_info(extensions, headers);
     let request =
         LoginRequest { user: &user, password: &password, session_type: SESSION_TYPE, client };
     match store.login(&request, now) {
         Ok(session) => {
             tracing::info!(user = %user, session = %session.id, "solace: session opened by Basic");
-            let session = Box::new(session);
+            let session = Arc::new(session);
             Ok(Principal { user, credential: Credential::Session { session, created: true } })
         }
         Err(LoginError::LimitReached { scope, .. }) => {

@@ -124,8 +124,7 @@ pub async fn semp(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Respo
         ListenerScheme::of(req.extensions()),
         &ctx.settings,
     );
-    let client = auth::client_info(req.extensions(), req.headers());
-    let mut response = match auth::authenticate(req.headers(), client, &ctx) {
+    let mut response = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             let created = principal.created().map(|s| s.token.clone());
             req.extensions_mut().insert(principal);
@@ -390,9 +389,10 @@ fn minutes(secs: u64) -> u64 {
 async fn get_broker(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
     let mut data = json!({});
     if p.level(&ctx) >= AccessLevel::ReadOnly {
-        let policy = ctx.device.store.policy();
-        data[IDLE_TIMEOUT] = json!(minutes(policy.idle_timeout_secs));
-        data[MAX_LIFETIME] = json!(minutes(policy.max_lifetime_secs));
+        let (idle, lifetime) =
+            ctx.device.store.with_policy(|p| (p.idle_timeout_secs, p.max_lifetime_secs));
+        data[IDLE_TIMEOUT] = json!(minutes(idle));
+        data[MAX_LIFETIME] = json!(minutes(lifetime));
     }
     let data = wire::select_object(data, &req.params(), &ctx.settings)?;
     ok(&wire::object_body(&req, data, json!({ "uri": req.link(&req.path) })))
