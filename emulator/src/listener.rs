@@ -159,7 +159,9 @@ impl Gate {
 #[derive(Debug)]
 struct Activity {
     state: Mutex<ActivityState>,
-    /// Told when a request ends, so the watchdog takes the new (earlier) deadline.
+    /// How long a kept-alive connection may wait for its next request.
+    idle_timeout: Duration,
+    /// Told when a request ends with the next deadline earlier than the watchdog's.
     changed: tokio::sync::Notify,
 }
 
@@ -173,17 +175,23 @@ struct ActivityState {
     waiting_since: Instant,
     /// The first byte read since then, if any.
     first_byte: Option<Instant>,
+    /// When the watchdog wakes next. A request that ends with a later deadline does not
+    /// wake it (most requests: the idle deadline only moves forward); it finds the new
+    /// deadline when it wakes and sleeps again.
+    armed: Option<Instant>,
 }
 
 impl Activity {
-    fn new() -> Arc<Activity> {
+    fn new(idle_timeout: Duration) -> Arc<Activity> {
         Arc::new(Activity {
             state: Mutex::new(ActivityState {
                 in_flight: 0,
                 served: 0,
                 waiting_since: crate::clock::socket_now(),
                 first_byte: None,
+                armed: None,
             }),
+            idle_timeout,
             changed: tokio::sync::Notify::new(),
         })
     }
@@ -208,26 +216,48 @@ impl Activity {
         s.in_flight = s.in_flight.saturating_sub(1);
         s.served += 1;
         if s.in_flight == 0 {
-            s.waiting_since = crate::clock::socket_now();
+            let now = crate::clock::socket_now();
+            s.waiting_since = now;
             s.first_byte = None;
+            if s.armed.is_some_and(|armed| armed <= now + self.idle_timeout) {
+                return;
+            }
         }
         drop(s);
         self.changed.notify_one();
     }
 
+    /// [`ActivityState::deadline`], under the lock.
+    fn deadline(&self, limits: &ConnectionLimits) -> Option<(Instant, &'static str)> {
+        self.lock().deadline(limits)
+    }
+
+    /// The watchdog's next wake: the deadline, or a header timeout from now while a
+    /// request is being answered; remembered so that a request's end wakes it only when
+    /// it must come earlier.
+    fn arm(&self, limits: &ConnectionLimits) -> Instant {
+        let mut s = self.lock();
+        let wake = s
+            .deadline(limits)
+            .map_or_else(|| crate::clock::socket_now() + limits.header_timeout, |(due, _)| due);
+        s.armed = Some(wake);
+        wake
+    }
+}
+
+impl ActivityState {
     /// When the connection is to be closed unless something happens, and why; `None`
     /// while a request is being answered.
     fn deadline(&self, limits: &ConnectionLimits) -> Option<(Instant, &'static str)> {
-        let s = self.lock();
-        if s.in_flight > 0 {
+        if self.in_flight > 0 {
             return None;
         }
-        Some(match s.first_byte {
+        Some(match self.first_byte {
             Some(first) => (first + limits.header_timeout, "request head not complete"),
-            None if s.served == 0 => {
-                (s.waiting_since + limits.header_timeout, "no request on a new connection")
+            None if self.served == 0 => {
+                (self.waiting_since + limits.header_timeout, "no request on a new connection")
             }
-            None => (s.waiting_since + limits.idle_timeout, "keep-alive connection idle"),
+            None => (self.waiting_since + limits.idle_timeout, "keep-alive connection idle"),
         })
     }
 }
@@ -289,13 +319,17 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 struct StallLimited {
     inner: Incoming,
     stall: Duration,
-    timer: Pin<Box<tokio::time::Sleep>>,
-    started: bool,
+    /// When the body counts as stalled: set at the handler's first read, moved on by
+    /// every frame.
+    due: Option<Instant>,
+    /// Made only when the body first has to be waited for: most bodies (a GET's empty
+    /// one, a small JSON login) are ready at once and never need a timer.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl StallLimited {
     fn new(inner: Incoming, stall: Duration) -> StallLimited {
-        StallLimited { inner, stall, timer: Box::pin(tokio::time::sleep(stall)), started: false }
+        StallLimited { inner, stall, due: None, timer: None }
     }
 }
 
@@ -307,21 +341,24 @@ impl hyper::body::Body for StallLimited {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        if !self.started {
-            self.started = true;
-            let stall = self.stall;
-            self.timer.as_mut().reset(crate::clock::socket_now() + stall);
-        }
+        let stall = self.stall;
+        let due = *self.due.get_or_insert_with(|| crate::clock::socket_now() + stall);
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                let stall = self.stall;
-                self.timer.as_mut().reset(crate::clock::socket_now() + stall);
+                self.due = Some(crate::clock::socket_now() + stall);
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
-            Poll::Pending => match self.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err("request body stalled".into()))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                let timer =
+                    self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+                if timer.deadline() != due {
+                    timer.as_mut().reset(due);
+                }
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err("request body stalled".into()))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 
@@ -553,7 +590,7 @@ async fn connection(
     _admitted: Admitted,
 ) {
     let app = app.app();
-    let activity = Activity::new();
+    let activity = Activity::new(limits.idle_timeout);
     let watched = Watched { inner: stream, activity: activity.clone() };
     match tls {
         Some(acceptor) => {
@@ -598,9 +635,7 @@ async fn http<S>(
     tokio::pin!(conn);
     let mut stopping = false;
     loop {
-        let deadline = activity.deadline(limits);
-        let wake =
-            deadline.map_or_else(|| crate::clock::socket_now() + limits.header_timeout, |(d, _)| d);
+        let wake = activity.arm(limits);
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(e) = result {
