@@ -19,7 +19,6 @@ use crate::listener::{
 use crate::peer::ClientProcesses;
 use crate::profile::{ConfigError, Profile};
 use crate::tls::TlsSetup;
-use crate::vendors::http::ListenerScheme;
 use axum_server::tls_rustls::RustlsConfig;
 
 /// A fleet file: which devices to run.
@@ -632,25 +631,12 @@ pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 /// large fleet holds none.
 struct DeviceApp {
     device: DeviceHandle,
-    https: bool,
-    client_processes: bool,
     router: std::sync::OnceLock<axum::Router>,
 }
 
 impl MakeApp for DeviceApp {
     fn app(&self) -> axum::Router {
-        self.router
-            .get_or_init(|| {
-                let app = crate::vendors::router(self.device.clone()).layer(axum::Extension(
-                    if self.https { ListenerScheme::Https } else { ListenerScheme::Http },
-                ));
-                if self.client_processes {
-                    app.layer(axum::Extension(ClientProcesses::new()))
-                } else {
-                    app
-                }
-            })
-            .clone()
+        self.router.get_or_init(|| crate::vendors::router(self.device.clone())).clone()
     }
 }
 
@@ -709,12 +695,11 @@ impl Fleet {
             let http = Service::Http(HttpService {
                 app: Arc::new(DeviceApp {
                     device: device.clone(),
-                    https: tls.is_some(),
-                    client_processes: spec.client_processes,
                     router: std::sync::OnceLock::new(),
                 }),
                 tls: tls.map(|t| tokio_rustls::TlsAcceptor::from(t.get_inner())),
                 gate: gate.clone(),
+                processes: spec.client_processes.then(ClientProcesses::new),
             });
             let ssh = crate::vendors::ssh_service(&device).map(|connect| {
                 Service::Ssh(SshService { device: device.clone(), connect, gate: gate.clone() })

@@ -393,6 +393,9 @@ pub struct HttpService {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The device's connection count and cap.
     pub gate: Gate,
+    /// Names the local process behind each request's connection (hygiene mode): put in
+    /// every request's extensions when set.
+    pub processes: Option<crate::peer::ClientProcesses>,
 }
 
 /// Starts one SSH connection of a device on an accepted stream: (device, stream, client,
@@ -456,7 +459,7 @@ pub fn serve_http(
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
-    let service = Service::Http(HttpService { app: Arc::new(app), tls, gate });
+    let service = Service::Http(HttpService { app: Arc::new(app), tls, gate, processes: None });
     serve(listener, Routing::One(service), drain, shutdown)
 }
 
@@ -502,9 +505,7 @@ pub fn serve(
                                 connections.spawn(connection(
                                     stream,
                                     peer,
-                                    http.app.clone(),
-                                    http.tls.clone(),
-                                    http.gate.limits.clone(),
+                                    http.clone(),
                                     shutdown.clone(),
                                     admitted,
                                 ));
@@ -578,40 +579,152 @@ impl Strays {
     }
 }
 
+/// What every request of a connection carries in its extensions, as the router's
+/// handlers read them: the client's address ([`ConnectInfo`]), the scheme of the listener
+/// ([`ListenerScheme`]) and, in hygiene mode, the [`ClientProcesses`] lookup.
+///
+/// [`ListenerScheme`]: crate::vendors::http::ListenerScheme
+/// [`ClientProcesses`]: crate::peer::ClientProcesses
+#[derive(Clone)]
+struct RequestExtensions {
+    peer: SocketAddr,
+    scheme: crate::vendors::http::ListenerScheme,
+    processes: Option<crate::peer::ClientProcesses>,
+}
+
+impl RequestExtensions {
+    fn put(&self, extensions: &mut axum::http::Extensions) {
+        extensions.insert(ConnectInfo(self.peer));
+        extensions.insert(self.scheme);
+        if let Some(processes) = &self.processes {
+            extensions.insert(processes.clone());
+        }
+    }
+}
+
 /// One HTTP connection: TLS handshake (within the header timeout), then HTTP/1.1 with
 /// its watchdog. The device's router is made here on its first connection.
 async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    app: Arc<dyn MakeApp>,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    limits: Arc<ConnectionLimits>,
+    service: HttpService,
     shutdown: watch::Receiver<bool>,
     _admitted: Admitted,
 ) {
-    let app = app.app();
+    let app = service.app.app();
+    let limits = service.gate.limits.clone();
+    let extensions = RequestExtensions {
+        peer,
+        scheme: match service.tls {
+            Some(_) => crate::vendors::http::ListenerScheme::Https,
+            None => crate::vendors::http::ListenerScheme::Http,
+        },
+        processes: service.processes,
+    };
     let activity = Activity::new(limits.idle_timeout);
+    let signal = Arc::new(Signal::default());
+    // The watchdog is a task of its own, so a request costs the connection nothing but
+    // an atomic load; it ends with the connection.
+    let _watchdog = AbortOnDrop(tokio::spawn(watchdog(
+        activity.clone(),
+        signal.clone(),
+        limits.clone(),
+        shutdown,
+        peer,
+    )));
     let watched = Watched { inner: stream, activity: activity.clone() };
-    match tls {
+    match service.tls {
         Some(acceptor) => {
             let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(watched));
             match handshake.await {
-                Ok(Ok(stream)) => http(stream, peer, app, activity, &limits, shutdown).await,
+                Ok(Ok(stream)) => http(stream, app, extensions, activity, &limits, &signal).await,
                 Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(client = %peer.ip(), "TLS handshake timed out"),
             }
         }
-        None => http(watched, peer, app, activity, &limits, shutdown).await,
+        None => http(watched, app, extensions, activity, &limits, &signal).await,
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What a connection's watchdog asks of it, and how it wakes the connection to see.
+#[derive(Debug, Default)]
+struct Signal {
+    /// 0 (serve on), [`Signal::GRACEFUL`] or [`Signal::CLOSE`]; only ever raised.
+    state: std::sync::atomic::AtomicU8,
+    /// The connection's task, woken when the state is raised.
+    waker: Mutex<Option<std::task::Waker>>,
+}
+
+impl Signal {
+    /// Finish the request in flight, then close (the emulator stops).
+    const GRACEFUL: u8 = 1;
+    /// Close now (a timeout).
+    const CLOSE: u8 = 2;
+
+    fn raise(&self, to: u8) {
+        self.state.fetch_max(to, Ordering::SeqCst);
+        if let Some(waker) = self.waker.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            waker.wake_by_ref();
+        }
+    }
+
+    /// Remembers the connection's waker (once: a task's waker does not change).
+    fn register(&self, seen: &mut Option<std::task::Waker>, cx: &Context<'_>) {
+        if !seen.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let waker = cx.waker().clone();
+            *self.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker.clone());
+            *seen = Some(waker);
+        }
+    }
+}
+
+/// Watches one connection: closes it when a deadline of [`ActivityState::deadline`]
+/// passes, and asks it to finish gracefully when the emulator stops.
+async fn watchdog(
+    activity: Arc<Activity>,
+    signal: Arc<Signal>,
+    limits: Arc<ConnectionLimits>,
+    mut shutdown: watch::Receiver<bool>,
+    peer: SocketAddr,
+) {
+    let mut stopping = false;
+    loop {
+        let wake = activity.arm(&limits);
+        tokio::select! {
+            _ = shutdown.wait_for(|s| *s), if !stopping => {
+                stopping = true;
+                signal.raise(Signal::GRACEFUL);
+            }
+            () = activity.changed.notified() => {}
+            () = tokio::time::sleep_until(wake) => {
+                if let Some((due, why)) = activity.deadline(&limits) {
+                    if due <= crate::clock::socket_now() {
+                        tracing::debug!(client = %peer.ip(), why, "closing the connection");
+                        signal.raise(Signal::CLOSE);
+                        return;
+                    }
+                }
+            }
+        }
     }
 }
 
 async fn http<S>(
     stream: S,
-    peer: SocketAddr,
     app: axum::Router,
+    extensions: RequestExtensions,
     activity: Arc<Activity>,
     limits: &ConnectionLimits,
-    mut shutdown: watch::Receiver<bool>,
+    signal: &Signal,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -621,7 +734,7 @@ async fn http<S>(
         let app = app.clone();
         let activity = tracked.clone();
         activity.begin();
-        request.extensions_mut().insert(ConnectInfo(peer));
+        extensions.put(request.extensions_mut());
         let request = request.map(|body| Body::new(StallLimited::new(body, stall)));
         async move {
             let response = app.oneshot(request).await;
@@ -633,30 +746,23 @@ async fn http<S>(
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
-    let mut stopping = false;
-    loop {
-        let wake = activity.arm(limits);
-        tokio::select! {
-            result = conn.as_mut() => {
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "connection ended with an error");
-                }
-                return;
-            }
-            _ = shutdown.wait_for(|s| *s), if !stopping => {
-                stopping = true;
+    let mut seen = None;
+    let mut graceful = false;
+    let served = std::future::poll_fn(|cx| {
+        signal.register(&mut seen, cx);
+        match signal.state.load(Ordering::SeqCst) {
+            Signal::CLOSE => return Poll::Ready(Ok(())),
+            Signal::GRACEFUL if !graceful => {
+                graceful = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = activity.changed.notified() => {}
-            () = tokio::time::sleep_until(wake) => {
-                if let Some((due, why)) = activity.deadline(limits) {
-                    if due <= crate::clock::socket_now() {
-                        tracing::debug!(client = %peer.ip(), why, "closing the connection");
-                        return;
-                    }
-                }
-            }
+            _ => {}
         }
+        conn.as_mut().poll(cx)
+    })
+    .await;
+    if let Err(e) = served {
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }
 

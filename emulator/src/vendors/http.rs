@@ -2,6 +2,7 @@
 //! is, whether the listener that took the request speaks TLS, and the request log line.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -162,7 +163,12 @@ pub fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
     Some(httpdate::fmt_http_date(at))
 }
 
-/// The layer around every personality, in one step per request:
+/// `personality` inside the step every personality shares ([`Finished`]).
+pub fn finished(personality: axum::Router, log: RequestLog) -> axum::Router {
+    axum::Router::new().fallback_service(Finished { inner: personality, log: Arc::new(log) })
+}
+
+/// The step around every personality, once per request:
 /// - the `Date` header from the device's clock, so a client comparing `Date` with the
 ///   expiry times in bodies sees one timeline when the virtual clock has moved (hyper
 ///   would otherwise write the machine's time);
@@ -171,32 +177,56 @@ pub fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
 ///   header (`Authorization`, `X-Auth-Token`, cookies) or body is. The path comes from
 ///   the client, so its control characters are escaped. Nothing of it is gathered when
 ///   debug lines are off.
-pub async fn finish_request(
-    axum::extract::State(log): axum::extract::State<RequestLog>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let line = tracing::enabled!(tracing::Level::DEBUG).then(|| {
-        let path = crate::flags::escape_controls(req.uri().path()).into_owned();
-        (req.method().clone(), path, crate::clock::Stopwatch::start())
-    });
-    let mut response = next.run(req).await;
-    if let Some(date) = log.date() {
-        response.headers_mut().insert(header::DATE, date);
+///
+/// A plain service around the router rather than a middleware on each of its routes: a
+/// request pays one boxed future, not a copy of a route stack.
+#[derive(Clone)]
+pub struct Finished {
+    inner: axum::Router,
+    log: Arc<RequestLog>,
+}
+
+impl tower::Service<axum::extract::Request> for Finished {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
     }
-    if let Some((method, path, watch)) = line {
-        let micros = watch.elapsed().as_micros();
-        tracing::debug!(
-            device = %log.device,
-            %method,
-            path,
-            status = response.status().as_u16(),
-            duration = %format_args!("{}.{:03}ms", micros / 1000, micros % 1000),
-            "{}: request",
-            log.personality,
-        );
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let line = tracing::enabled!(tracing::Level::DEBUG).then(|| {
+            let path = crate::flags::escape_controls(req.uri().path()).into_owned();
+            (req.method().clone(), path, crate::clock::Stopwatch::start())
+        });
+        let answer = tower::Service::call(&mut self.inner, req);
+        let log = self.log.clone();
+        Box::pin(async move {
+            let Ok(mut response) = answer.await;
+            if let Some(date) = log.date() {
+                response.headers_mut().insert(header::DATE, date);
+            }
+            if let Some((method, path, watch)) = line {
+                let micros = watch.elapsed().as_micros();
+                tracing::debug!(
+                    device = %log.device,
+                    %method,
+                    path,
+                    status = response.status().as_u16(),
+                    duration = %format_args!("{}.{:03}ms", micros / 1000, micros % 1000),
+                    "{}: request",
+                    log.personality,
+                );
+            }
+            Ok(response)
+        })
     }
-    response
 }
 
 /// The last few results of a pure function of an answer's body, kept by the body they

@@ -63,7 +63,7 @@ pub fn roles(vendor: Vendor) -> &'static [&'static str] {
 }
 
 /// The router that serves `device` in its profile's personality, with the layer every
-/// personality shares ([`http::finish_request`]: `Date` and the request log line).
+/// personality shares ([`http::Finished`]: `Date` and the request log line).
 pub fn router(device: DeviceHandle) -> Router {
     let vendor = device.profile().vendor;
     let log =
@@ -75,7 +75,7 @@ pub fn router(device: DeviceHandle) -> Router {
         Vendor::Ilo => ilo::router(device),
         Vendor::Idrac => idrac::router(device),
     };
-    personality.layer(axum::middleware::from_fn_with_state(log, http::finish_request))
+    http::finished(personality, log)
 }
 
 /// The name request log lines give a personality.

@@ -48,19 +48,31 @@ use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequ
 use crate::vendors::http::Documents;
 
 /// What every handler and extractor of the Redfish router shares: the device and its
-/// Redfish settings.
+/// Redfish settings. Cloned per request and per extractor, so it is one shared pointer.
 #[derive(Clone, Debug)]
-pub struct Ctx {
+pub struct Ctx(Arc<CtxParts>);
+
+/// What a [`Ctx`] holds.
+#[derive(Debug)]
+pub struct CtxParts {
     /// The device served.
     pub device: DeviceHandle,
     /// Its `[redfish]` settings (defaults when the profile has none).
     pub settings: Arc<RedfishSettings>,
     /// Documents rendered once per state of what they show.
-    pub documents: Arc<Documents<wire::Prerendered>>,
+    pub documents: Documents<wire::Prerendered>,
     /// The `Server` header of every answer (none when the setting is empty).
     server: Option<HeaderValue>,
     /// The `Link` header of each schema named so far, made once from the template.
-    links: Arc<std::sync::Mutex<std::collections::HashMap<String, Option<HeaderValue>>>>,
+    links: std::sync::Mutex<std::collections::HashMap<String, Option<HeaderValue>>>,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = CtxParts;
+
+    fn deref(&self) -> &CtxParts {
+        &self.0
+    }
 }
 
 impl Ctx {
@@ -75,13 +87,13 @@ impl Ctx {
         let server = Some(&settings.server_header)
             .filter(|s| !s.is_empty())
             .and_then(|s| HeaderValue::from_str(s).ok());
-        Ctx {
+        Ctx(Arc::new(CtxParts {
             device,
             settings: Arc::new(settings),
             documents: Default::default(),
             server,
             links: Default::default(),
-        }
+        }))
     }
 
     /// The `Link: <schema>; rel=describedby` header for `schema`, per the profile's
