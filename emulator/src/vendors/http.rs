@@ -68,35 +68,31 @@ impl ListenerScheme {
     }
 }
 
-/// Serves `router` with each request routed by the path `route` gives for the path as
-/// sent, the query kept: the one place where a personality's path rules (a trailing slash
-/// ignored, case-insensitive segments, an alias) apply before routing, rather than as
-/// extra routes per path. Handlers still see the path as sent in [`OriginalUri`].
+/// Routes `request` by the path `route` gives for the path as sent, the query kept: the
+/// one place where a personality's path rules (a trailing slash ignored, case-insensitive
+/// segments, an alias) apply before routing, in the personality's step ([`around`]),
+/// rather than as extra routes per path. Handlers still see the path as sent in
+/// [`OriginalUri`].
 ///
 /// [`OriginalUri`]: axum::extract::OriginalUri
-pub fn routed_by<F>(router: axum::Router, route: F) -> axum::Router
+pub fn reroute<F>(request: &mut axum::extract::Request, route: &F)
 where
-    F: Fn(&str) -> std::borrow::Cow<'_, str> + Clone + Send + Sync + 'static,
+    F: Fn(&str) -> std::borrow::Cow<'_, str>,
 {
-    let reroute = move |mut request: axum::extract::Request| {
-        let path = request.uri().path();
-        if let std::borrow::Cow::Owned(routed) = route(path) {
-            let rebuilt = match request.uri().query() {
-                Some(query) => format!("{routed}?{query}"),
-                None => routed,
-            };
-            let mut parts = request.uri().clone().into_parts();
-            if let Ok(pq) = rebuilt.parse() {
-                parts.path_and_query = Some(pq);
-                if let Ok(uri) = axum::http::Uri::from_parts(parts) {
-                    *request.uri_mut() = uri;
-                }
+    let path = request.uri().path();
+    if let std::borrow::Cow::Owned(routed) = route(path) {
+        let rebuilt = match request.uri().query() {
+            Some(query) => format!("{routed}?{query}"),
+            None => routed,
+        };
+        let mut parts = request.uri().clone().into_parts();
+        if let Ok(pq) = rebuilt.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
             }
         }
-        request
-    };
-    let service = tower::ServiceBuilder::new().map_request(reroute).service(router);
-    axum::Router::new().fallback_service(service)
+    }
 }
 
 /// Under `prefix`, a path with one trailing slash routes as the path without it
@@ -226,6 +222,66 @@ impl tower::Service<axum::extract::Request> for Finished {
             }
             Ok(response)
         })
+    }
+}
+
+/// The service behind a step of [`around`]: what `next.run` is to an axum middleware.
+#[derive(Clone)]
+pub struct Inner(axum::Router);
+
+impl Inner {
+    /// Answers `req`.
+    pub async fn run(self, req: axum::extract::Request) -> axum::response::Response {
+        let Ok(response) = tower::ServiceExt::oneshot(self.0, req).await;
+        response
+    }
+}
+
+/// `router` inside `step`, which sees every request and answers it, usually by asking
+/// the router ([`Inner::run`]) and finishing what it answered: a personality's last word
+/// on headers and error envelopes.
+///
+/// Unlike an axum middleware layered on the router (`Router::layer`), which wraps each
+/// route and copies the stack of layers below it on every request, this wraps the whole
+/// router once: a request pays one cloned state and one boxed future per step.
+pub fn around<S, F, Fut>(router: axum::Router, state: S, step: F) -> axum::Router
+where
+    S: Clone + Send + Sync + 'static,
+    F: Fn(S, axum::extract::Request, Inner) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
+{
+    axum::Router::new().fallback_service(Around { inner: Inner(router), state, step })
+}
+
+#[derive(Clone)]
+struct Around<S, F> {
+    inner: Inner,
+    state: S,
+    step: F,
+}
+
+impl<S, F, Fut> tower::Service<axum::extract::Request> for Around<S, F>
+where
+    S: Clone + Send + Sync + 'static,
+    F: Fn(S, axum::extract::Request, Inner) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
+{
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let answer = (self.step)(self.state.clone(), req, self.inner.clone());
+        Box::pin(async move { Ok(answer.await) })
     }
 }
 

@@ -24,10 +24,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::vendors::http::Inner;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{header, Method, StatusCode, Uri};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -104,9 +104,8 @@ pub fn router(device: DeviceHandle) -> Router {
         .merge(super::objects::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(ctx.clone(), finish))
-        .with_state(ctx);
-    crate::vendors::http::routed_by(inner, routed_path)
+        .with_state(ctx.clone());
+    crate::vendors::http::around(inner, ctx, finish)
 }
 
 /// The path a request is routed by: an iControl REST path (`/mgmt/...`) loses one
@@ -123,8 +122,9 @@ fn content_type_of(response: &Response) -> &str {
 
 /// Renders every REST error with the client's address and a `restOperationId`; an error
 /// response that did not come from a [`RestError`] (an axum rejection) gets the envelope
-/// too, so no answer is plain text.
-pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+/// too, so no answer is plain text. The request is routed by [`routed_path`].
+pub async fn finish(ctx: Ctx, mut req: Request, next: Inner) -> Response {
+    crate::vendors::http::reroute(&mut req, &routed_path);
     let method = req.method().clone();
     let referer = req
         .extensions()

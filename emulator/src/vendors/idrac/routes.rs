@@ -19,7 +19,6 @@
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
@@ -31,10 +30,11 @@ use super::wire;
 use super::{IdracSettings, LoginAuthorization, LogoutBody, SessionPaths, REDFISH};
 use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
+use crate::vendors::http::Inner;
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::expand::Expander;
-use crate::vendors::redfish::routes::{Ctx, Seg};
+use crate::vendors::redfish::routes::{Ctx, Finishing, Seg};
 use crate::vendors::redfish::wire::{
     DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
 };
@@ -59,7 +59,7 @@ pub fn router(device: DeviceHandle) -> Router {
     build(&ctx, &settings, Some(expander))
 }
 
-/// The routes, with the `$expand` middleware inside [`finish`] when given one.
+/// The routes inside [`finish`], which serves `$expand` when given an expander.
 fn build(ctx: &Ctx, settings: &IdracSettings, expander: Option<Expander>) -> Router {
     let ctx = ctx.clone();
     let mut r = Router::new();
@@ -104,14 +104,11 @@ fn build(ctx: &Ctx, settings: &IdracSettings, expander: Option<Expander>) -> Rou
     r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
-    let mut r = r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed);
-    if let Some(expander) = expander {
-        r = r.layer(middleware::from_fn_with_state(
-            expander,
-            crate::vendors::redfish::expand::serve,
-        ));
-    }
-    r.layer(middleware::from_fn_with_state(ctx.clone(), finish)).with_state(ctx)
+    let r = r
+        .fallback(super::tree::serve)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(ctx.clone());
+    crate::vendors::http::around(r, Finishing { ctx, expander }, finish)
 }
 
 fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {
@@ -147,11 +144,18 @@ fn ok(body: &Value) -> Answer {
 /// the iDRAC9 401 capture), the JSON `Content-Type` of the profile,
 /// `WWW-Authenticate: Basic realm="RedfishService"` on every 401, and on a successful GET
 /// or HEAD the profile's `Link: <schema>;rel=describedby` (captured on iDRAC8).
-pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+/// A GET that asks for `$expand` is served through the expander first.
+pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
+    let Finishing { ctx, expander } = step;
     let s = settings(&ctx);
     let path = req.uri().path().to_string();
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
-    let mut response = next.run(req).await;
+    let mut response = match &expander {
+        Some(expander) if crate::vendors::redfish::expand::may_ask(&req) => {
+            crate::vendors::redfish::expand::serve(expander, req, next).await
+        }
+        _ => next.run(req).await,
+    };
     let status = response.status();
     if response.extensions().get::<Rendered>().is_none() {
         let is_json = response

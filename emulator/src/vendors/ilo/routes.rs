@@ -32,7 +32,7 @@ use super::wire;
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
 use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http::{BodyMemo, ListenerScheme};
+use crate::vendors::http::{BodyMemo, Inner, ListenerScheme};
 use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
 use crate::vendors::redfish::routes::{self as rf, Answer, Ctx, EnvelopeHook, RouteTable, Seg};
@@ -48,9 +48,9 @@ pub fn router(device: DeviceHandle) -> Router {
     build(device, true)
 }
 
-/// The router; with `expand`, the `$expand` middleware inside `finish` on every route
-/// (the table's and the catch-all that serves the tree), fetching the documents it
-/// expands through a router built without it.
+/// The router; with `expand`, [`finish`] serves `$expand` on every route (the table's and
+/// the catch-all that serves the tree), fetching the documents it expands through a
+/// router built without it.
 fn build(device: DeviceHandle, expand: bool) -> Router {
     use crate::vendors::redfish::expand::{self, Expander};
     let expander = expand.then(|| {
@@ -90,24 +90,36 @@ fn build(device: DeviceHandle, expand: bool) -> Router {
     if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
         unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
     }
-    if let Some(expander) = expander.clone() {
-        unmatched = unmatched.layer(axum::middleware::from_fn_with_state(expander, expand::serve));
-    }
-    let unmatched = unmatched
-        .layer(axum::middleware::from_fn_with_state(ctx.clone(), rf::finish))
-        .with_state(ctx.clone());
-    let slashes = ilo.clone();
-    let memo = Arc::new(crate::vendors::http::BodyMemo::default());
-    let inner = table
-        .router_expanding(ctx, expander)
-        .merge(unmatched)
-        .layer(Extension(ilo.clone()))
-        .layer(Extension(envelope))
-        .layer(axum::middleware::map_response(move |response| {
-            let (ilo, memo) = (slashes.clone(), memo.clone());
-            async move { with_trailing_slashes(&ilo, &memo, response).await }
-        }));
-    crate::vendors::http::routed_by(inner, move |path| canonical_path(&ilo, path))
+    let routes = table.routes_of(&ctx).merge(unmatched.with_state(ctx.clone()));
+    let step = IloStep {
+        finishing: rf::Finishing { ctx, expander },
+        ilo,
+        envelope,
+        memo: Arc::new(crate::vendors::http::BodyMemo::default()),
+    };
+    crate::vendors::http::around(routes, step, finish)
+}
+
+/// What iLO's step around its routes holds.
+#[derive(Clone, Debug)]
+struct IloStep {
+    finishing: rf::Finishing,
+    ilo: Arc<IloSettings>,
+    envelope: EnvelopeHook,
+    memo: Arc<crate::vendors::http::BodyMemo>,
+}
+
+/// iLO's step around every request: the path routed as iLO reads it (case, aliases:
+/// [`canonical_path`]), the settings and the envelope handed to handlers and to the
+/// Redfish [`rf::finish`] (which serves `$expand`), and trailing slashes on the links
+/// of the answer when the profile writes them.
+async fn finish(step: IloStep, mut req: axum::extract::Request, next: Inner) -> Response {
+    let IloStep { finishing, ilo, envelope, memo } = step;
+    crate::vendors::http::reroute(&mut req, &|path| canonical_path(&ilo, path));
+    req.extensions_mut().insert(ilo.clone());
+    req.extensions_mut().insert(envelope);
+    let response = rf::finish(finishing, req, next).await;
+    with_trailing_slashes(&ilo, &memo, response).await
 }
 
 /// A path under `/redfish` that no route serves: the device's resource tree if it holds

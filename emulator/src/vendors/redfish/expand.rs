@@ -1,5 +1,5 @@
 //! The `$expand` query of every Redfish-family router (DSP0266 "Use the $expand query
-//! parameter"), as a middleware inside the personality's last one, so refusals are
+//! parameter"), served from inside the personality's last step, so refusals are
 //! rendered in the vendor's envelope.
 //!
 //! - a profile that takes the form asked for ([`crate::resources::ExpandSettings`]) gets
@@ -19,9 +19,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::Value;
@@ -29,7 +28,7 @@ use tower::ServiceExt as _;
 
 use super::errors::{Message, RedfishError};
 use crate::resources::{expand_param, expand_with, ExpandRefusal, ExpandSettings};
-use crate::vendors::http::ListenerScheme;
+use crate::vendors::http::{Inner, ListenerScheme};
 
 /// The largest body an expansion reads (a resource or an expanded member).
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -174,8 +173,14 @@ impl Origin {
     }
 }
 
-/// The middleware: see the module documentation.
-pub async fn serve(State(expander): State<Expander>, req: Request, next: Next) -> Response {
+/// Whether `req` may ask for an expansion (a GET with a query); only then need it go
+/// through [`serve`].
+pub fn may_ask(req: &Request) -> bool {
+    req.method() == Method::GET && req.uri().query().is_some()
+}
+
+/// Serves `req` through `next`, expanded: see the module documentation.
+pub async fn serve(expander: &Expander, req: Request, next: Inner) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
     }

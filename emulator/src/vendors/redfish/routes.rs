@@ -32,7 +32,6 @@ use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
@@ -45,7 +44,7 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
-use crate::vendors::http::Documents;
+use crate::vendors::http::{Documents, Inner};
 
 /// What every handler and extractor of the Redfish router shares: the device and its
 /// Redfish settings. Cloned per request and per extractor, so it is one shared pointer.
@@ -213,35 +212,35 @@ impl RouteTable {
     }
 
     /// The router: every path with and without a trailing slash, 404 and 405 in the
-    /// Redfish envelope, and the [`finish`] middleware.
-    /// The `$expand` middleware ([`super::expand`]) sits inside [`finish`]; the documents
-    /// it expands are fetched through a second router built from the same table.
+    /// Redfish envelope, inside the [`finish`] step, which serves `$expand`
+    /// ([`super::expand`]) by fetching the documents it expands through a second router
+    /// built from the same table.
     pub fn router(self, ctx: Ctx) -> Router {
         let settings = super::expand::Expander::settings_of(&ctx.device);
-        let documents = settings.supported().then(|| self.build(&ctx, None));
+        let documents = settings.supported().then(|| self.router_expanding(ctx.clone(), None));
         let expander = super::expand::Expander::new(settings, documents, super::expand::compact);
-        self.build(&ctx, Some(expander))
+        self.router_expanding(ctx, Some(expander))
     }
 
-    /// The router with the `$expand` middleware of the caller's choosing (none: `$expand`
-    /// left to the handlers), for a personality that serves more than the table (iLO's
-    /// catch-all) and so fetches expanded documents through its whole router.
-    pub fn router_expanding(self, ctx: Ctx, expander: Option<super::expand::Expander>) -> Router {
-        self.build(&ctx, expander)
+    /// The router with the `$expand` step of the caller's choosing (none: `$expand` left
+    /// to the handlers).
+    pub fn router_expanding(&self, ctx: Ctx, expander: Option<super::expand::Expander>) -> Router {
+        let routes = self.routes_of(&ctx);
+        crate::vendors::http::around(routes, Finishing { ctx, expander }, finish)
     }
 
-    fn build(&self, ctx: &Ctx, expander: Option<super::expand::Expander>) -> Router {
+    /// The routes alone, without the [`finish`] step: for a personality that serves more
+    /// than the table (iLO's catch-all) and finishes the whole with its own step.
+    pub fn routes_of(&self, ctx: &Ctx) -> Router {
         let mut r = Router::new();
         for (path, methods) in &self.routes {
             r = both(r, path, methods.clone());
         }
         // Paths the table does not serve go to the device's resource tree (systems,
         // chassis), which answers the personality's 404 for what it does not hold.
-        let mut r = r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed);
-        if let Some(expander) = expander {
-            r = r.layer(middleware::from_fn_with_state(expander, super::expand::serve));
-        }
-        r.layer(middleware::from_fn_with_state(ctx.clone(), finish)).with_state(ctx.clone())
+        r.fallback(super::tree::serve)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(ctx.clone())
     }
 }
 
@@ -251,8 +250,8 @@ fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<C
 }
 
 /// How a personality shapes what every answer of the service shares: the body of an
-/// error and the final headers. Installed by layering an [`EnvelopeHook`] extension
-/// outside the router ([`RouteTable::router`]); without one, errors use the DSP0266
+/// error and the final headers. Installed by putting an [`EnvelopeHook`] in the
+/// request's extensions before [`finish`] sees it; without one, errors use the DSP0266
 /// envelope and the headers are the standard ones.
 pub trait Envelope: Send + Sync + std::fmt::Debug {
     /// The body of an error answer.
@@ -317,9 +316,21 @@ fn is_json(response: &Response) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
+/// What the [`finish`] step holds: the context, and the `$expand` step when the router
+/// serves `$expand` itself.
+#[derive(Clone, Debug)]
+pub struct Finishing {
+    /// The router's context.
+    pub ctx: Ctx,
+    /// Serves `$expand` (none: left to the handlers).
+    pub expander: Option<super::expand::Expander>,
+}
+
 /// Finishes every answer: error bodies in the Redfish envelope under the profile's
 /// registry, `OData-Version: 4.0`, `Server`, `Cache-Control`, and `WWW-Authenticate` on 401.
-pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+/// A GET that asks for `$expand` is served through the expander first.
+pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
+    let Finishing { ctx, expander } = step;
     let method = req.method().clone();
     let uri = req.uri().clone();
     let path = uri.path();
@@ -327,7 +338,12 @@ pub async fn finish(State(ctx): State<Ctx>, req: Request, next: Next) -> Respons
     let hook = req.extensions().get::<EnvelopeHook>().cloned();
     let mut response = match unsupported_odata_version(req.headers()) {
         Some(error) => error.into_response(),
-        None => next.run(req).await,
+        None => match &expander {
+            Some(expander) if super::expand::may_ask(&req) => {
+                super::expand::serve(expander, req, next).await
+            }
+            _ => next.run(req).await,
+        },
     };
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {

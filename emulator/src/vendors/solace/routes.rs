@@ -24,9 +24,9 @@
 
 use std::sync::Arc;
 
+use crate::vendors::http::Inner;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Router;
@@ -99,13 +99,15 @@ pub fn router(device: DeviceHandle) -> Router {
     let r = super::objects::routes(r)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(ctx.clone(), semp));
-    // SEMP's own specification puts the Broker object at `/` under each API base
-    // (`/SEMP/v2/config/`), and the documented URIs have no trailing slash: both reach
-    // the same object (bigip-solace.md Part 2).
-    crate::vendors::http::routed_by(r.with_state(ctx), |path| {
-        crate::vendors::http::one_trailing_slash_ignored(path, "/SEMP/")
-    })
+        .with_state(ctx.clone());
+    crate::vendors::http::around(r, ctx, semp)
+}
+
+/// The path a request is routed by. SEMP's own specification puts the Broker object at
+/// `/` under each API base (`/SEMP/v2/config/`), and the documented URIs have no trailing
+/// slash: both reach the same object (bigip-solace.md Part 2).
+fn routed_path(path: &str) -> std::borrow::Cow<'_, str> {
+    crate::vendors::http::one_trailing_slash_ignored(path, "/SEMP/")
 }
 
 // ----- the middleware -----
@@ -113,7 +115,8 @@ pub fn router(device: DeviceHandle) -> Router {
 /// Authenticates every request, hands the handler its [`Principal`] and [`ReqInfo`],
 /// sets the `Session` cookie when the request opened a session that is still open, and
 /// renders every error in the SEMP envelope, naming the request.
-pub async fn semp(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
+pub async fn semp(ctx: Ctx, mut req: Request, next: Inner) -> Response {
+    crate::vendors::http::reroute(&mut req, &routed_path);
     // The URI as the client sent it, trailing slash included.
     let sent =
         req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().clone(), |o| o.0.clone());
