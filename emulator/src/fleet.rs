@@ -631,12 +631,12 @@ pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 /// large fleet holds none.
 struct DeviceApp {
     device: DeviceHandle,
-    router: std::sync::OnceLock<axum::Router>,
+    app: std::sync::OnceLock<crate::vendors::http::App>,
 }
 
 impl MakeApp for DeviceApp {
-    fn app(&self) -> axum::Router {
-        self.router.get_or_init(|| crate::vendors::router(self.device.clone())).clone()
+    fn app(&self) -> crate::vendors::http::App {
+        self.app.get_or_init(|| crate::vendors::app(self.device.clone())).clone()
     }
 }
 
@@ -695,7 +695,7 @@ impl Fleet {
             let http = Service::Http(HttpService {
                 app: Arc::new(DeviceApp {
                     device: device.clone(),
-                    router: std::sync::OnceLock::new(),
+                    app: std::sync::OnceLock::new(),
                 }),
                 tls: tls.map(|t| tokio_rustls::TlsAcceptor::from(t.get_inner())),
                 gate: gate.clone(),

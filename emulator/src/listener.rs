@@ -31,10 +31,10 @@ use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use std::future::Future as _;
 
+use crate::vendors::http::App;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
-use tower::ServiceExt as _;
 
 /// Default time a client has to send a request head: BIG-IP's httpd
 /// `requestHeaderTimeout` (20 s, `shared/vendors/bigip-solace.md` 1.9), also Apache's
@@ -374,12 +374,12 @@ impl hyper::body::Body for StallLimited {
 /// Builds a service's router when its first connection arrives, so a fleet's idle
 /// devices hold no router (a router is most of an untouched device's memory).
 pub trait MakeApp: Send + Sync + 'static {
-    /// The router (cheap to clone once built).
-    fn app(&self) -> axum::Router;
+    /// The service (cheap to clone once built).
+    fn app(&self) -> App;
 }
 
-impl MakeApp for axum::Router {
-    fn app(&self) -> axum::Router {
+impl MakeApp for App {
+    fn app(&self) -> App {
         self.clone()
     }
 }
@@ -459,6 +459,7 @@ pub fn serve_http(
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    let app = App::of_router(app);
     let service = Service::Http(HttpService { app: Arc::new(app), tls, gate, processes: None });
     serve(listener, Routing::One(service), drain, shutdown)
 }
@@ -720,7 +721,7 @@ async fn watchdog(
 
 async fn http<S>(
     stream: S,
-    app: axum::Router,
+    app: App,
     extensions: RequestExtensions,
     activity: Arc<Activity>,
     limits: &ConnectionLimits,
@@ -731,15 +732,14 @@ async fn http<S>(
     let stall = limits.header_timeout;
     let tracked = activity.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        let app = app.clone();
         let activity = tracked.clone();
         activity.begin();
         extensions.put(request.extensions_mut());
-        let request = request.map(|body| Body::new(StallLimited::new(body, stall)));
+        let answer = app.call(request.map(|body| Body::new(StallLimited::new(body, stall))));
         async move {
-            let response = app.oneshot(request).await;
+            let response = answer.await;
             activity.end();
-            response
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()

@@ -79,6 +79,10 @@ pub fn reroute<F>(request: &mut axum::extract::Request, route: &F)
 where
     F: Fn(&str) -> std::borrow::Cow<'_, str>,
 {
+    if request.extensions().get::<axum::extract::OriginalUri>().is_none() {
+        let sent = axum::extract::OriginalUri(request.uri().clone());
+        request.extensions_mut().insert(sent);
+    }
     let path = request.uri().path();
     if let std::borrow::Cow::Owned(routed) = route(path) {
         let rebuilt = match request.uri().query() {
@@ -159,30 +163,40 @@ pub fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
     Some(httpdate::fmt_http_date(at))
 }
 
-/// `personality` inside the step every personality shares ([`Finished`]).
-pub fn finished(personality: axum::Router, log: RequestLog) -> axum::Router {
-    axum::Router::new().fallback_service(Finished { inner: personality, log: Arc::new(log) })
-}
-
-/// The step around every personality, once per request:
-/// - the `Date` header from the device's clock, so a client comparing `Date` with the
-///   expiry times in bodies sees one timeline when the virtual clock has moved (hyper
-///   would otherwise write the machine's time);
-/// - one debug line per request: device, method, path, status and the real time the
-///   answer took. Only the path is logged: the query may carry credentials, and no
-///   header (`Authorization`, `X-Auth-Token`, cookies) or body is. The path comes from
-///   the client, so its control characters are escaped. Nothing of it is gathered when
-///   debug lines are off.
-///
-/// A plain service around the router rather than a middleware on each of its routes: a
-/// request pays one boxed future, not a copy of a route stack.
+/// A device's HTTP service as the listener calls it: each request answered by one
+/// call, without the routing passes an outer [`axum::Router`] would add. Cheap to clone
+/// (one shared pointer); [`App::into_router`] gives the same service as a router.
 #[derive(Clone)]
-pub struct Finished {
-    inner: axum::Router,
-    log: Arc<RequestLog>,
+pub struct App(Arc<dyn Fn(axum::extract::Request) -> Answering + Send + Sync>);
+
+/// The answer an [`App`] is working on.
+pub type Answering =
+    std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>;
+
+impl App {
+    /// Answers `req`.
+    pub fn call(&self, req: axum::extract::Request) -> Answering {
+        (self.0)(req)
+    }
+
+    /// A router's service as an app.
+    pub fn of_router(router: axum::Router) -> App {
+        App(Arc::new(move |req| Box::pin(Inner(router.clone()).run(req))))
+    }
+
+    /// The app as a router (what tests and the expander's document fetches call).
+    pub fn into_router(self) -> axum::Router {
+        axum::Router::new().fallback_service(self)
+    }
 }
 
-impl tower::Service<axum::extract::Request> for Finished {
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("App")
+    }
+}
+
+impl tower::Service<axum::extract::Request> for App {
     type Response = axum::response::Response;
     type Error = std::convert::Infallible;
     type Future = std::pin::Pin<
@@ -197,14 +211,31 @@ impl tower::Service<axum::extract::Request> for Finished {
     }
 
     fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let answer = App::call(self, req);
+        Box::pin(async move { Ok(answer.await) })
+    }
+}
+
+/// `personality` inside the step every personality shares, once per request:
+/// - the `Date` header from the device's clock, so a client comparing `Date` with the
+///   expiry times in bodies sees one timeline when the virtual clock has moved (hyper
+///   would otherwise write the machine's time);
+/// - one debug line per request: device, method, path, status and the real time the
+///   answer took. Only the path is logged: the query may carry credentials, and no
+///   header (`Authorization`, `X-Auth-Token`, cookies) or body is. The path comes from
+///   the client, so its control characters are escaped. Nothing of it is gathered when
+///   debug lines are off.
+pub fn finished(personality: App, log: RequestLog) -> App {
+    let log = Arc::new(log);
+    App(Arc::new(move |req: axum::extract::Request| {
         let line = tracing::enabled!(tracing::Level::DEBUG).then(|| {
             let path = crate::flags::escape_controls(req.uri().path()).into_owned();
             (req.method().clone(), path, crate::clock::Stopwatch::start())
         });
-        let answer = tower::Service::call(&mut self.inner, req);
-        let log = self.log.clone();
+        let answer = personality.call(req);
+        let log = log.clone();
         Box::pin(async move {
-            let Ok(mut response) = answer.await;
+            let mut response = answer.await;
             if let Some(date) = log.date() {
                 response.headers_mut().insert(header::DATE, date);
             }
@@ -220,9 +251,9 @@ impl tower::Service<axum::extract::Request> for Finished {
                     log.personality,
                 );
             }
-            Ok(response)
+            response
         })
-    }
+    }))
 }
 
 /// The service behind a step of [`around`]: what `next.run` is to an axum middleware.
@@ -244,45 +275,14 @@ impl Inner {
 /// Unlike an axum middleware layered on the router (`Router::layer`), which wraps each
 /// route and copies the stack of layers below it on every request, this wraps the whole
 /// router once: a request pays one cloned state and one boxed future per step.
-pub fn around<S, F, Fut>(router: axum::Router, state: S, step: F) -> axum::Router
+pub fn around<S, F, Fut>(router: axum::Router, state: S, step: F) -> App
 where
     S: Clone + Send + Sync + 'static,
-    F: Fn(S, axum::extract::Request, Inner) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(S, axum::extract::Request, Inner) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
 {
-    axum::Router::new().fallback_service(Around { inner: Inner(router), state, step })
-}
-
-#[derive(Clone)]
-struct Around<S, F> {
-    inner: Inner,
-    state: S,
-    step: F,
-}
-
-impl<S, F, Fut> tower::Service<axum::extract::Request> for Around<S, F>
-where
-    S: Clone + Send + Sync + 'static,
-    F: Fn(S, axum::extract::Request, Inner) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
-{
-    type Response = axum::response::Response;
-    type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
-    >;
-
-    fn poll_ready(
-        &mut self,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
-        let answer = (self.step)(self.state.clone(), req, self.inner.clone());
-        Box::pin(async move { Ok(answer.await) })
-    }
+    let inner = Inner(router);
+    App(Arc::new(move |req| Box::pin(step(state.clone(), req, inner.clone()))))
 }
 
 /// The last few results of a pure function of an answer's body, kept by the body they

@@ -62,18 +62,23 @@ pub fn roles(vendor: Vendor) -> &'static [&'static str] {
     }
 }
 
-/// The router that serves `device` in its profile's personality, with the layer every
-/// personality shares ([`http::Finished`]: `Date` and the request log line).
+/// The router that serves `device` in its profile's personality, with the step every
+/// personality shares ([`http::finished`]: `Date` and the request log line).
 pub fn router(device: DeviceHandle) -> Router {
+    app(device).into_router()
+}
+
+/// [`router`] as the listener calls it: one call per request, no outer routing pass.
+pub fn app(device: DeviceHandle) -> http::App {
     let vendor = device.profile().vendor;
     let log =
         http::RequestLog::new(personality_name(vendor), device.name(), device.clock().clone());
     let personality = match vendor {
-        Vendor::Redfish => redfish::router(device),
-        Vendor::Bigip => bigip::router(device),
-        Vendor::Solace => solace::router(device),
-        Vendor::Ilo => ilo::router(device),
-        Vendor::Idrac => idrac::router(device),
+        Vendor::Redfish => redfish::routes::app(device),
+        Vendor::Bigip => bigip::routes::app(device),
+        Vendor::Solace => solace::routes::app(device),
+        Vendor::Ilo => ilo::routes::app(device),
+        Vendor::Idrac => idrac::routes::app(device),
     };
     http::finished(personality, log)
 }

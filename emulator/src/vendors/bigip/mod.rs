@@ -363,5 +363,5 @@ pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
 
 /// The BIG-IP router for a device.
 pub fn router(device: DeviceHandle) -> Router {
-    routes::router(device)
+    routes::app(device).into_router()
 }

@@ -85,7 +85,7 @@ impl Ctx {
 type Answer = Result<Response, RestError>;
 
 /// The BIG-IP router of `device`.
-pub fn router(device: DeviceHandle) -> Router {
+pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
     let ctx = Ctx::new(device);
     let inner = Router::new()
         .route(wire::LOGIN, post(login))

@@ -518,5 +518,5 @@ pub const SSH: Option<crate::listener::SshConnect> = Some(ssh::connect);
 
 /// The iDRAC router for a device.
 pub fn router(device: DeviceHandle) -> Router {
-    routes::router(device)
+    routes::app(device).into_router()
 }

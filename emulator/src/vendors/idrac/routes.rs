@@ -43,7 +43,7 @@ use crate::vendors::redfish::RedfishSettings;
 type Answer = Result<Response, IdracError>;
 
 /// The iDRAC router of `device`.
-pub fn router(device: DeviceHandle) -> Router {
+pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
     let settings = IdracSettings::of(&device).into_owned();
     let redfish = RedfishSettings {
         redfish_version: settings.redfish_version.clone(),
@@ -60,7 +60,11 @@ pub fn router(device: DeviceHandle) -> Router {
 }
 
 /// The routes inside [`finish`], which serves `$expand` when given an expander.
-fn build(ctx: &Ctx, settings: &IdracSettings, expander: Option<Expander>) -> Router {
+fn build(
+    ctx: &Ctx,
+    settings: &IdracSettings,
+    expander: Option<Expander>,
+) -> crate::vendors::http::App {
     let ctx = ctx.clone();
     let mut r = Router::new();
     r = both(r, "/redfish", get(versions));

@@ -278,5 +278,5 @@ impl IloSettings {
 
 /// The iLO router for a device.
 pub fn router(device: DeviceHandle) -> Router {
-    routes::router(device)
+    routes::app(device).into_router()
 }

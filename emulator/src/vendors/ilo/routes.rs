@@ -44,14 +44,14 @@ use crate::vendors::redfish::wire::{
 type Ilo = Extension<Arc<IloSettings>>;
 
 /// The iLO router of `device`.
-pub fn router(device: DeviceHandle) -> Router {
+pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
     build(device, true)
 }
 
 /// The router; with `expand`, [`finish`] serves `$expand` on every route (the table's and
 /// the catch-all that serves the tree), fetching the documents it expands through a
 /// router built without it.
-fn build(device: DeviceHandle, expand: bool) -> Router {
+fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
     use crate::vendors::redfish::expand::{self, Expander};
     let expander = expand.then(|| {
         let settings = Expander::settings_of(&device);

@@ -22,13 +22,11 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use serde_json::Value;
-use tower::ServiceExt as _;
 
 use super::errors::{Message, RedfishError};
 use crate::resources::{expand_param, expand_with, ExpandRefusal, ExpandSettings};
-use crate::vendors::http::{Inner, ListenerScheme};
+use crate::vendors::http::{App, Inner, ListenerScheme};
 
 /// The largest body an expansion reads (a resource or an expanded member).
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -39,7 +37,7 @@ const BODY_LIMIT: usize = 8 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Expander {
     settings: ExpandSettings,
-    documents: Option<Router>,
+    documents: Option<App>,
     write: fn(&Value) -> Vec<u8>,
 }
 
@@ -54,7 +52,7 @@ impl Expander {
     /// when the profile takes some form); `write` serialises the expanded body.
     pub fn new(
         settings: ExpandSettings,
-        documents: Option<Router>,
+        documents: Option<App>,
         write: fn(&Value) -> Vec<u8>,
     ) -> Expander {
         Expander { settings, documents, write }
@@ -156,7 +154,7 @@ impl Origin {
     }
 
     /// GET `uri` through `router`: its JSON body when it answers 200.
-    async fn fetch(&self, router: &Router, uri: &str) -> Option<Value> {
+    async fn fetch(&self, app: &App, uri: &str) -> Option<Value> {
         let mut request =
             Request::builder().method(Method::GET).uri(uri).body(Body::empty()).ok()?;
         *request.headers_mut() = self.headers.clone();
@@ -164,7 +162,7 @@ impl Origin {
             request.extensions_mut().insert(connect);
         }
         request.extensions_mut().insert(self.scheme);
-        let response = router.clone().oneshot(request).await.ok()?;
+        let response = app.call(request).await;
         if response.status() != StatusCode::OK || !is_json(&response) {
             return None;
         }
@@ -200,7 +198,7 @@ pub async fn serve(expander: &Expander, req: Request, next: Inner) -> Response {
         Err(_) => return response,
         Ok(query) => query,
     };
-    let Some(router) = &expander.documents else { return response };
+    let Some(documents) = &expander.documents else { return response };
     if response.status() != StatusCode::OK || !is_json(&response) {
         return response;
     }
@@ -230,7 +228,7 @@ pub async fn serve(expander: &Expander, req: Request, next: Inner) -> Response {
         missing.sort();
         missing.dedup();
         for uri in missing {
-            let found = origin.fetch(router, &uri).await;
+            let found = origin.fetch(documents, &uri).await;
             cache.insert(uri, found);
         }
     };

@@ -91,5 +91,5 @@ impl Default for RedfishSettings {
 
 /// The Redfish router for a device.
 pub fn router(device: DeviceHandle) -> Router {
-    routes::router(device)
+    routes::app(device).into_router()
 }

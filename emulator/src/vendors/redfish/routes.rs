@@ -44,7 +44,7 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
-use crate::vendors::http::{Documents, Inner};
+use crate::vendors::http::{App, Documents, Inner};
 
 /// What every handler and extractor of the Redfish router shares: the device and its
 /// Redfish settings. Cloned per request and per extractor, so it is one shared pointer.
@@ -130,13 +130,13 @@ fn status_or(code: u16, fallback: StatusCode) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(fallback)
 }
 
-/// The Redfish router of `device`.
-pub fn router(device: DeviceHandle) -> Router {
+/// The Redfish service of `device`.
+pub fn app(device: DeviceHandle) -> App {
     routes(Ctx::new(device))
 }
 
-/// The Redfish router for a context (a personality may build its own [`Ctx`]).
-pub fn routes(ctx: Ctx) -> Router {
+/// The Redfish service for a context (a personality may build its own [`Ctx`]).
+pub fn routes(ctx: Ctx) -> App {
     let mut table = RouteTable::standard();
     if ctx.settings.members_post {
         table.members_post();
@@ -215,7 +215,7 @@ impl RouteTable {
     /// Redfish envelope, inside the [`finish`] step, which serves `$expand`
     /// ([`super::expand`]) by fetching the documents it expands through a second router
     /// built from the same table.
-    pub fn router(self, ctx: Ctx) -> Router {
+    pub fn router(self, ctx: Ctx) -> App {
         let settings = super::expand::Expander::settings_of(&ctx.device);
         let documents = settings.supported().then(|| self.router_expanding(ctx.clone(), None));
         let expander = super::expand::Expander::new(settings, documents, super::expand::compact);
@@ -224,7 +224,7 @@ impl RouteTable {
 
     /// The router with the `$expand` step of the caller's choosing (none: `$expand` left
     /// to the handlers).
-    pub fn router_expanding(&self, ctx: Ctx, expander: Option<super::expand::Expander>) -> Router {
+    pub fn router_expanding(&self, ctx: Ctx, expander: Option<super::expand::Expander>) -> App {
         let routes = self.routes_of(&ctx);
         crate::vendors::http::around(routes, Finishing { ctx, expander }, finish)
     }

@@ -202,5 +202,5 @@ impl Default for SolaceSettings {
 
 /// The Solace router for a device.
 pub fn router(device: DeviceHandle) -> Router {
-    routes::router(device)
+    routes::app(device).into_router()
 }

@@ -70,7 +70,7 @@ pub const IDLE_TIMEOUT: &str = "serviceSempSessionIdleTimeout";
 pub const MAX_LIFETIME: &str = "serviceSempSessionMaxLifetime";
 
 /// The Solace router of `device`.
-pub fn router(device: DeviceHandle) -> Router {
+pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
     let ctx = Ctx::new(device);
     let mut r = Router::new();
     for api in [Api::Monitor, Api::Config, Api::Action] {
