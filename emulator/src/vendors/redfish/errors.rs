@@ -463,7 +463,7 @@ pub mod base {
 /// An error answer: a status, extra headers and one or more Base registry messages.
 /// Its response body is the DSP0266 envelope:
 /// `{"error": {"code", "message", "@Message.ExtendedInfo": [...]}}`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RedfishError {
     /// HTTP status.
     pub status: StatusCode,
@@ -579,8 +579,21 @@ impl RedfishError {
 }
 
 impl IntoResponse for RedfishError {
+    /// The status and headers, the error attached and no body yet: every Redfish-family
+    /// router's last step renders the body under the device's registry and in the
+    /// personality's envelope ([`super::routes::finish`]), so it is rendered once. Use
+    /// [`RedfishError::to_response`] for a whole answer outside a router.
     fn into_response(self) -> Response {
-        self.to_response(DEFAULT_BASE_REGISTRY)
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers
+            .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        response.extensions_mut().insert(PendingError(self));
+        response
     }
 }
 

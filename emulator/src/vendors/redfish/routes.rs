@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
@@ -64,6 +64,9 @@ pub struct CtxParts {
     server: Option<HeaderValue>,
     /// The `Link` header of each schema named so far, made once from the template.
     links: std::sync::Mutex<std::collections::HashMap<String, Option<HeaderValue>>>,
+    /// The bodies of the last few errors rendered, by error and envelope: a refusal
+    /// answered again and again (a full table) is rendered once.
+    errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, usize, Bytes)>>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -92,6 +95,7 @@ impl Ctx {
             documents: Default::default(),
             server,
             links: Default::default(),
+            errors: Default::default(),
         }))
     }
 
@@ -105,6 +109,31 @@ impl Ctx {
         let link = schema.link(&self.settings.describedby);
         links.insert(schema.0.clone(), link.clone());
         link
+    }
+
+    /// The body of `error` under the device's registry, in `hook`'s envelope when there
+    /// is one.
+    fn error_body(&self, error: &RedfishError, hook: Option<&EnvelopeHook>) -> Bytes {
+        const KEPT: usize = 8;
+        // The envelope by identity: a personality installs one per router.
+        let envelope = hook.map_or(0, |EnvelopeHook(h)| Arc::as_ptr(h).cast::<()>() as usize);
+        let lock = || self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, _, body)) =
+            lock().iter().find(|(e, with, _)| *with == envelope && e == error)
+        {
+            return body.clone();
+        }
+        let value = match hook {
+            Some(EnvelopeHook(hook)) => hook.error_body(self, error),
+            None => error.envelope(self.registry()),
+        };
+        let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        let mut kept = lock();
+        if kept.len() == KEPT {
+            kept.pop_front();
+        }
+        kept.push_back((error.clone(), envelope, body.clone()));
+        body
     }
 
     /// The device's current time.
@@ -354,12 +383,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
         None => None,
     };
     if let Some(error) = &error {
-        let envelope = match &hook {
-            Some(EnvelopeHook(hook)) => hook.error_body(&ctx, error),
-            None => error.envelope(ctx.registry()),
-        };
-        let body = serde_json::to_vec(&envelope).unwrap_or_default();
-        *response.body_mut() = Body::from(body);
+        *response.body_mut() = Body::from(ctx.error_body(error, hook.as_ref()));
         let headers = response.headers_mut();
         headers.remove(header::CONTENT_LENGTH);
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
