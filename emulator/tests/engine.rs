@@ -752,7 +752,8 @@ fn ended_token_reports_its_reason() {
         let store = store_with(policy.clone());
         let s = match reason {
             EndReason::RequestEnd => {
-                store.begin_request(&request("admin", "admin-pw", "redfish"), t(0)).unwrap()
+                let basic = store.begin_request(&request("admin", "admin-pw", "redfish"), t(0));
+                std::sync::Arc::unwrap_or_clone(basic.unwrap())
             }
             _ => login(&store, t(0)),
         };
@@ -1029,7 +1030,7 @@ fn every_ending_logged_once() {
             (logout.id, vec![EndReason::Logout]),
             (op.id, vec![EndReason::CredentialChange]),
             (idle.id, vec![EndReason::IdleTimeout]),
-            (basic.id, vec![EndReason::IdleTimeout]),
+            (basic.id.clone(), vec![EndReason::IdleTimeout]),
         ])
     );
 }

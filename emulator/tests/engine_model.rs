@@ -529,7 +529,10 @@ impl StateMachineTest for StoreTest {
             }
             Transition::OneRequest { user, pw, ty } => {
                 let password = Sut::password_for(model, user, pw);
-                let result = sut.store.begin_request(&Sut::request(user, &password, ty), now);
+                let result = sut
+                    .store
+                    .begin_request(&Sut::request(user, &password, ty), now)
+                    .map(std::sync::Arc::unwrap_or_clone);
                 let outcome = Sut::login_outcome(result, &mut sut.sessions);
                 if outcome == Outcome::Opened {
                     let basic = sut.sessions.last().expect("just opened").clone();

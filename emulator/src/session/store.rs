@@ -422,6 +422,7 @@ impl SessionStore {
         self.at(now, |s| {
             let account = s.check(req, false, now)?;
             s.open_as(&account, req.session_type, req.client.clone(), false, None, setup, now)
+                .map(Arc::unwrap_or_clone)
         })
     }
 
@@ -450,6 +451,7 @@ impl SessionStore {
         self.at(now, |s| {
             let account = s.enabled_account(user)?;
             s.open_as(&account, session_type, client, false, None, setup, now)
+                .map(Arc::unwrap_or_clone)
         })
     }
 
@@ -479,6 +481,7 @@ impl SessionStore {
             }
             let account = s.enabled_account(user)?;
             s.open_as(&account, session_type, client, false, None, setup, now)
+                .map(Arc::unwrap_or_clone)
         })
     }
 
@@ -512,8 +515,9 @@ impl SessionStore {
                 return Err(ChosenTokenError::InUse);
             }
             let account = s.enabled_account(user)?;
-            let session =
-                s.open_as(&account, session_type, client, false, Some(token), setup, now)?;
+            let session = s
+                .open_as(&account, session_type, client, false, Some(token), setup, now)
+                .map(Arc::unwrap_or_clone)?;
             // A value reused after its session ended now names the live session only.
             s.ended_tokens.remove(&session.token);
             s.ended_order.retain(|t| *t != session.token);
@@ -523,7 +527,12 @@ impl SessionStore {
 
     /// Opens a one-request (Basic-auth) session: it holds a slot while the request runs
     /// and must be closed with [`SessionStore::end_request`].
-    pub fn begin_request(&self, req: &LoginRequest<'_>, now: Now) -> Result<Session, LoginError> {
+    /// The session is shared with the table, as [`SessionStore::authenticate`] hands out.
+    pub fn begin_request(
+        &self,
+        req: &LoginRequest<'_>,
+        now: Now,
+    ) -> Result<Arc<Session>, LoginError> {
         self.at(now, |s| {
             let account = s.check(req, true, now)?;
             let setup = SessionSetup::new();
@@ -912,7 +921,7 @@ impl State {
         chosen: Option<Token>,
         setup: &SessionSetup,
         now: Now,
-    ) -> Result<Session, LoginError> {
+    ) -> Result<Arc<Session>, LoginError> {
         let counted = !one_request || self.policy.one_request_sessions_count;
         if counted {
             if let Some((scope, limit)) = self.full(&account.user, session_type) {
@@ -975,14 +984,15 @@ impl State {
         let per_user = counted && self.policy.counts_per_user(session_type);
         if counted {
             self.counted_total += 1;
-            *self.type_counts.entry(session.session_type.clone()).or_insert(0) += 1;
+            increment(&mut self.type_counts, &session.session_type);
         }
         if per_user {
-            *self.user_counts.entry(session.user.clone()).or_insert(0) += 1;
+            increment(&mut self.user_counts, &session.user);
         }
         self.counters.accepted(&session.session_type);
         self.events.session(now.utc, EventKind::Created, &session);
-        self.sessions.insert(key, Entry { session: Arc::new(session.clone()), counted, per_user });
+        let session = Arc::new(session);
+        self.sessions.insert(key, Entry { session: session.clone(), counted, per_user });
         Ok(session)
     }
 
@@ -1119,6 +1129,16 @@ impl State {
             let session = session.clone();
             let at = now.utc_at(lapsed.deadline);
             self.events.session(at, EventKind::Expired { what: lapsed.what }, &session);
+        }
+    }
+}
+
+/// One more under `key` (a new key only when it has none).
+fn increment(counts: &mut HashMap<String, usize>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
         }
     }
 }

@@ -209,7 +209,7 @@ pub fn authenticate(
     match store.begin_request(&request, now) {
         Ok(session) => {
             let guard = RequestGuard { device: ctx.device.clone(), id: session.id.clone() };
-            Ok(Principal::new(ctx, Arc::new(session), Some(guard)))
+            Ok(Principal::new(ctx, session, Some(guard)))
         }
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "redfish: Basic request refused, table full");
