@@ -178,8 +178,8 @@ impl Interned {
         names + clients
     }
 
-    fn entry(&mut self, event: Event) -> Entry {
-        let kind = match event.kind {
+    fn kind(&mut self, kind: EventKind) -> Kind {
+        match kind {
             EventKind::Created => Kind::Created,
             EventKind::Ended { reason } => Kind::Ended(reason),
             EventKind::Refused { limit: LimitScope::Total } => Kind::RefusedTotal,
@@ -187,7 +187,33 @@ impl Interned {
             EventKind::Refused { limit: LimitScope::User(n) } => Kind::RefusedUser(self.name(&n)),
             EventKind::LoginFailed => Kind::LoginFailed,
             EventKind::Expired { what } => Kind::Expired(self.name(&what)),
+        }
+    }
+
+    /// The entry of an event about `session`, made from it without copying what is
+    /// interned already.
+    fn session_entry(&mut self, at: DateTime<Utc>, kind: EventKind, session: &Session) -> Entry {
+        let client = match self.clients.get(&session.client) {
+            Some(found) => found.clone(),
+            None => {
+                let made = Arc::new(session.client.clone());
+                self.clients.insert(made.clone());
+                made
+            }
         };
+        Entry {
+            at,
+            kind: self.kind(kind),
+            one_request: session.one_request,
+            session_id: Some(Box::from(session.id.as_str())),
+            user: self.name(&session.user),
+            session_type: self.name(&session.session_type),
+            client,
+        }
+    }
+
+    fn entry(&mut self, event: Event) -> Entry {
+        let kind = self.kind(event.kind);
         let client = self.client(ClientInfo {
             addr: event.client_addr,
             user_agent: event.user_agent,
@@ -361,26 +387,26 @@ impl EventLog {
     }
 
     pub(crate) fn session(&mut self, at: DateTime<Utc>, kind: EventKind, s: &Session) {
-        self.push(Event {
-            seq: 0,
-            at,
-            kind,
-            session_id: Some(s.id.clone()),
-            user: s.user.clone(),
-            session_type: s.session_type.clone(),
-            client_addr: s.client.addr.clone(),
-            user_agent: s.client.user_agent.clone(),
-            client_process: s.client.process.clone(),
-            one_request: s.one_request,
-        });
+        self.make_room();
+        let entry = self.interned.session_entry(at, kind, s);
+        self.keep(entry);
     }
 
     pub(crate) fn push(&mut self, event: Event) {
+        self.make_room();
+        let entry = self.interned.entry(event);
+        self.keep(entry);
+    }
+
+    /// Numbers the next event, and drops the oldest when the log is at its capacity.
+    fn make_room(&mut self) {
         self.next_seq += 1;
         if self.entries.len() == self.capacity {
             self.drop_oldest();
         }
-        let entry = self.interned.entry(event);
+    }
+
+    fn keep(&mut self, entry: Entry) {
         let size = entry.bytes();
         if !self.settle(size) {
             // Larger than all the room there is: counted, not kept.

@@ -421,7 +421,7 @@ impl SessionStore {
     ) -> Result<Session, LoginError> {
         self.at(now, |s| {
             let account = s.check(req, false, now)?;
-            s.open_as(&account, req.session_type, req.client.clone(), false, None, setup, now)
+            s.open_as(account, req.session_type, req.client.clone(), false, None, setup, now)
                 .map(Arc::unwrap_or_clone)
         })
     }
@@ -450,7 +450,7 @@ impl SessionStore {
     ) -> Result<Session, LoginError> {
         self.at(now, |s| {
             let account = s.enabled_account(user)?;
-            s.open_as(&account, session_type, client, false, None, setup, now)
+            s.open_as(account, session_type, client, false, None, setup, now)
                 .map(Arc::unwrap_or_clone)
         })
     }
@@ -480,7 +480,7 @@ impl SessionStore {
                 }
             }
             let account = s.enabled_account(user)?;
-            s.open_as(&account, session_type, client, false, None, setup, now)
+            s.open_as(account, session_type, client, false, None, setup, now)
                 .map(Arc::unwrap_or_clone)
         })
     }
@@ -516,7 +516,7 @@ impl SessionStore {
             }
             let account = s.enabled_account(user)?;
             let session = s
-                .open_as(&account, session_type, client, false, Some(token), setup, now)
+                .open_as(account, session_type, client, false, Some(token), setup, now)
                 .map(Arc::unwrap_or_clone)?;
             // A value reused after its session ended now names the live session only.
             s.ended_tokens.remove(&session.token);
@@ -536,7 +536,7 @@ impl SessionStore {
         self.at(now, |s| {
             let account = s.check(req, true, now)?;
             let setup = SessionSetup::new();
-            s.open_as(&account, req.session_type, req.client.clone(), true, None, &setup, now)
+            s.open_as(account, req.session_type, req.client.clone(), true, None, &setup, now)
         })
     }
 
@@ -914,7 +914,7 @@ impl State {
     #[allow(clippy::too_many_arguments)]
     fn open_as(
         &mut self,
-        account: &Account,
+        account: Account,
         session_type: &str,
         client: ClientInfo,
         one_request: bool,
@@ -931,7 +931,7 @@ impl State {
                     at: now.utc,
                     kind: EventKind::Refused { limit: scope.clone() },
                     session_id: None,
-                    user: account.user.clone(),
+                    user: account.user,
                     session_type: session_type.to_string(),
                     client_addr: client.addr,
                     user_agent: client.user_agent,
@@ -958,8 +958,8 @@ impl State {
         let mut session = Session {
             id,
             token,
-            user: account.user.clone(),
-            role: account.role.clone(),
+            user: account.user,
+            role: account.role,
             session_type: session_type.to_string(),
             client,
             one_request,
