@@ -363,8 +363,8 @@ fn timeout_secs(device: &Device, group: Group) -> u64 {
     if group == Group::VirtualConsole {
         return vc_timeout(device);
     }
-    let policy = device.store.policy();
-    policy.idle_timeout_for(group.session_types()[0]).map_or(0, |d| d.as_secs())
+    let first = group.session_types()[0];
+    device.store.with_policy(|policy| policy.idle_timeout_for(first).map_or(0, |d| d.as_secs()))
 }
 
 /// The web-server timeout, which `SessionService.SessionTimeout` shows.
@@ -373,9 +373,10 @@ pub fn web_server_timeout(device: &Device) -> u64 {
 }
 
 fn max_sessions(device: &Device, group: Group) -> Option<usize> {
-    let policy = device.store.policy();
     let first = group.session_types()[0];
-    policy.pools.iter().find(|p| p.types.iter().any(|t| t == first)).map(|p| p.limit)
+    device.store.with_policy(|policy| {
+        policy.pools.iter().find(|p| p.types.iter().any(|t| t == first)).map(|p| p.limit)
+    })
 }
 
 /// An attribute's value as Redfish shows it (`null` for the password).

@@ -193,7 +193,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     let link = (read && status.is_success())
         .then(|| response.extensions().get::<DescribedBy>())
         .flatten()
-        .and_then(|schema| schema.link(&s.describedby));
+        .and_then(|schema| ctx.link_with(schema, &s.describedby));
     let headers = response.headers_mut();
     if let Some(link) = link {
         headers.insert(header::LINK, link);

@@ -102,11 +102,17 @@ impl Ctx {
     /// The `Link: <schema>; rel=describedby` header for `schema`, per the profile's
     /// template (none when it is empty).
     fn link(&self, schema: &wire::DescribedBy) -> Option<HeaderValue> {
+        self.link_with(schema, &self.settings.describedby)
+    }
+
+    /// The `Link` header for `schema` per `template`, a personality's own template (one
+    /// per context: the header is made once per schema and kept).
+    pub fn link_with(&self, schema: &wire::DescribedBy, template: &str) -> Option<HeaderValue> {
         let mut links = self.links.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(link) = links.get(&schema.0) {
             return link.clone();
         }
-        let link = schema.link(&self.settings.describedby);
+        let link = schema.link(template);
         links.insert(schema.0.clone(), link.clone());
         link
     }
@@ -587,8 +593,10 @@ pub async fn login(
     };
     tracing::info!(user = %user, session = %session.id, "redfish: login");
     let mut body = wire::session(&session, now);
-    let must_change =
-        ctx.device.store.account(&session.user).is_some_and(|a| a.password_change_required);
+    let must_change = ctx
+        .device
+        .store
+        .with_account(&session.user, |a| a.is_some_and(|a| a.password_change_required));
     if must_change {
         let message = base::password_change_required(&wire::account_uri(&session.user));
         body["@Message.ExtendedInfo"] = json!([message.render(ctx.registry())]);
