@@ -691,6 +691,47 @@ async fn timeouts_are_patched_with_read_write_within_range() {
     assert_eq!(unknown.error_code(), Some(14));
 }
 
+/// The Broker answer is served again as rendered only while nothing it shows changes: a
+/// PATCHed timeout, a lower access level, another URI and a `select` each get their own.
+#[tokio::test]
+async fn broker_answers_follow_timeouts_access_and_uri() {
+    let dev = device();
+    let operator = login(&dev, OPERATOR).await;
+    let first = get("/SEMP/v2/config").cookie(&operator).send(&dev).await;
+    let again = get("/SEMP/v2/config").cookie(&operator).send(&dev).await;
+    assert_eq!(first.body, again.body);
+    let patched = req(Method::PATCH, "/SEMP/v2/config")
+        .cookie(&operator)
+        .json(&json!({"serviceSempSessionIdleTimeout": 30}))
+        .send(&dev)
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let after = get("/SEMP/v2/config").cookie(&operator).send(&dev).await;
+    assert_eq!(after.body["data"]["serviceSempSessionIdleTimeout"], json!(30));
+
+    let monitor = get("/SEMP/v2/monitor").cookie(&operator).send(&dev).await;
+    let uri = monitor.body["meta"]["request"]["uri"].as_str().expect("meta.request.uri");
+    assert!(uri.ends_with("/SEMP/v2/monitor"), "{uri}");
+    let selected = get("/SEMP/v2/config?select=serviceSempSessionIdleTimeout")
+        .cookie(&operator)
+        .send(&dev)
+        .await;
+    assert_eq!(selected.body["data"], json!({"serviceSempSessionIdleTimeout": 30}));
+
+    let admin = login(&dev, ADMIN).await;
+    let created = req(Method::POST, "/SEMP/v2/__private_config__/usernames")
+        .cookie(&admin)
+        .json(&json!({"userName": "nobody", "password": "pw", "globalAccessLevel": "none"}))
+        .send(&dev)
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let nobody = login(&dev, ("nobody", "pw")).await;
+    let hidden = get("/SEMP/v2/config").cookie(&nobody).send(&dev).await;
+    assert_eq!(hidden.body["data"], json!({}));
+    let shown = get("/SEMP/v2/config").cookie(&operator).send(&dev).await;
+    assert_eq!(shown.body["data"]["serviceSempSessionIdleTimeout"], json!(30));
+}
+
 /// seed 003: "Sessions will be invalidated if there is no activity in this period of time"
 /// (15 minutes by default): the session ends with reason `idle-timeout`.
 #[tokio::test]

@@ -164,6 +164,30 @@ pub fn unauthorized_login(ilo: &IloSettings) -> RedfishError {
 pub struct IloEnvelope {
     /// The device's iLO settings.
     pub ilo: Arc<IloSettings>,
+    /// The settings' headers, made once: the JSON `Content-Type`, the `ETag` of errors,
+    /// and the profile's extra headers (a name or value HTTP cannot carry is left out).
+    content_type: Option<HeaderValue>,
+    error_etag: Option<HeaderValue>,
+    extra: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl IloEnvelope {
+    /// The envelope of a device with these settings.
+    pub fn new(ilo: Arc<IloSettings>) -> IloEnvelope {
+        let content_type = HeaderValue::from_str(&ilo.content_type).ok();
+        let error_etag = Some(&ilo.extended_info_etag)
+            .filter(|e| !e.is_empty())
+            .and_then(|e| HeaderValue::from_str(e).ok());
+        let extra = ilo
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).ok()?;
+                Some((name, HeaderValue::from_str(value).ok()?))
+            })
+            .collect();
+        IloEnvelope { ilo, content_type, error_etag, extra }
+    }
 }
 
 impl Envelope for IloEnvelope {
@@ -183,21 +207,14 @@ impl Envelope for IloEnvelope {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
-        if json {
-            if let Ok(value) = HeaderValue::from_str(&self.ilo.content_type) {
-                headers.insert(header::CONTENT_TYPE, value);
-            }
+        if let Some(value) = self.content_type.as_ref().filter(|_| json) {
+            headers.insert(header::CONTENT_TYPE, value.clone());
         }
-        if error.is_some() && !self.ilo.extended_info_etag.is_empty() {
-            if let Ok(value) = HeaderValue::from_str(&self.ilo.extended_info_etag) {
-                headers.insert(header::ETAG, value);
-            }
+        if let Some(value) = self.error_etag.as_ref().filter(|_| error.is_some()) {
+            headers.insert(header::ETAG, value.clone());
         }
-        for (name, value) in &self.ilo.headers {
-            let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes());
-            if let (Ok(name), Ok(value)) = (name, HeaderValue::from_str(value)) {
-                headers.insert(name, value);
-            }
+        for (name, value) in &self.extra {
+            headers.insert(name.clone(), value.clone());
         }
     }
 }

@@ -83,7 +83,7 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
         "/redfish/v1/AccountService/Accounts/{id}",
         get(rf::get_account).patch(rf::patch_account).delete(delete_account),
     );
-    let envelope = EnvelopeHook(Arc::new(IloEnvelope { ilo: ilo.clone() }));
+    let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
     // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]). A route,
     // not the table's fallback, so it is finished like every other answer.
     let mut unmatched = Router::new().route("/redfish/{*rest}", any(unmatched));

@@ -22,9 +22,9 @@
 //! `Set-Cookie`. Unknown paths get 400 `NOT_FOUND`, known paths with another method 400
 //! `NOT_SUPPORTED`, bad bodies 400 `PARSE_ERROR`: always the SEMP error envelope.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::vendors::http::Inner;
+use axum::body::Bytes;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,7 +39,7 @@ use super::{SolaceSettings, AUTH_PROFILE_SETTING, AUTH_TYPE_SETTING};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, EndReason, Session, UserChange};
-use crate::vendors::http::ListenerScheme;
+use crate::vendors::http::{Inner, ListenerScheme};
 
 /// What every handler and extractor shares: the device and its Solace settings.
 #[derive(Clone, Debug)]
@@ -48,13 +48,36 @@ pub struct Ctx {
     pub device: DeviceHandle,
     /// Its `[solace]` settings (defaults when the profile has none).
     pub settings: Arc<SolaceSettings>,
+    /// The Broker object as last answered, by everything its body shows.
+    broker: Arc<Mutex<Option<(BrokerState, Bytes)>>>,
+}
+
+/// What a Broker answer shows: whether the timeouts are readable, their values (s), and
+/// the request (its method is always GET).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct BrokerState {
+    readable: bool,
+    timeouts: (u64, u64),
+    base: String,
+    path: String,
+    query: Option<String>,
+}
+
+impl BrokerState {
+    fn is(&self, readable: bool, timeouts: (u64, u64), req: &ReqInfo) -> bool {
+        self.readable == readable
+            && self.timeouts == timeouts
+            && self.base == req.base
+            && self.path == req.path
+            && self.query == req.query
+    }
 }
 
 impl Ctx {
     /// The context of `device`, with its profile's settings.
     pub fn new(device: DeviceHandle) -> Ctx {
         let settings = device.profile().solace.clone().unwrap_or_default();
-        Ctx { device, settings: Arc::new(settings) }
+        Ctx { device, settings: Arc::new(settings), broker: Arc::default() }
     }
 
     /// The device's current time.
@@ -389,16 +412,33 @@ fn minutes(secs: u64) -> u64 {
 /// `GET /SEMP/v2/config` and `GET /SEMP/v2/monitor`: the Broker object. The two timeout
 /// attributes need `global/read-only` (bigip-solace.md 2.3, [P]); a user below that sees
 /// the object without them.
+///
+/// The body depends only on [`BrokerState`], so the last one answered is kept and served
+/// again while the same client asks the same thing.
 async fn get_broker(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+    let readable = p.level(&ctx) >= AccessLevel::ReadOnly;
+    let timeouts = ctx.device.store.with_policy(|p| (p.idle_timeout_secs, p.max_lifetime_secs));
+    let lock = || ctx.broker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, body)) = lock().as_ref().filter(|(kept, _)| kept.is(readable, timeouts, &req)) {
+        return Ok(wire::json_bytes_response(StatusCode::OK, body.clone()));
+    }
     let mut data = json!({});
-    if p.level(&ctx) >= AccessLevel::ReadOnly {
-        let (idle, lifetime) =
-            ctx.device.store.with_policy(|p| (p.idle_timeout_secs, p.max_lifetime_secs));
-        data[IDLE_TIMEOUT] = json!(minutes(idle));
-        data[MAX_LIFETIME] = json!(minutes(lifetime));
+    if readable {
+        data[IDLE_TIMEOUT] = json!(minutes(timeouts.0));
+        data[MAX_LIFETIME] = json!(minutes(timeouts.1));
     }
     let data = wire::select_object(data, &req.params(), &ctx.settings)?;
-    ok(&wire::object_body(&req, data, json!({ "uri": req.link(&req.path) })))
+    let body = wire::object_body(&req, data, json!({ "uri": req.link(&req.path) }));
+    let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    let state = BrokerState {
+        readable,
+        timeouts,
+        base: req.base.clone(),
+        path: req.path.clone(),
+        query: req.query.clone(),
+    };
+    *lock() = Some((state, body.clone()));
+    Ok(wire::json_bytes_response(StatusCode::OK, body))
 }
 
 /// The value of a timeout attribute, checked against the profile's range (1..5256000

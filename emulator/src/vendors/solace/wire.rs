@@ -182,7 +182,12 @@ pub fn collection_body(req: &ReqInfo, page: Page, params: &ListParams) -> Value 
 
 /// A JSON response.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
+    json_bytes_response(status, serde_json::to_vec(body).unwrap_or_default().into())
+}
+
+/// [`json_response`] for a body already written.
+pub fn json_bytes_response(status: StatusCode, body: axum::body::Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     response
         .headers_mut()
