@@ -156,6 +156,18 @@ async fn login(dev: &DeviceHandle, who: (&str, &str)) -> String {
     reply.cookie().expect("Set-Cookie: Session=...")
 }
 
+/// The cookie of a new user `nobody` (`globalAccessLevel` none), created by the admin.
+async fn nobody(dev: &DeviceHandle) -> String {
+    let admin = login(dev, ADMIN).await;
+    let created = req(Method::POST, "/SEMP/v2/__private_config__/usernames")
+        .cookie(&admin)
+        .json(&json!({"userName": "nobody", "password": "pw", "globalAccessLevel": "none"}))
+        .send(dev)
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    login(dev, ("nobody", "pw")).await
+}
+
 /// The id of the session behind `cookie`.
 async fn session_id(dev: &DeviceHandle, cookie: &str) -> String {
     let reply = get(ABOUT_USER).cookie(cookie).send(dev).await;
@@ -610,14 +622,7 @@ async fn where_and_select_filter_the_listing() {
 #[tokio::test]
 async fn listing_sessions_needs_read_only() {
     let dev = device();
-    let admin = login(&dev, ADMIN).await;
-    let created = req(Method::POST, "/SEMP/v2/__private_config__/usernames")
-        .cookie(&admin)
-        .json(&json!({"userName": "nobody", "password": "pw", "globalAccessLevel": "none"}))
-        .send(&dev)
-        .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    let nobody = login(&dev, ("nobody", "pw")).await;
+    let nobody = nobody(&dev).await;
     let list = get("/SEMP/v2/monitor/sessions").cookie(&nobody).send(&dev).await;
     assert_eq!(list.status, StatusCode::UNAUTHORIZED);
     assert_eq!(list.error_code(), Some(72));
@@ -718,14 +723,7 @@ async fn broker_answers_follow_timeouts_access_and_uri() {
         .await;
     assert_eq!(selected.body["data"], json!({"serviceSempSessionIdleTimeout": 30}));
 
-    let admin = login(&dev, ADMIN).await;
-    let created = req(Method::POST, "/SEMP/v2/__private_config__/usernames")
-        .cookie(&admin)
-        .json(&json!({"userName": "nobody", "password": "pw", "globalAccessLevel": "none"}))
-        .send(&dev)
-        .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    let nobody = login(&dev, ("nobody", "pw")).await;
+    let nobody = nobody(&dev).await;
     let hidden = get("/SEMP/v2/config").cookie(&nobody).send(&dev).await;
     assert_eq!(hidden.body["data"], json!({}));
     let shown = get("/SEMP/v2/config").cookie(&operator).send(&dev).await;
