@@ -1,5 +1,6 @@
 //! The README's table of session types, limits and timeouts is the embedded profiles'
-//! own: it is generated from them, and this test keeps the copy in the README equal.
+//! own: it is generated from them, and this test keeps the copy in the README equal. The
+//! README also keeps each section once.
 
 use emulator::profile::{session_table, Profile, EMBEDDED};
 
@@ -25,4 +26,22 @@ fn readme_session_table_matches_the_profiles() {
         expected,
         "README.md's session table is stale; replace it with:\n{expected}"
     );
+}
+
+/// Every section of the README has its own heading: a heading that appears twice means a
+/// part of the README was pasted twice (it happened once, by an editing slip).
+#[test]
+fn readme_sections_appear_once() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let mut seen = std::collections::HashSet::new();
+    let mut in_code = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        }
+        if !in_code && line.starts_with('#') {
+            assert!(seen.insert(line), "README.md has the heading {line:?} twice");
+        }
+    }
 }
