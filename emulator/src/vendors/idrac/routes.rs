@@ -154,12 +154,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     let s = settings(&ctx);
     let path = req.uri().path().to_string();
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
-    let mut response = match &expander {
-        Some(expander) if crate::vendors::redfish::expand::may_ask(&req) => {
-            crate::vendors::redfish::expand::serve(expander, req, next).await
-        }
-        _ => next.run(req).await,
-    };
+    let mut response = crate::vendors::redfish::expand::serve(expander.as_ref(), req, next).await;
     let status = response.status();
     if response.extensions().get::<Rendered>().is_none() {
         let is_json = response

@@ -171,18 +171,12 @@ impl Origin {
     }
 }
 
-/// Whether `req` may ask for an expansion (a GET with a query); only then need it go
-/// through [`serve`].
-pub fn may_ask(req: &Request) -> bool {
-    req.method() == Method::GET && req.uri().query().is_some()
-}
-
-/// Serves `req` through `next`, expanded: see the module documentation.
-pub async fn serve(expander: &Expander, req: Request, next: Inner) -> Response {
-    if req.method() != Method::GET {
-        return next.run(req).await;
-    }
-    let Some(value) = req.uri().query().and_then(expand_param) else {
+/// Serves `req` through `next`, expanded when there is an expander and the request asks
+/// for `$expand`: see the module documentation.
+pub async fn serve(expander: Option<&Expander>, req: Request, next: Inner) -> Response {
+    let asked =
+        (req.method() == Method::GET).then(|| req.uri().query().and_then(expand_param)).flatten();
+    let (Some(expander), Some(value)) = (expander, asked) else {
         return next.run(req).await;
     };
     let origin = Origin::of(&req);

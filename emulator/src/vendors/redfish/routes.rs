@@ -373,12 +373,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     let hook = req.extensions().get::<EnvelopeHook>().cloned();
     let mut response = match unsupported_odata_version(req.headers()) {
         Some(error) => error.into_response(),
-        None => match &expander {
-            Some(expander) if super::expand::may_ask(&req) => {
-                super::expand::serve(expander, req, next).await
-            }
-            _ => next.run(req).await,
-        },
+        None => super::expand::serve(expander.as_ref(), req, next).await,
     };
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {
