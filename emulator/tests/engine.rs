@@ -1438,3 +1438,58 @@ fn usage_reports_every_limit_as_logins_are_checked() {
     assert_eq!(store.policy().limit_for("ssh"), Some(4));
     assert_eq!(policy().limit_for("ssh"), None);
 }
+
+// ----- reads made in the same step -----
+
+/// Engine rule: a request's authentication reads the account as it is now (a role
+/// changed after login applies at once), in the same step that touches the session.
+#[test]
+fn authenticate_with_reads_the_account_as_it_is_now() {
+    let store = store();
+    let s = login(&store, t(0));
+    let update = AccountUpdate { role: Some("ReadOnly".to_string()), ..AccountUpdate::default() };
+    store.update_account("admin", &update).unwrap();
+    let role = |_: &Session, a: Option<&Account>| a.map(|a| a.role.clone());
+    let (session, now_role) = store.authenticate_with(s.token.as_str(), t(30), role).unwrap();
+    assert_eq!(now_role.as_deref(), Some("ReadOnly"));
+    assert_eq!(session.requests, 1, "the read is a use of the session");
+    // The idle timer restarted at 30: alive at 89, as with `authenticate`.
+    assert!(store.peek(s.token.as_str(), t(89)).is_ok());
+    store.delete_account("admin", t(40)).unwrap();
+    let gone = store.authenticate_with(s.token.as_str(), t(41), role);
+    assert!(matches!(gone, Err(AuthError::Ended(EndReason::UserDeleted))), "{gone:?}");
+}
+
+/// Engine rule: a one-request session's account is read in the step that opens it.
+#[test]
+fn begin_request_with_reads_the_account() {
+    let store = store();
+    let role = |s: &Session, a: Option<&Account>| (s.one_request, a.map(|a| a.user.clone()));
+    let (session, read) =
+        store.begin_request_with(&request("root", "root-pw", "redfish"), t(0), role).unwrap();
+    assert_eq!(read, (true, Some("root".to_string())));
+    store.end_request(&session.id, t(0));
+    assert_eq!(store.counts(t(0)).total, 0);
+}
+
+/// Engine rule: the rules that per-request answers read without the table's lock change
+/// with every call that changes them, reset included.
+#[test]
+fn policy_reads_follow_every_change() {
+    let store = store();
+    let idle = |s: &SessionStore| s.with_policy(|p| p.idle_timeout_secs);
+    assert_eq!(idle(&store), 60);
+    store.set_idle_timeout(None, 120, t(0));
+    assert_eq!(idle(&store), 120);
+    store.set_idle_timeout(Some("web"), 5, t(0));
+    assert_eq!(store.with_policy(|p| p.idle_timeout_by_type.get("web").copied()), Some(5));
+    store.set_max_lifetime(900, t(0));
+    assert_eq!(store.with_policy(|p| p.max_lifetime_secs), 900);
+    store.update_policy(t(0), |p| p.max_total = Some(3));
+    assert_eq!(store.policy().max_total, Some(3));
+    store.set_policy(Policy { idle_timeout_secs: 7, ..Policy::default() }, t(0));
+    assert_eq!(idle(&store), 7);
+    store.reset(policy(), accounts(), IdGenerator::seeded(1, 1));
+    assert_eq!(idle(&store), 60);
+    assert_eq!(store.policy().max_total, None);
+}

@@ -6,7 +6,9 @@
 //! operation already holds: no extra atomic or allocation on a hot path once a session
 //! type has been seen.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::HashMap;
 
 use serde::Serialize;
 

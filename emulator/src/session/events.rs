@@ -123,8 +123,8 @@ impl Entry {
 /// A log's interned values, dropped when no entry refers to them any more.
 #[derive(Debug, Default)]
 struct Interned {
-    names: std::collections::HashSet<Arc<str>>,
-    clients: std::collections::HashSet<Arc<ClientInfo>>,
+    names: super::HashSet<Arc<str>>,
+    clients: super::HashSet<Arc<ClientInfo>>,
     /// Size of both sets at the last pruning: they are pruned when they have doubled.
     pruned_at: usize,
 }

@@ -1,8 +1,8 @@
 //! The session table: one per device, behind a cheap-to-clone handle.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,8 +12,8 @@ use super::counters::{CounterSnapshot, Counters, RefusalReason};
 use super::timers::Timers;
 use super::{
     Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ClientInfo, EndReason,
-    Event, EventKind, EventLog, IdGenerator, LimitScope, LoginError, NoSuchSession, Policy,
-    Session, Token, UserChange,
+    Event, EventKind, EventLog, HashMap, IdGenerator, LimitScope, LoginError, NoSuchSession,
+    Policy, Session, Token, UserChange,
 };
 use crate::clock::Now;
 
@@ -160,6 +160,10 @@ pub enum UpdateError<E> {
 #[derive(Clone)]
 pub struct SessionStore {
     state: Arc<Mutex<State>>,
+    /// The rules in force, the same `Arc` as the table's, published here on every change
+    /// (under the table's lock) so that a request reading a setting (the session
+    /// service's timeout, say) does not wait behind logins for the table's lock.
+    rules: Arc<RwLock<Arc<Policy>>>,
 }
 
 impl fmt::Debug for SessionStore {
@@ -179,7 +183,8 @@ struct Entry {
 }
 
 struct State {
-    policy: Policy,
+    /// Shared with [`SessionStore::rules`]: changed copy-on-write, then published.
+    policy: Arc<Policy>,
     accounts: Accounts,
     /// Open sessions by creation order.
     sessions: BTreeMap<u64, Entry>,
@@ -211,10 +216,11 @@ impl SessionStore {
         ids: IdGenerator,
     ) -> SessionStore {
         let mut state = State::empty();
-        state.policy = policy;
+        state.policy = Arc::new(policy);
         state.accounts = Accounts::new(accounts);
         state.ids = ids;
-        SessionStore { state: Arc::new(Mutex::new(state)) }
+        let rules = Arc::new(RwLock::new(state.policy.clone()));
+        SessionStore { state: Arc::new(Mutex::new(state)), rules }
     }
 
     /// Puts the table back to a fresh state: no sessions, no events, these rules and
@@ -226,18 +232,35 @@ impl SessionStore {
         ids: IdGenerator,
     ) {
         let mut state = State::empty();
-        state.policy = policy;
+        state.policy = Arc::new(policy);
         state.accounts = Accounts::new(accounts);
         state.ids = ids;
         let mut current = self.lock();
         state.events = current.events.fresh();
         *current = state;
+        self.publish(&current);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere must not brick the device: the state stays consistent because
         // every mutation completes before anything that could panic.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Publishes the table's rules to readers of [`SessionStore::with_policy`]; called
+    /// with the table locked, after every change to them.
+    fn publish(&self, state: &State) {
+        let mut rules = self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *rules = state.policy.clone();
+    }
+
+    /// Changes the rules (copied first if a reader still holds them) and publishes them.
+    fn change_policy<T>(&self, now: Now, change: impl FnOnce(&mut State) -> T) -> T {
+        self.at(now, |s| {
+            let changed = change(s);
+            self.publish(s);
+            changed
+        })
     }
 
     /// Runs `f` on the table after ending what has expired by `now`.
@@ -251,36 +274,38 @@ impl SessionStore {
 
     /// The rules in force.
     pub fn policy(&self) -> Policy {
-        self.lock().policy.clone()
+        self.with_policy(Policy::clone)
     }
 
-    /// Reads the rules in force without copying them (for per-request answers).
+    /// Reads the rules in force without copying them, and without waiting for the
+    /// table (for per-request answers).
     pub fn with_policy<T>(&self, read: impl FnOnce(&Policy) -> T) -> T {
-        read(&self.lock().policy)
+        read(&self.rules.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// Replaces the rules. Limits apply to the next login; sessions already open keep
     /// their timeouts (use [`SessionStore::set_idle_timeout`] to change those).
     pub fn set_policy(&self, policy: Policy, now: Now) {
-        self.at(now, |s| s.policy = policy);
+        self.change_policy(now, |s| s.policy = Arc::new(policy));
     }
 
     /// Changes the rules in one step: `change` sees the rules in force, so a concurrent
     /// change to another knob is never lost (read, edit, write back would lose it). Like
     /// [`SessionStore::set_policy`], it touches no open session.
     pub fn update_policy<T>(&self, now: Now, change: impl FnOnce(&mut Policy) -> T) -> T {
-        self.at(now, |s| change(&mut s.policy))
+        self.change_policy(now, |s| change(Arc::make_mut(&mut s.policy)))
     }
 
     /// Sets the idle timeout (seconds, 0 = none) of one session type, or the default when
     /// `session_type` is `None`. Open sessions take it too when the policy says so.
     pub fn set_idle_timeout(&self, session_type: Option<&str>, secs: u64, now: Now) {
-        self.at(now, |s| {
+        self.change_policy(now, |s| {
+            let policy = Arc::make_mut(&mut s.policy);
             match session_type {
                 Some(t) => {
-                    s.policy.idle_timeout_by_type.insert(t.to_string(), secs);
+                    policy.idle_timeout_by_type.insert(t.to_string(), secs);
                 }
-                None => s.policy.idle_timeout_secs = secs,
+                None => policy.idle_timeout_secs = secs,
             }
             if s.policy.timeout_change_applies_to_existing {
                 let keys: Vec<u64> = s
@@ -309,8 +334,8 @@ impl SessionStore {
     /// [`SessionStore::set_idle_timeout`]); those it puts past their end end now, with
     /// reason `max-lifetime`.
     pub fn set_max_lifetime(&self, secs: u64, now: Now) {
-        self.at(now, |s| {
-            s.policy.max_lifetime_secs = secs;
+        self.change_policy(now, |s| {
+            Arc::make_mut(&mut s.policy).max_lifetime_secs = secs;
             if s.policy.timeout_change_applies_to_existing {
                 let lifetime = (secs > 0).then(|| Duration::from_secs(secs));
                 let keys: Vec<u64> = s.sessions.keys().copied().collect();
@@ -510,7 +535,7 @@ impl SessionStore {
         now: Now,
     ) -> Result<Session, ChosenTokenError> {
         self.at(now, |s| {
-            let token = Token(token.to_string());
+            let token = Token(token.into());
             if s.by_token.contains_key(&token) {
                 return Err(ChosenTokenError::InUse);
             }
@@ -533,10 +558,24 @@ impl SessionStore {
         req: &LoginRequest<'_>,
         now: Now,
     ) -> Result<Arc<Session>, LoginError> {
+        self.begin_request_with(req, now, |_, _| ()).map(|(session, ())| session)
+    }
+
+    /// [`SessionStore::begin_request`], reading the session's account in the same step
+    /// (as [`SessionStore::authenticate_with`] does).
+    pub fn begin_request_with<T>(
+        &self,
+        req: &LoginRequest<'_>,
+        now: Now,
+        read: impl FnOnce(&Session, Option<&Account>) -> T,
+    ) -> Result<(Arc<Session>, T), LoginError> {
         self.at(now, |s| {
             let account = s.check(req, true, now)?;
             let setup = SessionSetup::new();
-            s.open_as(account, req.session_type, req.client.clone(), true, None, &setup, now)
+            let session =
+                s.open_as(account, req.session_type, req.client.clone(), true, None, &setup, now)?;
+            let read = read(&session, s.accounts.get(&session.user));
+            Ok((session, read))
         })
     }
 
@@ -566,10 +605,24 @@ impl SessionStore {
     /// The session of `token`, renewing its idle timer when the policy is sliding: a
     /// snapshot shared with the table, so a request pays no copy of the session.
     pub fn authenticate(&self, token: &str, now: Now) -> Result<Arc<Session>, AuthError> {
+        self.authenticate_with(token, now, |_, _| ()).map(|(session, ())| session)
+    }
+
+    /// [`SessionStore::authenticate`], reading the session's account (its role now, which
+    /// may have changed since login; `None` once deleted) in the same step: one lock for
+    /// a request instead of two.
+    pub fn authenticate_with<T>(
+        &self,
+        token: &str,
+        now: Now,
+        read: impl FnOnce(&Session, Option<&Account>) -> T,
+    ) -> Result<(Arc<Session>, T), AuthError> {
         self.at(now, |s| {
             let key = s.key_of_token(token)?;
             s.touch(key, now);
-            s.shared(key).ok_or(AuthError::Unknown)
+            let session = s.shared(key).ok_or(AuthError::Unknown)?;
+            let read = read(&session, s.accounts.get(&session.user));
+            Ok((session, read))
         })
     }
 
@@ -774,17 +827,17 @@ impl State {
 
     fn empty() -> State {
         State {
-            policy: Policy::default(),
+            policy: Arc::default(),
             accounts: Accounts::default(),
             sessions: BTreeMap::new(),
-            by_token: HashMap::new(),
-            by_id: HashMap::new(),
+            by_token: HashMap::default(),
+            by_id: HashMap::default(),
             deadlines: BTreeSet::new(),
             counted_total: 0,
-            type_counts: HashMap::new(),
-            user_counts: HashMap::new(),
-            ghosts: HashMap::new(),
-            ended_tokens: HashMap::new(),
+            type_counts: HashMap::default(),
+            user_counts: HashMap::default(),
+            ghosts: HashMap::default(),
+            ended_tokens: HashMap::default(),
             ended_order: VecDeque::new(),
             timers: Timers::default(),
             events: EventLog::default(),
@@ -942,7 +995,7 @@ impl State {
             }
         }
         let token = chosen.unwrap_or_else(|| loop {
-            let candidate = Token(self.ids.token(self.policy.token_format));
+            let candidate = Token(self.ids.token(self.policy.token_format).into());
             if !self.by_token.contains_key(&candidate)
                 && !self.ended_tokens.contains_key(&candidate)
             {

@@ -72,11 +72,12 @@ impl IdGenerator {
     }
 
     fn hex(&mut self, digits: usize) -> String {
-        let mut bytes = vec![0u8; digits.div_ceil(2)];
-        self.rng.fill_bytes(&mut bytes);
+        let mut buffer = [0u8; 32];
+        let bytes = &mut buffer[..digits.div_ceil(2)];
+        self.rng.fill_bytes(bytes);
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut s = String::with_capacity(bytes.len() * 2);
-        for b in bytes {
+        for &mut b in bytes {
             s.push(char::from(DIGITS[usize::from(b >> 4)]));
             s.push(char::from(DIGITS[usize::from(b & 0xf)]));
         }

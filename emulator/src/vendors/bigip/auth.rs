@@ -17,7 +17,7 @@ pub use crate::vendors::http::Client;
 use super::errors::RestError;
 use super::routes::Ctx;
 use super::{fill, BasicFailureBody, TOKEN_SESSION_TYPE};
-use crate::session::{AuthError, EndReason, LoginRequest, Session};
+use crate::session::{Account, AuthError, EndReason, LoginRequest, Session};
 
 /// Session type named in the event log for failed HTTP Basic checks (no session is made).
 pub const BASIC_TYPE: &str = "rest-basic";
@@ -90,11 +90,11 @@ pub fn authenticate(
         let Ok(token) = value.to_str() else {
             return Err(RestError::unauthorized(TOKEN_UNKNOWN));
         };
-        return match store.authenticate(token.trim(), now) {
-            Ok(session) if session.session_type == TOKEN_SESSION_TYPE => {
-                let role = store.with_account(&session.user, |account| {
-                    account.map_or_else(|| session.role.clone(), |a| a.role.clone())
-                });
+        let role_now = |session: &Session, account: Option<&Account>| {
+            account.map_or_else(|| session.role.clone(), |a| a.role.clone())
+        };
+        return match store.authenticate_with(token.trim(), now, role_now) {
+            Ok((session, role)) if session.session_type == TOKEN_SESSION_TYPE => {
                 Ok(Principal { user: session.user.clone(), role, token: Some(session) })
             }
             Ok(_) => Err(RestError::unauthorized(TOKEN_UNKNOWN)),

@@ -21,7 +21,7 @@ use super::routes::Ctx;
 use super::wire;
 use super::BASIC_SESSION_TYPE;
 use crate::device::DeviceHandle;
-use crate::session::{LoginError, LoginRequest, Session};
+use crate::session::{Account, LoginError, LoginRequest, Session};
 
 /// A Redfish privilege (DSP0266 "Privilege model").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,12 +107,10 @@ pub struct Principal {
 }
 
 impl Principal {
-    fn new(ctx: &Ctx, session: Arc<Session>, guard: Option<RequestGuard>) -> Principal {
-        let (role, password_change_required) =
-            ctx.device.store.with_account(&session.user, |account| match account {
-                Some(a) => (a.role.clone(), a.password_change_required),
-                None => (session.role.clone(), false),
-            });
+    fn new(
+        (session, (role, password_change_required)): (Arc<Session>, (String, bool)),
+        guard: Option<RequestGuard>,
+    ) -> Principal {
         Principal { session, role, password_change_required, guard }
     }
 
@@ -175,6 +173,15 @@ impl FromRequestParts<Ctx> for Principal {
     }
 }
 
+/// The account's role and password-change flag now (an account changed since login
+/// applies at once), or the session's role when the account is gone.
+fn account_now(session: &Session, account: Option<&Account>) -> (String, bool) {
+    match account {
+        Some(a) => (a.role.clone(), a.password_change_required),
+        None => (session.role.clone(), false),
+    }
+}
+
 /// Authenticates a request from its headers: `X-Auth-Token` first, then `Authorization:
 /// Basic`. Anything else, including cookies, is no credential at all. Who the client is
 /// (from `extensions` and the headers) is read only for a Basic request, which opens a
@@ -188,8 +195,8 @@ pub fn authenticate(
     let now = ctx.device.now();
     if let Some(token) = headers.get("x-auth-token") {
         let token = token.to_str().map_err(|_| RedfishError::unauthorized())?;
-        return match store.authenticate(token, now) {
-            Ok(session) => Ok(Principal::new(ctx, session, None)),
+        return match store.authenticate_with(token, now, account_now) {
+            Ok(authorized) => Ok(Principal::new(authorized, None)),
             Err(reason) => {
                 tracing::debug!(%reason, "redfish: X-Auth-Token refused");
                 Err(RedfishError::unauthorized())
@@ -206,10 +213,10 @@ pub fn authenticate(
     let client = http::client_info(extensions, headers);
     let request =
         LoginRequest { user: &user, password: &password, session_type: BASIC_SESSION_TYPE, client };
-    match store.begin_request(&request, now) {
-        Ok(session) => {
-            let guard = RequestGuard { device: ctx.device.clone(), id: session.id.clone() };
-            Ok(Principal::new(ctx, session, Some(guard)))
+    match store.begin_request_with(&request, now, account_now) {
+        Ok(authorized) => {
+            let id = authorized.0.id.clone();
+            Ok(Principal::new(authorized, Some(RequestGuard { device: ctx.device.clone(), id })))
         }
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "redfish: Basic request refused, table full");
