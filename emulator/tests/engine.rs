@@ -145,7 +145,7 @@ fn client_info_is_kept_on_session_and_events() {
     };
     let req = LoginRequest { client: client.clone(), ..request("admin", "admin-pw", "redfish") };
     let s = store.login(&req, t(0)).unwrap();
-    assert_eq!(s.client, client);
+    assert_eq!(*s.client, client);
     let created = &store.events(t(0))[0];
     assert_eq!(created.kind, EventKind::Created);
     assert_eq!(created.session_id.as_deref(), Some(s.id.as_str()));

@@ -139,6 +139,7 @@ impl Interned {
         made
     }
 
+    /// The log's copy of `client`, made if it has none (sessions hold it too).
     fn client(&mut self, client: ClientInfo) -> Arc<ClientInfo> {
         if let Some(found) = self.clients.get(&client) {
             return found.clone();
@@ -193,14 +194,7 @@ impl Interned {
     /// The entry of an event about `session`, made from it without copying what is
     /// interned already.
     fn session_entry(&mut self, at: DateTime<Utc>, kind: EventKind, session: &Session) -> Entry {
-        let client = match self.clients.get(&session.client) {
-            Some(found) => found.clone(),
-            None => {
-                let made = Arc::new(session.client.clone());
-                self.clients.insert(made.clone());
-                made
-            }
-        };
+        let client = session.client.clone();
         Entry {
             at,
             kind: self.kind(kind),
@@ -384,6 +378,11 @@ impl EventLog {
         }
         self.budget = Some(budget);
         self.settle(0);
+    }
+
+    /// The log's copy of `client` (made if it has none), for a new session to share.
+    pub(crate) fn client(&mut self, client: ClientInfo) -> Arc<ClientInfo> {
+        self.interned.client(client)
     }
 
     pub(crate) fn session(&mut self, at: DateTime<Utc>, kind: EventKind, s: &Session) {

@@ -179,8 +179,9 @@ pub struct Session {
     pub role: String,
     /// Vendor-chosen kind ("redfish", "web", "ssh", ...), counted against pools.
     pub session_type: String,
-    /// Who opened it.
-    pub client: ClientInfo,
+    /// Who opened it; shared with the device's event log, which keeps one copy of each
+    /// client.
+    pub client: std::sync::Arc<ClientInfo>,
     /// A one-request (Basic-auth) session: ends when its request does.
     pub one_request: bool,
     /// Monotonic creation time.

@@ -1014,7 +1014,7 @@ impl State {
             user: account.user,
             role: account.role,
             session_type: session_type.to_string(),
-            client,
+            client: self.events.client(client),
             one_request,
             created_mono: now.mono,
             created_at: now.utc,
