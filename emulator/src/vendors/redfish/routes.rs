@@ -39,7 +39,7 @@ use serde_json::{json, Value};
 
 use super::auth::{is_role, Client, Principal, Privilege};
 use super::errors::{base, PendingError, RedfishError};
-use super::wire::{self, allow, JsonObject, OptionalJsonObject, Props};
+use super::wire::{self, allow, JsonBytes, JsonObject, OptionalJsonObject, Props};
 use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
@@ -563,15 +563,9 @@ pub async fn list_sessions(State(ctx): State<Ctx>, p: Principal) -> Answer {
 pub async fn login(
     State(ctx): State<Ctx>,
     Client(client): Client,
-    JsonObject(body): JsonObject,
+    JsonBytes(body): JsonBytes,
 ) -> Answer {
-    let mut props = Props::new(body);
-    let user = props.string("UserName", true);
-    let password = props.secret("Password", true);
-    props.finish()?;
-    let (Some(user), Some(password)) = (user, password) else {
-        return Err(RedfishError::internal());
-    };
+    let (user, password) = wire::credentials(&body)?;
     let now = ctx.now();
     let request =
         LoginRequest { user: &user, password: &password, session_type: SESSION_TYPE, client };
