@@ -567,7 +567,7 @@ impl StateMachineTest for StoreTest {
                 };
                 let id = sut.sessions[i].id.clone();
                 match sut.store.end(&id, reason, now) {
-                    Ok(session) => sut.ended(&[session]),
+                    Ok(session) => sut.ended(&[std::sync::Arc::unwrap_or_clone(session)]),
                     Err(_) => Outcome::NoSuchSession,
                 }
             }

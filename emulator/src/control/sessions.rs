@@ -131,7 +131,10 @@ pub async fn end(
         .end(&id, EndReason::AdminDelete, device.now())
         .map_err(|e| ApiError::no_session(&name, e))?;
     tracing::info!(device = %name, session = %id, "session deleted by the operator");
-    Ok(Json(Deleted { device: name, ended: Ended::new(EndReason::AdminDelete, &[session]) }))
+    Ok(Json(Deleted {
+        device: name,
+        ended: Ended::new(EndReason::AdminDelete, &[Arc::unwrap_or_clone(session)]),
+    }))
 }
 
 /// `DELETE /_sessionlab/devices/{name}/sessions`: ends every session with reason

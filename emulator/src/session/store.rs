@@ -636,7 +636,12 @@ impl SessionStore {
 
     /// The open session with this id.
     pub fn get(&self, id: &str, now: Now) -> Option<Session> {
-        self.at(now, |s| s.by_id.get(id).and_then(|k| s.session(*k)).cloned())
+        self.shared(id, now).map(Arc::unwrap_or_clone)
+    }
+
+    /// The open session with this id, shared with the table (no copy).
+    pub fn shared(&self, id: &str, now: Now) -> Option<Arc<Session>> {
+        self.at(now, |s| s.by_id.get(id).and_then(|k| s.shared(*k)))
     }
 
     /// Every open session, oldest first.
@@ -657,8 +662,13 @@ impl SessionStore {
 
     // ----- ending sessions -----
 
-    /// Ends one session.
-    pub fn end(&self, id: &str, reason: EndReason, now: Now) -> Result<Session, NoSuchSession> {
+    /// Ends one session; what it was, shared with any request still holding it.
+    pub fn end(
+        &self,
+        id: &str,
+        reason: EndReason,
+        now: Now,
+    ) -> Result<Arc<Session>, NoSuchSession> {
         self.at(now, |s| {
             let key = *s.by_id.get(id).ok_or_else(|| NoSuchSession(id.to_string()))?;
             s.end_key(key, reason, now.utc).ok_or_else(|| NoSuchSession(id.to_string()))
@@ -1077,7 +1087,7 @@ impl State {
         key: u64,
         reason: EndReason,
         at: chrono::DateTime<chrono::Utc>,
-    ) -> Option<Session> {
+    ) -> Option<Arc<Session>> {
         let Entry { session, counted, per_user } = self.sessions.remove(&key)?;
         self.timers.remove_session(key);
         self.by_token.remove(&session.token);
@@ -1106,7 +1116,7 @@ impl State {
         self.ended_tokens.insert(session.token.clone(), reason);
         self.counters.ended(&session.session_type, reason);
         self.events.session(at, EventKind::Ended { reason }, &session);
-        Some(Arc::unwrap_or_clone(session))
+        Some(session)
     }
 
     fn end_where(
@@ -1117,7 +1127,9 @@ impl State {
     ) -> Vec<Session> {
         let keys: Vec<u64> =
             self.sessions.iter().filter(|(_, e)| pick(e)).map(|(k, _)| *k).collect();
-        keys.into_iter().filter_map(|k| self.end_key(k, reason, now.utc)).collect()
+        keys.into_iter()
+            .filter_map(|k| self.end_key(k, reason, now.utc).map(Arc::unwrap_or_clone))
+            .collect()
     }
 
     /// Ends every session whose deadline is at or before `now`, logged at its deadline.
@@ -1148,7 +1160,7 @@ impl State {
                 .map_or(EndReason::IdleTimeout, |(_, r)| r);
             let at = if at_now { now.utc } else { now.utc_at(deadline) };
             match self.end_key(key, reason, at) {
-                Some(s) => ended.push(s),
+                Some(s) => ended.push(Arc::unwrap_or_clone(s)),
                 None => {
                     self.deadlines.remove(&(deadline, key));
                 }

@@ -359,7 +359,7 @@ async fn delete_tokens(State(ctx): State<Ctx>, p: Principal) -> Answer {
         .iter()
         .filter_map(|s| {
             let reason = if s.user == p.user { EndReason::Logout } else { EndReason::AdminDelete };
-            ctx.device.store.end(&s.id, reason, now).ok()
+            ctx.device.store.end(&s.id, reason, now).ok().map(Arc::unwrap_or_clone)
         })
         .collect();
     tracing::info!(by = %p.user, ended = ended.len(), "bigip: token collection deleted");

@@ -545,10 +545,10 @@ fn visible_sessions(ctx: &Ctx) -> Vec<Session> {
     ctx.device.store.list(ctx.now()).into_iter().filter(|s| !s.one_request).collect()
 }
 
-fn find_session(ctx: &Ctx, id: &str) -> Result<Session, RedfishError> {
+fn find_session(ctx: &Ctx, id: &str) -> Result<Arc<Session>, RedfishError> {
     ctx.device
         .store
-        .get(id, ctx.now())
+        .shared(id, ctx.now())
         .filter(|s| !s.one_request)
         .ok_or_else(|| RedfishError::not_found("Session", id))
 }
@@ -612,8 +612,7 @@ pub async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> 
 /// Logout (own session, `ConfigureSelf`) or an administrator ending another user's
 /// session (`ConfigureManager`).
 pub async fn logout(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
-    let target = find_session(&ctx, &id)?;
-    let own = target.user == p.user();
+    let own = find_session(&ctx, &id)?.user == p.user();
     if p.password_change_required() && !(own && ctx.settings.password_change_allows_logout) {
         p.require_password_changed()?;
     }
