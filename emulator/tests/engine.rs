@@ -1493,3 +1493,17 @@ fn policy_reads_follow_every_change() {
     assert_eq!(idle(&store), 60);
     assert_eq!(store.policy().max_total, None);
 }
+
+/// Engine rule: a login reads its account in the step that opens the session.
+#[test]
+fn login_reading_reads_the_account_of_the_new_session() {
+    let store = store();
+    let update = AccountUpdate { password_change_required: Some(true), ..AccountUpdate::default() };
+    store.update_account("operator", &update).unwrap();
+    let flag = |_: &Session, a: Option<&Account>| a.map(|a| a.password_change_required);
+    let (session, read) =
+        store.login_reading(&request("operator", "operator-pw", "redfish"), t(0), flag).unwrap();
+    assert_eq!((session.user.as_str(), read), ("operator", Some(true)));
+    let refused = store.login_reading(&request("operator", "nope", "redfish"), t(0), flag);
+    assert_eq!(refused.err(), Some(LoginError::BadCredentials));
+}

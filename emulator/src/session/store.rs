@@ -437,6 +437,24 @@ impl SessionStore {
         self.login_with(req, &SessionSetup::new(), now)
     }
 
+    /// [`SessionStore::login`], reading the new session's account in the same step (a
+    /// login answer that shows whether the password must change needs no second lock).
+    pub fn login_reading<T>(
+        &self,
+        req: &LoginRequest<'_>,
+        now: Now,
+        read: impl FnOnce(&Session, Option<&Account>) -> T,
+    ) -> Result<(Session, T), LoginError> {
+        self.at(now, |s| {
+            let account = s.check(req, false, now)?;
+            let setup = SessionSetup::new();
+            let session =
+                s.open_as(account, req.session_type, req.client.clone(), false, None, &setup, now)?;
+            let read = read(&session, s.accounts.get(&session.user));
+            Ok((Arc::unwrap_or_clone(session), read))
+        })
+    }
+
     /// [`SessionStore::login`], the session opened with `setup` already applied.
     pub fn login_with(
         &self,

@@ -569,8 +569,10 @@ pub async fn login(
     let now = ctx.now();
     let request =
         LoginRequest { user: &user, password: &password, session_type: SESSION_TYPE, client };
-    let session = match ctx.device.store.login(&request, now) {
-        Ok(session) => session,
+    let must_change =
+        |_: &Session, a: Option<&Account>| a.is_some_and(|a| a.password_change_required);
+    let (session, must_change) = match ctx.device.store.login_reading(&request, now, must_change) {
+        Ok(answer) => answer,
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "redfish: login refused, table full");
             return Err(ctx.session_limit_error());
@@ -582,10 +584,6 @@ pub async fn login(
     };
     tracing::info!(user = %user, session = %session.id, "redfish: login");
     let mut body = wire::session(&session, now);
-    let must_change = ctx
-        .device
-        .store
-        .with_account(&session.user, |a| a.is_some_and(|a| a.password_change_required));
     if must_change {
         let message = base::password_change_required(&wire::account_uri(&session.user));
         body["@Message.ExtendedInfo"] = json!([message.render(ctx.registry())]);
