@@ -445,14 +445,8 @@ impl SessionStore {
         now: Now,
         read: impl FnOnce(&Session, Option<&Account>) -> T,
     ) -> Result<(Session, T), LoginError> {
-        self.at(now, |s| {
-            let account = s.check(req, false, now)?;
-            let setup = SessionSetup::new();
-            let session =
-                s.open_as(account, req.session_type, req.client.clone(), false, None, &setup, now)?;
-            let read = read(&session, s.accounts.get(&session.user));
-            Ok((Arc::unwrap_or_clone(session), read))
-        })
+        self.at(now, |s| s.log_in(req, false, &SessionSetup::new(), now, read))
+            .map(|(session, read)| (Arc::unwrap_or_clone(session), read))
     }
 
     /// [`SessionStore::login`], the session opened with `setup` already applied.
@@ -462,11 +456,8 @@ impl SessionStore {
         setup: &SessionSetup,
         now: Now,
     ) -> Result<Session, LoginError> {
-        self.at(now, |s| {
-            let account = s.check(req, false, now)?;
-            s.open_as(account, req.session_type, req.client.clone(), false, None, setup, now)
-                .map(Arc::unwrap_or_clone)
-        })
+        self.at(now, |s| s.log_in(req, false, setup, now, |_, _| ()))
+            .map(|(session, ())| Arc::unwrap_or_clone(session))
     }
 
     /// Opens a session for an enabled account without a password (the caller
@@ -587,14 +578,7 @@ impl SessionStore {
         now: Now,
         read: impl FnOnce(&Session, Option<&Account>) -> T,
     ) -> Result<(Arc<Session>, T), LoginError> {
-        self.at(now, |s| {
-            let account = s.check(req, true, now)?;
-            let setup = SessionSetup::new();
-            let session =
-                s.open_as(account, req.session_type, req.client.clone(), true, None, &setup, now)?;
-            let read = read(&session, s.accounts.get(&session.user));
-            Ok((session, read))
-        })
+        self.at(now, |s| s.log_in(req, true, &SessionSetup::new(), now, read))
     }
 
     /// Ends a one-request session with reason `request-end`. A session that already
@@ -891,6 +875,24 @@ impl State {
                 .get(token)
                 .map_or(AuthError::Unknown, |r| AuthError::Ended(*r))),
         }
+    }
+
+    /// Checks credentials, opens a session (a one-request one with `one_request`) with
+    /// `setup` applied, and reads its account: every password login's one step.
+    fn log_in<T>(
+        &mut self,
+        req: &LoginRequest<'_>,
+        one_request: bool,
+        setup: &SessionSetup,
+        now: Now,
+        read: impl FnOnce(&Session, Option<&Account>) -> T,
+    ) -> Result<(Arc<Session>, T), LoginError> {
+        let account = self.check(req, one_request, now)?;
+        let client = req.client.clone();
+        let session =
+            self.open_as(account, req.session_type, client, one_request, None, setup, now)?;
+        let read = read(&session, self.accounts.get(&session.user));
+        Ok((session, read))
     }
 
     fn check(
