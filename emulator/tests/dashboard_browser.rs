@@ -68,8 +68,22 @@ def wait(what, check):
         driver.save_screenshot(os.path.join(out_dir, "dashboard-failed.png"))
         raise AssertionError("the page never showed " + what)
 
+def steady(read):
+    # The page replaces its live parts once a second: an element found just before a
+    # refresh is stale when read. Read again, from a fresh find.
+    for _ in range(20):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError("the page kept changing under a read")
+
 def text(css):
-    return driver.find_element(By.CSS_SELECTOR, css).text
+    return steady(lambda: driver.find_element(By.CSS_SELECTOR, css).text)
+
+def session_rows():
+    rows = driver.find_elements(By.CSS_SELECTOR, '[data-live="sessions"] tbody tr')
+    return len(rows), sorted({r.find_elements(By.CSS_SELECTOR, "td.ua")[0].text for r in rows})
 
 result = {}
 try:
@@ -82,10 +96,9 @@ try:
         By.CSS_SELECTOR, '[data-live="limits"] [role="meter"]').get_attribute("aria-valuenow") == "16")
     wait("the refused login", lambda d: "total-limit 1" in text('[data-live="limits"] .refused'))
     result["bar"] = text('[data-live="limits"] .bar .value')
-    result["bar_class"] = driver.find_element(By.CSS_SELECTOR, '[data-live="limits"] .bar').get_attribute("class")
-    rows = driver.find_elements(By.CSS_SELECTOR, '[data-live="sessions"] tbody tr')
-    result["rows"] = len(rows)
-    result["agents"] = sorted({r.find_elements(By.CSS_SELECTOR, "td.ua")[0].text for r in rows})
+    result["bar_class"] = steady(lambda: driver.find_element(
+        By.CSS_SELECTOR, '[data-live="limits"] .bar').get_attribute("class"))
+    result["rows"], result["agents"] = steady(session_rows)
     driver.save_screenshot(os.path.join(out_dir, "dashboard.png"))
 
     driver.get(control + "/_sessionlab/")
@@ -97,8 +110,8 @@ try:
     result["button"] = button.text
     button.click()
     wait("the sessions gone", lambda d: "No open sessions." in text('[data-live="sessions"]'))
-    events = driver.find_elements(By.CSS_SELECTOR, '[data-live="events"] tbody td span.reason-idle-timeout')
-    result["idle_endings"] = len(events)
+    result["idle_endings"] = steady(lambda: len(driver.find_elements(
+        By.CSS_SELECTOR, '[data-live="events"] tbody td span.reason-idle-timeout')))
     result["ended"] = text('[data-live="limits"] .ended')
     result["bar_after"] = text('[data-live="limits"] .bar .value')
     driver.save_screenshot(os.path.join(out_dir, "dashboard-expired.png"))
