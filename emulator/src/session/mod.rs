@@ -154,6 +154,14 @@ impl Token {
 
 /// Lets the engine look a token up by `&str` without allocating; `Arc<str>` and `str` hash
 /// alike, so this is sound.
+impl From<&str> for Token {
+    /// A token with the given text (the engine makes its own; tests and chosen tokens
+    /// bring theirs).
+    fn from(text: &str) -> Token {
+        Token(text.into())
+    }
+}
+
 impl std::borrow::Borrow<str> for Token {
     fn borrow(&self) -> &str {
         &self.0

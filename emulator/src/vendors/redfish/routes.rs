@@ -586,9 +586,9 @@ pub async fn login(
     let mut body = wire::session(&session, now);
     if must_change {
         let message = base::password_change_required(&wire::account_uri(&session.user));
-        body["@Message.ExtendedInfo"] = json!([message.render(ctx.registry())]);
+        body.messages = Some(json!([message.render(ctx.registry())]));
     }
-    let mut response = wire::json_body(StatusCode::CREATED, &body);
+    let mut response = body.response(StatusCode::CREATED, None);
     let headers = response.headers_mut();
     let mut token =
         HeaderValue::from_str(session.token.as_str()).map_err(|_| RedfishError::internal())?;
@@ -604,7 +604,7 @@ pub async fn login(
 pub async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     let session = find_session(&ctx, &id)?;
-    ok(allow::GET_DELETE, &wire::session(&session, ctx.now()))
+    Ok(wire::session(&session, ctx.now()).response(StatusCode::OK, Some(allow::GET_DELETE)))
 }
 
 /// Logout (own session, `ConfigureSelf`) or an administrator ending another user's

@@ -415,27 +415,68 @@ pub fn session_type_name(session_type: &str) -> &'static str {
 }
 
 /// A session resource; never shows the token, and `Password` is null as the schema
-/// requires.
-pub fn session(session: &Session, now: Now) -> Value {
-    let mut body = json!({
-        "@odata.id": session_uri(&session.id),
-        "@odata.type": types::SESSION,
-        "Id": session.id,
-        "Name": "User Session",
-        "Description": "Manager User Session",
-        "UserName": session.user,
-        "Password": null,
-        "SessionType": session_type_name(&session.session_type),
-        "CreatedTime": timestamp(session.created_at),
-    });
-    if let Some(addr) = &session.client.addr {
-        body["ClientOriginIPAddress"] = json!(addr);
+/// requires. Written straight to JSON (a login answers with one every time), in the order
+/// every other body here has: a [`Map`] keeps its keys sorted, so the fields are declared
+/// sorted too.
+#[derive(serde::Serialize)]
+pub struct SessionBody<'a> {
+    /// Messages for the client (`PasswordChangeRequired` on a login that needs one).
+    #[serde(rename = "@Message.ExtendedInfo", skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Value>,
+    #[serde(rename = "@odata.id")]
+    uri: String,
+    #[serde(rename = "@odata.type")]
+    odata_type: &'static str,
+    #[serde(rename = "ClientOriginIPAddress", skip_serializing_if = "Option::is_none")]
+    client_addr: Option<&'a str>,
+    #[serde(rename = "CreatedTime")]
+    created: String,
+    #[serde(rename = "Description")]
+    description: &'static str,
+    #[serde(rename = "ExpirationTime", skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
+    #[serde(rename = "Id")]
+    id: &'a str,
+    #[serde(rename = "Name")]
+    name: &'static str,
+    #[serde(rename = "Password")]
+    password: (),
+    #[serde(rename = "SessionType")]
+    session_type: &'static str,
+    #[serde(rename = "UserName")]
+    user: &'a str,
+}
+
+impl SessionBody<'_> {
+    /// The answer, as [`json_body`] (or [`json_response`] with `allow`) gives it.
+    pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
+        let schema = self.odata_type.strip_prefix('#').and_then(|t| t.rsplit_once('.'));
+        Prerendered {
+            body: serde_json::to_vec(self).unwrap_or_default().into(),
+            schema: schema.map(|(namespace, _)| DescribedBy(namespace.to_string())),
+            etag: None,
+        }
+        .response(status, allow)
     }
-    if let Some(expires) = session.hard_expires_at(now) {
-        body["@odata.type"] = json!(types::SESSION_EXPIRING);
-        body["ExpirationTime"] = json!(timestamp(expires));
+}
+
+/// The resource of `session` at `now`.
+pub fn session(session: &Session, now: Now) -> SessionBody<'_> {
+    let expires = session.hard_expires_at(now);
+    SessionBody {
+        messages: None,
+        uri: session_uri(&session.id),
+        odata_type: if expires.is_some() { types::SESSION_EXPIRING } else { types::SESSION },
+        client_addr: session.client.addr.as_deref(),
+        created: timestamp(session.created_at),
+        description: "Manager User Session",
+        expires: expires.map(timestamp),
+        id: &session.id,
+        name: "User Session",
+        password: (),
+        session_type: session_type_name(&session.session_type),
+        user: &session.user,
     }
-    body
 }
 
 fn collection(uri: &str, odata_type: &str, name: &str, members: Vec<String>) -> Value {
@@ -789,6 +830,58 @@ impl Props {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::{ClientInfo, Token};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// DSP0266 Session resource: the typed session body writes exactly the bytes the
+    /// value tree would (same properties, same sorted order, same escaping), with and
+    /// without its optional properties.
+    #[test]
+    fn session_body_is_written_as_its_value_tree_would_be() {
+        let now = Now::at_secs(90);
+        let plain = Session {
+            id: "4f\"1".into(),
+            token: Token::from("t"),
+            user: "ad\u{e9}min \"x\"".into(),
+            role: "Administrator".into(),
+            session_type: "redfish".into(),
+            client: Arc::new(ClientInfo::default()),
+            one_request: false,
+            created_mono: Duration::from_secs(30),
+            created_at: Now::at_secs(30).utc,
+            last_used_mono: Duration::from_secs(30),
+            last_used_at: Now::at_secs(30).utc,
+            idle_timeout: None,
+            max_lifetime: None,
+            sliding: true,
+            requests: 0,
+            attrs: Default::default(),
+        };
+        let full = Session {
+            client: Arc::new(ClientInfo { addr: Some("127.0.0.9".into()), ..Default::default() }),
+            max_lifetime: Some(Duration::from_secs(3600)),
+            ..plain.clone()
+        };
+        for (session, with_messages) in [(&plain, false), (&full, false), (&full, true)] {
+            let mut body = super::session(session, now);
+            if with_messages {
+                body.messages = Some(json!([{ "MessageId": "Base.1.18.PasswordChangeRequired" }]));
+            }
+            let written = serde_json::to_vec(&body).expect("writes");
+            let tree: Value = serde_json::from_slice(&written).expect("reads back");
+            assert_eq!(written, serde_json::to_vec(&tree).expect("writes"), "{tree}");
+            assert_eq!(tree["Password"], Value::Null);
+            assert_eq!(tree["UserName"], session.user.as_str());
+            assert_eq!(tree.get("ExpirationTime").is_some(), session.max_lifetime.is_some());
+            assert_eq!(tree.get("ClientOriginIPAddress").is_some(), session.client.addr.is_some());
+            assert_eq!(tree.get("@Message.ExtendedInfo").is_some(), with_messages);
+        }
+        let full_body = super::session(&full, now);
+        let answer = full_body.response(StatusCode::OK, Some(allow::GET_DELETE));
+        let schema = answer.extensions().get::<DescribedBy>().expect("schema");
+        assert_eq!(schema.0, "Session.v1_8_0");
+    }
 
     /// The login body's fast path reads every body exactly as the property reader does:
     /// the same two strings, or the same 400.
