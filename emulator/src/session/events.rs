@@ -140,11 +140,11 @@ impl Interned {
     }
 
     /// The log's copy of `client`, made if it has none (sessions hold it too).
-    fn client(&mut self, client: ClientInfo) -> Arc<ClientInfo> {
-        if let Some(found) = self.clients.get(&client) {
+    fn client(&mut self, client: &ClientInfo) -> Arc<ClientInfo> {
+        if let Some(found) = self.clients.get(client) {
             return found.clone();
         }
-        let made = Arc::new(client);
+        let made = Arc::new(client.clone());
         self.clients.insert(made.clone());
         made
     }
@@ -206,23 +206,26 @@ impl Interned {
         }
     }
 
-    fn entry(&mut self, event: Event) -> Entry {
-        let kind = self.kind(event.kind);
-        let client = self.client(ClientInfo {
-            addr: event.client_addr,
-            user_agent: event.user_agent,
-            process: event.client_process,
-        });
+    /// The entry of an event about no session, its names and client interned.
+    fn entry(&mut self, at: DateTime<Utc>, kind: EventKind, who: Who<'_>) -> Entry {
         Entry {
-            at: event.at,
-            kind,
-            one_request: event.one_request,
-            session_id: event.session_id.map(String::into_boxed_str),
-            user: self.name(&event.user),
-            session_type: self.name(&event.session_type),
-            client,
+            at,
+            kind: self.kind(kind),
+            one_request: who.one_request,
+            session_id: None,
+            user: self.name(who.user),
+            session_type: self.name(who.session_type),
+            client: self.client(who.client),
         }
     }
+}
+
+/// Who an event about no session (a refused login) concerns.
+struct Who<'a> {
+    user: &'a str,
+    session_type: &'a str,
+    client: &'a ClientInfo,
+    one_request: bool,
 }
 
 impl Entry {
@@ -381,7 +384,7 @@ impl EventLog {
     }
 
     /// The log's copy of `client` (made if it has none), for a new session to share.
-    pub(crate) fn client(&mut self, client: ClientInfo) -> Arc<ClientInfo> {
+    pub(crate) fn client(&mut self, client: &ClientInfo) -> Arc<ClientInfo> {
         self.interned.client(client)
     }
 
@@ -391,9 +394,20 @@ impl EventLog {
         self.keep(entry);
     }
 
-    pub(crate) fn push(&mut self, event: Event) {
+    /// Logs an event about no session (a refused login), copying nothing it has
+    /// interned already.
+    pub(crate) fn note(
+        &mut self,
+        at: DateTime<Utc>,
+        kind: EventKind,
+        user: &str,
+        session_type: &str,
+        client: &ClientInfo,
+        one_request: bool,
+    ) {
         self.make_room();
-        let entry = self.interned.entry(event);
+        let who = Who { user, session_type, client, one_request };
+        let entry = self.interned.entry(at, kind, who);
         self.keep(entry);
     }
 
@@ -499,6 +513,25 @@ mod tests {
         }
     }
 
+    /// Logs `event` as the engine would, its session id included.
+    fn push(log: &mut EventLog, event: Event) {
+        log.make_room();
+        let client = ClientInfo {
+            addr: event.client_addr,
+            user_agent: event.user_agent,
+            process: event.client_process,
+        };
+        let who = Who {
+            user: &event.user,
+            session_type: &event.session_type,
+            client: &client,
+            one_request: event.one_request,
+        };
+        let mut entry = log.interned.entry(event.at, event.kind, who);
+        entry.session_id = event.session_id.map(String::into_boxed_str);
+        log.keep(entry);
+    }
+
     /// Issue 15: an event costs under 150 bytes (its entry and its share of the interned
     /// values, a 32-character session id included), and reads back whole, numbered in
     /// order.
@@ -506,7 +539,7 @@ mod tests {
     fn an_event_is_kept_in_under_150_bytes_and_reads_back_whole() {
         let mut log = EventLog::with_capacity(1_000);
         for i in 0..1_500 {
-            log.push(event(i));
+            push(&mut log, event(i));
         }
         let kept = log.entries.len();
         let per_event = (log.bytes + log.interned.bytes()) / kept;
@@ -524,7 +557,7 @@ mod tests {
     fn interned_values_no_entry_uses_are_dropped() {
         let mut log = EventLog::with_capacity(10);
         for i in 0..1_000 {
-            log.push(Event { user_agent: Some(format!("agent-{i}")), ..event(i) });
+            push(&mut log, Event { user_agent: Some(format!("agent-{i}")), ..event(i) });
         }
         assert!(log.interned.clients.len() <= 64 + 20, "{}", log.interned.clients.len());
     }

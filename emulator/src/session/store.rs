@@ -483,8 +483,8 @@ impl SessionStore {
         now: Now,
     ) -> Result<Session, LoginError> {
         self.at(now, |s| {
-            let account = s.enabled_account(user)?;
-            s.open_as(account, session_type, client, false, None, setup, now)
+            s.enabled_account(user)?;
+            s.open_as(user, session_type, &client, false, None, setup, now)
                 .map(Arc::unwrap_or_clone)
         })
     }
@@ -513,8 +513,8 @@ impl SessionStore {
                     return Ok(session.clone());
                 }
             }
-            let account = s.enabled_account(user)?;
-            s.open_as(account, session_type, client, false, None, setup, now)
+            s.enabled_account(user)?;
+            s.open_as(user, session_type, &client, false, None, setup, now)
                 .map(Arc::unwrap_or_clone)
         })
     }
@@ -548,9 +548,9 @@ impl SessionStore {
             if s.by_token.contains_key(&token) {
                 return Err(ChosenTokenError::InUse);
             }
-            let account = s.enabled_account(user)?;
+            s.enabled_account(user)?;
             let session = s
-                .open_as(account, session_type, client, false, Some(token), setup, now)
+                .open_as(user, session_type, &client, false, Some(token), setup, now)
                 .map(Arc::unwrap_or_clone)?;
             // A value reused after its session ended now names the live session only.
             s.ended_tokens.remove(&session.token);
@@ -585,12 +585,13 @@ impl SessionStore {
     /// ended (a restart during the request) is left alone, and so is any session that
     /// is not a one-request session.
     pub fn end_request(&self, id: &str, now: Now) {
-        self.at(now, |s| {
+        let ended = self.at(now, |s| {
             let key = s.by_id.get(id).copied();
-            if let Some(key) = key.filter(|k| s.session(*k).is_some_and(|x| x.one_request)) {
-                s.end_key(key, EndReason::RequestEnd, now.utc);
-            }
+            let key = key.filter(|k| s.session(*k).is_some_and(|x| x.one_request))?;
+            s.end_key(key, EndReason::RequestEnd, now.utc)
         });
+        // Freed once the table is unlocked: the next request need not wait for it.
+        drop(ended);
     }
 
     /// Checks credentials without opening a session (devices whose Basic auth creates none).
@@ -599,7 +600,10 @@ impl SessionStore {
         req: &LoginRequest<'_>,
         now: Now,
     ) -> Result<Account, LoginError> {
-        self.at(now, |s| s.check(req, false, now))
+        self.at(now, |s| {
+            s.check(req, false, now)?;
+            s.enabled_account(req.user).cloned()
+        })
     }
 
     // ----- using sessions -----
@@ -833,8 +837,8 @@ impl SessionStore {
 
 impl State {
     /// The enabled account called `user`, for opening a session without a password.
-    fn enabled_account(&self, user: &str) -> Result<Account, LoginError> {
-        self.accounts.get(user).filter(|a| a.enabled).cloned().ok_or(LoginError::BadCredentials)
+    fn enabled_account(&self, user: &str) -> Result<&Account, LoginError> {
+        self.accounts.get(user).filter(|a| a.enabled).ok_or(LoginError::BadCredentials)
     }
 
     fn empty() -> State {
@@ -887,39 +891,28 @@ impl State {
         now: Now,
         read: impl FnOnce(&Session, Option<&Account>) -> T,
     ) -> Result<(Arc<Session>, T), LoginError> {
-        let account = self.check(req, one_request, now)?;
-        let client = req.client.clone();
+        self.check(req, one_request, now)?;
         let session =
-            self.open_as(account, req.session_type, client, one_request, None, setup, now)?;
+            self.open_as(req.user, req.session_type, &req.client, one_request, None, setup, now)?;
         let read = read(&session, self.accounts.get(&session.user));
         Ok((session, read))
     }
 
+    /// Checks the credentials of `req`; a failure is counted and logged.
     fn check(
         &mut self,
         req: &LoginRequest<'_>,
         one_request: bool,
         now: Now,
-    ) -> Result<Account, LoginError> {
-        match self.accounts.check(req.user, req.password) {
-            Some(account) => Ok(account.clone()),
-            None => {
-                self.counters.refused(req.session_type, RefusalReason::BadCredentials);
-                self.events.push(Event {
-                    seq: 0,
-                    at: now.utc,
-                    kind: EventKind::LoginFailed,
-                    session_id: None,
-                    user: req.user.to_string(),
-                    session_type: req.session_type.to_string(),
-                    client_addr: req.client.addr.clone(),
-                    user_agent: req.client.user_agent.clone(),
-                    client_process: req.client.process.clone(),
-                    one_request,
-                });
-                Err(LoginError::BadCredentials)
-            }
+    ) -> Result<(), LoginError> {
+        if self.accounts.check(req.user, req.password).is_some() {
+            return Ok(());
         }
+        self.counters.refused(req.session_type, RefusalReason::BadCredentials);
+        let (user, session_type) = (req.user, req.session_type);
+        let kind = EventKind::LoginFailed;
+        self.events.note(now.utc, kind, user, session_type, &req.client, one_request);
+        Err(LoginError::BadCredentials)
     }
 
     fn usage(&self) -> Vec<LimitUsage> {
@@ -992,14 +985,15 @@ impl State {
         None
     }
 
-    /// Opens a session with the token given (`Some`) or generated (`None`) and `setup`
-    /// applied before anyone can see it.
+    /// Opens a session for the account `user` (checked by the caller) with the token
+    /// given (`Some`) or generated (`None`) and `setup` applied before anyone can see it.
+    /// A refusal copies nothing: the log interns the names and the client it records.
     #[allow(clippy::too_many_arguments)]
     fn open_as(
         &mut self,
-        account: Account,
+        user: &str,
         session_type: &str,
-        client: ClientInfo,
+        client: &ClientInfo,
         one_request: bool,
         chosen: Option<Token>,
         setup: &SessionSetup,
@@ -1007,23 +1001,15 @@ impl State {
     ) -> Result<Arc<Session>, LoginError> {
         let counted = !one_request || self.policy.one_request_sessions_count;
         if counted {
-            if let Some((scope, limit)) = self.full(&account.user, session_type) {
+            if let Some((scope, limit)) = self.full(user, session_type) {
                 self.counters.refused(session_type, RefusalReason::of_limit(&scope));
-                self.events.push(Event {
-                    seq: 0,
-                    at: now.utc,
-                    kind: EventKind::Refused { limit: scope.clone() },
-                    session_id: None,
-                    user: account.user,
-                    session_type: session_type.to_string(),
-                    client_addr: client.addr,
-                    user_agent: client.user_agent,
-                    client_process: client.process,
-                    one_request,
-                });
+                let kind = EventKind::Refused { limit: scope.clone() };
+                self.events.note(now.utc, kind, user, session_type, client, one_request);
                 return Err(LoginError::LimitReached { scope, limit });
             }
         }
+        let role =
+            self.accounts.get(user).map(|a| a.role.clone()).ok_or(LoginError::BadCredentials)?;
         let token = chosen.unwrap_or_else(|| loop {
             let candidate = Token(self.ids.token(self.policy.token_format).into());
             if !self.by_token.contains_key(&candidate)
@@ -1033,7 +1019,7 @@ impl State {
             }
         });
         let id = loop {
-            let candidate = self.ids.id(self.policy.id_format, &account.user, token.as_str(), now);
+            let candidate = self.ids.id(self.policy.id_format, user, token.as_str(), now);
             if !self.by_id.contains_key(&candidate) {
                 break candidate;
             }
@@ -1041,8 +1027,8 @@ impl State {
         let mut session = Session {
             id,
             token,
-            user: account.user,
-            role: account.role,
+            user: user.to_string(),
+            role,
             session_type: session_type.to_string(),
             client: self.events.client(client),
             one_request,
