@@ -5,6 +5,7 @@
 //! cargo run --release -p emulator --example bench -- throughput --seconds 3 --rounds 3
 //! cargo run --release -p emulator --example bench -- throughput --only bigip
 //! cargo run --release -p emulator --example bench -- fleet --devices 10000 --sessions 10
+//! cargo run --release -p emulator --example bench -- cpu --requests 200000
 //! # 100,000 devices at 127.1.0.1.. on one shared socket per port; the wildcard is bound,
 //! # so run it where only loopback is up (a network namespace of its own, as root):
 //! unshare -n sh -c 'ip link set lo up; target/release/examples/bench fleet \
@@ -22,6 +23,10 @@
 //! the same bytes in the same run (see `bench/throughput.rs`), with wrk when it is
 //! installed (`apt-get install wrk`) and a built-in keep-alive client otherwise. Figures
 //! are printed, never asserted: tests do not time things.
+//!
+//! `cpu` (not part of `all`) calls each case's device service in process, without sockets:
+//! µs of CPU per request on one worker, on two workers sharing the device, and on two
+//! workers with a device each (what sharing one device between cores costs).
 #![allow(clippy::disallowed_methods)] // a benchmark measures wall time on purpose
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,10 +61,12 @@ struct Args {
     addresses: Option<String>,
     shared_bind: Vec<std::net::IpAddr>,
     touch_all: bool,
+    /// Requests per figure of `cpu`.
+    requests: u32,
 }
 
-const USAGE: &str = "usage: bench [all|throughput|fleet] [--seconds N] [--rounds N] \
-    [--only CASE] [--devices N] [--sessions N] [--profiles a,b,..] [--addresses CIDR] [--shared-bind ADDR] [--touch-all]";
+const USAGE: &str = "usage: bench [all|throughput|fleet|cpu] [--seconds N] [--rounds N] \
+    [--only CASE] [--requests N] [--devices N] [--sessions N] [--profiles a,b,..] [--addresses CIDR] [--shared-bind ADDR] [--touch-all]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -75,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
         addresses: None,
         shared_bind: Vec::new(),
         touch_all: false,
+        requests: 200_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -84,7 +92,11 @@ fn parse_args() -> Result<Args, String> {
                 .ok_or_else(|| format!("{name} needs a whole number"))
         };
         match a.as_str() {
-            "all" | "throughput" | "fleet" => args.what = a,
+            "all" | "throughput" | "fleet" | "cpu" => args.what = a,
+            "--requests" => {
+                let n = number("--requests")?.clamp(1_000, u64::from(u32::MAX));
+                args.requests = u32::try_from(n).unwrap_or(u32::MAX);
+            }
             "--seconds" => args.seconds = number("--seconds")?.max(1),
             "--rounds" => args.rounds = number("--rounds")?.max(1) as usize,
             "--only" => args.only = Some(it.next().ok_or("--only needs a case name")?),
@@ -128,6 +140,14 @@ async fn main() {
             only: args.only.clone(),
         };
         throughput::run(&options).await;
+    }
+    if args.what == "cpu" {
+        let options = throughput::Options {
+            seconds: args.seconds,
+            rounds: args.rounds,
+            only: args.only.clone(),
+        };
+        throughput::cpu(&options, args.requests).await;
     }
 }
 

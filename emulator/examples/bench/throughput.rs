@@ -621,3 +621,101 @@ async fn builtin_rate(load: &Load, addr: SocketAddr, seconds: u64) -> f64 {
     }
     count.load(Ordering::Relaxed) as f64 / seconds as f64
 }
+
+// ----- CPU per request, in process -----
+
+/// Measures every case's CPU per request inside this process: the device's service
+/// (what the listener calls for each request) is called directly, with no sockets,
+/// HTTP parsing or load generator, so the figure is the emulator's own work. Each case
+/// runs on one worker, then on two workers sharing the one device, then on two workers
+/// with a device each: the difference between the last two is what sharing a device's
+/// state between cores costs (locks, and the cache lines of shared counters moving
+/// between the cores).
+pub async fn cpu(options: &Options, requests: u32) {
+    println!(
+        "== CPU per request in process ({requests} requests per figure; µs of CPU per request)"
+    );
+    println!("{:<40} {:>9} {:>15} {:>16}", "case", "1 worker", "2 on 1 device", "2 on 2 devices");
+    for (name, kind) in CASES {
+        if options.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let (first, second) = (make(name, kind).await, make(name, kind).await);
+        let one = busy(&[&first], requests).await;
+        let shared = busy(&[&first, &first], requests).await;
+        let apart = busy(&[&first, &second], requests).await;
+        println!("{name:<40} {one:>9.2} {shared:>15.2} {apart:>16.2}");
+    }
+}
+
+/// µs of CPU per request with one task per case in `cases`, on the runtime's workers,
+/// together doing `requests`.
+async fn busy(cases: &[&Case], requests: u32) -> f64 {
+    let tasks = cases.len() as u32;
+    let started = Instant::now();
+    let mut running = Vec::new();
+    for case in cases {
+        let app = emulator::vendors::app(case._device.device().clone());
+        let (load, per_unit) = (case.load.clone(), case.per_unit as u32);
+        running.push(tokio::spawn(async move {
+            for _ in 0..requests / tasks / per_unit {
+                play(&app, &load).await;
+            }
+        }));
+    }
+    for task in running {
+        task.await.expect("a measuring task ends");
+    }
+    started.elapsed().as_secs_f64() * 1e6 * f64::from(tasks) / f64::from(requests)
+}
+
+/// One unit of `load` through `app`, each answer read to its end.
+async fn play(app: &emulator::vendors::http::App, load: &Load) {
+    match load {
+        Load::Fixed(request) => {
+            call(app, request, &[]).await;
+        }
+        Load::Cycle { login, get } => {
+            let answer = call(app, login, &[]).await;
+            let value =
+                |name: &str| answer.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            let (Some(token), Some(location)) = (value("x-auth-token"), value("location")) else {
+                panic!("the login answers {} without a token", answer.status);
+            };
+            let token = [(HeaderName::from_static("x-auth-token"), token)];
+            call(app, &Request::get(get, &[]), &token).await;
+            let location = location.to_str().expect("a text Location").to_string();
+            let delete = Request { method: Method::DELETE, ..Request::get(&location, &[]) };
+            call(app, &delete, &token).await;
+        }
+    }
+}
+
+/// `request` (with `extra` headers) through `app`, as the listener hands it over.
+async fn call(
+    app: &emulator::vendors::http::App,
+    request: &Request,
+    extra: &[(HeaderName, HeaderValue)],
+) -> Answer {
+    use http_body_util::BodyExt as _;
+    let body = request.body.clone().map(axum::body::Body::from).unwrap_or_default();
+    let mut sent = axum::http::Request::new(body);
+    *sent.method_mut() = request.method.clone();
+    *sent.uri_mut() = request.path.parse().expect("a request path");
+    let headers = sent.headers_mut();
+    headers.insert("host", HeaderValue::from_static("127.0.0.1"));
+    for (name, value) in &request.headers {
+        let name = HeaderName::try_from(name.as_str()).expect("a header name");
+        headers.insert(name, HeaderValue::from_str(value).expect("a header value"));
+    }
+    for (name, value) in extra {
+        headers.insert(name.clone(), value.clone());
+    }
+    let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
+    sent.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    let answer = app.call(sent).await;
+    let status = answer.status();
+    let headers = answer.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
+    let body = answer.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    Answer { status, headers, body }
+}
