@@ -25,7 +25,7 @@ use axum::http::{header, Extensions, HeaderMap};
 use super::errors::SempError;
 use super::routes::Ctx;
 use super::{StaleCookie, SESSION_TYPE};
-use crate::session::{LoginError, LoginRequest, Session};
+use crate::session::{Account, LoginError, LoginRequest, Session};
 
 /// A SEMP global access level, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,6 +75,8 @@ pub enum Credential {
         session: Arc<Session>,
         /// Whether this request's Basic credentials opened it (the answer sets the cookie).
         created: bool,
+        /// The account's level as the request came in, read with the session.
+        level: AccessLevel,
     },
     /// With a Bearer token: no session.
     Bearer {
@@ -105,27 +107,23 @@ impl Principal {
     /// The session this request opened, if it opened one.
     pub fn created(&self) -> Option<&Session> {
         match &self.credential {
-            Credential::Session { session, created: true } => Some(session.as_ref()),
+            Credential::Session { session, created: true, .. } => Some(session.as_ref()),
             _ => None,
         }
     }
 
-    /// The user's global access level now: an account's current role (so an access-level
-    /// change applies at once without ending sessions), or the Bearer token's level.
-    pub fn level(&self, ctx: &Ctx) -> AccessLevel {
+    /// The user's global access level: the account's role as the request came in (so an
+    /// access-level change applies from the next request on, without ending sessions),
+    /// or the Bearer token's level.
+    pub fn level(&self) -> AccessLevel {
         match &self.credential {
-            Credential::Bearer { level } => *level,
-            Credential::Session { session, .. } => {
-                ctx.device.store.with_account(&session.user, |account| {
-                    AccessLevel::of_role(account.map_or(&session.role, |a| &a.role))
-                })
-            }
+            Credential::Bearer { level } | Credential::Session { level, .. } => *level,
         }
     }
 
     /// The request needs at least `needed`.
     pub fn require(&self, ctx: &Ctx, needed: AccessLevel) -> Result<(), SempError> {
-        if self.level(ctx) >= needed {
+        if self.level() >= needed {
             Ok(())
         } else {
             tracing::info!(user = %self.user, needed = needed.as_str(), "solace: access level too low");
@@ -174,11 +172,11 @@ pub fn authenticate(
     }
     let basic = authorization.and_then(parse_basic);
     if let Some(cookie) = session_cookie(headers, &settings.cookie_name) {
-        match store.authenticate(&cookie, now) {
-            Ok(session) => {
+        match store.authenticate_with(&cookie, now, level_now) {
+            Ok((session, level)) => {
                 return Ok(Principal {
                     user: session.user.clone(),
-                    credential: Credential::Session { session, created: false },
+                    credential: Credential::Session { session, created: false, level },
                 });
             }
             Err(reason) => {
@@ -197,11 +195,12 @@ pub fn authenticate(
     let client = client_info(extensions, headers);
     let request =
         LoginRequest { user: &user, password: &password, session_type: SESSION_TYPE, client };
-    match store.login(&request, now) {
-        Ok(session) => {
+    match store.login_reading(&request, now, level_now) {
+        Ok((session, level)) => {
             tracing::info!(user = %user, session = %session.id, "solace: session opened by Basic");
             let session = Arc::new(session);
-            Ok(Principal { user, credential: Credential::Session { session, created: true } })
+            let credential = Credential::Session { session, created: true, level };
+            Ok(Principal { user, credential })
         }
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "solace: no SEMP session available");
@@ -212,6 +211,12 @@ pub fn authenticate(
             Err(SempError::unauthorized(settings))
         }
     }
+}
+
+/// The level of a session's account as it is now (the session's own role if the account
+/// is gone), read in the step that finds or opens the session.
+fn level_now(session: &Session, account: Option<&Account>) -> AccessLevel {
+    AccessLevel::of_role(account.map_or(&session.role, |a| &a.role))
 }
 
 /// The token of `Bearer <token>`.

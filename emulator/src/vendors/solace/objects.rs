@@ -429,7 +429,7 @@ fn about_user_vpn_object(req: &ReqInfo, vpn: &str, access: &str) -> (Value, Valu
 
 /// `GET /SEMP/v2/{config,monitor}/about/user/msgVpns` (`global/none`, since 2.8, [P]).
 async fn about_user_vpns(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
-    let access = vpn_access(p.level(&ctx));
+    let access = vpn_access(p.level());
     let params = ListParams::parse(&req.params(), &ctx.settings)?;
     let names = objects_of(&ctx.device).with(|b| b.vpn_names());
     let objects: Vec<Object> = names
@@ -458,7 +458,7 @@ async fn about_user_vpn(
     if !exists {
         return Err(SempError::not_found(format!("Could not find match for msgVpnName {vpn}")));
     }
-    let (data, links) = about_user_vpn_object(&req, &vpn, vpn_access(p.level(&ctx)));
+    let (data, links) = about_user_vpn_object(&req, &vpn, vpn_access(p.level()));
     let data = wire::select_object(data, &req.params(), &ctx.settings)?;
     ok(&wire::object_body(&req, data, links))
 }

@@ -41,15 +41,29 @@ use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, EndReason, Session, UserChange};
 use crate::vendors::http::{Inner, ListenerScheme};
 
-/// What every handler and extractor shares: the device and its Solace settings.
+/// What every handler and extractor shares: the device and its Solace settings. One
+/// `Arc`, so the copies every request makes (its step, its handler's state) cost one
+/// shared count, not one per part.
 #[derive(Clone, Debug)]
-pub struct Ctx {
+pub struct Ctx(Arc<CtxParts>);
+
+/// What a [`Ctx`] holds.
+#[derive(Debug)]
+pub struct CtxParts {
     /// The device served.
     pub device: DeviceHandle,
     /// Its `[solace]` settings (defaults when the profile has none).
     pub settings: Arc<SolaceSettings>,
     /// The Broker object as last answered, by everything its body shows.
-    broker: Arc<Mutex<Option<(BrokerState, Bytes)>>>,
+    broker: Mutex<Option<(BrokerState, Bytes)>>,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = CtxParts;
+
+    fn deref(&self) -> &CtxParts {
+        &self.0
+    }
 }
 
 /// What a Broker answer shows: whether the timeouts are readable, their values (s), and
@@ -77,7 +91,7 @@ impl Ctx {
     /// The context of `device`, with its profile's settings.
     pub fn new(device: DeviceHandle) -> Ctx {
         let settings = device.profile().solace.clone().unwrap_or_default();
-        Ctx { device, settings: Arc::new(settings), broker: Arc::default() }
+        Ctx(Arc::new(CtxParts { device, settings: Arc::new(settings), broker: Mutex::default() }))
     }
 
     /// The device's current time.
@@ -296,7 +310,7 @@ async fn about_user(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answe
     let now = ctx.now();
     // The session as it is now: this request renewed its idle timer.
     let session = p.session().and_then(|s| ctx.device.store.get(&s.id, now));
-    let level = p.level(&ctx);
+    let level = p.level();
     let data = wire::about_user(&p.user, level.as_str(), session.as_ref(), now);
     let data = wire::select_object(data, &req.params(), &ctx.settings)?;
     let base = api_of(&req.path).base();
@@ -416,7 +430,7 @@ fn minutes(secs: u64) -> u64 {
 /// The body depends only on [`BrokerState`], so the last one answered is kept and served
 /// again while the same client asks the same thing.
 async fn get_broker(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
-    let readable = p.level(&ctx) >= AccessLevel::ReadOnly;
+    let readable = p.level() >= AccessLevel::ReadOnly;
     let timeouts = ctx.device.store.with_policy(|p| (p.idle_timeout_secs, p.max_lifetime_secs));
     let lock = || ctx.broker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, body)) = lock().as_ref().filter(|(kept, _)| kept.is(readable, timeouts, &req)) {
