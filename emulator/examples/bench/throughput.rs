@@ -117,8 +117,9 @@ struct Case {
     per_unit: f64,
     /// Whether the device answers with an error (a refused login), not a 2xx.
     refusal: bool,
-    /// Keeps the device up until the case is measured.
-    _device: Arc<EmulatedDevice>,
+    /// The device itself: kept up until the case is measured, and called in process by
+    /// `cpu`.
+    emulated: Arc<EmulatedDevice>,
 }
 
 /// Runs every case and prints the table.
@@ -343,7 +344,7 @@ async fn fixed_case(
         headers,
         per_unit: 1.0,
         refusal,
-        _device: device,
+        emulated: device,
     }
 }
 
@@ -428,7 +429,7 @@ async fn cycle(name: &str) -> Case {
         headers,
         per_unit: 3.0,
         refusal: false,
-        _device: device,
+        emulated: device,
     }
 }
 
@@ -655,7 +656,7 @@ async fn busy(cases: &[&Case], requests: u32) -> f64 {
     let started = Instant::now();
     let mut running = Vec::new();
     for case in cases {
-        let app = emulator::vendors::app(case._device.device().clone());
+        let app = emulator::vendors::app(case.emulated.device().clone());
         let (load, per_unit) = (case.load.clone(), case.per_unit as u32);
         running.push(tokio::spawn(async move {
             for _ in 0..requests / tasks / per_unit {

@@ -152,8 +152,6 @@ impl Token {
     }
 }
 
-/// Lets the engine look a token up by `&str` without allocating; `Arc<str>` and `str` hash
-/// alike, so this is sound.
 impl From<&str> for Token {
     /// A token with the given text (the engine makes its own; tests and chosen tokens
     /// bring theirs).
@@ -162,6 +160,8 @@ impl From<&str> for Token {
     }
 }
 
+/// Lets the engine look a token up by `&str` without allocating; `Arc<str>` and `str` hash
+/// alike, so this is sound.
 impl std::borrow::Borrow<str> for Token {
     fn borrow(&self) -> &str {
         &self.0
@@ -252,6 +252,14 @@ impl Session {
     /// use does not renew), read against `now`.
     pub fn hard_expires_at(&self, now: crate::clock::Now) -> Option<DateTime<Utc>> {
         self.lifetime_deadline().map(|d| now.utc_at(d))
+    }
+
+    /// The role the session acts with now: its account's current role (a role change
+    /// applies without ending sessions), or the role it was opened with when the account
+    /// is gone. `account` is the session's account as the engine hands it over
+    /// ([`SessionStore::authenticate_with`]).
+    pub fn role_now<'a>(&'a self, account: Option<&'a Account>) -> &'a str {
+        account.map_or(&self.role, |a| &a.role)
     }
 }
 

@@ -544,7 +544,7 @@ impl SessionStore {
         now: Now,
     ) -> Result<Session, ChosenTokenError> {
         self.at(now, |s| {
-            let token = Token(token.into());
+            let token = Token::from(token);
             if s.by_token.contains_key(&token) {
                 return Err(ChosenTokenError::InUse);
             }

@@ -90,9 +90,8 @@ pub fn authenticate(
         let Ok(token) = value.to_str() else {
             return Err(RestError::unauthorized(TOKEN_UNKNOWN));
         };
-        let role_now = |session: &Session, account: Option<&Account>| {
-            account.map_or_else(|| session.role.clone(), |a| a.role.clone())
-        };
+        let role_now =
+            |session: &Session, account: Option<&Account>| session.role_now(account).to_string();
         return match store.authenticate_with(token.trim(), now, role_now) {
             Ok((session, role)) if session.session_type == TOKEN_SESSION_TYPE => {
                 Ok(Principal { user: session.user.clone(), role, token: Some(session) })

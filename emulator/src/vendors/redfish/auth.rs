@@ -176,10 +176,8 @@ impl FromRequestParts<Ctx> for Principal {
 /// The account's role and password-change flag now (an account changed since login
 /// applies at once), or the session's role when the account is gone.
 fn account_now(session: &Session, account: Option<&Account>) -> (String, bool) {
-    match account {
-        Some(a) => (a.role.clone(), a.password_change_required),
-        None => (session.role.clone(), false),
-    }
+    let must_change = account.is_some_and(|a| a.password_change_required);
+    (session.role_now(account).to_string(), must_change)
 }
 
 /// Authenticates a request from its headers: `X-Auth-Token` first, then `Authorization:

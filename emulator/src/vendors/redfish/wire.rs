@@ -141,8 +141,12 @@ pub struct DescribedBy(pub String);
 impl DescribedBy {
     /// The schema of `body`, from its `@odata.type` (`#Namespace.Type`).
     pub fn of(body: &Value) -> Option<DescribedBy> {
-        let odata_type = body.get("@odata.type")?.as_str()?.strip_prefix('#')?;
-        let (namespace, name) = odata_type.rsplit_once('.')?;
+        DescribedBy::of_type(body.get("@odata.type")?.as_str()?)
+    }
+
+    /// The schema an `@odata.type` (`#Namespace.Type`) names.
+    pub fn of_type(odata_type: &str) -> Option<DescribedBy> {
+        let (namespace, name) = odata_type.strip_prefix('#')?.rsplit_once('.')?;
         let unversioned = namespace == name;
         let schema = if unversioned { name } else { namespace };
         (!schema.is_empty()).then(|| DescribedBy(schema.to_string()))
@@ -450,10 +454,9 @@ pub struct SessionBody<'a> {
 impl SessionBody<'_> {
     /// The answer, as [`json_body`] (or [`json_response`] with `allow`) gives it.
     pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
-        let schema = self.odata_type.strip_prefix('#').and_then(|t| t.rsplit_once('.'));
         Prerendered {
             body: serde_json::to_vec(self).unwrap_or_default().into(),
-            schema: schema.map(|(namespace, _)| DescribedBy(namespace.to_string())),
+            schema: DescribedBy::of_type(self.odata_type),
             etag: None,
         }
         .response(status, allow)

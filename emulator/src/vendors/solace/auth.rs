@@ -216,7 +216,7 @@ pub fn authenticate(
 /// The level of a session's account as it is now (the session's own role if the account
 /// is gone), read in the step that finds or opens the session.
 fn level_now(session: &Session, account: Option<&Account>) -> AccessLevel {
-    AccessLevel::of_role(account.map_or(&session.role, |a| &a.role))
+    AccessLevel::of_role(session.role_now(account))
 }
 
 /// The token of `Bearer <token>`.
