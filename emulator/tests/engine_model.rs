@@ -362,6 +362,8 @@ impl ReferenceStateMachine for StoreModel {
                 let now = state.now;
                 let s = &mut state.sessions[i];
                 match s.ended {
+                    // It handed out no token: nothing can authenticate as it.
+                    _ if s.one_request => Outcome::AuthFailed(AuthError::Unknown),
                     None => {
                         s.last_used = now;
                         Outcome::Authenticated
@@ -689,9 +691,12 @@ impl StateMachineTest for StoreTest {
         }
         assert_eq!(endings.values().map(Vec::len).sum::<usize>(), ended_in_model);
 
-        // Tokens and ids are unique.
-        let tokens: HashSet<&str> = sut.sessions.iter().map(|s| s.token.as_str()).collect();
-        assert_eq!(tokens.len(), sut.sessions.len(), "a token was handed out twice");
+        // Tokens and ids are unique; one-request sessions hand out no token.
+        let (one_request, handed): (Vec<&Session>, Vec<&Session>) =
+            sut.sessions.iter().partition(|s| s.one_request);
+        assert!(one_request.iter().all(|s| s.token.is_none()), "a one-request session has a token");
+        let tokens: HashSet<&str> = handed.iter().map(|s| s.token.as_str()).collect();
+        assert_eq!(tokens.len(), handed.len(), "a token was handed out twice");
         let ids: HashSet<&str> = sut.sessions.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids.len(), sut.sessions.len(), "an id was handed out twice");
     }

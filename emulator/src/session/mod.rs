@@ -142,13 +142,25 @@ impl std::str::FromStr for EndReason {
 
 /// A session token. Its `Debug` never shows the value, so it cannot leak into logs.
 /// Shared, not copied: the session and the table's token indexes hold the same value.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Token(std::sync::Arc<str>);
+/// A one-request session has none ([`Token::none`]): its client authenticates with its
+/// password, and no later request can present a token it was never given.
+#[derive(Clone)]
+pub struct Token(Option<std::sync::Arc<str>>);
 
 impl Token {
-    /// The token as sent on the wire.
+    /// No token: the token of a one-request session, which hands none out.
+    pub const fn none() -> Token {
+        Token(None)
+    }
+
+    /// The token as sent on the wire (empty for [`Token::none`]).
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_deref().unwrap_or("")
+    }
+
+    /// Whether this is [`Token::none`].
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
     }
 }
 
@@ -156,15 +168,37 @@ impl From<&str> for Token {
     /// A token with the given text (the engine makes its own; tests and chosen tokens
     /// bring theirs).
     fn from(text: &str) -> Token {
-        Token(text.into())
+        Token(Some(text.into()))
     }
 }
 
-/// Lets the engine look a token up by `&str` without allocating; `Arc<str>` and `str` hash
-/// alike, so this is sound.
+impl From<String> for Token {
+    /// A token made of `text`, moved into one shared allocation.
+    fn from(text: String) -> Token {
+        Token(Some(text.into()))
+    }
+}
+
+/// Tokens are equal, and hash, as their text does: [`Borrow<str>`] below relies on it.
+impl PartialEq for Token {
+    fn eq(&self, other: &Token) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Token {}
+
+impl std::hash::Hash for Token {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+/// Lets the engine look a token up by `&str` without allocating; a token hashes as its
+/// text does, so this is sound.
 impl std::borrow::Borrow<str> for Token {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -179,7 +213,8 @@ impl fmt::Debug for Token {
 pub struct Session {
     /// The id shown on the wire (in URIs, listings).
     pub id: String,
-    /// The secret that authenticates later requests.
+    /// The secret that authenticates later requests ([`Token::none`] for a one-request
+    /// session).
     pub token: Token,
     /// The account it belongs to.
     pub user: String,

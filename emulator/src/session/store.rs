@@ -12,8 +12,8 @@ use super::counters::{CounterSnapshot, Counters, RefusalReason};
 use super::timers::Timers;
 use super::{
     Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ClientInfo, EndReason,
-    Event, EventKind, EventLog, HashMap, IdGenerator, LimitScope, LoginError, NoSuchSession,
-    Policy, Session, Token, UserChange,
+    Event, EventKind, EventLog, HashMap, IdFormat, IdGenerator, LimitScope, LoginError,
+    NoSuchSession, Policy, Session, Token, UserChange,
 };
 use crate::clock::Now;
 
@@ -1010,16 +1010,19 @@ impl State {
         }
         let role =
             self.accounts.get(user).map(|a| a.role.clone()).ok_or(LoginError::BadCredentials)?;
-        let token = chosen.unwrap_or_else(|| loop {
-            let candidate = Token(self.ids.token(self.policy.token_format).into());
-            if !self.by_token.contains_key(&candidate)
-                && !self.ended_tokens.contains_key(&candidate)
-            {
-                break candidate;
-            }
-        });
+        // A one-request session hands out no token: its client sends the password each
+        // time, and no later request can present a token it was never given.
+        let token = match chosen {
+            Some(token) => token,
+            None if one_request => Token::none(),
+            None => self.fresh_token(),
+        };
         let id = loop {
-            let candidate = self.ids.id(self.policy.id_format, user, token.as_str(), now);
+            let format = self.policy.id_format;
+            // An id made of the token is made of a fresh one where none is handed out.
+            let fresh = (token.is_none() && format == IdFormat::Token).then(|| self.fresh_token());
+            let basis = fresh.as_ref().unwrap_or(&token).as_str();
+            let candidate = self.ids.id(format, user, basis, now);
             if !self.by_id.contains_key(&candidate) {
                 break candidate;
             }
@@ -1045,7 +1048,9 @@ impl State {
         setup.apply(&mut session, now);
         let key = self.next_key;
         self.next_key += 1;
-        self.by_token.insert(session.token.clone(), key);
+        if !session.token.is_none() {
+            self.by_token.insert(session.token.clone(), key);
+        }
         self.by_id.insert(session.id.clone(), key);
         if let Some((deadline, _)) = session.deadline() {
             self.deadlines.insert((deadline, key));
@@ -1096,7 +1101,6 @@ impl State {
     ) -> Option<Arc<Session>> {
         let Entry { session, counted, per_user } = self.sessions.remove(&key)?;
         self.timers.remove_session(key);
-        self.by_token.remove(&session.token);
         self.by_id.remove(&session.id);
         if let Some((deadline, _)) = session.deadline() {
             self.deadlines.remove(&(deadline, key));
@@ -1113,16 +1117,37 @@ impl State {
                 *self.ghosts.entry(session.user.clone()).or_insert(0) += 1;
             }
         }
+        if !session.token.is_none() {
+            self.by_token.remove(&session.token);
+            self.remember_ended(&session.token, reason);
+        }
+        self.counters.ended(&session.session_type, reason);
+        self.events.session(at, EventKind::Ended { reason }, &session);
+        Some(session)
+    }
+
+    /// Remembers why `token` stopped working, so a late request with it can be told
+    /// (the oldest of [`ENDED_TOKENS_KEPT`] is forgotten first).
+    fn remember_ended(&mut self, token: &Token, reason: EndReason) {
         if self.ended_order.len() == ENDED_TOKENS_KEPT {
             if let Some(oldest) = self.ended_order.pop_front() {
                 self.ended_tokens.remove(&oldest);
             }
         }
-        self.ended_order.push_back(session.token.clone());
-        self.ended_tokens.insert(session.token.clone(), reason);
-        self.counters.ended(&session.session_type, reason);
-        self.events.session(at, EventKind::Ended { reason }, &session);
-        Some(session)
+        self.ended_order.push_back(token.clone());
+        self.ended_tokens.insert(token.clone(), reason);
+    }
+
+    /// A new token, used by no open session and by none remembered as ended.
+    fn fresh_token(&mut self) -> Token {
+        loop {
+            let candidate = Token::from(self.ids.token(self.policy.token_format));
+            if !self.by_token.contains_key(&candidate)
+                && !self.ended_tokens.contains_key(&candidate)
+            {
+                return candidate;
+            }
+        }
     }
 
     fn end_where(
