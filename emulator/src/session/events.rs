@@ -85,93 +85,169 @@ impl Event {
     }
 }
 
-/// How an event is kept: a fifth of an [`Event`]'s size. Its sequence number is its
-/// position in the log; user names, session types and clients are interned per log (a
-/// device's events mostly repeat a few of each), so an entry holds pointers to them and
-/// only its session id of its own.
-#[derive(Debug)]
+/// How an event is kept: plain data, a fraction of an [`Event`]'s size. Its sequence
+/// number is its position in the log; user names, session types and clients are
+/// interned per log (a device's events mostly repeat a few of each) and named by their
+/// index; its session id is kept in the log's byte ring, in the order of the entries.
+/// So logging an event allocates nothing, and dropping the oldest frees nothing and
+/// touches nothing but the entry itself.
+#[derive(Clone, Copy, Debug)]
 struct Entry {
     at: DateTime<Utc>,
     kind: Kind,
     one_request: bool,
-    session_id: Option<Box<str>>,
-    user: Arc<str>,
-    session_type: Arc<str>,
-    client: Arc<ClientInfo>,
+    /// Where its session id starts in the log's id ring (counted from the log's first
+    /// byte ever) and how long it is; `NO_ID` as the length when it has none.
+    id_at: u64,
+    id_len: u32,
+    user: u32,
+    session_type: u32,
+    client: u32,
 }
 
+/// The length of the id of an entry about no session.
+const NO_ID: u32 = u32::MAX;
+
 /// [`EventKind`] with interned names.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Kind {
     Created,
     Ended(EndReason),
     RefusedTotal,
-    RefusedPool(Arc<str>),
-    RefusedUser(Arc<str>),
+    RefusedPool(u32),
+    RefusedUser(u32),
     LoginFailed,
-    Expired(Arc<str>),
+    Expired(u32),
+}
+
+impl Kind {
+    /// The interned name it refers to, if any.
+    fn name(&mut self) -> Option<&mut u32> {
+        match self {
+            Kind::RefusedPool(n) | Kind::RefusedUser(n) | Kind::Expired(n) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 impl Entry {
     /// The memory an entry holds of its own (interned values are shared, and counted
     /// once in [`Interned::bytes`]).
     fn bytes(&self) -> usize {
-        std::mem::size_of::<Entry>() + self.session_id.as_ref().map_or(0, |id| id.len())
+        std::mem::size_of::<Entry>() + self.id_bytes()
+    }
+
+    fn id_bytes(&self) -> usize {
+        if self.id_len == NO_ID {
+            0
+        } else {
+            self.id_len as usize
+        }
     }
 }
 
-/// A log's interned values, dropped when no entry refers to them any more.
+/// A log's interned values, each named by its index; dropped when no entry refers to
+/// them any more.
 #[derive(Debug, Default)]
 struct Interned {
-    names: super::HashSet<Arc<str>>,
-    clients: super::HashSet<Arc<ClientInfo>>,
-    /// Size of both sets at the last pruning: they are pruned when they have doubled.
+    names: Vec<Arc<str>>,
+    name_index: super::HashMap<Arc<str>, u32>,
+    clients: Vec<Arc<ClientInfo>>,
+    client_index: super::HashMap<Arc<ClientInfo>, u32>,
+    /// The client interned or looked up last, and its index: a session's events, and a
+    /// device's requests, mostly come from one client after another, and this finds it
+    /// without hashing it.
+    last_client: Option<(Arc<ClientInfo>, u32)>,
+    /// Size of both tables at the last pruning: they are pruned when they have doubled.
     pruned_at: usize,
 }
 
 impl Interned {
-    fn name(&mut self, name: &str) -> Arc<str> {
-        if let Some(found) = self.names.get(name) {
-            return found.clone();
+    fn name(&mut self, name: &str) -> u32 {
+        if let Some(found) = self.name_index.get(name) {
+            return *found;
         }
+        let index = self.names.len() as u32;
         let made: Arc<str> = Arc::from(name);
-        self.names.insert(made.clone());
-        made
+        self.names.push(made.clone());
+        self.name_index.insert(made, index);
+        index
+    }
+
+    /// The index of `client`, which `shared` (when given) already holds.
+    fn client_index(&mut self, client: &ClientInfo, shared: Option<&Arc<ClientInfo>>) -> u32 {
+        if let Some((last, index)) = &self.last_client {
+            if shared.is_some_and(|s| Arc::ptr_eq(s, last)) || **last == *client {
+                return *index;
+            }
+        }
+        let index = match self.client_index.get(client) {
+            Some(found) => *found,
+            None => {
+                let index = self.clients.len() as u32;
+                let made = shared.cloned().unwrap_or_else(|| Arc::new(client.clone()));
+                self.clients.push(made.clone());
+                self.client_index.insert(made, index);
+                index
+            }
+        };
+        self.last_client = Some((self.clients[index as usize].clone(), index));
+        index
     }
 
     /// The log's copy of `client`, made if it has none (sessions hold it too).
     fn client(&mut self, client: &ClientInfo) -> Arc<ClientInfo> {
-        if let Some(found) = self.clients.get(client) {
-            return found.clone();
-        }
-        let made = Arc::new(client.clone());
-        self.clients.insert(made.clone());
-        made
+        let index = self.client_index(client, None);
+        self.clients[index as usize].clone()
     }
 
-    /// Drops values only the sets still hold, once the sets have doubled since the last
-    /// time (so a client sending a new `User-Agent` each time cannot grow them beyond
-    /// about twice what the kept entries use).
-    fn prune(&mut self) {
+    /// Whether the tables have doubled since the last pruning (so a client sending a new
+    /// `User-Agent` each time cannot grow them beyond about twice what the kept entries
+    /// use, and pruning costs each event a constant share).
+    fn due(&self) -> bool {
         let size = self.names.len() + self.clients.len();
-        if size < 64 || size < self.pruned_at * 2 {
-            return;
+        size >= 64 && size >= self.pruned_at * 2
+    }
+
+    /// Drops the values no entry of `entries` refers to, and renumbers the rest in them.
+    fn prune(&mut self, entries: &mut VecDeque<Entry>) {
+        let mut names = vec![u32::MAX; self.names.len()];
+        let mut clients = vec![u32::MAX; self.clients.len()];
+        for entry in entries.iter() {
+            let mut kind = entry.kind;
+            for name in [entry.user, entry.session_type].into_iter().chain(kind.name().copied()) {
+                names[name as usize] = 0;
+            }
+            clients[entry.client as usize] = 0;
         }
-        self.names.retain(|n| Arc::strong_count(n) > 1);
-        self.clients.retain(|c| Arc::strong_count(c) > 1);
+        let kept_names = keep_marked(&mut self.names, &mut names);
+        let kept_clients = keep_marked(&mut self.clients, &mut clients);
+        self.name_index = kept_names.into_iter().zip(0..).collect();
+        self.client_index = kept_clients.into_iter().zip(0..).collect();
+        for entry in entries.iter_mut() {
+            entry.user = names[entry.user as usize];
+            entry.session_type = names[entry.session_type as usize];
+            entry.client = clients[entry.client as usize];
+            if let Some(name) = entry.kind.name() {
+                *name = names[*name as usize];
+            }
+        }
+        self.last_client = None;
         self.pruned_at = self.names.len() + self.clients.len();
     }
 
     /// Roughly what the interned values hold.
     #[cfg(test)]
     fn bytes(&self) -> usize {
-        let names: usize = self.names.iter().map(|n| n.len() + 16 + 8).sum();
+        let names: usize = self.names.iter().map(|n| n.len() + 16 + 2 * 16 + 4).sum();
         let clients: usize = self
             .clients
             .iter()
             .map(|c| {
                 std::mem::size_of::<ClientInfo>()
-                    + 24
+                    + 16
+                    + 2 * 8
+                    + 4
                     + c.addr.as_ref().map_or(0, String::len)
                     + c.user_agent.as_ref().map_or(0, String::len)
             })
@@ -191,33 +267,45 @@ impl Interned {
         }
     }
 
-    /// The entry of an event about `session`, made from it without copying what is
-    /// interned already.
-    fn session_entry(&mut self, at: DateTime<Utc>, kind: EventKind, session: &Session) -> Entry {
-        let client = session.client.clone();
-        Entry {
-            at,
-            kind: self.kind(kind),
-            one_request: session.one_request,
-            session_id: Some(Box::from(session.id.as_str())),
-            user: self.name(&session.user),
-            session_type: self.name(&session.session_type),
-            client,
+    fn event(&self, entry: &Entry, seq: u64, session_id: Option<String>) -> Event {
+        let name = |index: u32| self.names[index as usize].to_string();
+        let kind = match entry.kind {
+            Kind::Created => EventKind::Created,
+            Kind::Ended(reason) => EventKind::Ended { reason },
+            Kind::RefusedTotal => EventKind::Refused { limit: LimitScope::Total },
+            Kind::RefusedPool(n) => EventKind::Refused { limit: LimitScope::Pool(name(n)) },
+            Kind::RefusedUser(n) => EventKind::Refused { limit: LimitScope::User(name(n)) },
+            Kind::LoginFailed => EventKind::LoginFailed,
+            Kind::Expired(what) => EventKind::Expired { what: name(what) },
+        };
+        let client = &self.clients[entry.client as usize];
+        Event {
+            seq,
+            at: entry.at,
+            kind,
+            session_id,
+            user: name(entry.user),
+            session_type: name(entry.session_type),
+            client_addr: client.addr.clone(),
+            user_agent: client.user_agent.clone(),
+            client_process: client.process.clone(),
+            one_request: entry.one_request,
         }
     }
+}
 
-    /// The entry of an event about no session, its names and client interned.
-    fn entry(&mut self, at: DateTime<Utc>, kind: EventKind, who: Who<'_>) -> Entry {
-        Entry {
-            at,
-            kind: self.kind(kind),
-            one_request: who.one_request,
-            session_id: None,
-            user: self.name(who.user),
-            session_type: self.name(who.session_type),
-            client: self.client(who.client),
+/// Keeps the values of `values` whose mark is not `u32::MAX`, in order, and turns each
+/// kept value's mark into its new index; returns the kept values, indexed.
+fn keep_marked<T: Clone>(values: &mut Vec<T>, marks: &mut [u32]) -> Vec<T> {
+    let mut kept = Vec::new();
+    for (value, mark) in values.iter().zip(marks.iter_mut()) {
+        if *mark != u32::MAX {
+            *mark = kept.len() as u32;
+            kept.push(value.clone());
         }
     }
+    values.clone_from(&kept);
+    kept
 }
 
 /// Who an event about no session (a refused login) concerns.
@@ -226,32 +314,6 @@ struct Who<'a> {
     session_type: &'a str,
     client: &'a ClientInfo,
     one_request: bool,
-}
-
-impl Entry {
-    fn event(&self, seq: u64) -> Event {
-        let kind = match &self.kind {
-            Kind::Created => EventKind::Created,
-            Kind::Ended(reason) => EventKind::Ended { reason: *reason },
-            Kind::RefusedTotal => EventKind::Refused { limit: LimitScope::Total },
-            Kind::RefusedPool(n) => EventKind::Refused { limit: LimitScope::Pool(n.to_string()) },
-            Kind::RefusedUser(n) => EventKind::Refused { limit: LimitScope::User(n.to_string()) },
-            Kind::LoginFailed => EventKind::LoginFailed,
-            Kind::Expired(what) => EventKind::Expired { what: what.to_string() },
-        };
-        Event {
-            seq,
-            at: self.at,
-            kind,
-            session_id: self.session_id.as_deref().map(str::to_string),
-            user: self.user.to_string(),
-            session_type: self.session_type.to_string(),
-            client_addr: self.client.addr.clone(),
-            user_agent: self.client.user_agent.clone(),
-            client_process: self.client.process.clone(),
-            one_request: self.one_request,
-        }
-    }
 }
 
 /// Memory for the event logs of a whole fleet, so a fleet of any size stays within one
@@ -326,6 +388,10 @@ pub struct EventMemory {
 #[derive(Debug)]
 pub struct EventLog {
     entries: VecDeque<Entry>,
+    /// The session ids of `entries`, end to end in the same order.
+    ids: VecDeque<u8>,
+    /// Where `ids` starts, counted from the log's first byte ever.
+    ids_start: u64,
     interned: Interned,
     capacity: usize,
     next_seq: u64,
@@ -356,6 +422,8 @@ impl EventLog {
     pub fn with_capacity(capacity: usize) -> EventLog {
         EventLog {
             entries: VecDeque::new(),
+            ids: VecDeque::new(),
+            ids_start: 0,
             interned: Interned::default(),
             capacity: capacity.max(1),
             next_seq: 1,
@@ -389,9 +457,13 @@ impl EventLog {
     }
 
     pub(crate) fn session(&mut self, at: DateTime<Utc>, kind: EventKind, s: &Session) {
-        self.make_room();
-        let entry = self.interned.session_entry(at, kind, s);
-        self.keep(entry);
+        let who = Who {
+            user: &s.user,
+            session_type: &s.session_type,
+            client: &s.client,
+            one_request: s.one_request,
+        };
+        self.record(at, kind, who, Some(&s.client), Some(&s.id));
     }
 
     /// Logs an event about no session (a refused login), copying nothing it has
@@ -405,10 +477,31 @@ impl EventLog {
         client: &ClientInfo,
         one_request: bool,
     ) {
-        self.make_room();
         let who = Who { user, session_type, client, one_request };
-        let entry = self.interned.entry(at, kind, who);
-        self.keep(entry);
+        self.record(at, kind, who, None, None);
+    }
+
+    /// Numbers and keeps an event (`shared` is the client as a session holds it).
+    fn record(
+        &mut self,
+        at: DateTime<Utc>,
+        kind: EventKind,
+        who: Who<'_>,
+        shared: Option<&Arc<ClientInfo>>,
+        session_id: Option<&str>,
+    ) {
+        self.make_room();
+        let entry = Entry {
+            at,
+            kind: self.interned.kind(kind),
+            one_request: who.one_request,
+            id_at: 0,
+            id_len: session_id.map_or(NO_ID, |id| id.len().min(NO_ID as usize - 1) as u32),
+            user: self.interned.name(who.user),
+            session_type: self.interned.name(who.session_type),
+            client: self.interned.client_index(who.client, shared),
+        };
+        self.keep(entry, session_id.map(str::as_bytes));
     }
 
     /// Numbers the next event, and drops the oldest when the log is at its capacity.
@@ -419,7 +512,7 @@ impl EventLog {
         }
     }
 
-    fn keep(&mut self, entry: Entry) {
+    fn keep(&mut self, mut entry: Entry, id: Option<&[u8]>) {
         let size = entry.bytes();
         if !self.settle(size) {
             // Larger than all the room there is: counted, not kept.
@@ -427,8 +520,14 @@ impl EventLog {
             return;
         }
         self.bytes += size;
+        if let Some(id) = id {
+            entry.id_at = self.ids_start + self.ids.len() as u64;
+            self.ids.extend(&id[..entry.id_bytes()]);
+        }
         self.entries.push_back(entry);
-        self.interned.prune();
+        if self.interned.due() {
+            self.interned.prune(&mut self.entries);
+        }
     }
 
     /// Makes room for `incoming` more bytes within the share and what the pool lends,
@@ -457,6 +556,9 @@ impl EventLog {
 
     fn drop_oldest(&mut self) {
         if let Some(old) = self.entries.pop_front() {
+            let id = old.id_bytes();
+            self.ids.drain(..id);
+            self.ids_start += id as u64;
             self.bytes = self.bytes.saturating_sub(old.bytes());
             self.dropped += 1;
             if let Some(budget) = &self.budget {
@@ -467,10 +569,24 @@ impl EventLog {
         }
     }
 
+    /// The session id of `entry`, when it has one.
+    fn id_of(&self, entry: &Entry) -> Option<String> {
+        if entry.id_len == NO_ID {
+            return None;
+        }
+        let start = (entry.id_at - self.ids_start) as usize;
+        let bytes: Vec<u8> = self.ids.range(start..start + entry.id_bytes()).copied().collect();
+        // The bytes of a `&str`, whole: they are text.
+        Some(String::from_utf8(bytes).unwrap_or_else(|e| e.to_string()))
+    }
+
     /// The entries kept, oldest first.
     pub fn entries(&self) -> impl DoubleEndedIterator<Item = Event> + ExactSizeIterator + '_ {
         let first = self.next_seq - self.entries.len() as u64;
-        self.entries.iter().enumerate().map(move |(i, entry)| entry.event(first + i as u64))
+        self.entries
+            .iter()
+            .enumerate()
+            .map(move |(i, entry)| self.interned.event(entry, first + i as u64, self.id_of(entry)))
     }
 
     /// How many entries were dropped to stay within capacity or the fleet's budget.
@@ -515,7 +631,6 @@ mod tests {
 
     /// Logs `event` as the engine would, its session id included.
     fn push(log: &mut EventLog, event: Event) {
-        log.make_room();
         let client = ClientInfo {
             addr: event.client_addr,
             user_agent: event.user_agent,
@@ -527,9 +642,7 @@ mod tests {
             client: &client,
             one_request: event.one_request,
         };
-        let mut entry = log.interned.entry(event.at, event.kind, who);
-        entry.session_id = event.session_id.map(String::into_boxed_str);
-        log.keep(entry);
+        log.record(event.at, event.kind, who, None, event.session_id.as_deref());
     }
 
     /// Issue 15: an event costs under 150 bytes (its entry and its share of the interned
@@ -549,6 +662,32 @@ mod tests {
         assert_eq!(read[0], Event { seq: 501, ..event(500) });
         assert_eq!(read[999], Event { seq: 1_500, ..event(1_499) });
         assert_eq!(log.dropped(), 500);
+    }
+
+    /// Dropping unused interned values renumbers the rest: every kept entry still reads
+    /// back with its own user, type, client, limit name and session id.
+    #[test]
+    fn entries_read_back_whole_after_interned_values_are_pruned() {
+        let mut log = EventLog::with_capacity(10);
+        let made = |i: usize| Event {
+            kind: match i % 3 {
+                0 => EventKind::Refused { limit: LimitScope::Pool(format!("pool-{i}")) },
+                1 => EventKind::Expired { what: format!("what-{}", i % 7) },
+                _ => EventKind::Created,
+            },
+            user: format!("user-{}", i % 5),
+            user_agent: Some(format!("agent-{i}")),
+            session_id: (i % 2 == 0).then(|| format!("id-{i}")),
+            ..event(i)
+        };
+        for i in 0..1_000 {
+            push(&mut log, made(i));
+        }
+        let read: Vec<Event> = log.entries().collect();
+        let expected: Vec<Event> =
+            (990..1_000).map(|i| Event { seq: i as u64 + 1, ..made(i) }).collect();
+        assert_eq!(read, expected);
+        assert!(log.interned.names.len() + log.interned.clients.len() < 100);
     }
 
     /// A client that sends a new `User-Agent` each time does not grow the interned
