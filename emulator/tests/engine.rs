@@ -1463,8 +1463,9 @@ fn usage_reports_every_limit_as_logins_are_checked() {
     assert_eq!((total.used, total.limit), (3, 4));
     assert_eq!(find(LimitScope::User("admin".into())).used, 1);
     assert!(usage.iter().all(|u| u.scope != LimitScope::User("root".into())), "exempt");
-    // Expired sessions never count.
+    // Expired sessions never count, and a user who holds none is not listed.
     assert!(store.usage(t(61)).iter().all(|u| u.used == 0));
+    assert!(store.usage(t(61)).iter().all(|u| !matches!(u.scope, LimitScope::User(_))));
     assert_eq!(store_with(policy()).usage(t(0)), Vec::new(), "no limits, nothing to show");
     assert_eq!(store.policy().limit_for("gui"), Some(3));
     assert_eq!(store.policy().limit_for("ssh"), Some(4));

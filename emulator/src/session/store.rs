@@ -945,6 +945,10 @@ impl State {
                 }
                 let used = self.user_counts.get(user).copied().unwrap_or(0)
                     + self.ghosts.get(user).copied().unwrap_or(0);
+                // A user whose sessions all ended is still counted, at zero: not shown.
+                if used == 0 {
+                    continue;
+                }
                 usage.push(LimitUsage {
                     scope: LimitScope::User(user.clone()),
                     types: self.policy.per_user_types.clone(),
@@ -1239,11 +1243,10 @@ fn increment(counts: &mut HashMap<String, usize>, key: &str) {
     }
 }
 
+/// Counts one less for `key`. A key stays at zero, so the next session of that type or
+/// user copies no name (there are as many keys as types and users that ever logged in).
 fn decrement(counts: &mut HashMap<String, usize>, key: &str) {
     if let Some(n) = counts.get_mut(key) {
-        *n -= 1;
-        if *n == 0 {
-            counts.remove(key);
-        }
+        *n = n.saturating_sub(1);
     }
 }
