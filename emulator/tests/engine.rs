@@ -348,6 +348,26 @@ fn max_lifetime_ends_session_even_when_used() {
     assert_eq!(ended_reason(&store, &s, t(300)), Some(AuthError::Ended(EndReason::MaxLifetime)));
 }
 
+/// Engine rule: a session used again and again ends one idle timeout after its last use,
+/// never earlier (its deadline is filed again only when the earlier one comes), and no
+/// deadline is reported for a session that has ended.
+#[test]
+fn a_used_session_ends_one_idle_timeout_after_its_last_use() {
+    let store = store();
+    let s = login(&store, t(0));
+    for n in 1..=159 {
+        store.authenticate(s.token.as_str(), t(n)).unwrap();
+    }
+    assert_eq!(store.next_deadline(), Some(secs(219)));
+    assert_eq!(open_ids(&store, t(218)), vec![s.id.clone()]);
+    assert!(store.list(t(219)).is_empty());
+    assert_eq!(endings(&store, t(219)), vec![(s.id.clone(), EndReason::IdleTimeout, t(219))]);
+    let used = login(&store, t(300));
+    store.authenticate(used.token.as_str(), t(330)).unwrap();
+    store.end(&used.id, EndReason::Logout, t(331)).unwrap();
+    assert_eq!(store.next_deadline(), None);
+}
+
 /// Engine rule: a session's deadline is the earlier of its idle and lifetime deadlines,
 /// with the reason that goes with it.
 #[test]

@@ -180,6 +180,10 @@ struct Entry {
     counted: bool,
     /// Whether it counts against its user's per-user limit.
     per_user: bool,
+    /// The deadline it is filed under in `State::deadlines`. A use moves a sliding
+    /// deadline later without filing it again: it may be earlier than the session's
+    /// own deadline, never later.
+    filed: Option<Duration>,
 }
 
 struct State {
@@ -190,7 +194,7 @@ struct State {
     sessions: BTreeMap<u64, Entry>,
     by_token: HashMap<Token, u64>,
     by_id: HashMap<String, u64>,
-    /// (deadline, key), earliest first.
+    /// (deadline, key), earliest first: each session's `Entry::filed`.
     deadlines: BTreeSet<(Duration, u64)>,
     counted_total: usize,
     type_counts: HashMap<String, usize>,
@@ -726,7 +730,7 @@ impl SessionStore {
 
     /// The earliest deadline of any open session.
     pub fn next_deadline(&self) -> Option<Duration> {
-        self.lock().deadlines.first().map(|(d, _)| *d)
+        self.lock().next_deadline()
     }
 
     // ----- accounts -----
@@ -860,6 +864,21 @@ impl State {
             counters: Counters::default(),
             ids: IdGenerator::seeded(0, 1),
             next_key: 1,
+        }
+    }
+
+    /// The earliest deadline of any open session, filing again the sessions used since
+    /// they were filed until the first one is filed under its own.
+    fn next_deadline(&mut self) -> Option<Duration> {
+        loop {
+            let &(filed, key) = self.deadlines.first()?;
+            match self.session(key).map(|s| s.deadline().map(|(d, _)| d)) {
+                Some(due) if due == Some(filed) => return Some(filed),
+                Some(_) => self.refile(key),
+                None => {
+                    self.deadlines.remove(&(filed, key));
+                }
+            }
         }
     }
 
@@ -1056,7 +1075,8 @@ impl State {
             self.by_token.insert(session.token.clone(), key);
         }
         self.by_id.insert(session.id.clone(), key);
-        if let Some((deadline, _)) = session.deadline() {
+        let filed = session.deadline().map(|(deadline, _)| deadline);
+        if let Some(deadline) = filed {
             self.deadlines.insert((deadline, key));
         }
         let per_user = counted && self.policy.counts_per_user(session_type);
@@ -1070,29 +1090,44 @@ impl State {
         self.counters.accepted(&session.session_type);
         self.events.session(now.utc, EventKind::Created, &session);
         let session = Arc::new(session);
-        self.sessions.insert(key, Entry { session: session.clone(), counted, per_user });
+        self.sessions.insert(key, Entry { session: session.clone(), counted, per_user, filed });
         Ok(session)
     }
 
     /// A request used the session: its idle timer restarts (when sliding) and it counts.
+    /// Its deadline only moves later, so it stays filed under the earlier one until that
+    /// comes (the expiry check files it again then): one update of the deadlines per
+    /// idle period rather than per request.
     fn touch(&mut self, key: u64, now: Now) {
-        self.reschedule(key, |session| {
+        if let Some(entry) = self.sessions.get_mut(&key) {
+            let session = Arc::make_mut(&mut entry.session);
             session.last_used_mono = now.mono;
             session.last_used_at = now.utc;
             session.requests += 1;
-        });
+            let due = session.deadline().map(|(deadline, _)| deadline);
+            if due.is_some_and(|due| entry.filed.is_none_or(|filed| due < filed)) {
+                self.refile(key);
+            }
+        }
         // A use restarts the session's lapse timers too.
         self.timers.touch(key, now.mono);
     }
 
-    /// Applies `change` to a session and moves its deadline to match.
+    /// Applies `change` to a session and files it under its new deadline.
     fn reschedule(&mut self, key: u64, change: impl FnOnce(&mut Session)) {
         let Some(entry) = self.sessions.get_mut(&key) else { return };
-        if let Some((old, _)) = entry.session.deadline() {
+        change(Arc::make_mut(&mut entry.session));
+        self.refile(key);
+    }
+
+    /// Files a session under its own deadline.
+    fn refile(&mut self, key: u64) {
+        let Some(entry) = self.sessions.get_mut(&key) else { return };
+        if let Some(old) = entry.filed {
             self.deadlines.remove(&(old, key));
         }
-        change(Arc::make_mut(&mut entry.session));
-        if let Some((new, _)) = entry.session.deadline() {
+        entry.filed = entry.session.deadline().map(|(deadline, _)| deadline);
+        if let Some(new) = entry.filed {
             self.deadlines.insert((new, key));
         }
     }
@@ -1103,10 +1138,10 @@ impl State {
         reason: EndReason,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Option<Arc<Session>> {
-        let Entry { session, counted, per_user } = self.sessions.remove(&key)?;
+        let Entry { session, counted, per_user, filed } = self.sessions.remove(&key)?;
         self.timers.remove_session(key);
         self.by_id.remove(&session.id);
-        if let Some((deadline, _)) = session.deadline() {
+        if let Some(deadline) = filed {
             self.deadlines.remove(&(deadline, key));
         }
         if counted {
@@ -1186,6 +1221,12 @@ impl State {
         while let Some(&(deadline, key)) = self.deadlines.first() {
             if deadline > now.mono {
                 break;
+            }
+            // A session used since it was filed runs on: filed again under its deadline.
+            let due = self.session(key).map(|s| s.deadline().map(|(d, _)| d));
+            if due.is_some_and(|due| due != Some(deadline)) {
+                self.refile(key);
+                continue;
             }
             // What lapsed before this deadline is logged first: the log stays in order.
             self.lapse(now, deadline);
