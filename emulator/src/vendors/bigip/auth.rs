@@ -115,11 +115,11 @@ pub fn authenticate(
         e.html = ctx.settings.basic_failure_body == BasicFailureBody::ApacheHtml;
         e
     };
-    let Some((user, password)) = authorization.to_str().ok().and_then(http::parse_basic) else {
+    let Some(basic) = authorization.to_str().ok().and_then(http::parse_basic) else {
         return Err(basic_failed());
     };
-    let request =
-        LoginRequest { user: &user, password: &password, session_type: BASIC_TYPE, client };
+    let (user, password) = (basic.user(), basic.password());
+    let request = LoginRequest { user, password, session_type: BASIC_TYPE, client };
     match store.check_credentials(&request, now) {
         Ok(account) => {
             if !ctx.settings.basic_auth_non_admin && !ctx.settings.is_admin_role(&account.role) {

@@ -431,17 +431,14 @@ pub fn basic_account(
         e.html = ctx.settings.basic_failure_body == BasicFailureBody::ApacheHtml;
         e
     };
-    let (user, password) = headers
+    let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_basic)
         .ok_or_else(refused)?;
-    let request = LoginRequest {
-        user: &user,
-        password: &password,
-        session_type: SOAP_SESSION_TYPE,
-        client: client.clone(),
-    };
+    let (user, password) = (basic.user(), basic.password());
+    let request =
+        LoginRequest { user, password, session_type: SOAP_SESSION_TYPE, client: client.clone() };
     ctx.device.store.check_credentials(&request, ctx.now()).map_err(|_| {
         tracing::info!(user = %user, "bigip: SOAP Basic credentials refused");
         refused()

@@ -81,18 +81,18 @@ pub fn is_role(role: &str) -> bool {
 /// failed, or was cancelled.
 pub struct RequestGuard {
     device: DeviceHandle,
-    id: String,
+    session: Arc<Session>,
 }
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
-        self.device.store.end_request(&self.id, self.device.now());
+        self.device.store.end_request(&self.session.id, self.device.now());
     }
 }
 
 impl std::fmt::Debug for RequestGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestGuard").field("id", &self.id).finish()
+        f.debug_struct("RequestGuard").field("id", &self.session.id).finish()
     }
 }
 
@@ -101,17 +101,18 @@ impl std::fmt::Debug for RequestGuard {
 #[derive(Debug)]
 pub struct Principal {
     session: Arc<Session>,
-    role: String,
+    /// What its account's role allows now.
+    privileges: &'static [Privilege],
     password_change_required: bool,
     guard: Option<RequestGuard>,
 }
 
 impl Principal {
     fn new(
-        (session, (role, password_change_required)): (Arc<Session>, (String, bool)),
+        (session, (privileges, password_change_required)): (Arc<Session>, AccountNow),
         guard: Option<RequestGuard>,
     ) -> Principal {
-        Principal { session, role, password_change_required, guard }
+        Principal { session, privileges, password_change_required, guard }
     }
 
     /// The account name.
@@ -122,11 +123,6 @@ impl Principal {
     /// The session behind the request (the one-request session for Basic).
     pub fn session(&self) -> &Session {
         &self.session
-    }
-
-    /// The account's current role.
-    pub fn role(&self) -> &str {
-        &self.role
     }
 
     /// Whether the request came with HTTP Basic credentials.
@@ -141,7 +137,7 @@ impl Principal {
 
     /// Whether the role holds `privilege`.
     pub fn has(&self, privilege: Privilege) -> bool {
-        role_privileges(&self.role).contains(&privilege)
+        self.privileges.contains(&privilege)
     }
 
     /// 403 `PasswordChangeRequired` while the account must change its password.
@@ -173,11 +169,15 @@ impl FromRequestParts<Ctx> for Principal {
     }
 }
 
-/// The account's role and password-change flag now (an account changed since login
-/// applies at once), or the session's role when the account is gone.
-fn account_now(session: &Session, account: Option<&Account>) -> (String, bool) {
+/// What the account's role allows now, and whether it must change its password.
+type AccountNow = (&'static [Privilege], bool);
+
+/// The privileges of the account's role and its password-change flag now (an account
+/// changed since login applies at once), or of the session's role when the account is
+/// gone. Read with the session, in the table's one lock; nothing is copied.
+fn account_now(session: &Session, account: Option<&Account>) -> AccountNow {
     let must_change = account.is_some_and(|a| a.password_change_required);
-    (session.role_now(account).to_string(), must_change)
+    (role_privileges(session.role_now(account)), must_change)
 }
 
 /// Authenticates a request from its headers: `X-Auth-Token` first, then `Authorization:
@@ -204,17 +204,18 @@ pub fn authenticate(
     let Some(authorization) = headers.get(header::AUTHORIZATION) else {
         return Err(RedfishError::unauthorized());
     };
-    let Some((user, password)) = authorization.to_str().ok().and_then(http::parse_basic) else {
+    let Some(basic) = authorization.to_str().ok().and_then(http::parse_basic) else {
         tracing::debug!("redfish: unusable Authorization header");
         return Err(RedfishError::unauthorized());
     };
     let client = http::client_info(extensions, headers);
-    let request =
-        LoginRequest { user: &user, password: &password, session_type: BASIC_SESSION_TYPE, client };
+    let (user, password) = (basic.user(), basic.password());
+    let request = LoginRequest { user, password, session_type: BASIC_SESSION_TYPE, client };
     match store.begin_request_with(&request, now, account_now) {
         Ok(authorized) => {
-            let id = authorized.0.id.clone();
-            Ok(Principal::new(authorized, Some(RequestGuard { device: ctx.device.clone(), id })))
+            let session = authorized.0.clone();
+            let guard = RequestGuard { device: ctx.device.clone(), session };
+            Ok(Principal::new(authorized, Some(guard)))
         }
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "redfish: Basic request refused, table full");

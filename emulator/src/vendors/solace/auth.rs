@@ -189,18 +189,18 @@ pub fn authenticate(
             }
         }
     }
-    let Some((user, password)) = basic else {
+    let Some(basic) = basic else {
         return Err(SempError::unauthorized(settings));
     };
+    let (user, password) = (basic.user(), basic.password());
     let client = client_info(extensions, headers);
-    let request =
-        LoginRequest { user: &user, password: &password, session_type: SESSION_TYPE, client };
+    let request = LoginRequest { user, password, session_type: SESSION_TYPE, client };
     match store.login_reading(&request, now, level_now) {
         Ok((session, level)) => {
             tracing::info!(user = %user, session = %session.id, "solace: session opened by Basic");
             let session = Arc::new(session);
             let credential = Credential::Session { session, created: true, level };
-            Ok(Principal { user, credential })
+            Ok(Principal { user: user.to_string(), credential })
         }
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "solace: no SEMP session available");
