@@ -220,10 +220,10 @@ impl Interned {
             }
             clients[entry.client as usize] = 0;
         }
-        let kept_names = keep_marked(&mut self.names, &mut names);
-        let kept_clients = keep_marked(&mut self.clients, &mut clients);
-        self.name_index = kept_names.into_iter().zip(0..).collect();
-        self.client_index = kept_clients.into_iter().zip(0..).collect();
+        keep_marked(&mut self.names, &mut names);
+        keep_marked(&mut self.clients, &mut clients);
+        self.name_index = self.names.iter().cloned().zip(0..).collect();
+        self.client_index = self.clients.iter().cloned().zip(0..).collect();
         for entry in entries.iter_mut() {
             entry.user = names[entry.user as usize];
             entry.session_type = names[entry.session_type as usize];
@@ -295,17 +295,13 @@ impl Interned {
 }
 
 /// Keeps the values of `values` whose mark is not `u32::MAX`, in order, and turns each
-/// kept value's mark into its new index; returns the kept values, indexed.
-fn keep_marked<T: Clone>(values: &mut Vec<T>, marks: &mut [u32]) -> Vec<T> {
-    let mut kept = Vec::new();
-    for (value, mark) in values.iter().zip(marks.iter_mut()) {
-        if *mark != u32::MAX {
-            *mark = kept.len() as u32;
-            kept.push(value.clone());
-        }
+/// kept value's mark into its new index.
+fn keep_marked<T>(values: &mut Vec<T>, marks: &mut [u32]) {
+    for (mark, kept) in marks.iter_mut().filter(|mark| **mark != u32::MAX).zip(0..) {
+        *mark = kept;
     }
-    values.clone_from(&kept);
-    kept
+    let mut marks = marks.iter();
+    values.retain(|_| marks.next().is_some_and(|mark| *mark != u32::MAX));
 }
 
 /// Who an event about no session (a refused login) concerns.
@@ -576,8 +572,7 @@ impl EventLog {
         }
         let start = (entry.id_at - self.ids_start) as usize;
         let bytes: Vec<u8> = self.ids.range(start..start + entry.id_bytes()).copied().collect();
-        // The bytes of a `&str`, whole: they are text.
-        Some(String::from_utf8(bytes).unwrap_or_else(|e| e.to_string()))
+        Some(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// The entries kept, oldest first.

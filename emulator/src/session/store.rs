@@ -730,7 +730,7 @@ impl SessionStore {
 
     /// The earliest deadline of any open session.
     pub fn next_deadline(&self) -> Option<Duration> {
-        self.lock().next_deadline()
+        self.lock().first_due(None).map(|(deadline, _)| deadline)
     }
 
     // ----- accounts -----
@@ -867,13 +867,17 @@ impl State {
         }
     }
 
-    /// The earliest deadline of any open session, filing again the sessions used since
-    /// they were filed until the first one is filed under its own.
-    fn next_deadline(&mut self) -> Option<Duration> {
+    /// The earliest deadline of any open session and its key, if it comes by `by` (any
+    /// time for `None`): sessions used since they were filed are filed again under their
+    /// own deadline until the first one is.
+    fn first_due(&mut self, by: Option<Duration>) -> Option<(Duration, u64)> {
         loop {
             let &(filed, key) = self.deadlines.first()?;
+            if by.is_some_and(|by| filed > by) {
+                return None;
+            }
             match self.session(key).map(|s| s.deadline().map(|(d, _)| d)) {
-                Some(due) if due == Some(filed) => return Some(filed),
+                Some(due) if due == Some(filed) => return Some((filed, key)),
                 Some(_) => self.refile(key),
                 None => {
                     self.deadlines.remove(&(filed, key));
@@ -1218,16 +1222,7 @@ impl State {
             self.lapse(now, now.mono);
         }
         let mut ended = Vec::new();
-        while let Some(&(deadline, key)) = self.deadlines.first() {
-            if deadline > now.mono {
-                break;
-            }
-            // A session used since it was filed runs on: filed again under its deadline.
-            let due = self.session(key).map(|s| s.deadline().map(|(d, _)| d));
-            if due.is_some_and(|due| due != Some(deadline)) {
-                self.refile(key);
-                continue;
-            }
+        while let Some((deadline, key)) = self.first_due(Some(now.mono)) {
             // What lapsed before this deadline is logged first: the log stays in order.
             self.lapse(now, deadline);
             let reason = self
