@@ -826,6 +826,25 @@ fn one_request_sessions_hand_out_no_token_and_leave_ended_tokens_alone() {
     );
 }
 
+/// Engine design: sessions share one copy of each user, role and type name, so opening
+/// one copies no name (the pointers are equal), and each still reads its own names.
+#[test]
+fn sessions_share_one_copy_of_each_name() {
+    let store = store();
+    let first = login(&store, t(0));
+    let second = login(&store, t(1));
+    let basic = store.begin_request(&request("admin", "admin-pw", "redfish"), t(2)).unwrap();
+    for s in [&second, &basic] {
+        assert_eq!(s.user.as_str().as_ptr(), first.user.as_str().as_ptr());
+        assert_eq!(s.role.as_str().as_ptr(), first.role.as_str().as_ptr());
+        assert_eq!(s.session_type.as_str().as_ptr(), first.session_type.as_str().as_ptr());
+    }
+    assert_eq!((first.user.as_str(), first.session_type.as_str()), ("admin", "redfish"));
+    let other = store.begin_request(&request("admin", "admin-pw", "web"), t(3)).unwrap();
+    assert_eq!(other.session_type, "web");
+    assert_ne!(other.session_type.as_str().as_ptr(), first.session_type.as_str().as_ptr());
+}
+
 /// Engine rule: where session ids are the token itself, a one-request session still gets
 /// an id of the token's form (the tokens view lists it while its request runs).
 #[test]

@@ -91,7 +91,7 @@ fn report(device: &Device) -> DeviceHygiene {
         g.oldest_age_secs = Some(g.oldest_age_secs.map_or(age, |o| o.max(age)));
         g.last_use_age_secs = Some(g.last_use_age_secs.map_or(idle, |l| l.min(idle)));
         g.session_ids.push(s.id);
-        g.users.insert(s.user);
+        g.users.insert(s.user.into());
         totals.open_sessions += 1;
     }
     for e in device.store.events(now) {

@@ -44,7 +44,7 @@ impl UserView {
 fn open_by_user(device: &Device) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for s in device.store.list(device.now()) {
-        *counts.entry(s.user).or_insert(0) += 1;
+        *counts.entry(s.user.into()).or_insert(0) += 1;
     }
     counts
 }

@@ -50,9 +50,9 @@ impl SessionView {
     pub fn new(s: &Session, now: Now) -> SessionView {
         SessionView {
             id: s.id.clone(),
-            user: s.user.clone(),
-            role: s.role.clone(),
-            session_type: s.session_type.clone(),
+            user: s.user.to_string(),
+            role: s.role.to_string(),
+            session_type: s.session_type.to_string(),
             client_addr: s.client.addr.clone(),
             user_agent: s.client.user_agent.clone(),
             client_process: s.client.process.clone(),

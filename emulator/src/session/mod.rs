@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 /// and still seeded per process.
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
+/// The engine's hash sets, hashed like [`HashMap`].
+pub(crate) type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 pub use accounts::{Account, AccountError, AccountUpdate};
 pub use counters::{CounterSnapshot, RefusalReason};
 pub use events::{Event, EventBudget, EventKind, EventLog, EventMemory};
@@ -32,6 +35,111 @@ pub use store::{
     ChosenTokenError, Counts, LimitUsage, LoginRequest, SessionSetup, SessionStore, UpdateError,
 };
 pub use token::IdGenerator;
+
+/// A name the engine shares rather than copies: a session's user, role and type. A
+/// table keeps one copy of each distinct name, so opening a session allocates none. It
+/// reads as the `str` it holds (`Deref`, `Display`, comparisons with `str` and `String`).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(std::sync::Arc<str>);
+
+impl Name {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(text: &str) -> Name {
+        Name(text.into())
+    }
+}
+
+impl From<String> for Name {
+    fn from(text: String) -> Name {
+        Name(text.into())
+    }
+}
+
+impl From<Name> for String {
+    fn from(name: Name) -> String {
+        name.0.as_ref().to_owned()
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Name> for str {
+    fn eq(&self, other: &Name) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Name> for &str {
+    fn eq(&self, other: &Name) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<Name> for String {
+    fn eq(&self, other: &Name) -> bool {
+        **self == *other.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 /// Who is on the other end of a session: recorded on the session and in the event log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -215,11 +323,11 @@ pub struct Session {
     /// session).
     pub token: Token,
     /// The account it belongs to.
-    pub user: String,
+    pub user: Name,
     /// The account's role when the session was created.
-    pub role: String,
+    pub role: Name,
     /// Vendor-chosen kind ("redfish", "web", "ssh", ...), counted against pools.
-    pub session_type: String,
+    pub session_type: Name,
     /// Who opened it; shared with the device's event log, which keeps one copy of each
     /// client.
     pub client: std::sync::Arc<ClientInfo>,

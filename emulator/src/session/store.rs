@@ -12,8 +12,8 @@ use super::counters::{CounterSnapshot, Counters, RefusalReason};
 use super::timers::Timers;
 use super::{
     Account, AccountError, AccountUpdate, AuthConfigChange, AuthError, ClientInfo, EndReason,
-    Event, EventKind, EventLog, HashMap, IdFormat, IdGenerator, LimitScope, LoginError,
-    NoSuchSession, Policy, Session, Token, UserChange,
+    Event, EventKind, EventLog, HashMap, HashSet, IdFormat, IdGenerator, LimitScope, LoginError,
+    Name, NoSuchSession, Policy, Session, Token, UserChange,
 };
 use crate::clock::Now;
 
@@ -197,10 +197,13 @@ struct State {
     /// (deadline, key), earliest first: each session's `Entry::filed`.
     deadlines: BTreeSet<(Duration, u64)>,
     counted_total: usize,
-    type_counts: HashMap<String, usize>,
-    user_counts: HashMap<String, usize>,
+    type_counts: HashMap<Name, usize>,
+    user_counts: HashMap<Name, usize>,
     /// Ended sessions that still count against their user (`Policy::ghost_types`).
-    ghosts: HashMap<String, usize>,
+    ghosts: HashMap<Name, usize>,
+    /// One copy of each user, role and type name a session has held, shared by the
+    /// sessions (as many as names that ever logged in, like the counts above).
+    names: HashSet<Name>,
     ended_tokens: HashMap<Token, EndReason>,
     ended_order: VecDeque<Token>,
     /// Attributes that lapse when their session idles (an open transaction).
@@ -319,7 +322,7 @@ impl SessionStore {
                         let t = &e.session.session_type;
                         match session_type {
                             Some(only) => t == only,
-                            None => !s.policy.idle_timeout_by_type.contains_key(t),
+                            None => !s.policy.idle_timeout_by_type.contains_key(t.as_str()),
                         }
                     })
                     .map(|(k, _)| *k)
@@ -664,7 +667,7 @@ impl SessionStore {
         self.at(now, |s| {
             let mut by_type = BTreeMap::new();
             for e in s.sessions.values() {
-                *by_type.entry(e.session.session_type.clone()).or_insert(0) += 1;
+                *by_type.entry(e.session.session_type.to_string()).or_insert(0) += 1;
             }
             Counts { total: s.sessions.len(), by_type }
         })
@@ -857,6 +860,7 @@ impl State {
             type_counts: HashMap::default(),
             user_counts: HashMap::default(),
             ghosts: HashMap::default(),
+            names: HashSet::default(),
             ended_tokens: HashMap::default(),
             ended_order: VecDeque::new(),
             timers: Timers::default(),
@@ -939,7 +943,7 @@ impl State {
     }
 
     fn usage(&self) -> Vec<LimitUsage> {
-        let count = |t: &String| self.type_counts.get(t).copied().unwrap_or(0);
+        let count = |t: &String| self.type_counts.get(t.as_str()).copied().unwrap_or(0);
         let mut usage: Vec<LimitUsage> = self
             .policy
             .pools
@@ -960,10 +964,10 @@ impl State {
             });
         }
         if let Some(limit) = self.policy.max_per_user {
-            let users: BTreeSet<&String> =
-                self.user_counts.keys().chain(self.ghosts.keys()).collect();
+            let users: BTreeSet<&str> =
+                self.user_counts.keys().chain(self.ghosts.keys()).map(|u| u.as_str()).collect();
             for user in users {
-                if self.policy.per_user_exempt.contains(user) {
+                if self.policy.per_user_exempt.iter().any(|exempt| exempt == user) {
                     continue;
                 }
                 let used = self.user_counts.get(user).copied().unwrap_or(0)
@@ -973,7 +977,7 @@ impl State {
                     continue;
                 }
                 usage.push(LimitUsage {
-                    scope: LimitScope::User(user.clone()),
+                    scope: LimitScope::User(user.to_string()),
                     types: self.policy.per_user_types.clone(),
                     used,
                     limit,
@@ -987,8 +991,11 @@ impl State {
     fn full(&self, user: &str, session_type: &str) -> Option<(LimitScope, usize)> {
         for pool in &self.policy.pools {
             if pool.types.iter().any(|t| t == session_type) {
-                let used: usize =
-                    pool.types.iter().map(|t| self.type_counts.get(t).copied().unwrap_or(0)).sum();
+                let used: usize = pool
+                    .types
+                    .iter()
+                    .map(|t| self.type_counts.get(t.as_str()).copied().unwrap_or(0))
+                    .sum();
                 if used >= pool.limit {
                     return Some((LimitScope::Pool(pool.name.clone()), pool.limit));
                 }
@@ -1035,8 +1042,10 @@ impl State {
                 return Err(LoginError::LimitReached { scope, limit });
             }
         }
-        let role =
-            self.accounts.get(user).map(|a| a.role.clone()).ok_or(LoginError::BadCredentials)?;
+        let role = match self.accounts.get(user) {
+            Some(account) => intern(&mut self.names, &account.role),
+            None => return Err(LoginError::BadCredentials),
+        };
         // A one-request session hands out no token: its client sends the password each
         // time, and no later request can present a token it was never given.
         let token = match chosen {
@@ -1057,9 +1066,9 @@ impl State {
         let mut session = Session {
             id,
             token,
-            user: user.to_string(),
+            user: intern(&mut self.names, user),
             role,
-            session_type: session_type.to_string(),
+            session_type: intern(&mut self.names, session_type),
             client: self.events.client(client),
             one_request,
             created_mono: now.mono,
@@ -1155,7 +1164,7 @@ impl State {
         if per_user {
             decrement(&mut self.user_counts, &session.user);
             let ghost = reason != EndReason::Restart
-                && self.policy.ghost_types.contains(&session.session_type);
+                && self.policy.ghost_types.iter().any(|t| *t == session.session_type);
             if ghost {
                 *self.ghosts.entry(session.user.clone()).or_insert(0) += 1;
             }
@@ -1270,18 +1279,30 @@ impl State {
 }
 
 /// One more under `key` (a new key only when it has none).
-fn increment(counts: &mut HashMap<String, usize>, key: &str) {
+fn increment(counts: &mut HashMap<Name, usize>, key: &Name) {
     match counts.get_mut(key) {
         Some(n) => *n += 1,
         None => {
-            counts.insert(key.to_string(), 1);
+            counts.insert(key.clone(), 1);
+        }
+    }
+}
+
+/// The table's copy of `text`, made on first use.
+fn intern(names: &mut HashSet<Name>, text: &str) -> Name {
+    match names.get(text) {
+        Some(name) => name.clone(),
+        None => {
+            let name = Name::from(text);
+            names.insert(name.clone());
+            name
         }
     }
 }
 
 /// Counts one less for `key`. A key stays at zero, so the next session of that type or
 /// user copies no name (there are as many keys as types and users that ever logged in).
-fn decrement(counts: &mut HashMap<String, usize>, key: &str) {
+fn decrement(counts: &mut HashMap<Name, usize>, key: &str) {
     if let Some(n) = counts.get_mut(key) {
         *n = n.saturating_sub(1);
     }

@@ -341,7 +341,7 @@ fn listed(ctx: &Ctx) -> Vec<Session> {
         .store
         .list(ctx.now())
         .into_iter()
-        .filter(|x| !x.one_request && s.listed_session_types.contains(&x.session_type))
+        .filter(|x| !x.one_request && s.listed_session_types.iter().any(|t| *t == x.session_type))
         .collect()
 }
 

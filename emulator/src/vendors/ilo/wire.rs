@@ -477,7 +477,11 @@ pub fn session(ctx: &Ctx, ilo: &IloSettings, session: &Session, viewer: &str, no
     block.insert("LoginTime".to_string(), json!(timestamp(session.created_at)));
     block.insert("MySession".to_string(), json!(mine));
     if mine {
-        let role = ctx.device.store.account(&session.user).map_or(session.role.clone(), |a| a.role);
+        let role = ctx
+            .device
+            .store
+            .account(&session.user)
+            .map_or_else(|| session.role.to_string(), |a| a.role);
         let privileges: Map<String, Value> =
             ilo.privileges.iter().map(|p| (p.clone(), json!(role_has(&role, p)))).collect();
         block.insert("Privileges".to_string(), Value::Object(privileges));

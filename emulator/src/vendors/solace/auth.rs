@@ -175,7 +175,7 @@ pub fn authenticate(
         match store.authenticate_with(&cookie, now, level_now) {
             Ok((session, level)) => {
                 return Ok(Principal {
-                    user: session.user.clone(),
+                    user: session.user.to_string(),
                     credential: Credential::Session { session, created: false, level },
                 });
             }
