@@ -9,13 +9,16 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::sync::Arc;
 
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap, HeaderName};
 
 use crate::vendors::http;
 pub use crate::vendors::http::Client;
 
 use super::errors::RestError;
 use super::routes::Ctx;
+
+/// iControl REST's token header (F5's iControl REST user guide, token-based authentication).
+const X_F5_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-f5-auth-token");
 use super::{fill, BasicFailureBody, TOKEN_SESSION_TYPE};
 use crate::session::{Account, AuthError, EndReason, LoginRequest, Session};
 
@@ -86,7 +89,7 @@ pub fn authenticate(
 ) -> Result<Principal, RestError> {
     let store = &ctx.device.store;
     let now = ctx.now();
-    if let Some(value) = headers.get("x-f5-auth-token") {
+    if let Some(value) = headers.get(X_F5_AUTH_TOKEN) {
         let Ok(token) = value.to_str() else {
             return Err(RestError::unauthorized(TOKEN_UNKNOWN));
         };

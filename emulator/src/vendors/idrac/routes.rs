@@ -18,7 +18,7 @@
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
@@ -30,6 +30,7 @@ use super::wire;
 use super::{IdracSettings, LoginAuthorization, LogoutBody, SessionPaths, REDFISH};
 use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
+use crate::vendors::http;
 use crate::vendors::http::Inner;
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
@@ -193,7 +194,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     if let Some(link) = link {
         headers.insert(header::LINK, link);
     }
-    headers.insert(HeaderName::from_static("odata-version"), HeaderValue::from_static("4.0"));
+    headers.insert(http::ODATA_VERSION, HeaderValue::from_static("4.0"));
     if !s.server_header.is_empty() {
         if let Ok(value) = HeaderValue::from_str(&s.server_header) {
             headers.insert(header::SERVER, value);
@@ -234,7 +235,7 @@ impl FromRequestParts<Ctx> for Who {
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
         let s = settings(ctx);
-        let has_token = parts.headers.contains_key("x-auth-token");
+        let has_token = parts.headers.contains_key(http::X_AUTH_TOKEN);
         if !has_token && !s.basic_auth && parts.headers.contains_key(header::AUTHORIZATION) {
             tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
             return Err(IdracError::unauthorized(&s));
@@ -399,7 +400,7 @@ async fn login(
     let headers = response.headers_mut();
     if let Ok(mut token) = HeaderValue::from_str(session.token.as_str()) {
         token.set_sensitive(true);
-        headers.insert(HeaderName::from_static("x-auth-token"), token);
+        headers.insert(http::X_AUTH_TOKEN, token);
     }
     if let Ok(location) = HeaderValue::from_str(&wire::session_uri(&s, &session.id)) {
         headers.insert(header::LOCATION, location);
