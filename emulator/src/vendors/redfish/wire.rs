@@ -162,9 +162,24 @@ impl DescribedBy {
     }
 }
 
+/// Headers a Redfish-family answer can carry: Content-Type, Allow, ETag and Location
+/// from the handler; OData-Version, Server, Cache-Control, Link and WWW-Authenticate from
+/// [`super::routes::finish`]; a personality's own; Content-Length.
+const HEADER_ROOM: usize = 12;
+
+/// A response with room for every header the answer path adds, so its header map is
+/// allocated once rather than grown twice (an empty map allocates on its first insert and
+/// again past six headers). For documents and logins, which pass six; an error or an
+/// empty answer rarely does, and is cheaper left to grow.
+pub fn with_room(body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.headers_mut() = HeaderMap::with_capacity(HEADER_ROOM);
+    response
+}
+
 /// A JSON answer, carrying its [`DescribedBy`].
 pub fn json_body(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
+    let mut response = with_room(Body::from(serde_json::to_vec(body).unwrap_or_default()));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -200,7 +215,7 @@ impl Prerendered {
     /// The answer, as [`json_response`] gives it for the same body (as [`json_body`]
     /// without `allow`).
     pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
-        let mut response = Response::new(Body::from(self.body.clone()));
+        let mut response = with_room(Body::from(self.body.clone()));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
