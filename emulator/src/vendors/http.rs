@@ -376,7 +376,8 @@ impl BodyMemo {
 /// ever staler than the device.
 #[derive(Debug)]
 pub struct Documents<V> {
-    kept: std::sync::Mutex<std::collections::HashMap<&'static str, (DocumentState, V)>>,
+    /// Hashed with the engine's fast hasher: a GET of a document looks its name up once.
+    kept: std::sync::Mutex<crate::session::HashMap<&'static str, (DocumentState, V)>>,
 }
 
 /// What a document shows of the device's state (a timeout and a lifetime, say).

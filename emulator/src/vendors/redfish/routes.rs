@@ -63,8 +63,9 @@ pub struct CtxParts {
     pub documents: Documents<wire::Prerendered>,
     /// The `Server` header of every answer (none when the setting is empty).
     server: Option<HeaderValue>,
-    /// The `Link` header of each schema named so far, made once from the template.
-    links: std::sync::Mutex<std::collections::HashMap<String, Option<HeaderValue>>>,
+    /// The `Link` header of each schema named so far, made once from the template (hashed
+    /// with the engine's fast hasher: every answer looks one up).
+    links: std::sync::Mutex<crate::session::HashMap<String, Option<HeaderValue>>>,
     /// The bodies of the last few errors rendered, by error and envelope: a refusal
     /// answered again and again (a full table) is rendered once.
     errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, usize, Bytes)>>,
