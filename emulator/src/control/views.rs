@@ -50,9 +50,9 @@ impl SessionView {
     pub fn new(s: &Session, now: Now) -> SessionView {
         SessionView {
             id: s.id.clone(),
-            user: s.user.to_string(),
-            role: s.role.to_string(),
-            session_type: s.session_type.to_string(),
+            user: s.user.as_str().to_owned(),
+            role: s.role.as_str().to_owned(),
+            session_type: s.session_type.as_str().to_owned(),
             client_addr: s.client.addr.clone(),
             user_agent: s.client.user_agent.clone(),
             client_process: s.client.process.clone(),

@@ -667,7 +667,7 @@ impl SessionStore {
         self.at(now, |s| {
             let mut by_type = BTreeMap::new();
             for e in s.sessions.values() {
-                *by_type.entry(e.session.session_type.to_string()).or_insert(0) += 1;
+                *by_type.entry(e.session.session_type.as_str().to_owned()).or_insert(0) += 1;
             }
             Counts { total: s.sessions.len(), by_type }
         })

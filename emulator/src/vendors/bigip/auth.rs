@@ -97,7 +97,7 @@ pub fn authenticate(
             |session: &Session, account: Option<&Account>| session.role_now(account).to_string();
         return match store.authenticate_with(token.trim(), now, role_now) {
             Ok((session, role)) if session.session_type == TOKEN_SESSION_TYPE => {
-                Ok(Principal { user: session.user.to_string(), role, token: Some(session) })
+                Ok(Principal { user: session.user.as_str().to_owned(), role, token: Some(session) })
             }
             Ok(_) => Err(RestError::unauthorized(TOKEN_UNKNOWN)),
             Err(error) => {

@@ -136,7 +136,7 @@ pub fn token(session: &Session, settings: &BigipSettings) -> TokenBody {
     TokenBody {
         token: session.token.as_str().to_string(),
         name: session.token.as_str().to_string(),
-        user_name: session.user.to_string(),
+        user_name: session.user.as_str().to_owned(),
         auth_provider_name: provider,
         user: link(&format!("/mgmt/shared/authz/users/{}", segment(&session.user))),
         group_references: Vec::new(),
@@ -180,7 +180,7 @@ pub fn login_reference(provider: &str) -> String {
 /// `POST /mgmt/shared/authn/login` answered 200.
 pub fn login(session: &Session, provider: &str, settings: &BigipSettings) -> LoginBody {
     LoginBody {
-        username: session.user.to_string(),
+        username: session.user.as_str().to_owned(),
         login_reference: link(&login_reference(provider)),
         login_provider_name: provider.to_string(),
         token: token(session, settings),

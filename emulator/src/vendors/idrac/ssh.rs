@@ -318,7 +318,7 @@ impl Handler {
 
     fn run(&self, line: &str) -> CliOutput {
         let session = held(&self.slot);
-        let user = session.as_ref().map_or(String::new(), |s| s.user.to_string());
+        let user = session.as_ref().map_or(String::new(), |s| s.user.as_str().to_owned());
         let caller = Caller { session: session.as_ref().map(|s| s.id.as_str()), user: &user };
         racadm::run(&self.device, self.device.now(), &caller, line)
     }

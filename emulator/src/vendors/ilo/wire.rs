@@ -481,7 +481,7 @@ pub fn session(ctx: &Ctx, ilo: &IloSettings, session: &Session, viewer: &str, no
             .device
             .store
             .account(&session.user)
-            .map_or_else(|| session.role.to_string(), |a| a.role);
+            .map_or_else(|| session.role.as_str().to_owned(), |a| a.role);
         let privileges: Map<String, Value> =
             ilo.privileges.iter().map(|p| (p.clone(), json!(role_has(&role, p)))).collect();
         block.insert("Privileges".to_string(), Value::Object(privileges));

@@ -175,7 +175,7 @@ pub fn authenticate(
         match store.authenticate_with(&cookie, now, level_now) {
             Ok((session, level)) => {
                 return Ok(Principal {
-                    user: session.user.to_string(),
+                    user: session.user.as_str().to_owned(),
                     credential: Credential::Session { session, created: false, level },
                 });
             }
