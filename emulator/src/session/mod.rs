@@ -65,20 +65,8 @@ impl std::borrow::Borrow<str> for Name {
     }
 }
 
-impl AsRef<str> for Name {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl From<&str> for Name {
     fn from(text: &str) -> Name {
-        Name(text.into())
-    }
-}
-
-impl From<String> for Name {
-    fn from(text: String) -> Name {
         Name(text.into())
     }
 }
@@ -104,12 +92,6 @@ impl PartialEq<&str> for Name {
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
         *self.0 == **other
-    }
-}
-
-impl PartialEq<Name> for str {
-    fn eq(&self, other: &Name) -> bool {
-        self == &*other.0
     }
 }
 
