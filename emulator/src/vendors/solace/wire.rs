@@ -56,9 +56,22 @@ pub const PRIVATE_ACTION: &str = "/SEMP/v2/__private_action__";
 // ----- the request -----
 
 /// What `meta.request` and every link need to know about the request. The router's
-/// middleware puts one in every request.
+/// middleware puts one in every request, and each handler takes a copy: it is shared, so
+/// a copy is a reference count, not four strings.
 #[derive(Clone, Debug)]
-pub struct ReqInfo {
+pub struct ReqInfo(std::sync::Arc<RequestFacts>);
+
+impl std::ops::Deref for ReqInfo {
+    type Target = RequestFacts;
+
+    fn deref(&self) -> &RequestFacts {
+        &self.0
+    }
+}
+
+/// The facts a [`ReqInfo`] shares.
+#[derive(Debug)]
+pub struct RequestFacts {
     /// HTTP method.
     pub method: String,
     /// The path as sent (percent-encoded).
@@ -81,21 +94,25 @@ impl ReqInfo {
         let base = if settings.absolute_uris {
             let host = uri
                 .authority()
-                .map(|a| a.as_str().to_string())
-                .or_else(|| {
-                    headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
-                })
-                .unwrap_or_else(|| "localhost".to_string());
-            format!("{}://{host}", listener.as_str())
+                .map(|a| a.as_str())
+                .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+                .unwrap_or("localhost");
+            // Pieces pushed rather than `format!`ed: every request builds this.
+            let scheme = listener.as_str();
+            let mut base = String::with_capacity(scheme.len() + 3 + host.len());
+            base.push_str(scheme);
+            base.push_str("://");
+            base.push_str(host);
+            base
         } else {
             String::new()
         };
-        ReqInfo {
+        ReqInfo(std::sync::Arc::new(RequestFacts {
             method: method.as_str().to_string(),
             path: uri.path().to_string(),
             query: uri.query().map(str::to_string),
             base,
-        }
+        }))
     }
 
     /// `meta.request.uri`: the request's URI (absolute when the profile says so).
