@@ -23,9 +23,8 @@ use serde::{Deserialize, Serialize};
 /// the short keys hashed on every login and logout (tokens, ids, user and type names),
 /// and still seeded per process.
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-
-/// The engine's hash sets, hashed like [`HashMap`].
-pub(crate) type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+/// The engine's hash sets (see [`HashMap`]).
+pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 pub use accounts::{Account, AccountError, AccountUpdate};
 pub use counters::{CounterSnapshot, RefusalReason};

@@ -972,10 +972,6 @@ impl State {
                 }
                 let used = self.user_counts.get(user).copied().unwrap_or(0)
                     + self.ghosts.get(user).copied().unwrap_or(0);
-                // A user whose sessions all ended is still counted, at zero: not shown.
-                if used == 0 {
-                    continue;
-                }
                 usage.push(LimitUsage {
                     scope: LimitScope::User(user.to_string()),
                     types: self.policy.per_user_types.clone(),
@@ -1278,14 +1274,9 @@ impl State {
     }
 }
 
-/// One more under `key` (a new key only when it has none).
+/// One more under `key` (the key shares the session's name: nothing is copied).
 fn increment(counts: &mut HashMap<Name, usize>, key: &Name) {
-    match counts.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            counts.insert(key.clone(), 1);
-        }
-    }
+    *counts.entry(key.clone()).or_insert(0) += 1;
 }
 
 /// The table's copy of `text`, made on first use.
@@ -1300,10 +1291,11 @@ fn intern(names: &mut HashSet<Name>, text: &str) -> Name {
     }
 }
 
-/// Counts one less for `key`. A key stays at zero, so the next session of that type or
-/// user copies no name (there are as many keys as types and users that ever logged in).
 fn decrement(counts: &mut HashMap<Name, usize>, key: &str) {
     if let Some(n) = counts.get_mut(key) {
-        *n = n.saturating_sub(1);
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
+        }
     }
 }

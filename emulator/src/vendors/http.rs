@@ -7,18 +7,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue};
 use base64::Engine as _;
 
 use crate::peer::ClientProcesses;
 use crate::session::ClientInfo;
-
-/// Redfish's session token header (DSP0266, Session login). Header names used on every
-/// request are constants: a name given as `&str` is parsed and hashed on each lookup.
-pub const X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
-
-/// Redfish's `OData-Version` header (DSP0266, Request headers).
-pub const ODATA_VERSION: HeaderName = HeaderName::from_static("odata-version");
 
 /// `Basic <base64(user:password)>` into its parts (the password may hold colons);
 /// `None` for anything else, never a guess.

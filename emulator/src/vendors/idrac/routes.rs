@@ -30,7 +30,6 @@ use super::wire;
 use super::{IdracSettings, LoginAuthorization, LogoutBody, SessionPaths, REDFISH};
 use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http;
 use crate::vendors::http::Inner;
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
@@ -194,7 +193,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     if let Some(link) = link {
         headers.insert(header::LINK, link);
     }
-    headers.insert(http::ODATA_VERSION, HeaderValue::from_static("4.0"));
+    headers.insert(crate::vendors::redfish::ODATA_VERSION, HeaderValue::from_static("4.0"));
     if !s.server_header.is_empty() {
         if let Ok(value) = HeaderValue::from_str(&s.server_header) {
             headers.insert(header::SERVER, value);
@@ -235,7 +234,7 @@ impl FromRequestParts<Ctx> for Who {
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
         let s = settings(ctx);
-        let has_token = parts.headers.contains_key(http::X_AUTH_TOKEN);
+        let has_token = parts.headers.contains_key(crate::vendors::redfish::X_AUTH_TOKEN);
         if !has_token && !s.basic_auth && parts.headers.contains_key(header::AUTHORIZATION) {
             tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
             return Err(IdracError::unauthorized(&s));
@@ -400,7 +399,7 @@ async fn login(
     let headers = response.headers_mut();
     if let Ok(mut token) = HeaderValue::from_str(session.token.as_str()) {
         token.set_sensitive(true);
-        headers.insert(http::X_AUTH_TOKEN, token);
+        headers.insert(crate::vendors::redfish::X_AUTH_TOKEN, token);
     }
     if let Ok(location) = HeaderValue::from_str(&wire::session_uri(&s, &session.id)) {
         headers.insert(header::LOCATION, location);

@@ -19,7 +19,6 @@ use serde_json::{json, Value};
 use super::errors::IdracError;
 use super::wire;
 use super::IdracSettings;
-use crate::vendors::http;
 use crate::vendors::redfish::routes::Ctx;
 use crate::vendors::redfish::tree::{handle, Outcome, Refusal};
 
@@ -59,8 +58,8 @@ pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
     let s = IdracSettings::of(&ctx.device).into_owned();
     let path = req.uri().path().to_string();
     let headers = req.headers();
-    let basic =
-        !headers.contains_key(http::X_AUTH_TOKEN) && headers.contains_key(header::AUTHORIZATION);
+    let basic = !headers.contains_key(crate::vendors::redfish::X_AUTH_TOKEN)
+        && headers.contains_key(header::AUTHORIZATION);
     if basic && !s.basic_auth && ctx.device.resources().lock().serves(&path) {
         tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
         return IdracError::unauthorized(&s).into_response();

@@ -32,7 +32,6 @@ use super::wire;
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
 use crate::device::DeviceHandle;
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http;
 use crate::vendors::http::{BodyMemo, Inner, ListenerScheme};
 use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
@@ -523,7 +522,7 @@ pub async fn login(
     let mut token =
         HeaderValue::from_str(session.token.as_str()).map_err(|_| RedfishError::internal())?;
     token.set_sensitive(true);
-    out.insert(http::X_AUTH_TOKEN, token);
+    out.insert(crate::vendors::redfish::X_AUTH_TOKEN, token);
     let location = HeaderValue::from_str(&wire::absolute(&ilo, listener, &headers, &uri))
         .map_err(|_| RedfishError::internal())?;
     out.insert(header::LOCATION, location);

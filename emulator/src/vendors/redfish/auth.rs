@@ -191,7 +191,7 @@ pub fn authenticate(
 ) -> Result<Principal, RedfishError> {
     let store = &ctx.device.store;
     let now = ctx.device.now();
-    if let Some(token) = headers.get(http::X_AUTH_TOKEN) {
+    if let Some(token) = headers.get(super::X_AUTH_TOKEN) {
         let token = token.to_str().map_err(|_| RedfishError::unauthorized())?;
         return match store.authenticate_with(token, now, account_now) {
             Ok(authorized) => Ok(Principal::new(authorized, None)),

@@ -20,10 +20,18 @@ pub mod routes;
 pub mod tree;
 pub mod wire;
 
+use axum::http::HeaderName;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::device::DeviceHandle;
+
+/// Redfish's session token header (DSP0266, Session login). Header names used on every
+/// request are constants: a name given as `&str` is parsed and hashed on each lookup.
+pub const X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+
+/// Redfish's `OData-Version` header (DSP0266, Request headers).
+pub const ODATA_VERSION: HeaderName = HeaderName::from_static("odata-version");
 
 /// Session type of sessions created by a login (POST to the Sessions collection).
 pub const SESSION_TYPE: &str = "redfish";

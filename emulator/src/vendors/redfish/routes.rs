@@ -44,7 +44,6 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::DeviceHandle;
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
-use crate::vendors::http;
 use crate::vendors::http::{App, Documents, Inner};
 
 /// What every handler and extractor of the Redfish router shares: the device and its
@@ -317,7 +316,7 @@ pub struct EnvelopeHook(pub Arc<dyn Envelope>);
 
 /// The answer to a request whose `OData-Version` is not 4.0: 412 (DSP0266 request headers).
 fn unsupported_odata_version(headers: &HeaderMap) -> Option<RedfishError> {
-    let value = headers.get(http::ODATA_VERSION)?;
+    let value = headers.get(super::ODATA_VERSION)?;
     let text = value.to_str().unwrap_or("");
     (text.trim() != "4.0").then(|| {
         RedfishError::new(
@@ -396,7 +395,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     }
     let settings = &ctx.settings;
     let headers = response.headers_mut();
-    headers.insert(http::ODATA_VERSION, HeaderValue::from_static("4.0"));
+    headers.insert(super::ODATA_VERSION, HeaderValue::from_static("4.0"));
     if let Some(server) = &ctx.server {
         headers.insert(header::SERVER, server.clone());
     }
@@ -595,7 +594,7 @@ pub async fn login(
     let mut token =
         HeaderValue::from_str(session.token.as_str()).map_err(|_| RedfishError::internal())?;
     token.set_sensitive(true);
-    headers.insert(http::X_AUTH_TOKEN, token);
+    headers.insert(super::X_AUTH_TOKEN, token);
     let location = HeaderValue::from_str(&wire::session_uri(&session.id))
         .map_err(|_| RedfishError::internal())?;
     headers.insert(header::LOCATION, location);
