@@ -333,6 +333,25 @@ where
     App(Arc::new(move |req| Box::pin(step(state.clone(), req, inner.clone()))))
 }
 
+/// All of `body`, as [`axum::body::to_bytes`] gives it without a limit. A body of one piece
+/// (what every handler here answers with) is handed back as that piece, without the
+/// buffering that collecting a body of many pieces needs.
+pub async fn whole_body(mut body: axum::body::Body) -> Result<Bytes, axum::Error> {
+    use http_body_util::BodyExt as _;
+    let first = match body.frame().await.transpose()? {
+        None => return Ok(Bytes::new()),
+        Some(frame) => frame.into_data().unwrap_or_default(),
+    };
+    if axum::body::HttpBody::is_end_stream(&body) {
+        return Ok(first);
+    }
+    let rest = body.collect().await?.to_bytes();
+    let mut all = Vec::with_capacity(first.len() + rest.len());
+    all.extend_from_slice(&first);
+    all.extend_from_slice(&rest);
+    Ok(Bytes::from(all))
+}
+
 /// The last few results of a pure function of an answer's body, kept by the body they
 /// came from, so an answer that comes out the same request after request (a service
 /// document) is reworked once, not per request. Bodies that differ each time (they carry
@@ -418,6 +437,34 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body sent in pieces, one per poll.
+    struct Pieces(std::collections::VecDeque<&'static str>);
+
+    impl axum::body::HttpBody for Pieces {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+            let piece = self.0.pop_front().map(|p| Ok(hyper::body::Frame::data(Bytes::from(p))));
+            std::task::Poll::Ready(piece)
+        }
+    }
+
+    /// A body comes out whole, whether it is one piece, several or none.
+    #[tokio::test]
+    async fn a_body_comes_out_whole_however_it_was_sent() {
+        let one = axum::body::Body::from("{\"@odata.id\":\"/redfish/v1\"}");
+        assert_eq!(whole_body(one).await.unwrap(), "{\"@odata.id\":\"/redfish/v1\"}");
+        let several = axum::body::Body::new(Pieces(["{\"a\":", "", "1}"].into()));
+        assert_eq!(whole_body(several).await.unwrap(), "{\"a\":1}");
+        assert_eq!(whole_body(axum::body::Body::empty()).await.unwrap(), "");
+        let none = axum::body::Body::new(Pieces(Default::default()));
+        assert_eq!(whole_body(none).await.unwrap(), "");
+    }
 
     /// Client addresses read as `to_string` writes them (events and session bodies show
     /// them), IPv4 digit by digit and IPv6 as before.

@@ -219,7 +219,7 @@ async fn with_trailing_slashes(ilo: &IloSettings, memo: &BodyMemo, response: Res
     if !json {
         return Response::from_parts(parts, body);
     }
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+    let Ok(bytes) = crate::vendors::http::whole_body(body).await else {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
     let slashed = memo.get_or(&bytes, |bytes| {
@@ -262,25 +262,43 @@ const SEGMENTS: [&str; 18] = [
     "Registries",
 ];
 
+/// The canonical spelling of `segment` when it spells a fixed segment in another case.
+/// Every request's path goes through here, so the segments are grouped by length (a
+/// segment is compared with the one to three of its length, not with all eighteen), and
+/// the exact spelling, what clients nearly always send, is tried before any case is folded.
+fn respelled(segment: &str) -> Option<&'static str> {
+    static BY_LENGTH: std::sync::LazyLock<Vec<Vec<&'static str>>> =
+        std::sync::LazyLock::new(|| {
+            let longest = SEGMENTS.iter().map(|s| s.len()).max().unwrap_or(0);
+            let mut by_length = vec![Vec::new(); longest + 1];
+            for fixed in SEGMENTS {
+                by_length[fixed.len()].push(fixed);
+            }
+            by_length
+        });
+    let candidates = BY_LENGTH.get(segment.len())?;
+    if candidates.contains(&segment) {
+        return None;
+    }
+    candidates.iter().find(|s| s.eq_ignore_ascii_case(segment)).copied()
+}
+
 /// `/rest/v1/...` as `/redfish/v1/...` (iLO 4), and fixed segments in their canonical case
 /// (HPE's own examples write `/redfish/v1/sessionservice/sessions`). Segments that are
 /// ids (a session id, a user name) are left alone unless they spell a fixed segment.
 /// A path already in that form (what clients send nearly always) is borrowed, not copied.
 fn canonical_path<'a>(ilo: &IloSettings, path: &'a str) -> std::borrow::Cow<'a, str> {
-    let fixed = |segment: &'a str| -> &'a str {
-        let found = SEGMENTS.iter().find(|s| s.eq_ignore_ascii_case(segment));
-        match found {
-            Some(fixed) if ilo.case_insensitive_paths => fixed,
-            _ => segment,
-        }
-    };
-    let mut segments = path.split('/').map(fixed);
+    let respell = |segment: &str| respelled(segment).filter(|_| ilo.case_insensitive_paths);
+    let fixed = |segment: &'a str| -> &'a str { respell(segment).unwrap_or(segment) };
+    // Split on a predicate: paths are short, and a byte test beats a search per segment.
+    let slash = |c: char| c == '/';
+    let mut segments = path.split(slash).map(fixed);
     let aliased =
         ilo.rest_v1_alias && segments.nth(1) == Some("rest") && segments.next() == Some("v1");
-    if !aliased && path.split('/').all(|segment| fixed(segment) == segment) {
+    if !aliased && path.split(slash).all(|segment| respell(segment).is_none()) {
         return std::borrow::Cow::Borrowed(path);
     }
-    let mut segments: Vec<&str> = path.split('/').map(fixed).collect();
+    let mut segments: Vec<&str> = path.split(slash).map(fixed).collect();
     if aliased {
         segments[1] = "redfish";
     }
@@ -763,6 +781,22 @@ mod tests {
             "/redfish/v1/SessionService/Sessions/Admin00000000abcdef0012345678/"
         );
         assert_eq!(canonical_path(&ilo, "/REDFISH/V1/"), "/redfish/v1/");
+    }
+
+    /// Every fixed segment is respelled from any other case, and nothing else is: the
+    /// lookup by length misses none of them.
+    #[test]
+    fn every_fixed_segment_is_found_whatever_its_case() {
+        for fixed in SEGMENTS {
+            assert_eq!(respelled(fixed), None, "{fixed} is already canonical");
+            for other in [fixed.to_ascii_lowercase(), fixed.to_ascii_uppercase()] {
+                let expected = (other != fixed).then_some(fixed);
+                assert_eq!(respelled(&other), expected, "{other}");
+            }
+        }
+        for other in ["", "1", "Admin00000000abcdef0012345678", "SessionServices", "redfis"] {
+            assert_eq!(respelled(other), None, "{other}");
+        }
     }
 
     /// iLO 4 serves `/rest/v1/...` as `/redfish/v1/...` (ilo-idrac.md 1.1 [P]).
