@@ -26,12 +26,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use std::future::Future as _;
 
-use crate::vendors::http::App;
+use crate::vendors::http::{App, Connection};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -393,8 +392,8 @@ pub struct HttpService {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The device's connection count and cap.
     pub gate: Gate,
-    /// Names the local process behind each request's connection (hygiene mode): put in
-    /// every request's extensions when set.
+    /// Names the local process behind each request's connection (hygiene mode): carried
+    /// in every request's [`Connection`] when set.
     pub processes: Option<crate::peer::ClientProcesses>,
 }
 
@@ -580,29 +579,6 @@ impl Strays {
     }
 }
 
-/// What every request of a connection carries in its extensions, as the router's
-/// handlers read them: the client's address ([`ConnectInfo`]), the scheme of the listener
-/// ([`ListenerScheme`]) and, in hygiene mode, the [`ClientProcesses`] lookup.
-///
-/// [`ListenerScheme`]: crate::vendors::http::ListenerScheme
-/// [`ClientProcesses`]: crate::peer::ClientProcesses
-#[derive(Clone)]
-struct RequestExtensions {
-    peer: SocketAddr,
-    scheme: crate::vendors::http::ListenerScheme,
-    processes: Option<crate::peer::ClientProcesses>,
-}
-
-impl RequestExtensions {
-    fn put(&self, extensions: &mut axum::http::Extensions) {
-        extensions.insert(ConnectInfo(self.peer));
-        extensions.insert(self.scheme);
-        if let Some(processes) = &self.processes {
-            extensions.insert(processes.clone());
-        }
-    }
-}
-
 /// One HTTP connection: TLS handshake (within the header timeout), then HTTP/1.1 with
 /// its watchdog. The device's router is made here on its first connection.
 async fn connection(
@@ -614,7 +590,7 @@ async fn connection(
 ) {
     let app = service.app.app();
     let limits = service.gate.limits.clone();
-    let extensions = RequestExtensions {
+    let connection = Connection {
         peer,
         scheme: match service.tls {
             Some(_) => crate::vendors::http::ListenerScheme::Https,
@@ -638,12 +614,12 @@ async fn connection(
         Some(acceptor) => {
             let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(watched));
             match handshake.await {
-                Ok(Ok(stream)) => http(stream, app, extensions, activity, &limits, &signal).await,
+                Ok(Ok(stream)) => http(stream, app, connection, activity, &limits, &signal).await,
                 Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(client = %peer.ip(), "TLS handshake timed out"),
             }
         }
-        None => http(watched, app, extensions, activity, &limits, &signal).await,
+        None => http(watched, app, connection, activity, &limits, &signal).await,
     }
 }
 
@@ -722,7 +698,7 @@ async fn watchdog(
 async fn http<S>(
     stream: S,
     app: App,
-    extensions: RequestExtensions,
+    connection: Connection,
     activity: Arc<Activity>,
     limits: &ConnectionLimits,
     signal: &Signal,
@@ -734,7 +710,7 @@ async fn http<S>(
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         let activity = tracked.clone();
         activity.begin();
-        extensions.put(request.extensions_mut());
+        request.extensions_mut().insert(connection.clone());
         let answer = app.call(request.map(|body| Body::new(StallLimited::new(body, stall))));
         async move {
             let response = answer.await;

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use chrono::TimeZone as _;
 use emulator::clock::Clock;
 use emulator::device::{Device, DeviceHandle};
 use emulator::profile::Profile;
 use emulator::session::{ClientInfo, EndReason, EventKind, LoginError};
+use emulator::vendors::http::{Connection, ListenerScheme};
 use emulator::vendors::idrac;
 use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
@@ -99,7 +99,10 @@ struct Req {
 fn req(method: Method, uri: &str) -> Req {
     let peer: SocketAddr = "192.0.2.10:50000".parse().expect("addr");
     Req {
-        builder: Request::builder().method(method).uri(uri).extension(ConnectInfo(peer)),
+        builder: Request::builder()
+            .method(method)
+            .uri(uri)
+            .extension(Connection::new(peer, ListenerScheme::Http)),
         body: Body::empty(),
     }
 }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone as _, Utc};
@@ -19,7 +18,7 @@ use emulator::clock::Clock;
 use emulator::device::{Device, DeviceHandle};
 use emulator::profile::Profile;
 use emulator::session::{ClientInfo, EndReason, EventKind};
-use emulator::vendors::http::ListenerScheme;
+use emulator::vendors::http::{Connection, ListenerScheme};
 use emulator::vendors::ilo;
 use http_body_util::BodyExt as _;
 use insta::internals::{Content, ContentPath};
@@ -149,9 +148,8 @@ impl Req {
     async fn send(self, dev: &DeviceHandle) -> Reply {
         let mut request = self.builder.body(self.body).expect("request");
         let peer = SocketAddr::from(([127, 0, 0, 1], 50_000));
-        request.extensions_mut().insert(ConnectInfo(peer));
         // As a real iLO is reached: over TLS (the listener says so in every request).
-        request.extensions_mut().insert(ListenerScheme::Https);
+        request.extensions_mut().insert(Connection::new(peer, ListenerScheme::Https));
         let response = ilo::router(dev.clone()).oneshot(request).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();

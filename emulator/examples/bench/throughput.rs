@@ -26,6 +26,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 use emulator::profile::Profile;
+use emulator::vendors::http::{Connection, ListenerScheme};
 use emulator::EmulatedDevice;
 
 /// Connections of the fixed-request loads.
@@ -713,7 +714,8 @@ async fn call(
         headers.insert(name.clone(), value.clone());
     }
     let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
-    sent.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    let connection = Connection::new(peer, ListenerScheme::Http);
+    sent.extensions_mut().insert(connection);
     let answer = app.call(sent).await;
     let status = answer.status();
     let headers = answer.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap, HeaderValue};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, Uri};
 use base64::Engine as _;
 
 use crate::peer::ClientProcesses;
@@ -54,18 +54,43 @@ impl std::fmt::Debug for Basic {
     }
 }
 
-/// The client's address (when served with connect info) and `User-Agent`, and the
-/// local process behind the connection when the listener asks for it (a
-/// [`ClientProcesses`] in the extensions: hygiene mode).
+/// What the listener knows of the connection a request arrived on. It puts this in every
+/// request's extensions as one piece (each extension is a boxed entry of a map made per
+/// request), and handlers read it through [`client_info`] and [`ListenerScheme::of`].
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The scheme of the listener that accepted the connection.
+    pub scheme: ListenerScheme,
+    /// In hygiene mode, names the local process behind the connection.
+    pub processes: Option<ClientProcesses>,
+}
+
+impl Connection {
+    /// A connection from `peer` to a listener of `scheme`, without process lookup.
+    pub fn new(peer: SocketAddr, scheme: ListenerScheme) -> Connection {
+        Connection { peer, scheme, processes: None }
+    }
+
+    /// The connection recorded in `extensions` (none when the router is called without a
+    /// listener).
+    pub fn of(extensions: &Extensions) -> Option<&Connection> {
+        extensions.get::<Connection>()
+    }
+}
+
+/// The client's address (when served by a listener) and `User-Agent`, and the local
+/// process behind the connection when the listener looks it up (hygiene mode).
 pub fn client_info(extensions: &Extensions, headers: &HeaderMap) -> ClientInfo {
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| *a);
+    let connection = Connection::of(extensions);
     ClientInfo {
-        addr: peer.map(|a| ip_text(a.ip())),
+        addr: connection.map(|c| ip_text(c.peer.ip())),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        process: peer.zip(extensions.get::<ClientProcesses>()).and_then(|(a, p)| p.find(a)),
+        process: connection.and_then(|c| c.processes.as_ref()?.find(c.peer)),
     }
 }
 
@@ -110,9 +135,21 @@ impl ListenerScheme {
         }
     }
 
-    /// The scheme recorded in `extensions` (plain HTTP when none was).
+    /// The scheme of the [`Connection`] recorded in `extensions` (plain HTTP when none was).
     pub fn of(extensions: &Extensions) -> ListenerScheme {
-        extensions.get::<ListenerScheme>().copied().unwrap_or_default()
+        Connection::of(extensions).map_or_else(ListenerScheme::default, |c| c.scheme)
+    }
+}
+
+/// The URI a request was sent with, kept by [`reroute`] when a personality's path rules
+/// route the request by another.
+#[derive(Clone, Debug)]
+pub struct SentUri(pub Uri);
+
+impl SentUri {
+    /// The URI `request` was sent with: the one kept when it was rerouted, else its own.
+    pub fn of(request: &axum::extract::Request) -> &Uri {
+        request.extensions().get::<SentUri>().map_or_else(|| request.uri(), |SentUri(uri)| uri)
     }
 }
 
@@ -120,30 +157,23 @@ impl ListenerScheme {
 /// one place where a personality's path rules (a trailing slash ignored, case-insensitive
 /// segments, an alias) apply before routing, in the personality's step ([`around`]),
 /// rather than as extra routes per path. Handlers still see the path as sent in
-/// [`OriginalUri`].
-///
-/// [`OriginalUri`]: axum::extract::OriginalUri
+/// [`SentUri`]; a request routed by its own path (nearly every one) is left untouched.
 pub fn reroute<F>(request: &mut axum::extract::Request, route: &F)
 where
     F: Fn(&str) -> std::borrow::Cow<'_, str>,
 {
-    if request.extensions().get::<axum::extract::OriginalUri>().is_none() {
-        let sent = axum::extract::OriginalUri(request.uri().clone());
-        request.extensions_mut().insert(sent);
-    }
-    let path = request.uri().path();
-    if let std::borrow::Cow::Owned(routed) = route(path) {
-        let rebuilt = match request.uri().query() {
-            Some(query) => format!("{routed}?{query}"),
-            None => routed,
-        };
-        let mut parts = request.uri().clone().into_parts();
-        if let Ok(pq) = rebuilt.parse() {
-            parts.path_and_query = Some(pq);
-            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
-                *request.uri_mut() = uri;
-            }
-        }
+    let std::borrow::Cow::Owned(routed) = route(request.uri().path()) else { return };
+    let rebuilt = match request.uri().query() {
+        Some(query) => format!("{routed}?{query}"),
+        None => routed,
+    };
+    let mut parts = request.uri().clone().into_parts();
+    let Ok(pq) = rebuilt.parse() else { return };
+    parts.path_and_query = Some(pq);
+    let Ok(uri) = Uri::from_parts(parts) else { return };
+    let sent = std::mem::replace(request.uri_mut(), uri);
+    if request.extensions().get::<SentUri>().is_none() {
+        request.extensions_mut().insert(SentUri(sent));
     }
 }
 
@@ -431,6 +461,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Client(client_info(&parts.extensions, &parts.headers)))
+    }
+}
+
+/// A handler's argument: the scheme of the listener that took the request.
+impl<S: Send + Sync> FromRequestParts<S> for ListenerScheme {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ListenerScheme::of(&parts.extensions))
     }
 }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use crate::vendors::http::Inner;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -128,7 +128,7 @@ pub async fn finish(ctx: Ctx, mut req: Request, next: Inner) -> Response {
     let method = req.method().clone();
     // The address is written out only for an error: formatting it cost a successful
     // request about a tenth of its work.
-    let peer = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let peer = crate::vendors::http::Connection::of(req.extensions()).map(|c| c.peer.ip());
     let mut response = next.run(req).await;
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {

@@ -489,11 +489,10 @@ pub async fn login(
     State(ctx): State<Ctx>,
     Extension(ilo): Ilo,
     Client(client): Client,
-    listener: Option<Extension<ListenerScheme>>,
+    listener: ListenerScheme,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Answer {
-    let listener = listener.map_or_else(ListenerScheme::default, |Extension(s)| s);
     let mut props = Props::new(body);
     let user = props.string("UserName", true);
     let password = props.secret("Password", true);

@@ -16,17 +16,16 @@
 //! Only GET takes `$expand` ("Shall only support query parameters on GET operations").
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::errors::{Message, RedfishError};
 use crate::resources::{expand_param, expand_with, ExpandRefusal, ExpandSettings};
-use crate::vendors::http::{App, Inner, ListenerScheme};
+use crate::vendors::http::{App, Connection, Inner};
 
 /// The largest body an expansion reads (a resource or an expanded member).
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -136,8 +135,7 @@ fn is_json(response: &Response) -> bool {
 #[derive(Clone)]
 struct Origin {
     headers: HeaderMap,
-    connect: Option<ConnectInfo<SocketAddr>>,
-    scheme: ListenerScheme,
+    connection: Option<Connection>,
 }
 
 impl Origin {
@@ -146,11 +144,7 @@ impl Origin {
         for name in [header::IF_NONE_MATCH, header::IF_MATCH, header::CONTENT_LENGTH] {
             headers.remove(name);
         }
-        Origin {
-            headers,
-            connect: req.extensions().get::<ConnectInfo<SocketAddr>>().cloned(),
-            scheme: ListenerScheme::of(req.extensions()),
-        }
+        Origin { headers, connection: Connection::of(req.extensions()).cloned() }
     }
 
     /// GET `uri` through `router`: its JSON body when it answers 200.
@@ -158,10 +152,9 @@ impl Origin {
         let mut request =
             Request::builder().method(Method::GET).uri(uri).body(Body::empty()).ok()?;
         *request.headers_mut() = self.headers.clone();
-        if let Some(connect) = self.connect {
-            request.extensions_mut().insert(connect);
+        if let Some(connection) = &self.connection {
+            request.extensions_mut().insert(connection.clone());
         }
-        request.extensions_mut().insert(self.scheme);
         let response = app.call(request).await;
         if response.status() != StatusCode::OK || !is_json(&response) {
             return None;

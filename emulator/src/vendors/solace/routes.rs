@@ -25,7 +25,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -155,11 +155,9 @@ fn routed_path(path: &str) -> std::borrow::Cow<'_, str> {
 pub async fn semp(ctx: Ctx, mut req: Request, next: Inner) -> Response {
     crate::vendors::http::reroute(&mut req, &routed_path);
     // The URI as the client sent it, trailing slash included.
-    let sent =
-        req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().clone(), |o| o.0.clone());
     let info = ReqInfo::new(
         req.method(),
-        &sent,
+        crate::vendors::http::SentUri::of(&req),
         req.headers(),
         ListenerScheme::of(req.extensions()),
         &ctx.settings,
