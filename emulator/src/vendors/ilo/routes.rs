@@ -59,7 +59,7 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
         Expander::new(settings, documents, expand::compact)
     });
     let ilo = Arc::new(IloSettings::of(&device));
-    let ctx = Ctx::new(device);
+    let ctx = Ctx::with_envelope(device, EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone()))));
     let mut table = RouteTable::standard();
     table.set(wire::ROOT, get(service_root));
     table.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
@@ -83,7 +83,6 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
         "/redfish/v1/AccountService/Accounts/{id}",
         get(rf::get_account).patch(rf::patch_account).delete(delete_account),
     );
-    let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
     // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]). A route,
     // not the table's fallback, so it is finished like every other answer.
     let mut unmatched = Router::new().route("/redfish/{*rest}", any(unmatched));
@@ -94,7 +93,6 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
     let step = IloStep {
         finishing: rf::Finishing { ctx, expander },
         ilo,
-        envelope,
         memo: Arc::new(crate::vendors::http::BodyMemo::default()),
     };
     crate::vendors::http::around(routes, step, finish)
@@ -105,19 +103,17 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
 struct IloStep {
     finishing: rf::Finishing,
     ilo: Arc<IloSettings>,
-    envelope: EnvelopeHook,
     memo: Arc<crate::vendors::http::BodyMemo>,
 }
 
 /// iLO's step around every request: the path routed as iLO reads it (case, aliases:
-/// [`canonical_path`]), the settings and the envelope handed to handlers and to the
-/// Redfish [`rf::finish`] (which serves `$expand`), and trailing slashes on the links
-/// of the answer when the profile writes them.
+/// [`canonical_path`]), the settings handed to handlers, the Redfish [`rf::finish`]
+/// (which serves `$expand`, and shapes answers in iLO's envelope, which the context
+/// holds), and trailing slashes on the links of the answer when the profile writes them.
 async fn finish(step: IloStep, mut req: axum::extract::Request, next: Inner) -> Response {
-    let IloStep { finishing, ilo, envelope, memo } = step;
+    let IloStep { finishing, ilo, memo } = step;
     crate::vendors::http::reroute(&mut req, &|path| canonical_path(&ilo, path));
     req.extensions_mut().insert(ilo.clone());
-    req.extensions_mut().insert(envelope);
     let response = rf::finish(finishing, req, next).await;
     with_trailing_slashes(&ilo, &memo, response).await
 }

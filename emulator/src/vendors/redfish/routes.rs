@@ -65,9 +65,11 @@ pub struct CtxParts {
     /// The `Link` header of each schema named so far, made once from the template (hashed
     /// with the engine's fast hasher: every answer looks one up).
     links: std::sync::Mutex<crate::session::HashMap<String, Option<HeaderValue>>>,
-    /// The bodies of the last few errors rendered, by error and envelope: a refusal
-    /// answered again and again (a full table) is rendered once.
-    errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, usize, Bytes)>>,
+    /// The bodies of the last few errors rendered: a refusal answered again and again (a
+    /// full table) is rendered once.
+    errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, Bytes)>>,
+    /// The personality's envelope, if it has one ([`Envelope`]).
+    pub envelope: Option<EnvelopeHook>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -87,6 +89,21 @@ impl Ctx {
 
     /// The context of `device` with `settings` of the personality's choosing.
     pub fn with_settings(device: DeviceHandle, settings: RedfishSettings) -> Ctx {
+        Ctx::build(device, settings, None)
+    }
+
+    /// The context of `device`, with its profile's settings, for a personality that
+    /// shapes its answers with `envelope`.
+    pub fn with_envelope(device: DeviceHandle, envelope: EnvelopeHook) -> Ctx {
+        let settings = device.profile().redfish.clone().unwrap_or_default();
+        Ctx::build(device, settings, Some(envelope))
+    }
+
+    fn build(
+        device: DeviceHandle,
+        settings: RedfishSettings,
+        envelope: Option<EnvelopeHook>,
+    ) -> Ctx {
         let server = Some(&settings.server_header)
             .filter(|s| !s.is_empty())
             .and_then(|s| HeaderValue::from_str(s).ok());
@@ -97,6 +114,7 @@ impl Ctx {
             server,
             links: Default::default(),
             errors: Default::default(),
+            envelope,
         }))
     }
 
@@ -118,19 +136,15 @@ impl Ctx {
         link
     }
 
-    /// The body of `error` under the device's registry, in `hook`'s envelope when there
-    /// is one.
-    fn error_body(&self, error: &RedfishError, hook: Option<&EnvelopeHook>) -> Bytes {
+    /// The body of `error` under the device's registry, in the personality's envelope
+    /// when it has one.
+    fn error_body(&self, error: &RedfishError) -> Bytes {
         const KEPT: usize = 8;
-        // The envelope by identity: a personality installs one per router.
-        let envelope = hook.map_or(0, |EnvelopeHook(h)| Arc::as_ptr(h).cast::<()>() as usize);
         let lock = || self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, _, body)) =
-            lock().iter().find(|(e, with, _)| *with == envelope && e == error)
-        {
+        if let Some((_, body)) = lock().iter().find(|(e, _)| e == error) {
             return body.clone();
         }
-        let value = match hook {
+        let value = match &self.envelope {
             Some(EnvelopeHook(hook)) => hook.error_body(self, error),
             None => error.envelope(self.registry()),
         };
@@ -139,7 +153,7 @@ impl Ctx {
         if kept.len() == KEPT {
             kept.pop_front();
         }
-        kept.push_back((error.clone(), envelope, body.clone()));
+        kept.push_back((error.clone(), body.clone()));
         body
     }
 
@@ -286,9 +300,9 @@ fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<C
 }
 
 /// How a personality shapes what every answer of the service shares: the body of an
-/// error and the final headers. Installed by putting an [`EnvelopeHook`] in the
-/// request's extensions before [`finish`] sees it; without one, errors use the DSP0266
-/// envelope and the headers are the standard ones.
+/// error and the final headers. Installed in the router's context
+/// ([`Ctx::with_envelope`]); without one, errors use the DSP0266 envelope and the headers
+/// are the standard ones.
 pub trait Envelope: Send + Sync + std::fmt::Debug {
     /// The body of an error answer.
     fn error_body(&self, ctx: &Ctx, error: &RedfishError) -> Value;
@@ -307,8 +321,8 @@ pub trait Envelope: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// The request extension that carries a personality's [`Envelope`] to [`finish`]:
-/// `router.layer(axum::Extension(EnvelopeHook(Arc::new(MyEnvelope))))`.
+/// A personality's [`Envelope`], as the context holds it:
+/// `Ctx::with_envelope(device, EnvelopeHook(Arc::new(MyEnvelope)))`.
 #[derive(Clone, Debug)]
 pub struct EnvelopeHook(pub Arc<dyn Envelope>);
 
@@ -371,7 +385,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     let uri = req.uri().clone();
     let path = uri.path();
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
-    let hook = req.extensions().get::<EnvelopeHook>().cloned();
+    let hook = ctx.envelope.as_ref();
     let mut response = match unsupported_odata_version(req.headers()) {
         Some(error) => error.into_response(),
         None => super::expand::serve(expander.as_ref(), req, next).await,
@@ -385,7 +399,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
         None => None,
     };
     if let Some(error) = &error {
-        *response.body_mut() = Body::from(ctx.error_body(error, hook.as_ref()));
+        *response.body_mut() = Body::from(ctx.error_body(error));
         let headers = response.headers_mut();
         headers.remove(header::CONTENT_LENGTH);
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -415,7 +429,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
     }
-    if let Some(EnvelopeHook(hook)) = &hook {
+    if let Some(EnvelopeHook(hook)) = hook {
         hook.finish_headers(&ctx, status, error.as_ref(), headers);
     }
     // The request line itself is the shared layer's (`vendors::http::log_request`).

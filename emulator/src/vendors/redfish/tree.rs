@@ -221,8 +221,8 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
 /// A body that only carries `message`, in the personality's shape: through its
 /// [`EnvelopeHook`] when it has one (iLO answers PATCHes and actions with its
 /// ExtendedInfo envelope, ilo-idrac.md 1.5 [C]), else DSP0266's `@Message.ExtendedInfo`.
-fn message_body(ctx: &Ctx, hook: Option<&EnvelopeHook>, message: Message) -> Value {
-    match hook {
+fn message_body(ctx: &Ctx, message: Message) -> Value {
+    match &ctx.envelope {
         Some(EnvelopeHook(hook)) => {
             hook.error_body(ctx, &RedfishError::new(StatusCode::OK, message))
         }
@@ -267,7 +267,6 @@ pub fn add_captured_headers(ctx: &Ctx, path: &str, response: &mut Response) {
 /// personality's 404.
 pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
     let uri = req.uri().clone();
-    let hook = req.extensions().get::<EnvelopeHook>().cloned();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { body, etag, allow }) => {
             let mut response = with_etag(wire::json_response(StatusCode::OK, allow, &body), &etag);
@@ -279,9 +278,9 @@ pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
             with_etag(response, &etag)
         }
-        Ok(Outcome::Patched { body, etag }) => match &hook {
+        Ok(Outcome::Patched { body, etag }) => match &ctx.envelope {
             Some(_) => {
-                let info = message_body(&ctx, hook.as_ref(), base::success());
+                let info = message_body(&ctx, base::success());
                 with_etag(wire::json_body(StatusCode::OK, &info), &etag)
             }
             None => with_etag(wire::json_response(StatusCode::OK, allow::GET_PATCH, &body), &etag),
@@ -292,7 +291,7 @@ pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
             if status == StatusCode::NO_CONTENT {
                 wire::empty_response(status)
             } else {
-                let body = message_body(&ctx, hook.as_ref(), base::success());
+                let body = message_body(&ctx, base::success());
                 wire::json_body(status, &body)
             }
         }
