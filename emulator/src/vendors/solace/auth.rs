@@ -24,8 +24,9 @@ use axum::http::{header, Extensions, HeaderMap};
 
 use super::errors::SempError;
 use super::routes::Ctx;
+use super::wire::ReqInfo;
 use super::{StaleCookie, SESSION_TYPE};
-use crate::session::{Account, LoginError, LoginRequest, Session};
+use crate::session::{Account, LoginError, LoginRequest, Name, Session};
 
 /// A SEMP global access level, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,12 +86,12 @@ pub enum Credential {
     },
 }
 
-/// An authenticated requester; the router's middleware puts one in every request that
-/// reaches a handler.
+/// An authenticated requester; the router's step hands one to every request that reaches
+/// a handler ([`Authorized`]).
 #[derive(Clone, Debug)]
 pub struct Principal {
-    /// The user name.
-    pub user: String,
+    /// The user name (shared with the session, when there is one).
+    pub user: Name,
     /// How the request authenticated.
     pub credential: Credential,
 }
@@ -138,10 +139,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts
             .extensions
-            .get::<Principal>()
-            .cloned()
+            .get::<Authorized>()
+            .map(|authorized| authorized.principal.clone())
             .ok_or_else(|| SempError::internal("the request was not authenticated"))
     }
+}
+
+/// What SEMP's step hands every request that reaches a handler, as one request extension:
+/// who asked, and what the request is. Handlers take the two parts as [`Principal`] and
+/// [`ReqInfo`].
+#[derive(Clone, Debug)]
+pub struct Authorized {
+    /// Who asked.
+    pub principal: Principal,
+    /// What was asked.
+    pub info: ReqInfo,
 }
 
 /// Authenticates a request from its headers (see the module documentation for the order).
@@ -159,7 +171,7 @@ pub fn authenticate(
     if let Some(token) = authorization.and_then(bearer_token) {
         return match settings.bearer_tokens.iter().find(|t| same(&t.token, token)) {
             Some(t) => Ok(Principal {
-                user: t.user.clone(),
+                user: Name::from(t.user.as_str()),
                 credential: Credential::Bearer {
                     level: AccessLevel::parse(&t.global_access_level).unwrap_or(AccessLevel::None),
                 },
@@ -175,7 +187,7 @@ pub fn authenticate(
         match store.authenticate_with(&cookie, now, level_now) {
             Ok((session, level)) => {
                 return Ok(Principal {
-                    user: session.user.as_str().to_owned(),
+                    user: session.user.clone(),
                     credential: Credential::Session { session, created: false, level },
                 });
             }
@@ -198,9 +210,10 @@ pub fn authenticate(
     match store.login_reading(&request, now, level_now) {
         Ok((session, level)) => {
             tracing::info!(user = %user, session = %session.id, "solace: session opened by Basic");
+            let user = session.user.clone();
             let session = Arc::new(session);
             let credential = Credential::Session { session, created: true, level };
-            Ok(Principal { user: user.to_string(), credential })
+            Ok(Principal { user, credential })
         }
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "solace: no SEMP session available");

@@ -32,7 +32,7 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::auth::{self, AccessLevel, Principal};
+use super::auth::{self, AccessLevel, Authorized, Principal};
 use super::errors::{PendingError, SempError};
 use super::wire::{self, Api, ListParams, ReqInfo, SempJson, PRIVATE_ACTION, PRIVATE_CONFIG};
 use super::{SolaceSettings, AUTH_PROFILE_SETTING, AUTH_TYPE_SETTING};
@@ -165,8 +165,7 @@ pub async fn semp(ctx: Ctx, mut req: Request, next: Inner) -> Response {
     let mut response = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             let created = principal.created().map(|s| s.token.clone());
-            req.extensions_mut().insert(principal);
-            req.extensions_mut().insert(info.clone());
+            req.extensions_mut().insert(Authorized { principal, info: info.clone() });
             let mut response = next.run(req).await;
             if let Some(token) = created {
                 // Only for a session that is still open: a Basic logout ends it at once.

@@ -145,8 +145,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqInfo {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts
             .extensions
-            .get::<ReqInfo>()
-            .cloned()
+            .get::<super::auth::Authorized>()
+            .map(|authorized| authorized.info.clone())
             .ok_or_else(|| SempError::internal("the request was not described"))
     }
 }
