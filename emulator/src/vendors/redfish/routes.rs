@@ -64,7 +64,7 @@ pub struct CtxParts {
     server: Option<HeaderValue>,
     /// The `Link` header of each schema named so far, made once from the template (hashed
     /// with the engine's fast hasher: every answer looks one up).
-    links: std::sync::Mutex<crate::session::HashMap<String, Option<HeaderValue>>>,
+    links: std::sync::Mutex<crate::session::HashMap<Arc<str>, Option<HeaderValue>>>,
     /// The bodies of the last few errors rendered: a refusal answered again and again (a
     /// full table) is rendered once.
     errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, Bytes)>>,

@@ -134,9 +134,10 @@ fn timestamp(at: DateTime<Utc>) -> String {
 /// versioned namespace of its `@odata.type` (`Session.v1_7_0`), or the bare type for an
 /// unversioned one (`SessionCollection`). JSON answers carry it as a response extension;
 /// the last middleware turns it into `Link: <...>; rel=describedby` where the profile
-/// asks for one (DSP0266 Link header).
+/// asks for one (DSP0266 Link header). Shared, not copied: a document rendered once hands
+/// its schema to every answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DescribedBy(pub String);
+pub struct DescribedBy(pub std::sync::Arc<str>);
 
 impl DescribedBy {
     /// The schema of `body`, from its `@odata.type` (`#Namespace.Type`).
@@ -149,7 +150,7 @@ impl DescribedBy {
         let (namespace, name) = odata_type.strip_prefix('#')?.rsplit_once('.')?;
         let unversioned = namespace == name;
         let schema = if unversioned { name } else { namespace };
-        (!schema.is_empty()).then(|| DescribedBy(schema.to_string()))
+        (!schema.is_empty()).then(|| DescribedBy(schema.into()))
     }
 
     /// The `Link` header value: `template` with `{schema}` replaced; `None` when the
@@ -898,7 +899,7 @@ mod tests {
         let full_body = super::session(&full, now);
         let answer = full_body.response(StatusCode::OK, Some(allow::GET_DELETE));
         let schema = answer.extensions().get::<DescribedBy>().expect("schema");
-        assert_eq!(schema.0, "Session.v1_8_0");
+        assert_eq!(&*schema.0, "Session.v1_8_0");
     }
 
     /// The login body's fast path reads every body exactly as the property reader does:
