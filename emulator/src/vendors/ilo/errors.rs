@@ -198,15 +198,17 @@ impl Envelope for IloEnvelope {
     fn finish_headers(
         &self,
         _ctx: &Ctx,
-        _status: StatusCode,
+        status: StatusCode,
         error: Option<&RedfishError>,
         headers: &mut HeaderMap,
     ) {
-        headers.remove(header::WWW_AUTHENTICATE);
+        // Only a 401 or an error's own headers carry one.
+        if status == StatusCode::UNAUTHORIZED || error.is_some() {
+            headers.remove(header::WWW_AUTHENTICATE);
+        }
         let json = headers
             .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
         if let Some(value) = self.content_type.as_ref().filter(|_| json) {
             headers.insert(header::CONTENT_TYPE, value.clone());
         }

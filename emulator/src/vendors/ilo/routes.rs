@@ -20,11 +20,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::{Extension, Router};
+use axum::Router;
 use serde_json::{Map, Value};
 
 use super::errors::{self, info_response, messages, IloEnvelope};
@@ -40,8 +41,18 @@ use crate::vendors::redfish::wire::{
     allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props,
 };
 
-/// The device's iLO settings, as every iLO handler receives them.
-type Ilo = Extension<Arc<IloSettings>>;
+/// The device's iLO settings, as every iLO handler receives them (from the router's
+/// context).
+pub struct Ilo(pub Arc<IloSettings>);
+
+impl FromRequestParts<Ctx> for Ilo {
+    type Rejection = RedfishError;
+
+    async fn from_request_parts(_: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let ilo = ctx.vendor::<Arc<IloSettings>>().ok_or_else(RedfishError::internal)?;
+        Ok(Ilo(ilo.clone()))
+    }
+}
 
 /// The iLO router of `device`.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
@@ -59,7 +70,8 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
         Expander::new(settings, documents, expand::compact)
     });
     let ilo = Arc::new(IloSettings::of(&device));
-    let ctx = Ctx::with_envelope(device, EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone()))));
+    let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
+    let ctx = Ctx::with_envelope(device, envelope, ilo.clone());
     let mut table = RouteTable::standard();
     table.set(wire::ROOT, get(service_root));
     table.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
@@ -107,13 +119,12 @@ struct IloStep {
 }
 
 /// iLO's step around every request: the path routed as iLO reads it (case, aliases:
-/// [`canonical_path`]), the settings handed to handlers, the Redfish [`rf::finish`]
+/// [`canonical_path`]), the Redfish [`rf::finish`]
 /// (which serves `$expand`, and shapes answers in iLO's envelope, which the context
 /// holds), and trailing slashes on the links of the answer when the profile writes them.
 async fn finish(step: IloStep, mut req: axum::extract::Request, next: Inner) -> Response {
     let IloStep { finishing, ilo, memo } = step;
     crate::vendors::http::reroute(&mut req, &|path| canonical_path(&ilo, path));
-    req.extensions_mut().insert(ilo.clone());
     let response = rf::finish(finishing, req, next).await;
     with_trailing_slashes(&ilo, &memo, response).await
 }
@@ -364,7 +375,7 @@ fn set_idle_timeout(ctx: &Ctx, p: &Principal, secs: u64, via: &str) {
 // ----- the service root -----
 
 /// `GET /redfish/v1/`: no authentication (1.6 [P]).
-pub async fn service_root(State(ctx): State<Ctx>, Extension(ilo): Ilo) -> Response {
+pub async fn service_root(State(ctx): State<Ctx>, Ilo(ilo): Ilo) -> Response {
     let mut body = wire::service_root(&ctx, &ilo, ctx.now());
     crate::resources::link_service_root(&ctx.device, &mut body);
     wire::resource(allow::GET, body)
@@ -381,13 +392,13 @@ fn wants_expand(uri: &Uri) -> bool {
 
 /// `GET` the JSON schema collection (`/redfish/v1/JsonSchemas/`, iLO 4
 /// `/redfish/v1/Schemas/`): HPE's tools read it right after login (ilo-idrac.md 1.1).
-pub async fn list_json_schemas(Extension(ilo): Ilo, p: Principal, uri: Uri) -> Answer {
+pub async fn list_json_schemas(Ilo(ilo): Ilo, p: Principal, uri: Uri) -> Answer {
     p.require(Privilege::Login)?;
     Ok(wire::resource(allow::GET, wire::json_schema_collection(&ilo, wants_expand(&uri))))
 }
 
 /// `GET` one `JsonSchemaFile`.
-pub async fn get_json_schema(Extension(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
+pub async fn get_json_schema(Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     if !wire::schema_names(&ilo).contains(&id) {
         return Err(not_found("JsonSchemaFile", &id));
@@ -398,7 +409,7 @@ pub async fn get_json_schema(Extension(ilo): Ilo, p: Principal, Seg(id): Seg) ->
 /// `GET` the registry collection (`/redfish/v1/Registries/`).
 pub async fn list_registries(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     uri: Uri,
 ) -> Answer {
@@ -410,7 +421,7 @@ pub async fn list_registries(
 /// `GET` one `MessageRegistryFile`.
 pub async fn get_registry(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
 ) -> Answer {
@@ -426,11 +437,7 @@ pub async fn get_registry(
 // ----- SessionService -----
 
 /// `GET /redfish/v1/SessionService/`.
-pub async fn get_session_service(
-    State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
-    p: Principal,
-) -> Answer {
+pub async fn get_session_service(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let state = (wire::idle_timeout_secs(&ctx), 0);
     let rendered = ctx.documents.get_or("SessionService", state, || {
@@ -444,7 +451,7 @@ pub async fn get_session_service(
 /// setting).
 pub async fn patch_session_service(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     JsonObject(body): JsonObject,
 ) -> Answer {
@@ -472,7 +479,7 @@ pub async fn patch_session_service(
 
 /// `GET` the Sessions collection: every user's sessions (1.4 [P]) and
 /// `Oem.Hpe.Links.MySession`.
-pub async fn list_sessions(State(ctx): State<Ctx>, Extension(ilo): Ilo, p: Principal) -> Answer {
+pub async fn list_sessions(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let body = wire::session_collection(&ilo, &all_sessions(&ctx), &p.session().id);
     Ok(wire::resource(allow::GET_POST, body))
@@ -483,7 +490,7 @@ pub async fn list_sessions(State(ctx): State<Ctx>, Extension(ilo): Ilo, p: Princ
 /// the profile's login-failure delay; a full table gets `SessionLimitExceeded`.
 pub async fn login(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     Client(client): Client,
     listener: ListenerScheme,
     headers: HeaderMap,
@@ -548,7 +555,7 @@ pub async fn login(
 /// `GET` one session; `MySession` and `Privileges` only when it is the requester's own.
 pub async fn get_session(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
 ) -> Answer {
@@ -560,12 +567,7 @@ pub async fn get_session(
 
 /// `DELETE` a session (1.5 [C]): 200 with `Base.x.Success`. One's own sessions need
 /// `ConfigureSelf`, another user's `ConfigureManager`.
-pub async fn logout(
-    State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
-    p: Principal,
-    Seg(id): Seg,
-) -> Answer {
+pub async fn logout(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
     let target = find_session(&ctx, &id)?;
     let (needed, reason) = if target.user == p.user() {
         (Privilege::ConfigureSelf, EndReason::Logout)
@@ -588,7 +590,7 @@ pub async fn logout(
 /// `GET /redfish/v1/Managers/1/`.
 pub async fn get_manager(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
 ) -> Answer {
@@ -602,7 +604,7 @@ pub async fn get_manager(
 /// iLO 4 has no such property (it is on the NetworkService).
 pub async fn patch_manager(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
     JsonObject(body): JsonObject,
@@ -672,7 +674,7 @@ fn take_object(
 /// `GET /redfish/v1/Managers/1/NetworkService/` (iLO 4).
 pub async fn get_network_service(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
 ) -> Answer {
@@ -685,7 +687,7 @@ pub async fn get_network_service(
 /// infinite (1.8 [P]), otherwise one of the minutes values.
 pub async fn patch_network_service(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
     JsonObject(body): JsonObject,
@@ -716,7 +718,7 @@ pub async fn patch_network_service(
 /// an iLO reset"): every session ends; 200 with `Base.x.Success`.
 pub async fn reset_manager(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
     OptionalJsonObject(body): OptionalJsonObject,
@@ -739,7 +741,7 @@ pub async fn reset_manager(
 /// and with it the session it asked from.
 pub async fn delete_account(
     State(ctx): State<Ctx>,
-    Extension(ilo): Ilo,
+    Ilo(ilo): Ilo,
     p: Principal,
     Seg(user): Seg,
 ) -> Answer {

@@ -70,6 +70,8 @@ pub struct CtxParts {
     errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, Bytes)>>,
     /// The personality's envelope, if it has one ([`Envelope`]).
     pub envelope: Option<EnvelopeHook>,
+    /// The personality's own settings, if it has any ([`Ctx::vendor`]).
+    vendor: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -89,20 +91,26 @@ impl Ctx {
 
     /// The context of `device` with `settings` of the personality's choosing.
     pub fn with_settings(device: DeviceHandle, settings: RedfishSettings) -> Ctx {
-        Ctx::build(device, settings, None)
+        Ctx::build(device, settings, None, None)
     }
 
     /// The context of `device`, with its profile's settings, for a personality that
-    /// shapes its answers with `envelope`.
-    pub fn with_envelope(device: DeviceHandle, envelope: EnvelopeHook) -> Ctx {
+    /// shapes its answers with `envelope` and hands its handlers settings of its own,
+    /// `vendor` (read back with [`Ctx::vendor`]).
+    pub fn with_envelope<V: Send + Sync + 'static>(
+        device: DeviceHandle,
+        envelope: EnvelopeHook,
+        vendor: V,
+    ) -> Ctx {
         let settings = device.profile().redfish.clone().unwrap_or_default();
-        Ctx::build(device, settings, Some(envelope))
+        Ctx::build(device, settings, Some(envelope), Some(Arc::new(vendor)))
     }
 
     fn build(
         device: DeviceHandle,
         settings: RedfishSettings,
         envelope: Option<EnvelopeHook>,
+        vendor: Option<Arc<dyn std::any::Any + Send + Sync>>,
     ) -> Ctx {
         let server = Some(&settings.server_header)
             .filter(|s| !s.is_empty())
@@ -115,7 +123,15 @@ impl Ctx {
             links: Default::default(),
             errors: Default::default(),
             envelope,
+            vendor,
         }))
+    }
+
+    /// The personality's own settings, when they are a `V` (what it gave
+    /// [`Ctx::with_envelope`]). Handlers read them here, from the router's context, rather
+    /// than from each request's extensions.
+    pub fn vendor<V: Send + Sync + 'static>(&self) -> Option<&V> {
+        self.vendor.as_deref()?.downcast_ref()
     }
 
     /// The `Link: <schema>; rel=describedby` header for `schema`, per the profile's
