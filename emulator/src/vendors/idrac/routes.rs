@@ -285,12 +285,15 @@ async fn get_session_service(State(ctx): State<Ctx>, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let timeout = attributes::web_server_timeout(&ctx.device);
     let rendered = ctx.documents.get_or("SessionService", (timeout, 0), || {
-        let body = wire::session_service(&settings(&ctx), timeout);
-        Prerendered {
+        let settings = settings(&ctx);
+        let body = wire::session_service(&settings, timeout);
+        let rendered = Prerendered {
             body: wire::to_sorted_string(&body).into(),
             schema: DescribedBy::of(&body),
             etag: None,
-        }
+            link: None,
+        };
+        rendered.linked(|schema| ctx.link_with(schema, &settings.describedby))
     });
     Ok(rendered.response(StatusCode::OK, None))
 }

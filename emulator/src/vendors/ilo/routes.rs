@@ -441,7 +441,7 @@ pub async fn get_session_service(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Princ
     p.require(Privilege::Login)?;
     let state = (wire::idle_timeout_secs(&ctx), 0);
     let rendered = ctx.documents.get_or("SessionService", state, || {
-        wire::rendered_resource(wire::session_service(&ctx, &ilo))
+        wire::rendered_resource(wire::session_service(&ctx, &ilo)).linked(|s| ctx.link(s))
     });
     Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
 }

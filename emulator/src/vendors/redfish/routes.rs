@@ -136,7 +136,7 @@ impl Ctx {
 
     /// The `Link: <schema>; rel=describedby` header for `schema`, per the profile's
     /// template (none when it is empty).
-    fn link(&self, schema: &wire::DescribedBy) -> Option<HeaderValue> {
+    pub fn link(&self, schema: &wire::DescribedBy) -> Option<HeaderValue> {
         self.link_with(schema, &self.settings.describedby)
     }
 
@@ -521,9 +521,9 @@ pub async fn metadata() -> Response {
 pub async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let state = wire::session_service_state(&ctx);
-    let rendered = ctx
-        .documents
-        .get_or("SessionService", state, || wire::Prerendered::of(&wire::session_service(&ctx)));
+    let rendered = ctx.documents.get_or("SessionService", state, || {
+        wire::Prerendered::of(&wire::session_service(&ctx)).linked(|schema| ctx.link(schema))
+    });
     Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
 }
 

@@ -191,16 +191,19 @@ pub fn json_body(status: StatusCode, body: &Value) -> Response {
     response
 }
 
-/// A JSON body rendered once and served many times: its bytes, its [`DescribedBy`] and,
-/// where the personality tags documents, its ETag.
+/// A JSON body rendered once and served many times: its bytes, its [`DescribedBy`] (or,
+/// once [`Prerendered::linked`], its `Link` header) and, where the personality tags
+/// documents, its ETag.
 #[derive(Clone, Debug)]
 pub struct Prerendered {
     /// The JSON.
     pub body: axum::body::Bytes,
-    /// The schema its `@odata.type` names.
+    /// The schema its `@odata.type` names, for the last step to make its `Link` from.
     pub schema: Option<DescribedBy>,
     /// The `ETag` header, if the answer carries one.
     pub etag: Option<HeaderValue>,
+    /// The `Link` header, made when the document was rendered.
+    pub link: Option<HeaderValue>,
 }
 
 impl Prerendered {
@@ -210,7 +213,17 @@ impl Prerendered {
             body: serde_json::to_vec(body).unwrap_or_default().into(),
             schema: DescribedBy::of(body),
             etag: None,
+            link: None,
         }
+    }
+
+    /// With its `Link` header made now from its schema by `link` (the personality's
+    /// template), so that serving it sets the header directly instead of handing the
+    /// schema to the last step, which looks the header up per answer. For documents
+    /// that only reads are answered with: the last step links nothing else.
+    pub fn linked(mut self, link: impl FnOnce(&DescribedBy) -> Option<HeaderValue>) -> Self {
+        self.link = self.schema.take().and_then(|schema| link(&schema));
+        self
     }
 
     /// The answer, as [`json_response`] gives it for the same body (as [`json_body`]
@@ -225,6 +238,9 @@ impl Prerendered {
         }
         if let Some(etag) = &self.etag {
             headers.insert(header::ETAG, etag.clone());
+        }
+        if let Some(link) = &self.link {
+            headers.insert(header::LINK, link.clone());
         }
         if let Some(schema) = &self.schema {
             response.extensions_mut().insert(schema.clone());
@@ -474,6 +490,7 @@ impl SessionBody<'_> {
             body: serde_json::to_vec(self).unwrap_or_default().into(),
             schema: DescribedBy::of_type(self.odata_type),
             etag: None,
+            link: None,
         }
         .response(status, allow)
     }
@@ -900,6 +917,26 @@ mod tests {
         let answer = full_body.response(StatusCode::OK, Some(allow::GET_DELETE));
         let schema = answer.extensions().get::<DescribedBy>().expect("schema");
         assert_eq!(&*schema.0, "Session.v1_8_0");
+    }
+
+    /// A document rendered with its link carries the `Link` header itself and leaves the
+    /// last step nothing to look up; one rendered without carries its schema instead.
+    #[test]
+    fn a_linked_document_carries_its_link_header() {
+        let body = json!({ "@odata.type": "#SessionService.v1_1_8.SessionService" });
+        let plain = Prerendered::of(&body);
+        let answer = plain.response(StatusCode::OK, None);
+        assert!(answer.headers().get(header::LINK).is_none());
+        assert_eq!(answer.extensions().get::<DescribedBy>(), plain.schema.as_ref());
+        let template = "</redfish/v1/Schemas/{schema}.json>; rel=describedby";
+        let linked = plain.clone().linked(|schema| schema.link(template));
+        assert_eq!(linked.body, plain.body);
+        let answer = linked.response(StatusCode::OK, Some(allow::GET_PATCH));
+        assert_eq!(
+            answer.headers()[header::LINK],
+            "</redfish/v1/Schemas/SessionService.v1_1_8.json>; rel=describedby"
+        );
+        assert!(answer.extensions().get::<DescribedBy>().is_none());
     }
 
     /// The login body's fast path reads every body exactly as the property reader does:
