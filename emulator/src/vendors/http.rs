@@ -477,6 +477,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ListenerScheme {
 mod tests {
     use super::*;
 
+    /// A request routed by another path keeps the URI it was sent with, query and all;
+    /// one routed by its own path is left as it came, with nothing added.
+    #[test]
+    fn a_rerouted_request_keeps_the_uri_it_was_sent_with() {
+        fn trimmed(path: &str) -> std::borrow::Cow<'_, str> {
+            one_trailing_slash_ignored(path, "/SEMP/")
+        }
+        let mut request = axum::extract::Request::new(axum::body::Body::empty());
+        *request.uri_mut() = "/SEMP/v2/config/?select=msgVpnName".parse().unwrap();
+        reroute(&mut request, &trimmed);
+        assert_eq!(request.uri(), "/SEMP/v2/config?select=msgVpnName");
+        assert_eq!(SentUri::of(&request), "/SEMP/v2/config/?select=msgVpnName");
+        let mut request = axum::extract::Request::new(axum::body::Body::empty());
+        *request.uri_mut() = "/SEMP/v2/config".parse().unwrap();
+        reroute(&mut request, &trimmed);
+        assert_eq!(request.uri(), "/SEMP/v2/config");
+        assert!(request.extensions().get::<SentUri>().is_none());
+        assert_eq!(SentUri::of(&request), "/SEMP/v2/config");
+    }
+
     /// A body sent in pieces, one per poll.
     struct Pieces(std::collections::VecDeque<&'static str>);
 

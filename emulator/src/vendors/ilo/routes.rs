@@ -71,7 +71,7 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
     });
     let ilo = Arc::new(IloSettings::of(&device));
     let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
-    let ctx = Ctx::with_envelope(device, envelope, ilo.clone());
+    let ctx = Ctx::with_personality(device, envelope, ilo.clone());
     let mut table = RouteTable::standard();
     table.set(wire::ROOT, get(service_root));
     table.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));

@@ -97,7 +97,7 @@ impl Ctx {
     /// The context of `device`, with its profile's settings, for a personality that
     /// shapes its answers with `envelope` and hands its handlers settings of its own,
     /// `vendor` (read back with [`Ctx::vendor`]).
-    pub fn with_envelope<V: Send + Sync + 'static>(
+    pub fn with_personality<V: Send + Sync + 'static>(
         device: DeviceHandle,
         envelope: EnvelopeHook,
         vendor: V,
@@ -128,7 +128,7 @@ impl Ctx {
     }
 
     /// The personality's own settings, when they are a `V` (what it gave
-    /// [`Ctx::with_envelope`]). Handlers read them here, from the router's context, rather
+    /// [`Ctx::with_personality`]). Handlers read them here, from the router's context, rather
     /// than from each request's extensions.
     pub fn vendor<V: Send + Sync + 'static>(&self) -> Option<&V> {
         self.vendor.as_deref()?.downcast_ref()
@@ -317,7 +317,7 @@ fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<C
 
 /// How a personality shapes what every answer of the service shares: the body of an
 /// error and the final headers. Installed in the router's context
-/// ([`Ctx::with_envelope`]); without one, errors use the DSP0266 envelope and the headers
+/// ([`Ctx::with_personality`]); without one, errors use the DSP0266 envelope and the headers
 /// are the standard ones.
 pub trait Envelope: Send + Sync + std::fmt::Debug {
     /// The body of an error answer.
@@ -338,7 +338,7 @@ pub trait Envelope: Send + Sync + std::fmt::Debug {
 }
 
 /// A personality's [`Envelope`], as the context holds it:
-/// `Ctx::with_envelope(device, EnvelopeHook(Arc::new(MyEnvelope)))`.
+/// `Ctx::with_personality(device, EnvelopeHook(Arc::new(MyEnvelope)), my_settings)`.
 #[derive(Clone, Debug)]
 pub struct EnvelopeHook(pub Arc<dyn Envelope>);
 

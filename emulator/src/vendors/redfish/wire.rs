@@ -939,17 +939,19 @@ mod tests {
         assert!(answer.extensions().get::<DescribedBy>().is_none());
     }
 
+    /// A login body's two strings as the property reader reads them.
+    fn by_props(bytes: &[u8]) -> Result<(String, String), RedfishError> {
+        let mut props = Props::new(parse_object(bytes, false)?);
+        let user = props.string("UserName", true);
+        let password = props.secret("Password", true);
+        props.finish()?;
+        Ok(user.zip(password).expect("both, or finish refused"))
+    }
+
     /// The login body's fast path reads every body exactly as the property reader does:
     /// the same two strings, or the same 400.
     #[test]
     fn credentials_read_every_body_as_the_property_reader_does() {
-        let by_props = |bytes: &[u8]| -> Result<(String, String), RedfishError> {
-            let mut props = Props::new(parse_object(bytes, false)?);
-            let user = props.string("UserName", true);
-            let password = props.secret("Password", true);
-            props.finish()?;
-            Ok(user.zip(password).expect("both, or finish refused"))
-        };
         let bodies = [
             r#"{"UserName":"admin","Password":"pw"}"#,
             r#" {"Password":"p\"w\u00e9","UserName":"ad\nmin"} "#,
@@ -964,11 +966,57 @@ mod tests {
             r#"["admin","pw"]"#,
             r#" ["admin","pw"]"#,
             "",
+            "{}",
+            "\r\n{ \"Password\" :\t\"p,w:é\" , \"UserName\":\"\" }\n",
+            "{\"UserName\":\"admin\",\u{c}\"Password\":\"pw\"}",
+            "{\"UserName\":\"ad\u{1}min\",\"Password\":\"pw\"}",
+            r#"{"UserName":"admin","Password":"pw",}"#,
+            r#"{"UserName":"admin","Password":"pw","Password":"pw"}"#,
+            r#"{"UserName":"a","b":"Password":"pw"}"#,
+            r#"{"UserName":"admin","Password":"p\w"}"#,
+            r#"{"UserName":"admin" "Password":"pw"}"#,
+            r#"{"UserName":"admin","Password":"pw"}}"#,
+            r#"{"UserName":"admin","Password":pw}"#,
         ];
         for body in bodies {
             assert_eq!(credentials(body.as_bytes()), by_props(body.as_bytes()), "{body}");
         }
         assert_eq!(credentials(bodies[0].as_bytes()), Ok(("admin".into(), "pw".into())));
+        let latin1 = b"{\"UserName\":\"admin\",\"Password\":\"p\xe9\"}";
+        assert_eq!(credentials(latin1), by_props(latin1));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Bodies put together from the pieces of a login body, valid JSON or not, read
+        /// the same through the fast path as through the property reader.
+        #[test]
+        fn credentials_read_any_body_as_the_property_reader_does(
+            members in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["UserName", "Password", "Password", "Oem", "a:b"]),
+                    proptest::collection::vec(
+                        proptest::sample::select(vec!['a', 'é', ' ', ',', ':', '"', '\\', '\u{1}', '\t']),
+                        0..4,
+                    ),
+                    proptest::sample::select(vec!["", " ", "\t", "\u{c}", "\n "]),
+                ),
+                0..4,
+            ),
+            close in proptest::sample::select(vec!["}", "}", "}", "", "}}", ",}"]),
+        ) {
+            let body = members
+                .iter()
+                .map(|(name, value, space)| {
+                    let value: String = value.iter().collect();
+                    format!("{space}\"{name}\"{space}:\"{value}\"")
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            let body = format!("{{{body}{close}");
+            proptest::prop_assert_eq!(credentials(body.as_bytes()), by_props(body.as_bytes()), "{}", body);
+        }
     }
 
     /// Segments keep unreserved characters and encode the rest.
