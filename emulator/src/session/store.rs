@@ -1291,6 +1291,7 @@ fn intern(names: &mut HashSet<Name>, text: &str) -> Name {
     }
 }
 
+/// One less under `key`; a key at zero is removed.
 fn decrement(counts: &mut HashMap<Name, usize>, key: &str) {
     if let Some(n) = counts.get_mut(key) {
         *n -= 1;

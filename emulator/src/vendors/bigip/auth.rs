@@ -16,11 +16,11 @@ pub use crate::vendors::http::Client;
 
 use super::errors::RestError;
 use super::routes::Ctx;
+use super::{fill, BasicFailureBody, TOKEN_SESSION_TYPE};
+use crate::session::{Account, AuthError, EndReason, LoginRequest, Session};
 
 /// iControl REST's token header (F5's iControl REST user guide, token-based authentication).
 const X_F5_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-f5-auth-token");
-use super::{fill, BasicFailureBody, TOKEN_SESSION_TYPE};
-use crate::session::{Account, AuthError, EndReason, LoginRequest, Session};
 
 /// Session type named in the event log for failed HTTP Basic checks (no session is made).
 pub const BASIC_TYPE: &str = "rest-basic";

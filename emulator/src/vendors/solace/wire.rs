@@ -55,9 +55,9 @@ pub const PRIVATE_ACTION: &str = "/SEMP/v2/__private_action__";
 
 // ----- the request -----
 
-/// What `meta.request` and every link need to know about the request. The router's
-/// middleware puts one in every request, and each handler takes a copy: it is shared, so
-/// a copy is a reference count, not four strings.
+/// What `meta.request` and every link need to know about the request. The router's step
+/// hands one to every handler (in [`Authorized`](super::auth::Authorized)), and each
+/// handler takes a copy: it is shared, so a copy is a reference count, not four strings.
 #[derive(Clone, Debug)]
 pub struct ReqInfo(std::sync::Arc<RequestFacts>);
 
