@@ -54,18 +54,19 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
     };
     let ctx = Ctx::with_settings(device, redfish);
     let expand = Expander::settings_of(&ctx.device);
-    let documents = expand.supported().then(|| build(&ctx, &settings, None));
+    let routes = routes(&ctx, &settings);
+    // `$expand` fetches the documents it expands through the same routes, finished
+    // without it.
+    let documents = expand.supported().then(|| {
+        let plain = Finishing { ctx: ctx.clone(), expander: None };
+        crate::vendors::http::around(routes.clone(), plain, finish)
+    });
     let expander = Expander::new(expand, documents, |v| wire::to_sorted_string(v).into_bytes());
-    build(&ctx, &settings, Some(expander))
+    crate::vendors::http::around(routes, Finishing { ctx, expander: Some(expander) }, finish)
 }
 
-/// The routes inside [`finish`], which serves `$expand` when given an expander.
-fn build(
-    ctx: &Ctx,
-    settings: &IdracSettings,
-    expander: Option<Expander>,
-) -> crate::vendors::http::App {
-    let ctx = ctx.clone();
+/// The routes inside [`finish`].
+fn routes(ctx: &Ctx, settings: &IdracSettings) -> Router {
     let mut r = Router::new();
     r = both(r, "/redfish", get(versions));
     r = both(r, wire::ROOT, get(service_root));
@@ -108,11 +109,9 @@ fn build(
     r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
-    let r = r
-        .fallback(super::tree::serve)
+    r.fallback(super::tree::serve)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ctx.clone());
-    crate::vendors::http::around(r, Finishing { ctx, expander }, finish)
+        .with_state(ctx.clone())
 }
 
 fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {

@@ -54,24 +54,31 @@ impl FromRequestParts<Ctx> for Ilo {
     }
 }
 
-/// The iLO router of `device`.
+/// The iLO router of `device`. [`finish`] serves `$expand` on every route (the table's and
+/// the catch-all that serves the tree), fetching the documents it expands through the
+/// same routes finished without it.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    build(device, true)
-}
-
-/// The router; with `expand`, [`finish`] serves `$expand` on every route (the table's and
-/// the catch-all that serves the tree), fetching the documents it expands through a
-/// router built without it.
-fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
     use crate::vendors::redfish::expand::{self, Expander};
-    let expander = expand.then(|| {
-        let settings = Expander::settings_of(&device);
-        let documents = settings.supported().then(|| build(device.clone(), false));
-        Expander::new(settings, documents, expand::compact)
-    });
+    let settings = Expander::settings_of(&device);
     let ilo = Arc::new(IloSettings::of(&device));
     let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
     let ctx = Ctx::with_personality(device, envelope, ilo.clone());
+    let routes = routes(&ctx, &ilo);
+    let step = |expander| IloStep {
+        finishing: rf::Finishing { ctx: ctx.clone(), expander },
+        ilo: ilo.clone(),
+        memo: Arc::new(crate::vendors::http::BodyMemo::default()),
+    };
+    let documents = settings
+        .supported()
+        .then(|| crate::vendors::http::around(routes.clone(), step(None), finish));
+    let expander = Expander::new(settings, documents, expand::compact);
+    crate::vendors::http::around(routes, step(Some(expander)), finish)
+}
+
+/// The routes inside [`finish`]: the standard table with iLO's handlers and paths, and a
+/// catch-all under `/redfish`.
+fn routes(ctx: &Ctx, ilo: &IloSettings) -> Router {
     let mut table = RouteTable::standard();
     table.set(wire::ROOT, get(service_root));
     table.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
@@ -79,8 +86,8 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
         table.set(collection, get(list_sessions).post(login));
         table.set(&format!("{collection}/{{id}}"), get(get_session).delete(logout));
     }
-    table.set(wire::schemas_path(&ilo), get(list_json_schemas));
-    table.set(&format!("{}/{{id}}", wire::schemas_path(&ilo)), get(get_json_schema));
+    table.set(wire::schemas_path(ilo), get(list_json_schemas));
+    table.set(&format!("{}/{{id}}", wire::schemas_path(ilo)), get(get_json_schema));
     table.set(wire::REGISTRIES, get(list_registries));
     table.set(&format!("{}/{{id}}", wire::REGISTRIES), get(get_registry));
     table.set("/redfish/v1/Managers/{id}", get(get_manager).patch(patch_manager));
@@ -101,13 +108,7 @@ fn build(device: DeviceHandle, expand: bool) -> crate::vendors::http::App {
     if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
         unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
     }
-    let routes = table.routes_of(&ctx).merge(unmatched.with_state(ctx.clone()));
-    let step = IloStep {
-        finishing: rf::Finishing { ctx, expander },
-        ilo,
-        memo: Arc::new(crate::vendors::http::BodyMemo::default()),
-    };
-    crate::vendors::http::around(routes, step, finish)
+    table.routes_of(ctx).merge(unmatched.with_state(ctx.clone()))
 }
 
 /// What iLO's step around its routes holds.

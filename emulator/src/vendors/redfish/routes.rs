@@ -279,20 +279,17 @@ impl RouteTable {
 
     /// The router: every path with and without a trailing slash, 404 and 405 in the
     /// Redfish envelope, inside the [`finish`] step, which serves `$expand`
-    /// ([`super::expand`]) by fetching the documents it expands through a second router
-    /// built from the same table.
+    /// ([`super::expand`]) by fetching the documents it expands through the same routes
+    /// finished without it.
     pub fn router(self, ctx: Ctx) -> App {
         let settings = super::expand::Expander::settings_of(&ctx.device);
-        let documents = settings.supported().then(|| self.router_expanding(ctx.clone(), None));
-        let expander = super::expand::Expander::new(settings, documents, super::expand::compact);
-        self.router_expanding(ctx, Some(expander))
-    }
-
-    /// The router with the `$expand` step of the caller's choosing (none: `$expand` left
-    /// to the handlers).
-    pub fn router_expanding(&self, ctx: Ctx, expander: Option<super::expand::Expander>) -> App {
         let routes = self.routes_of(&ctx);
-        crate::vendors::http::around(routes, Finishing { ctx, expander }, finish)
+        let documents = settings.supported().then(|| {
+            let plain = Finishing { ctx: ctx.clone(), expander: None };
+            crate::vendors::http::around(routes.clone(), plain, finish)
+        });
+        let expander = super::expand::Expander::new(settings, documents, super::expand::compact);
+        crate::vendors::http::around(routes, Finishing { ctx, expander: Some(expander) }, finish)
     }
 
     /// The routes alone, without the [`finish`] step: for a personality that serves more
