@@ -627,16 +627,22 @@ pub const DEFAULT_EVENT_BUDGET: usize = 256 << 20;
 /// How long a stop waits for open connections by default.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 
-/// A device's HTTP router, made when its first connection arrives: an idle device of a
-/// large fleet holds none.
+/// A device's HTTP service, made when its first connection arrives: an idle device of a
+/// large fleet holds none. The routes are its profile's, built when the first device of
+/// the profile is asked and shared by every device of it ([`crate::vendors::shared`]).
 struct DeviceApp {
     device: DeviceHandle,
+    profile: Arc<std::sync::OnceLock<crate::vendors::http::Shared>>,
     app: std::sync::OnceLock<crate::vendors::http::App>,
 }
 
 impl MakeApp for DeviceApp {
     fn app(&self) -> crate::vendors::http::App {
-        self.app.get_or_init(|| crate::vendors::app(self.device.clone())).clone()
+        let app = self.app.get_or_init(|| {
+            let shared = self.profile.get_or_init(|| crate::vendors::shared(&self.device));
+            crate::vendors::app_in(shared, self.device.clone())
+        });
+        app.clone()
     }
 }
 
@@ -672,6 +678,8 @@ impl Fleet {
         let mut tasks = Vec::with_capacity(if shared { 8 } else { config.devices.len() + 2 });
         let mut table = SharedTable::new();
         let mut by_name = HashMap::with_capacity(config.devices.len());
+        // The service of each profile, by the profile the devices share.
+        let mut services: HashMap<*const Profile, Arc<std::sync::OnceLock<_>>> = HashMap::new();
         for spec in &config.devices {
             let device =
                 Device::handle(&spec.name, spec.profile.clone(), clock.clone(), config.seed);
@@ -695,6 +703,7 @@ impl Fleet {
             let http = Service::Http(HttpService {
                 app: Arc::new(DeviceApp {
                     device: device.clone(),
+                    profile: services.entry(Arc::as_ptr(&spec.profile)).or_default().clone(),
                     app: std::sync::OnceLock::new(),
                 }),
                 tls: tls.map(|t| tokio_rustls::TlsAcceptor::from(t.get_inner())),

@@ -268,6 +268,53 @@ impl App {
     }
 }
 
+/// A personality's service for one profile: its routes and steps, built once and shared
+/// by every device of the profile (a router is most of a touched device's memory). Each
+/// device joins through [`Shared::serve`]: its context goes into the extensions of every
+/// request it answers, where the personality's handlers and steps find it.
+#[derive(Clone)]
+pub struct Shared {
+    app: App,
+    join: Arc<dyn Fn(crate::device::DeviceHandle) -> Joined + Send + Sync>,
+}
+
+/// What a device brings to each request of a [`Shared`] service.
+type Joined = Box<dyn Fn(&mut axum::http::Extensions) + Send + Sync>;
+
+impl Shared {
+    /// `app`, served to each device with the context `context` makes for it (one per
+    /// device, cloned into each request).
+    pub fn new<C, F>(app: App, context: F) -> Shared
+    where
+        C: Clone + Send + Sync + 'static,
+        F: Fn(crate::device::DeviceHandle) -> C + Send + Sync + 'static,
+    {
+        let join = move |device| -> Joined {
+            let ctx = context(device);
+            Box::new(move |extensions: &mut axum::http::Extensions| {
+                extensions.insert(ctx.clone());
+            })
+        };
+        Shared { app, join: Arc::new(join) }
+    }
+
+    /// The service as `device` answers: the shared routes, with the device's context.
+    pub fn serve(&self, device: crate::device::DeviceHandle) -> App {
+        let joined = (self.join)(device);
+        let app = self.app.clone();
+        App(Arc::new(move |mut req| {
+            joined(req.extensions_mut());
+            app.call(req)
+        }))
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared")
+    }
+}
+
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("App")

@@ -70,17 +70,27 @@ pub fn router(device: DeviceHandle) -> Router {
 
 /// [`router`] as the listener calls it: one call per request, no outer routing pass.
 pub fn app(device: DeviceHandle) -> http::App {
+    app_in(&shared(&device), device)
+}
+
+/// The service of `device`'s profile in its personality, which every device of the
+/// profile can share ([`app_in`]): the routes are built once.
+pub fn shared(device: &crate::device::Device) -> http::Shared {
+    match device.profile().vendor {
+        Vendor::Redfish => redfish::routes::shared(device),
+        Vendor::Bigip => bigip::routes::shared(device),
+        Vendor::Solace => solace::routes::shared(device),
+        Vendor::Ilo => ilo::routes::shared(device),
+        Vendor::Idrac => idrac::routes::shared(device),
+    }
+}
+
+/// [`app`] for `device` through `shared`, the service of its profile ([`shared`]).
+pub fn app_in(shared: &http::Shared, device: DeviceHandle) -> http::App {
     let vendor = device.profile().vendor;
     let log =
         http::RequestLog::new(personality_name(vendor), device.name(), device.clock().clone());
-    let personality = match vendor {
-        Vendor::Redfish => redfish::routes::app(device),
-        Vendor::Bigip => bigip::routes::app(device),
-        Vendor::Solace => solace::routes::app(device),
-        Vendor::Ilo => ilo::routes::app(device),
-        Vendor::Idrac => idrac::routes::app(device),
-    };
-    http::finished(personality, log)
+    http::finished(shared.serve(device), log)
 }
 
 /// The name request log lines give a personality.

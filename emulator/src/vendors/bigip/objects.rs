@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -1322,7 +1322,7 @@ async fn remove(kind: Kind, ctx: Ctx, p: Principal, pool: Option<String>, name: 
 }
 
 /// The routes of the configuration objects, merged into the personality's router.
-pub fn routes() -> Router<Ctx> {
+pub fn routes() -> Router {
     let mut router = Router::new()
         .route("/mgmt/tm/sys/clock", get(clock))
         .route("/mgmt/tm/sys/hardware", get(hardware))
@@ -1335,11 +1335,11 @@ pub fn routes() -> Router<Ctx> {
         router = router
             .route(
                 kind.uri(),
-                get(move |State(ctx): State<Ctx>, _p: Principal, Query(q): Query<Params>| {
+                get(move |ctx: Ctx, _p: Principal, Query(q): Query<Params>| {
                     list(kind, ctx, None, q)
                 })
                 .post(
-                    move |State(ctx): State<Ctx>, p: Principal, JsonObject(body): JsonObject| {
+                    move |ctx: Ctx, p: Principal, JsonObject(body): JsonObject| {
                         create(kind, ctx, p, None, body)
                     },
                 ),
@@ -1347,7 +1347,7 @@ pub fn routes() -> Router<Ctx> {
             .route(
                 &format!("{}/{{name}}", kind.uri()),
                 get(
-                    move |State(ctx): State<Ctx>,
+                    move |ctx: Ctx,
                           _p: Principal,
                           Path(name): Path<String>,
                           Query(q): Query<Params>| {
@@ -1355,7 +1355,7 @@ pub fn routes() -> Router<Ctx> {
                     },
                 )
                 .patch(
-                    move |State(ctx): State<Ctx>,
+                    move |ctx: Ctx,
                           p: Principal,
                           Path(name): Path<String>,
                           JsonObject(body): JsonObject| {
@@ -1363,18 +1363,16 @@ pub fn routes() -> Router<Ctx> {
                     },
                 )
                 .put(
-                    move |State(ctx): State<Ctx>,
+                    move |ctx: Ctx,
                           p: Principal,
                           Path(name): Path<String>,
                           JsonObject(body): JsonObject| {
                         write(kind, Write::Put, ctx, p, None, name, body)
                     },
                 )
-                .delete(
-                    move |State(ctx): State<Ctx>, p: Principal, Path(name): Path<String>| {
-                        remove(kind, ctx, p, None, name)
-                    },
-                ),
+                .delete(move |ctx: Ctx, p: Principal, Path(name): Path<String>| {
+                    remove(kind, ctx, p, None, name)
+                }),
             );
     }
     let m = Kind::Member;
@@ -1382,13 +1380,13 @@ pub fn routes() -> Router<Ctx> {
         .route(
             "/mgmt/tm/ltm/pool/{pool}/members",
             get(
-                move |State(ctx): State<Ctx>,
+                move |ctx: Ctx,
                       _p: Principal,
                       Path(pool): Path<String>,
                       Query(q): Query<Params>| list(m, ctx, Some(pool), q),
             )
             .post(
-                move |State(ctx): State<Ctx>,
+                move |ctx: Ctx,
                       p: Principal,
                       Path(pool): Path<String>,
                       JsonObject(body): JsonObject| {
@@ -1399,13 +1397,13 @@ pub fn routes() -> Router<Ctx> {
         .route(
             "/mgmt/tm/ltm/pool/{pool}/members/{name}",
             get(
-                move |State(ctx): State<Ctx>,
+                move |ctx: Ctx,
                       _p: Principal,
                       Path((pool, name)): Path<(String, String)>,
                       Query(q): Query<Params>| read(m, ctx, Some(pool), name, q),
             )
             .patch(
-                move |State(ctx): State<Ctx>,
+                move |ctx: Ctx,
                       p: Principal,
                       Path((pool, name)): Path<(String, String)>,
                       JsonObject(body): JsonObject| {
@@ -1413,7 +1411,7 @@ pub fn routes() -> Router<Ctx> {
                 },
             )
             .put(
-                move |State(ctx): State<Ctx>,
+                move |ctx: Ctx,
                       p: Principal,
                       Path((pool, name)): Path<(String, String)>,
                       JsonObject(body): JsonObject| {
@@ -1421,9 +1419,7 @@ pub fn routes() -> Router<Ctx> {
                 },
             )
             .delete(
-                move |State(ctx): State<Ctx>,
-                      p: Principal,
-                      Path((pool, name)): Path<(String, String)>| {
+                move |ctx: Ctx, p: Principal, Path((pool, name)): Path<(String, String)>| {
                     remove(m, ctx, p, Some(pool), name)
                 },
             ),
@@ -1455,7 +1451,7 @@ fn nested(link: &str, entries: Value) -> Value {
 
 /// `GET /mgmt/tm/sys/clock`: `fullDate` on the device's clock (UTC, whole seconds, as
 /// captured: `2018-06-05T13:38:33Z`).
-async fn clock(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn clock(ctx: Ctx, _p: Principal) -> Answer {
     let now = ctx.now().utc.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let base = "/mgmt/tm/sys/clock";
     Ok(wire::ok(&Stats {
@@ -1467,7 +1463,7 @@ async fn clock(State(ctx): State<Ctx>, _p: Principal) -> Answer {
 
 /// `GET /mgmt/tm/sys/hardware`: the platform and system-info stats f5-ansible's
 /// `bigip_device_info` reads (illustrative values from `[bigip.objects]`).
-async fn hardware(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn hardware(ctx: Ctx, _p: Principal) -> Answer {
     let o = objects(&ctx);
     let base = format!("{ORIGIN}/mgmt/tm/sys/hardware");
     let platform = nested(
@@ -1536,7 +1532,7 @@ fn global_body(ctx: &Ctx, config: &Config) -> Singleton {
     }
 }
 
-async fn global_settings(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn global_settings(ctx: Ctx, _p: Principal) -> Answer {
     let ltm = model(&ctx);
     let config = ltm.lock();
     Ok(wire::ok(&global_body(&ctx, &config)))
@@ -1544,11 +1540,7 @@ async fn global_settings(State(ctx): State<Ctx>, _p: Principal) -> Answer {
 
 /// `PATCH /mgmt/tm/sys/global-settings` (f5-ansible `bigip_hostname` changes `hostname`
 /// here): known properties only, each with its type.
-async fn patch_global_settings(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    JsonObject(body): JsonObject,
-) -> Answer {
+async fn patch_global_settings(ctx: Ctx, p: Principal, JsonObject(body): JsonObject) -> Answer {
     let path = "/mgmt/tm/sys/global-settings";
     require_writer(&ctx, &p, "PATCH", path)?;
     let msg = Msg { settings: objects(&ctx) };
@@ -1630,7 +1622,7 @@ fn hostname(ctx: &Ctx) -> String {
     config.global.get("hostname").and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
-async fn cm_devices(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn cm_devices(ctx: Ctx, _p: Principal) -> Answer {
     Ok(wire::ok(&SystemCollection {
         kind: "tm:cm:device:devicecollectionstate",
         self_link: format!("{ORIGIN}/mgmt/tm/cm/device?ver={}", ctx.settings.version),
@@ -1638,7 +1630,7 @@ async fn cm_devices(State(ctx): State<Ctx>, _p: Principal) -> Answer {
     }))
 }
 
-async fn cm_device(State(ctx): State<Ctx>, _p: Principal, Path(name): Path<String>) -> Answer {
+async fn cm_device(ctx: Ctx, _p: Principal, Path(name): Path<String>) -> Answer {
     let id = segment_name(&name)?;
     if id.partition != "Common" || id.sub_path.is_some() || id.name != objects(&ctx).hostname {
         let message = fill(
@@ -1669,7 +1661,7 @@ fn volume_body(ctx: &Ctx) -> Singleton {
     }
 }
 
-async fn volumes(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn volumes(ctx: Ctx, _p: Principal) -> Answer {
     Ok(wire::ok(&SystemCollection {
         kind: "tm:sys:software:volume:volumecollectionstate",
         self_link: format!("{ORIGIN}/mgmt/tm/sys/software/volume?ver={}", ctx.settings.version),
@@ -1677,7 +1669,7 @@ async fn volumes(State(ctx): State<Ctx>, _p: Principal) -> Answer {
     }))
 }
 
-async fn volume(State(ctx): State<Ctx>, _p: Principal, Path(name): Path<String>) -> Answer {
+async fn volume(ctx: Ctx, _p: Principal, Path(name): Path<String>) -> Answer {
     if name != objects(&ctx).volume {
         let message =
             fill(&objects(&ctx).messages.not_found, &[("label", "volume"), ("path", &name)]);

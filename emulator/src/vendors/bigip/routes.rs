@@ -24,9 +24,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::vendors::http::Inner;
+use crate::vendors::http::{Inner, Shared};
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -40,35 +41,67 @@ use super::uuid3::name_uuid_from_bytes;
 use super::wire::{self, JsonObject};
 use super::{fill, BigipSettings, CollectionScope, TimeoutFrom, TOKEN_SESSION_TYPE};
 use crate::clock::Now;
-use crate::device::DeviceHandle;
+use crate::device::{Device, DeviceHandle};
 use crate::session::{
     Account, AccountError, AccountUpdate, ChosenTokenError, EndReason, LoginError, LoginRequest,
     Session, SessionSetup,
 };
 
-/// What every handler and extractor shares: the device, its BIG-IP settings and the
-/// `restOperationId` counter.
+/// What every handler and extractor reads: the device, its BIG-IP settings and the
+/// `restOperationId` counter. One per device, carried in each request's extensions; one
+/// `Arc`, so each copy a request makes costs one shared count.
 #[derive(Clone, Debug)]
-pub struct Ctx {
+pub struct Ctx(Arc<CtxParts>);
+
+/// What a [`Ctx`] holds.
+#[derive(Debug)]
+pub struct CtxParts {
     /// The device served.
     pub device: DeviceHandle,
     /// Its `[bigip]` settings (defaults when the profile has none).
     pub settings: Arc<BigipSettings>,
-    operations: Arc<AtomicU64>,
-    /// `/mgmt/tm/sys/version`, which only the profile's settings shape: rendered once.
+    operations: AtomicU64,
+    /// `/mgmt/tm/sys/version`, which only the profile's settings shape: rendered once per
+    /// profile.
     version: Arc<std::sync::OnceLock<axum::body::Bytes>>,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = CtxParts;
+
+    fn deref(&self) -> &CtxParts {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = RestError;
+
+    /// The context of the device the request came to, which its service put in the
+    /// request ([`Shared::serve`]).
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ctx, RestError> {
+        Ctx::of(&parts.extensions).ok_or_else(RestError::internal)
+    }
 }
 
 impl Ctx {
     /// The context of `device`, with its profile's settings.
     pub fn new(device: DeviceHandle) -> Ctx {
-        let settings = device.profile().bigip.clone().unwrap_or_default();
-        Ctx {
-            device,
-            settings: Arc::new(settings),
-            operations: Arc::new(AtomicU64::new(1000)),
-            version: Arc::default(),
-        }
+        let settings = Arc::new(device.profile().bigip.clone().unwrap_or_default());
+        Ctx::with(device, settings, Arc::default())
+    }
+
+    fn with(
+        device: DeviceHandle,
+        settings: Arc<BigipSettings>,
+        version: Arc<std::sync::OnceLock<axum::body::Bytes>>,
+    ) -> Ctx {
+        Ctx(Arc::new(CtxParts { device, settings, operations: AtomicU64::new(1000), version }))
+    }
+
+    /// The context a request carries (none outside a device's service).
+    pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
+        extensions.get::<Ctx>().cloned()
     }
 
     /// The device's current time.
@@ -86,7 +119,15 @@ type Answer = Result<Response, RestError>;
 
 /// The BIG-IP router of `device`.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    let ctx = Ctx::new(device);
+    shared(&device).serve(device)
+}
+
+/// The BIG-IP service of `device`'s profile, for every device of it: each device has its
+/// own `restOperationId` counter, and shares the rendered `/mgmt/tm/sys/version`, which
+/// only the profile shapes.
+pub fn shared(device: &Device) -> Shared {
+    let settings = Arc::new(device.profile().bigip.clone().unwrap_or_default());
+    let rendered: Arc<std::sync::OnceLock<axum::body::Bytes>> = Arc::default();
     let inner = Router::new()
         .route(wire::LOGIN, post(login))
         .route(wire::TOKENS, get(list_tokens).post(create_token).delete(delete_tokens))
@@ -103,9 +144,9 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
         .route(super::soap::PORTAL, post(super::soap::portal).get(super::wsdl::wsdl))
         .merge(super::objects::routes())
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ctx.clone());
-    crate::vendors::http::around(inner, ctx, finish)
+        .method_not_allowed_fallback(method_not_allowed);
+    let app = crate::vendors::http::around(inner, (), finish);
+    Shared::new(app, move |device| Ctx::with(device, settings.clone(), rendered.clone()))
 }
 
 /// The path a request is routed by: an iControl REST path (`/mgmt/...`) loses one
@@ -123,7 +164,10 @@ fn content_type_of(response: &Response) -> &str {
 /// Renders every REST error with the client's address and a `restOperationId`; an error
 /// response that did not come from a [`RestError`] (an axum rejection) gets the envelope
 /// too, so no answer is plain text. The request is routed by [`routed_path`].
-pub async fn finish(ctx: Ctx, mut req: Request, next: Inner) -> Response {
+pub async fn finish((): (), mut req: Request, next: Inner) -> Response {
+    let Some(ctx) = Ctx::of(req.extensions()) else {
+        return RestError::internal().render("127.0.0.1", 0, "");
+    };
     crate::vendors::http::reroute(&mut req, &routed_path);
     let method = req.method().clone();
     // The address is written out only for an error: formatting it cost a successful
@@ -151,11 +195,11 @@ pub async fn finish(ctx: Ctx, mut req: Request, next: Inner) -> Response {
     response
 }
 
-async fn not_found(uri: Uri, State(ctx): State<Ctx>) -> RestError {
+async fn not_found(uri: Uri, ctx: Ctx) -> RestError {
     RestError::not_found(fill(&ctx.settings.messages.uri_not_found, &[("path", uri.path())]))
 }
 
-async fn method_not_allowed(method: Method, uri: Uri, State(ctx): State<Ctx>) -> RestError {
+async fn method_not_allowed(method: Method, uri: Uri, ctx: Ctx) -> RestError {
     RestError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         fill(
@@ -183,11 +227,7 @@ pub fn timeout_exceeded_message(max: u64) -> String {
 
 /// `POST /mgmt/shared/authn/login`: 200 with the token, 401 `Authentication failed.` with
 /// the request echoed without its password, 400 on the user's 101st token.
-async fn login(
-    State(ctx): State<Ctx>,
-    Client(client): Client,
-    JsonObject(body): JsonObject,
-) -> Answer {
+async fn login(ctx: Ctx, Client(client): Client, JsonObject(body): JsonObject) -> Answer {
     let echo = wire::echo_login_request(&body);
     let failed =
         || RestError::unauthorized("Authentication failed.").with_request_body(echo.clone());
@@ -249,7 +289,7 @@ fn tokens_of(ctx: &Ctx, user: Option<&str>) -> Vec<Session> {
 }
 
 /// `GET /mgmt/shared/authz/tokens`: the caller's own tokens.
-async fn list_tokens(State(ctx): State<Ctx>, p: Principal) -> Answer {
+async fn list_tokens(ctx: Ctx, p: Principal) -> Answer {
     Ok(wire::ok(&wire::token_collection(&tokens_of(&ctx, Some(&p.user)), &ctx.settings)))
 }
 
@@ -277,7 +317,7 @@ fn token_owner(ctx: &Ctx, p: &Principal, body: &Map<String, Value>) -> String {
 /// login's token does; 200 with the token. A token for another user needs an
 /// administrator (F5-TOKMGMT: manage others' tokens "with an appropriate role").
 async fn create_token(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     Client(client): Client,
     JsonObject(body): JsonObject,
@@ -351,7 +391,7 @@ async fn create_token(
 
 /// `DELETE /mgmt/shared/authz/tokens`: ends the caller's tokens (or, with
 /// `delete_collection_scope = "all"`, an administrator ends everyone's).
-async fn delete_tokens(State(ctx): State<Ctx>, p: Principal) -> Answer {
+async fn delete_tokens(ctx: Ctx, p: Principal) -> Answer {
     let everyone = ctx.settings.delete_collection_scope == CollectionScope::All && p.is_admin(&ctx);
     let targets = tokens_of(&ctx, (!everyone).then_some(p.user.as_str()));
     let now = ctx.now();
@@ -366,7 +406,7 @@ async fn delete_tokens(State(ctx): State<Ctx>, p: Principal) -> Answer {
     Ok(wire::ok(&wire::token_collection(&ended, &ctx.settings)))
 }
 
-async fn get_token(State(ctx): State<Ctx>, p: Principal, Path(token): Path<String>) -> Answer {
+async fn get_token(ctx: Ctx, p: Principal, Path(token): Path<String>) -> Answer {
     let session = own_token(&ctx, &p, &token)?;
     Ok(wire::ok(&wire::token(&session, &ctx.settings)))
 }
@@ -375,7 +415,7 @@ async fn get_token(State(ctx): State<Ctx>, p: Principal, Path(token): Path<Strin
 /// new expiry counts from creation or from now per `token_timeout_from`; `generation`
 /// goes up by one.
 async fn patch_token(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     Path(token): Path<String>,
     JsonObject(body): JsonObject,
@@ -425,7 +465,7 @@ fn token_timeout_or_default(session: &Session) -> u64 {
 }
 
 /// `DELETE .../tokens/<token>`: logout; 200 with the token as it was ([I]).
-async fn delete_token(State(ctx): State<Ctx>, p: Principal, Path(token): Path<String>) -> Answer {
+async fn delete_token(ctx: Ctx, p: Principal, Path(token): Path<String>) -> Answer {
     let session = own_token(&ctx, &p, &token)?;
     let ended = ctx.device.store.end(&session.id, EndReason::Logout, ctx.now()).map_err(|_| {
         RestError::not_found(fill(&ctx.settings.messages.token_not_found, &[("token", &token)]))
@@ -475,7 +515,7 @@ struct SysCollection {
 }
 
 /// `GET /mgmt/tm/sys`: f5-ansible's Basic-auth probe ([P] F5-ANSIBLE bigip.py).
-async fn sys(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn sys(ctx: Ctx, _p: Principal) -> Answer {
     let v = &ctx.settings.version;
     let items = ["version", "service"]
         .into_iter()
@@ -491,7 +531,7 @@ async fn sys(State(ctx): State<Ctx>, _p: Principal) -> Answer {
     Ok(wire::ok(&body))
 }
 
-async fn version(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn version(ctx: Ctx, _p: Principal) -> Answer {
     let body = ctx.version.get_or_init(|| {
         serde_json::to_vec(&wire::version(&ctx.settings)).unwrap_or_default().into()
     });
@@ -510,7 +550,7 @@ struct ServiceRun {
 /// `POST /mgmt/tm/sys/service/restjavad` `{"command": "restart"}` (tmsh `restart sys
 /// service restjavad`): the workaround for bug ID1787517 on 17.1.2.x ([C] ASTs #125,
 /// #151): tokens that were deleted or expired stop counting against their users.
-async fn restjavad(State(ctx): State<Ctx>, p: Principal, JsonObject(body): JsonObject) -> Answer {
+async fn restjavad(ctx: Ctx, p: Principal, JsonObject(body): JsonObject) -> Answer {
     p.require_admin(&ctx, "POST", "/mgmt/tm/sys/service/restjavad")?;
     if body.get("command").and_then(Value::as_str) != Some("restart") {
         return Err(RestError::bad_request(ctx.settings.messages.bad_service_command.clone()));
@@ -539,11 +579,11 @@ fn user_not_found(ctx: &Ctx, user: &str) -> RestError {
     RestError::not_found(fill(&ctx.settings.messages.user_not_found, &[("user", user)]))
 }
 
-async fn list_users(State(ctx): State<Ctx>, _p: Principal) -> Answer {
+async fn list_users(ctx: Ctx, _p: Principal) -> Answer {
     Ok(wire::ok(&wire::users(&ctx.device.store.accounts(), &ctx.settings)))
 }
 
-async fn get_user(State(ctx): State<Ctx>, _p: Principal, Path(name): Path<String>) -> Answer {
+async fn get_user(ctx: Ctx, _p: Principal, Path(name): Path<String>) -> Answer {
     let account = ctx.device.store.account(&name).ok_or_else(|| user_not_found(&ctx, &name))?;
     Ok(wire::ok(&wire::user(&account, &ctx.settings)))
 }
@@ -563,7 +603,7 @@ fn role_of(body: &Map<String, Value>) -> Option<Option<String>> {
 
 /// `POST /mgmt/tm/auth/user` with `name`, `password` and `partitionAccess`; new users
 /// get role `no-access` unless one is given.
-async fn create_user(State(ctx): State<Ctx>, p: Principal, JsonObject(body): JsonObject) -> Answer {
+async fn create_user(ctx: Ctx, p: Principal, JsonObject(body): JsonObject) -> Answer {
     p.require_admin(&ctx, "POST", wire::USERS)?;
     let name = body.get("name").and_then(Value::as_str).unwrap_or("").to_string();
     let bad = || RestError::bad_request(fill(&ctx.settings.messages.bad_user, &[("user", &name)]));
@@ -592,7 +632,7 @@ async fn create_user(State(ctx): State<Ctx>, p: Principal, JsonObject(body): Jso
 /// `PATCH /mgmt/tm/auth/user/<name>`: `password` (own, or any as admin) applies the
 /// profile's `on_password_change` to the user's tokens; a role change needs admin.
 async fn patch_user(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     Path(name): Path<String>,
     JsonObject(body): JsonObject,
@@ -627,7 +667,7 @@ async fn patch_user(
 
 /// `DELETE /mgmt/tm/auth/user/<name>`: 200 with no body; the profile's `on_user_delete`
 /// says what happens to the user's tokens.
-async fn delete_user(State(ctx): State<Ctx>, p: Principal, Path(name): Path<String>) -> Answer {
+async fn delete_user(ctx: Ctx, p: Principal, Path(name): Path<String>) -> Answer {
     p.require_admin(&ctx, "DELETE", &format!("{}/{name}", wire::USERS))?;
     let (_, ended) = ctx
         .device

@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quick_xml::events::Event;
@@ -385,7 +385,7 @@ fn close(call: &mut Call, stack: &[String], name: &str, text: &str) {
 // ----- the portal -----
 
 /// `POST /iControl/iControlPortal.cgi`.
-pub async fn portal(State(ctx): State<Ctx>, Client(client): Client, req: Request) -> Response {
+pub async fn portal(ctx: Ctx, Client(client): Client, req: Request) -> Response {
     let account = match basic_account(&ctx, req.headers(), &client) {
         Ok(account) => account,
         Err(error) => return error.into_response(),

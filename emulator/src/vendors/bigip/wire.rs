@@ -353,10 +353,11 @@ pub fn version(settings: &BigipSettings) -> Value {
 #[derive(Clone, Debug)]
 pub struct JsonObject(pub Map<String, Value>);
 
-impl FromRequest<Ctx> for JsonObject {
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = RestError;
 
-    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let ctx = &Ctx::of(req.extensions()).ok_or_else(RestError::internal)?;
         let bytes = read_body(req, ctx).await?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(JsonObject(map)),

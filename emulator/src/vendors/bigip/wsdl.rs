@@ -17,7 +17,7 @@
 //! address calls back the same port), unless the profile sets `bigip.wsdl_location`.
 
 use axum::body::Body;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Query, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quick_xml::escape::escape;
@@ -343,7 +343,7 @@ pub fn location(ctx: &Ctx, req: &Request) -> String {
 /// implemented interface, the index without `WSDL`, and 404 for an interface the
 /// emulator does not implement (naming the ones it does). No session is opened.
 pub async fn wsdl(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     Client(client): Client,
     Query(query): Query<std::collections::BTreeMap<String, String>>,
     req: Request,

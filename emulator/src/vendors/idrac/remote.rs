@@ -9,7 +9,6 @@
 //! wire. How exec names its session is not in the evidence: the login sets a cookie
 //! `sid=<token>` and exec and logout read it (assumed). So are the failure `<RC>` codes.
 
-use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use quick_xml::escape::escape;
@@ -58,7 +57,7 @@ fn sid_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// `POST /cgi-bin/login`.
-pub async fn login(State(ctx): State<Ctx>, Client(client): Client, body: String) -> Response {
+pub async fn login(ctx: Ctx, Client(client): Client, body: String) -> Response {
     let (Some(user), Some(password)) = (element(&body, "USERNAME"), element(&body, "PASSWORD"))
     else {
         return xml(login_reply("0x140004", "0", "INVALID_REQUEST"), None);
@@ -87,7 +86,7 @@ fn exec_reply(rc: &str, cmdrc: u32, output: &str) -> String {
 }
 
 /// `POST /cgi-bin/exec`: one racadm command in the cookie's session.
-pub async fn exec(State(ctx): State<Ctx>, headers: HeaderMap, body: String) -> Response {
+pub async fn exec(ctx: Ctx, headers: HeaderMap, body: String) -> Response {
     let now = ctx.now();
     let session = sid_cookie(&headers).and_then(|t| ctx.device.store.authenticate(&t, now).ok());
     let Some(session) = session.filter(|s| s.session_type == RACADM) else {
@@ -102,7 +101,7 @@ pub async fn exec(State(ctx): State<Ctx>, headers: HeaderMap, body: String) -> R
 }
 
 /// `POST /cgi-bin/logout`.
-pub async fn logout(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+pub async fn logout(ctx: Ctx, headers: HeaderMap) -> Response {
     let now = ctx.now();
     let session = sid_cookie(&headers).and_then(|t| ctx.device.store.peek(&t, now).ok());
     if let Some(s) = session.filter(|s| s.session_type == RACADM) {

@@ -16,7 +16,7 @@
 //! [`Props`]); the last middleware ([`finish`]) turns any error they raise into iDRAC's
 //! body and sets iDRAC's headers.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -28,13 +28,13 @@ use super::attributes::{self, Attr, SetError, UserField};
 use super::errors::{IdracError, Rendered};
 use super::wire;
 use super::{IdracSettings, LoginAuthorization, LogoutBody, SessionPaths, REDFISH};
-use crate::device::DeviceHandle;
+use crate::device::{Device, DeviceHandle};
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http::Inner;
+use crate::vendors::http::{Inner, Shared};
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::expand::Expander;
-use crate::vendors::redfish::routes::{Ctx, Finishing, Seg};
+use crate::vendors::redfish::routes::{Ctx, Finishing, Seg, Template};
 use crate::vendors::redfish::wire::{
     DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
 };
@@ -44,7 +44,12 @@ type Answer = Result<Response, IdracError>;
 
 /// The iDRAC router of `device`.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    let settings = IdracSettings::of(&device).into_owned();
+    shared(&device).serve(device)
+}
+
+/// The iDRAC service of `device`'s profile, for every device of it.
+pub fn shared(device: &Device) -> Shared {
+    let settings = IdracSettings::of(device).into_owned();
     let redfish = RedfishSettings {
         redfish_version: settings.redfish_version.clone(),
         server_header: settings.server_header.clone(),
@@ -52,21 +57,20 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
         manager_id: wire::MANAGER_ID.to_string(),
         ..RedfishSettings::default()
     };
-    let ctx = Ctx::with_settings(device, redfish);
-    let expand = Expander::settings_of(&ctx.device);
-    let routes = routes(&ctx, &settings);
+    let expand = Expander::settings_of(device);
+    let routes = routes(&settings);
     // `$expand` fetches the documents it expands through the same routes, finished
     // without it.
-    let documents = expand.supported().then(|| {
-        let plain = Finishing { ctx: ctx.clone(), expander: None };
-        crate::vendors::http::around(routes.clone(), plain, finish)
-    });
+    let documents = expand
+        .supported()
+        .then(|| crate::vendors::http::around(routes.clone(), Finishing::default(), finish));
     let expander = Expander::new(expand, documents, |v| wire::to_sorted_string(v).into_bytes());
-    crate::vendors::http::around(routes, Finishing { ctx, expander: Some(expander) }, finish)
+    let app = crate::vendors::http::around(routes, Finishing { expander: Some(expander) }, finish);
+    Template::with_settings(redfish).shared(app)
 }
 
 /// The routes inside [`finish`].
-fn routes(ctx: &Ctx, settings: &IdracSettings) -> Router {
+fn routes(settings: &IdracSettings) -> Router {
     let mut r = Router::new();
     r = both(r, "/redfish", get(versions));
     r = both(r, wire::ROOT, get(service_root));
@@ -109,12 +113,10 @@ fn routes(ctx: &Ctx, settings: &IdracSettings) -> Router {
     r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
-    r.fallback(super::tree::serve)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ctx.clone())
+    r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
 }
 
-fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {
+fn both(router: Router, path: &str, methods: MethodRouter) -> Router {
     router.route(path, methods.clone()).route(&format!("{path}/"), methods)
 }
 
@@ -149,7 +151,11 @@ fn ok(body: &Value) -> Answer {
 /// or HEAD the profile's `Link: <schema>;rel=describedby` (captured on iDRAC8).
 /// A GET that asks for `$expand` is served through the expander first.
 pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
-    let Finishing { ctx, expander } = step;
+    let Finishing { expander } = step;
+    let Some(ctx) = Ctx::of(req.extensions()) else {
+        let internal = RedfishError::internal();
+        return IdracError::from_redfish(&IdracSettings::default(), &internal).into_response();
+    };
     let s = settings(&ctx);
     let path = req.uri().path().to_string();
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
@@ -218,7 +224,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     response
 }
 
-async fn method_not_allowed(State(ctx): State<Ctx>) -> IdracError {
+async fn method_not_allowed(ctx: Ctx) -> IdracError {
     IdracError::method_not_allowed(&settings(&ctx))
 }
 
@@ -228,10 +234,14 @@ async fn method_not_allowed(State(ctx): State<Ctx>) -> IdracError {
 /// when the profile allows it), with iDRAC's 401.
 struct Who(Principal);
 
-impl FromRequestParts<Ctx> for Who {
+impl<S: Send + Sync> FromRequestParts<S> for Who {
     type Rejection = IdracError;
 
-    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(ctx) = parts.extensions.get::<Ctx>() else {
+            let internal = RedfishError::internal();
+            return Err(IdracError::from_redfish(&IdracSettings::default(), &internal));
+        };
         let s = settings(ctx);
         let has_token = parts.headers.contains_key(crate::vendors::redfish::X_AUTH_TOKEN);
         if !has_token && !s.basic_auth && parts.headers.contains_key(header::AUTHORIZATION) {
@@ -256,7 +266,7 @@ async fn versions() -> Response {
     json(StatusCode::OK, &wire::versions())
 }
 
-async fn service_root(State(ctx): State<Ctx>) -> Response {
+async fn service_root(ctx: Ctx) -> Response {
     let mut body = wire::service_root(&settings(&ctx), ctx.device.name());
     crate::resources::link_service_root(&ctx.device, &mut body);
     json(StatusCode::OK, &body)
@@ -269,7 +279,7 @@ async fn odata() -> Response {
 }
 
 /// `GET /redfish/v1/$metadata`: the OData metadata document (no authentication).
-async fn metadata(State(ctx): State<Ctx>) -> Response {
+async fn metadata(ctx: Ctx) -> Response {
     let mut response = Response::new(axum::body::Body::from(wire::metadata_xml(&settings(&ctx))));
     response
         .headers_mut()
@@ -280,7 +290,7 @@ async fn metadata(State(ctx): State<Ctx>) -> Response {
 // ----- SessionService -----
 
 /// `GET` the SessionService, rendered once per web-server timeout.
-async fn get_session_service(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn get_session_service(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let timeout = attributes::web_server_timeout(&ctx.device);
     let rendered = ctx.documents.get_or("SessionService", (timeout, 0), || {
@@ -298,11 +308,7 @@ async fn get_session_service(State(ctx): State<Ctx>, who: Who) -> Answer {
 }
 
 /// `SessionTimeout` is the web-server timeout: same range, same rule (next login).
-async fn patch_session_service(
-    State(ctx): State<Ctx>,
-    who: Who,
-    JsonObject(body): JsonObject,
-) -> Answer {
+async fn patch_session_service(ctx: Ctx, who: Who, JsonObject(body): JsonObject) -> Answer {
     who.require(&ctx, Privilege::ConfigureManager)?;
     let s = settings(&ctx);
     let mut props = Props::new(body);
@@ -347,19 +353,19 @@ fn listed(ctx: &Ctx) -> Vec<Session> {
         .collect()
 }
 
-async fn list_legacy(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn list_legacy(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     ok(&wire::session_collection(&settings(&ctx), wire::LEGACY_SESSIONS, &listed(&ctx)))
 }
 
-async fn list_current(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn list_current(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     ok(&wire::session_collection(&settings(&ctx), wire::SESSIONS, &listed(&ctx)))
 }
 
 /// Login: 201 with `X-Auth-Token`, `Location` and the session with `Created` and `SYS414`.
 async fn login(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     Client(client): Client,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
@@ -416,7 +422,7 @@ fn find_session(ctx: &Ctx, id: &str, uri: &str) -> Result<Session, IdracError> {
         .ok_or_else(|| IdracError::not_found(&settings(ctx), uri))
 }
 
-async fn get_session(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+async fn get_session(ctx: Ctx, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let session = find_session(&ctx, &id, uri.path())?;
     ok(&wire::session(&settings(&ctx), &session))
@@ -424,7 +430,7 @@ async fn get_session(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -
 
 /// Logout (own session) or an administrator ending another user's session: 200 on
 /// iDRAC9, 204 on iDRAC10.
-async fn logout(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+async fn logout(ctx: Ctx, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
     let s = settings(&ctx);
     let target = find_session(&ctx, &id, uri.path())?;
     let own = target.user == who.0.user();
@@ -451,22 +457,22 @@ async fn logout(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Ans
 
 // ----- AccountService -----
 
-async fn get_account_service(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn get_account_service(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     ok(&wire::account_service())
 }
 
-async fn list_accounts(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn list_accounts(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     ok(&wire::account_collection(attributes::SLOTS))
 }
 
-async fn list_roles(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn list_roles(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     ok(&wire::role_collection(&settings(&ctx)))
 }
 
-async fn get_role(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+async fn get_role(ctx: Ctx, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let s = settings(&ctx);
     let role = wire::role(&s, &id).ok_or_else(|| IdracError::not_found(&s, uri.path()))?;
@@ -487,7 +493,7 @@ fn account_body(ctx: &Ctx, slot: u32) -> Value {
     wire::account(slot, &user, attributes::role_id(account.as_ref()), enabled)
 }
 
-async fn get_account(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
+async fn get_account(ctx: Ctx, who: Who, Seg(id): Seg, uri: Uri) -> Answer {
     let slot = parse_slot(&ctx, &id, &uri)?;
     let own = attributes::slot_of(&ctx.device, who.0.user()) == Some(slot);
     who.require(&ctx, if own { Privilege::Login } else { Privilege::ConfigureUsers })?;
@@ -497,7 +503,7 @@ async fn get_account(State(ctx): State<Ctx>, who: Who, Seg(id): Seg, uri: Uri) -
 /// PATCH a slot: `UserName` (on a free slot: create; "" deletes), `Password`, `RoleId`,
 /// `Enabled`, applied through the same attributes racadm sets.
 async fn patch_account(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     who: Who,
     Seg(id): Seg,
     uri: Uri,
@@ -553,12 +559,12 @@ async fn patch_account(
 
 // ----- Managers -----
 
-async fn list_managers(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn list_managers(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     ok(&wire::manager_collection())
 }
 
-async fn get_manager(State(ctx): State<Ctx>, who: Who) -> Answer {
+async fn get_manager(ctx: Ctx, who: Who) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let mut body = {
         let tree = ctx.device.resources().lock();
@@ -568,7 +574,7 @@ async fn get_manager(State(ctx): State<Ctx>, who: Who) -> Answer {
     ok(&body)
 }
 
-async fn get_attributes(State(ctx): State<Ctx>, who: Who, uri: Uri) -> Answer {
+async fn get_attributes(ctx: Ctx, who: Who, uri: Uri) -> Answer {
     who.require(&ctx, Privilege::Login)?;
     let path = uri.path().trim_end_matches('/');
     ok(&wire::attributes(path, attributes::all(&ctx.device)))
@@ -576,11 +582,7 @@ async fn get_attributes(State(ctx): State<Ctx>, who: Who, uri: Uri) -> Answer {
 
 /// `{"Attributes": {"WebServer.1.Timeout": 600, ...}}`: every name and value is checked
 /// before anything changes; 200 with `Success` and `SYS413`.
-async fn patch_attributes(
-    State(ctx): State<Ctx>,
-    who: Who,
-    JsonObject(body): JsonObject,
-) -> Answer {
+async fn patch_attributes(ctx: Ctx, who: Who, JsonObject(body): JsonObject) -> Answer {
     who.require(&ctx, Privilege::ConfigureManager)?;
     let s = settings(&ctx);
     let mut body = body;
@@ -723,7 +725,7 @@ fn attribute_problem(s: &IdracSettings, key: &str, name: &str, value: Option<&Va
 
 /// `Manager.Reset`: the iDRAC restarts and every session ends.
 async fn reset_manager(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     who: Who,
     OptionalJsonObject(_body): OptionalJsonObject,
 ) -> Answer {

@@ -11,7 +11,7 @@
 //! - every other error in iDRAC's envelope through [`IdracError::from_redfish`].
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -54,7 +54,7 @@ pub fn already_in_state(s: &IdracSettings, state: &str) -> IdracError {
 }
 
 /// The iDRAC router's fallback: the device's tree, or iDRAC's 404.
-pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
+pub async fn serve(ctx: Ctx, req: Request) -> Response {
     let s = IdracSettings::of(&ctx.device).into_owned();
     let path = req.uri().path().to_string();
     let headers = req.headers();

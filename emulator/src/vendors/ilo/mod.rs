@@ -266,7 +266,7 @@ impl Default for IloSettings {
 
 impl IloSettings {
     /// The settings of `device`'s profile (the iLO 5 defaults when it has no `[ilo]`).
-    pub fn of(device: &DeviceHandle) -> IloSettings {
+    pub fn of(device: &crate::device::Device) -> IloSettings {
         device.profile().ilo.clone().unwrap_or_default()
     }
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -31,12 +31,14 @@ use serde_json::{Map, Value};
 use super::errors::{self, info_response, messages, IloEnvelope};
 use super::wire;
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
-use crate::device::DeviceHandle;
+use crate::device::{Device, DeviceHandle};
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http::{BodyMemo, Inner, ListenerScheme};
+use crate::vendors::http::{BodyMemo, Inner, ListenerScheme, Shared};
 use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
-use crate::vendors::redfish::routes::{self as rf, Answer, Ctx, EnvelopeHook, RouteTable, Seg};
+use crate::vendors::redfish::routes::{
+    self as rf, Answer, Ctx, EnvelopeHook, RouteTable, Seg, Template,
+};
 use crate::vendors::redfish::wire::{
     allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props,
 };
@@ -45,27 +47,33 @@ use crate::vendors::redfish::wire::{
 /// context).
 pub struct Ilo(pub Arc<IloSettings>);
 
-impl FromRequestParts<Ctx> for Ilo {
+impl<S: Send + Sync> FromRequestParts<S> for Ilo {
     type Rejection = RedfishError;
 
-    async fn from_request_parts(_: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ctx = parts.extensions.get::<Ctx>().ok_or_else(RedfishError::internal)?;
         let ilo = ctx.vendor::<Arc<IloSettings>>().ok_or_else(RedfishError::internal)?;
         Ok(Ilo(ilo.clone()))
     }
 }
 
-/// The iLO router of `device`. [`finish`] serves `$expand` on every route (the table's and
-/// the catch-all that serves the tree), fetching the documents it expands through the
-/// same routes finished without it.
+/// The iLO router of `device`.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
+    shared(&device).serve(device)
+}
+
+/// The iLO service of `device`'s profile, for every device of it. [`finish`] serves
+/// `$expand` on every route (the table's and the catch-all that serves the tree),
+/// fetching the documents it expands through the same routes finished without it.
+pub fn shared(device: &Device) -> Shared {
     use crate::vendors::redfish::expand::{self, Expander};
-    let settings = Expander::settings_of(&device);
-    let ilo = Arc::new(IloSettings::of(&device));
+    let settings = Expander::settings_of(device);
+    let ilo = Arc::new(IloSettings::of(device));
     let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
-    let ctx = Ctx::with_personality(device, envelope, ilo.clone());
-    let routes = routes(&ctx, &ilo);
+    let template = Template::with_personality(device, envelope, ilo.clone());
+    let routes = routes(&ilo);
     let step = |expander| IloStep {
-        finishing: rf::Finishing { ctx: ctx.clone(), expander },
+        finishing: rf::Finishing { expander },
         ilo: ilo.clone(),
         memo: Arc::new(crate::vendors::http::BodyMemo::default()),
     };
@@ -73,12 +81,12 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
         .supported()
         .then(|| crate::vendors::http::around(routes.clone(), step(None), finish));
     let expander = Expander::new(settings, documents, expand::compact);
-    crate::vendors::http::around(routes, step(Some(expander)), finish)
+    template.shared(crate::vendors::http::around(routes, step(Some(expander)), finish))
 }
 
 /// The routes inside [`finish`]: the standard table with iLO's handlers and paths, and a
 /// catch-all under `/redfish`.
-fn routes(ctx: &Ctx, ilo: &IloSettings) -> Router {
+fn routes(ilo: &IloSettings) -> Router {
     let mut table = RouteTable::standard();
     table.set(wire::ROOT, get(service_root));
     table.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));
@@ -108,7 +116,7 @@ fn routes(ctx: &Ctx, ilo: &IloSettings) -> Router {
     if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
         unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
     }
-    table.routes_of(ctx).merge(unmatched.with_state(ctx.clone()))
+    table.routes().merge(unmatched)
 }
 
 /// What iLO's step around its routes holds.
@@ -136,9 +144,9 @@ async fn finish(step: IloStep, mut req: axum::extract::Request, next: Inner) -> 
 /// /redfish/v1/ answers 401" — a real iLO has far more resources than this emulator);
 /// with them, 404 `ResourceMissingAtURI`. Basic credentials hold their one-request slot
 /// meanwhile.
-async fn unmatched(State(ctx): State<Ctx>, req: axum::extract::Request) -> Response {
+async fn unmatched(ctx: Ctx, req: axum::extract::Request) -> Response {
     if ctx.device.resources().lock().serves(req.uri().path()) {
-        return crate::vendors::redfish::tree::serve(State(ctx), req).await;
+        return crate::vendors::redfish::tree::serve(ctx, req).await;
     }
     match crate::vendors::redfish::auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
@@ -376,7 +384,7 @@ fn set_idle_timeout(ctx: &Ctx, p: &Principal, secs: u64, via: &str) {
 // ----- the service root -----
 
 /// `GET /redfish/v1/`: no authentication (1.6 [P]).
-pub async fn service_root(State(ctx): State<Ctx>, Ilo(ilo): Ilo) -> Response {
+pub async fn service_root(ctx: Ctx, Ilo(ilo): Ilo) -> Response {
     let mut body = wire::service_root(&ctx, &ilo, ctx.now());
     crate::resources::link_service_root(&ctx.device, &mut body);
     wire::resource(allow::GET, body)
@@ -408,24 +416,14 @@ pub async fn get_json_schema(Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answe
 }
 
 /// `GET` the registry collection (`/redfish/v1/Registries/`).
-pub async fn list_registries(
-    State(ctx): State<Ctx>,
-    Ilo(ilo): Ilo,
-    p: Principal,
-    uri: Uri,
-) -> Answer {
+pub async fn list_registries(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, uri: Uri) -> Answer {
     p.require(Privilege::Login)?;
     let body = wire::registry_collection(&ctx, &ilo, wants_expand(&uri));
     Ok(wire::resource(allow::GET, body))
 }
 
 /// `GET` one `MessageRegistryFile`.
-pub async fn get_registry(
-    State(ctx): State<Ctx>,
-    Ilo(ilo): Ilo,
-    p: Principal,
-    Seg(id): Seg,
-) -> Answer {
+pub async fn get_registry(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     let registries = wire::registries(&ctx, &ilo);
     let (id, registry) = registries
@@ -438,7 +436,7 @@ pub async fn get_registry(
 // ----- SessionService -----
 
 /// `GET /redfish/v1/SessionService/`.
-pub async fn get_session_service(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal) -> Answer {
+pub async fn get_session_service(ctx: Ctx, Ilo(ilo): Ilo, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let state = (wire::idle_timeout_secs(&ctx), 0);
     let rendered = ctx.documents.get_or("SessionService", state, || {
@@ -451,7 +449,7 @@ pub async fn get_session_service(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Princ
 /// 1.8 [P] iLO 6) or one of the minutes values times 60 (1.8 [I]: it mirrors the idle
 /// setting).
 pub async fn patch_session_service(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     Ilo(ilo): Ilo,
     p: Principal,
     JsonObject(body): JsonObject,
@@ -480,7 +478,7 @@ pub async fn patch_session_service(
 
 /// `GET` the Sessions collection: every user's sessions (1.4 [P]) and
 /// `Oem.Hpe.Links.MySession`.
-pub async fn list_sessions(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal) -> Answer {
+pub async fn list_sessions(ctx: Ctx, Ilo(ilo): Ilo, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let body = wire::session_collection(&ilo, &all_sessions(&ctx), &p.session().id);
     Ok(wire::resource(allow::GET_POST, body))
@@ -490,7 +488,7 @@ pub async fn list_sessions(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal) 
 /// the body the profile says. Bad credentials get iLO's `UnauthorizedLoginAttempt` after
 /// the profile's login-failure delay; a full table gets `SessionLimitExceeded`.
 pub async fn login(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     Ilo(ilo): Ilo,
     Client(client): Client,
     listener: ListenerScheme,
@@ -554,12 +552,7 @@ pub async fn login(
 }
 
 /// `GET` one session; `MySession` and `Privileges` only when it is the requester's own.
-pub async fn get_session(
-    State(ctx): State<Ctx>,
-    Ilo(ilo): Ilo,
-    p: Principal,
-    Seg(id): Seg,
-) -> Answer {
+pub async fn get_session(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     let session = find_session(&ctx, &id)?;
     let body = wire::session(&ctx, &ilo, &session, &p.session().id, ctx.now());
@@ -568,7 +561,7 @@ pub async fn get_session(
 
 /// `DELETE` a session (1.5 [C]): 200 with `Base.x.Success`. One's own sessions need
 /// `ConfigureSelf`, another user's `ConfigureManager`.
-pub async fn logout(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
+pub async fn logout(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
     let target = find_session(&ctx, &id)?;
     let (needed, reason) = if target.user == p.user() {
         (Privilege::ConfigureSelf, EndReason::Logout)
@@ -589,12 +582,7 @@ pub async fn logout(State(ctx): State<Ctx>, Ilo(ilo): Ilo, p: Principal, Seg(id)
 // ----- the manager -----
 
 /// `GET /redfish/v1/Managers/1/`.
-pub async fn get_manager(
-    State(ctx): State<Ctx>,
-    Ilo(ilo): Ilo,
-    p: Principal,
-    Seg(id): Seg,
-) -> Answer {
+pub async fn get_manager(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     check_manager(&ctx, &id)?;
     Ok(wire::resource(allow::GET_PATCH, wire::manager(&ctx, &ilo)))
@@ -604,7 +592,7 @@ pub async fn get_manager(
 /// `{"Oem": {"Hpe": {"IdleConnectionTimeoutMinutes": 15|30|60|120|null}}}` (1.8 [P]);
 /// iLO 4 has no such property (it is on the NetworkService).
 pub async fn patch_manager(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
@@ -673,12 +661,7 @@ fn take_object(
 }
 
 /// `GET /redfish/v1/Managers/1/NetworkService/` (iLO 4).
-pub async fn get_network_service(
-    State(ctx): State<Ctx>,
-    Ilo(ilo): Ilo,
-    p: Principal,
-    Seg(id): Seg,
-) -> Answer {
+pub async fn get_network_service(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     check_manager(&ctx, &id)?;
     Ok(wire::resource(allow::GET_PATCH, wire::network_service(&ctx, &ilo)))
@@ -687,7 +670,7 @@ pub async fn get_network_service(
 /// `PATCH /redfish/v1/Managers/1/NetworkService/` with `SessionTimeoutMinutes`: 0 is
 /// infinite (1.8 [P]), otherwise one of the minutes values.
 pub async fn patch_network_service(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
@@ -718,7 +701,7 @@ pub async fn patch_network_service(
 /// `#Manager.Reset` (1.9 [P]: sessions stay "until a manual delete, session expiration or
 /// an iLO reset"): every session ends; 200 with `Base.x.Success`.
 pub async fn reset_manager(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     Ilo(ilo): Ilo,
     p: Principal,
     Seg(id): Seg,
@@ -740,12 +723,7 @@ pub async fn reset_manager(
 /// `DELETE` an account: its sessions end (1.10 [I]); 200 with `Base.x.AccountRemoved`, or
 /// `Base.x.AccountForSessionNoLongerExists` when the requester deleted its own account
 /// and with it the session it asked from.
-pub async fn delete_account(
-    State(ctx): State<Ctx>,
-    Ilo(ilo): Ilo,
-    p: Principal,
-    Seg(user): Seg,
-) -> Answer {
+pub async fn delete_account(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(user): Seg) -> Answer {
     p.require(Privilege::ConfigureUsers)?;
     let (_, ended) = ctx
         .device

@@ -161,10 +161,11 @@ impl Principal {
     }
 }
 
-impl FromRequestParts<Ctx> for Principal {
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = RedfishError;
 
-    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ctx = parts.extensions.get::<Ctx>().ok_or_else(RedfishError::internal)?;
         authenticate(&parts.headers, &parts.extensions, ctx)
     }
 }

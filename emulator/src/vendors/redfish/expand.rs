@@ -136,6 +136,8 @@ fn is_json(response: &Response) -> bool {
 struct Origin {
     headers: HeaderMap,
     connection: Option<Connection>,
+    /// The device's context: the documents are the same device's.
+    ctx: Option<super::routes::Ctx>,
 }
 
 impl Origin {
@@ -144,7 +146,9 @@ impl Origin {
         for name in [header::IF_NONE_MATCH, header::IF_MATCH, header::CONTENT_LENGTH] {
             headers.remove(name);
         }
-        Origin { headers, connection: Connection::of(req.extensions()).cloned() }
+        let extensions = req.extensions();
+        let connection = Connection::of(extensions).cloned();
+        Origin { headers, connection, ctx: super::routes::Ctx::of(extensions) }
     }
 
     /// GET `uri` through `router`: its JSON body when it answers 200.
@@ -154,6 +158,9 @@ impl Origin {
         *request.headers_mut() = self.headers.clone();
         if let Some(connection) = &self.connection {
             request.extensions_mut().insert(connection.clone());
+        }
+        if let Some(ctx) = &self.ctx {
+            request.extensions_mut().insert(ctx.clone());
         }
         let response = app.call(request).await;
         if response.status() != StatusCode::OK || !is_json(&response) {

@@ -22,16 +22,19 @@
 //!
 //! Personalities (iLO, iDRAC) start from [`RouteTable::standard`], replace the handlers
 //! of the paths they answer differently, add aliases, and may install an [`Envelope`]
-//! (through the [`EnvelopeHook`] request extension) that renders errors in the vendor's
-//! own envelope and has the last word on the headers. The handlers are public so a
-//! personality can keep some methods of a path and replace others.
+//! (in the context's [`Template`]) that renders errors in the vendor's own envelope and
+//! has the last word on the headers. The handlers are public so a personality can keep
+//! some methods of a path and replace others.
+//!
+//! The routes are built once per profile and shared by its devices: each request brings
+//! its device's [`Ctx`] in its extensions ([`Shared::serve`]).
 
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
@@ -42,12 +45,13 @@ use super::errors::{base, PendingError, RedfishError};
 use super::wire::{self, allow, JsonBytes, JsonObject, OptionalJsonObject, Props};
 use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
-use crate::device::DeviceHandle;
+use crate::device::{Device, DeviceHandle};
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
-use crate::vendors::http::{App, Documents, Inner};
+use crate::vendors::http::{App, Documents, Inner, Shared};
 
-/// What every handler and extractor of the Redfish router shares: the device and its
-/// Redfish settings. Cloned per request and per extractor, so it is one shared pointer.
+/// What every handler and extractor of the Redfish router reads: the device and its
+/// Redfish settings. One per device; each request carries it in its extensions and each
+/// extractor clones it, so it is one shared pointer.
 #[derive(Clone, Debug)]
 pub struct Ctx(Arc<CtxParts>);
 
@@ -82,54 +86,89 @@ impl std::ops::Deref for Ctx {
     }
 }
 
-impl Ctx {
-    /// The context of `device`, with its profile's settings.
-    pub fn new(device: DeviceHandle) -> Ctx {
-        let settings = device.profile().redfish.clone().unwrap_or_default();
-        Ctx::with_settings(device, settings)
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = RedfishError;
+
+    /// The context of the device the request came to, which its service put in the
+    /// request ([`Shared::serve`]).
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ctx, RedfishError> {
+        Ctx::of(&parts.extensions).ok_or_else(RedfishError::internal)
+    }
+}
+
+/// What every device of a profile shares in its [`Ctx`]: the settings, the `Server`
+/// header, and the personality's envelope and own settings. Made once per profile, with
+/// the routes.
+#[derive(Clone, Debug)]
+pub struct Template {
+    settings: Arc<RedfishSettings>,
+    server: Option<HeaderValue>,
+    envelope: Option<EnvelopeHook>,
+    vendor: Option<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl Template {
+    /// `device`'s profile settings, no envelope.
+    pub fn new(device: &Device) -> Template {
+        Template::with_settings(device.profile().redfish.clone().unwrap_or_default())
     }
 
-    /// The context of `device` with `settings` of the personality's choosing.
-    pub fn with_settings(device: DeviceHandle, settings: RedfishSettings) -> Ctx {
-        Ctx::build(device, settings, None, None)
-    }
-
-    /// The context of `device`, with its profile's settings, for a personality that
-    /// shapes its answers with `envelope` and hands its handlers settings of its own,
-    /// `vendor` (read back with [`Ctx::vendor`]).
-    pub fn with_personality<V: Send + Sync + 'static>(
-        device: DeviceHandle,
-        envelope: EnvelopeHook,
-        vendor: V,
-    ) -> Ctx {
-        let settings = device.profile().redfish.clone().unwrap_or_default();
-        Ctx::build(device, settings, Some(envelope), Some(Arc::new(vendor)))
-    }
-
-    fn build(
-        device: DeviceHandle,
-        settings: RedfishSettings,
-        envelope: Option<EnvelopeHook>,
-        vendor: Option<Arc<dyn std::any::Any + Send + Sync>>,
-    ) -> Ctx {
+    /// `settings` of the personality's choosing, no envelope.
+    pub fn with_settings(settings: RedfishSettings) -> Template {
         let server = Some(&settings.server_header)
             .filter(|s| !s.is_empty())
             .and_then(|s| HeaderValue::from_str(s).ok());
+        Template { settings: Arc::new(settings), server, envelope: None, vendor: None }
+    }
+
+    /// `device`'s profile settings, for a personality that shapes its answers with
+    /// `envelope` and hands its handlers settings of its own, `vendor` (read back with
+    /// [`Ctx::vendor`]).
+    pub fn with_personality<V: Send + Sync + 'static>(
+        device: &Device,
+        envelope: EnvelopeHook,
+        vendor: V,
+    ) -> Template {
+        Template {
+            envelope: Some(envelope),
+            vendor: Some(Arc::new(vendor)),
+            ..Template::new(device)
+        }
+    }
+
+    /// The context of `device`.
+    pub fn context(&self, device: DeviceHandle) -> Ctx {
         Ctx(Arc::new(CtxParts {
             device,
-            settings: Arc::new(settings),
+            settings: self.settings.clone(),
             documents: Default::default(),
-            server,
+            server: self.server.clone(),
             links: Default::default(),
             errors: Default::default(),
-            envelope,
-            vendor,
+            envelope: self.envelope.clone(),
+            vendor: self.vendor.clone(),
         }))
     }
 
+    /// The service of these routes, shared by every device of the profile.
+    pub fn shared(self, app: App) -> Shared {
+        Shared::new(app, move |device| self.context(device))
+    }
+}
+
+impl Ctx {
+    /// The context of `device`, with its profile's settings.
+    pub fn new(device: DeviceHandle) -> Ctx {
+        Template::new(&device).context(device)
+    }
+
+    /// The context a request carries (none outside a device's service).
+    pub fn of(extensions: &Extensions) -> Option<Ctx> {
+        extensions.get::<Ctx>().cloned()
+    }
+
     /// The personality's own settings, when they are a `V` (what it gave
-    /// [`Ctx::with_personality`]). Handlers read them here, from the router's context, rather
-    /// than from each request's extensions.
+    /// [`Template::with_personality`]).
     pub fn vendor<V: Send + Sync + 'static>(&self) -> Option<&V> {
         self.vendor.as_deref()?.downcast_ref()
     }
@@ -198,16 +237,17 @@ fn status_or(code: u16, fallback: StatusCode) -> StatusCode {
 
 /// The Redfish service of `device`.
 pub fn app(device: DeviceHandle) -> App {
-    routes(Ctx::new(device))
+    shared(&device).serve(device)
 }
 
-/// The Redfish service for a context (a personality may build its own [`Ctx`]).
-pub fn routes(ctx: Ctx) -> App {
+/// The Redfish service of `device`'s profile, for every device of it.
+pub fn shared(device: &Device) -> Shared {
+    let template = Template::new(device);
     let mut table = RouteTable::standard();
-    if ctx.settings.members_post {
+    if template.settings.members_post {
         table.members_post();
     }
-    table.router(ctx)
+    template.shared(table.router(super::expand::Expander::settings_of(device)))
 }
 
 /// The routes of a Redfish service before they become a [`Router`]: a personality takes
@@ -216,7 +256,7 @@ pub fn routes(ctx: Ctx) -> App {
 /// slash; the fallbacks and the [`finish`] middleware are those of the standard service.
 #[derive(Debug)]
 pub struct RouteTable {
-    routes: Vec<(String, MethodRouter<Ctx>)>,
+    routes: Vec<(String, MethodRouter)>,
 }
 
 impl RouteTable {
@@ -256,7 +296,7 @@ impl RouteTable {
 
     /// Serves `path` (and `path/`) with `methods`, replacing whatever the table had for
     /// that path. `path` is written without a trailing slash.
-    pub fn set(&mut self, path: &str, methods: MethodRouter<Ctx>) -> &mut RouteTable {
+    pub fn set(&mut self, path: &str, methods: MethodRouter) -> &mut RouteTable {
         let path = path.trim_end_matches('/');
         match self.routes.iter_mut().find(|(p, _)| p == path) {
             Some(entry) => entry.1 = methods,
@@ -278,43 +318,39 @@ impl RouteTable {
     }
 
     /// The router: every path with and without a trailing slash, 404 and 405 in the
-    /// Redfish envelope, inside the [`finish`] step, which serves `$expand`
-    /// ([`super::expand`]) by fetching the documents it expands through the same routes
-    /// finished without it.
-    pub fn router(self, ctx: Ctx) -> App {
-        let settings = super::expand::Expander::settings_of(&ctx.device);
-        let routes = self.routes_of(&ctx);
-        let documents = settings.supported().then(|| {
-            let plain = Finishing { ctx: ctx.clone(), expander: None };
-            crate::vendors::http::around(routes.clone(), plain, finish)
-        });
-        let expander = super::expand::Expander::new(settings, documents, super::expand::compact);
-        crate::vendors::http::around(routes, Finishing { ctx, expander: Some(expander) }, finish)
+    /// Redfish envelope, inside the [`finish`] step, which serves `$expand` in the forms
+    /// `expand` takes ([`super::expand`]), fetching the documents it expands through the
+    /// same routes finished without it.
+    pub fn router(self, expand: crate::resources::ExpandSettings) -> App {
+        let routes = self.routes();
+        let documents = expand
+            .supported()
+            .then(|| crate::vendors::http::around(routes.clone(), Finishing::default(), finish));
+        let expander = super::expand::Expander::new(expand, documents, super::expand::compact);
+        crate::vendors::http::around(routes, Finishing { expander: Some(expander) }, finish)
     }
 
     /// The routes alone, without the [`finish`] step: for a personality that serves more
     /// than the table (iLO's catch-all) and finishes the whole with its own step.
-    pub fn routes_of(&self, ctx: &Ctx) -> Router {
+    pub fn routes(&self) -> Router {
         let mut r = Router::new();
         for (path, methods) in &self.routes {
             r = both(r, path, methods.clone());
         }
         // Paths the table does not serve go to the device's resource tree (systems,
         // chassis), which answers the personality's 404 for what it does not hold.
-        r.fallback(super::tree::serve)
-            .method_not_allowed_fallback(method_not_allowed)
-            .with_state(ctx.clone())
+        r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
     }
 }
 
 /// Serves `path` with and without a trailing slash.
-fn both(router: Router<Ctx>, path: &str, methods: MethodRouter<Ctx>) -> Router<Ctx> {
+fn both(router: Router, path: &str, methods: MethodRouter) -> Router {
     router.route(path, methods.clone()).route(&format!("{path}/"), methods)
 }
 
 /// How a personality shapes what every answer of the service shares: the body of an
-/// error and the final headers. Installed in the router's context
-/// ([`Ctx::with_personality`]); without one, errors use the DSP0266 envelope and the headers
+/// error and the final headers. Installed in the contexts of its devices
+/// ([`Template::with_personality`]); without one, errors use the DSP0266 envelope and the headers
 /// are the standard ones.
 pub trait Envelope: Send + Sync + std::fmt::Debug {
     /// The body of an error answer.
@@ -335,7 +371,7 @@ pub trait Envelope: Send + Sync + std::fmt::Debug {
 }
 
 /// A personality's [`Envelope`], as the context holds it:
-/// `Ctx::with_personality(device, EnvelopeHook(Arc::new(MyEnvelope)), my_settings)`.
+/// `Template::with_personality(device, EnvelopeHook(Arc::new(MyEnvelope)), my_settings)`.
 #[derive(Clone, Debug)]
 pub struct EnvelopeHook(pub Arc<dyn Envelope>);
 
@@ -379,12 +415,10 @@ fn is_json(response: &Response) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// What the [`finish`] step holds: the context, and the `$expand` step when the router
-/// serves `$expand` itself.
-#[derive(Clone, Debug)]
+/// What the [`finish`] step holds: the `$expand` step when the router serves `$expand`
+/// itself. (The device's context comes with each request.)
+#[derive(Clone, Debug, Default)]
 pub struct Finishing {
-    /// The router's context.
-    pub ctx: Ctx,
     /// Serves `$expand` (none: left to the handlers).
     pub expander: Option<super::expand::Expander>,
 }
@@ -393,7 +427,10 @@ pub struct Finishing {
 /// registry, `OData-Version: 4.0`, `Server`, `Cache-Control`, and `WWW-Authenticate` on 401.
 /// A GET that asks for `$expand` is served through the expander first.
 pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
-    let Finishing { ctx, expander } = step;
+    let Finishing { expander } = step;
+    let Some(ctx) = Ctx::of(req.extensions()) else {
+        return RedfishError::internal().to_response(&RedfishSettings::default().base_registry);
+    };
     let method = req.method().clone();
     let uri = req.uri().clone();
     let path = uri.path();
@@ -466,11 +503,11 @@ pub async fn method_not_allowed() -> RedfishError {
 #[derive(Clone, Debug)]
 pub struct Seg(pub String);
 
-impl FromRequestParts<Ctx> for Seg {
+impl<S: Send + Sync> FromRequestParts<S> for Seg {
     type Rejection = RedfishError;
 
-    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        match Path::<String>::from_request_parts(parts, ctx).await {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
             Ok(Path(segment)) => Ok(Seg(segment)),
             Err(_) => Err(RedfishError::missing_uri(parts.uri.path())),
         }
@@ -492,7 +529,7 @@ pub async fn redfish_versions() -> Response {
 }
 
 /// `GET /redfish/v1/`: the service root (no authentication).
-pub async fn service_root(State(ctx): State<Ctx>) -> Response {
+pub async fn service_root(ctx: Ctx) -> Response {
     let mut body = wire::service_root(&ctx);
     crate::resources::link_service_root(&ctx.device, &mut body);
     wire::json_response(StatusCode::OK, allow::GET, &body)
@@ -515,7 +552,7 @@ pub async fn metadata() -> Response {
 // ----- SessionService -----
 
 /// `GET` the SessionService, rendered once per timeout setting.
-pub async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer {
+pub async fn get_session_service(ctx: Ctx, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let state = wire::session_service_state(&ctx);
     let rendered = ctx.documents.get_or("SessionService", state, || {
@@ -528,11 +565,7 @@ pub async fn get_session_service(State(ctx): State<Ctx>, p: Principal) -> Answer
 const SESSION_TIMEOUT_RANGE: std::ops::RangeInclusive<i128> = 30..=86_400;
 
 /// `PATCH` the SessionService: `SessionTimeout` (30..86400 s) sets the idle timeout.
-pub async fn patch_session_service(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    JsonObject(body): JsonObject,
-) -> Answer {
+pub async fn patch_session_service(ctx: Ctx, p: Principal, JsonObject(body): JsonObject) -> Answer {
     p.require(Privilege::ConfigureManager)?;
     let mut props = Props::new(body);
     if props.is_empty() {
@@ -582,17 +615,13 @@ fn find_session(ctx: &Ctx, id: &str) -> Result<Arc<Session>, RedfishError> {
 }
 
 /// `GET` the Sessions collection (Basic one-request sessions are not listed).
-pub async fn list_sessions(State(ctx): State<Ctx>, p: Principal) -> Answer {
+pub async fn list_sessions(ctx: Ctx, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     ok(allow::GET_POST, &wire::session_collection(&visible_sessions(&ctx)))
 }
 
 /// Login: 201 with `X-Auth-Token`, `Location` and the session resource.
-pub async fn login(
-    State(ctx): State<Ctx>,
-    Client(client): Client,
-    JsonBytes(body): JsonBytes,
-) -> Answer {
+pub async fn login(ctx: Ctx, Client(client): Client, JsonBytes(body): JsonBytes) -> Answer {
     let (user, password) = wire::credentials(&body)?;
     let now = ctx.now();
     let request =
@@ -629,7 +658,7 @@ pub async fn login(
 }
 
 /// `GET` one session.
-pub async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+pub async fn get_session(ctx: Ctx, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     let session = find_session(&ctx, &id)?;
     Ok(wire::session(&session, ctx.now()).response(StatusCode::OK, Some(allow::GET_DELETE)))
@@ -637,7 +666,7 @@ pub async fn get_session(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> 
 
 /// Logout (own session, `ConfigureSelf`) or an administrator ending another user's
 /// session (`ConfigureManager`).
-pub async fn logout(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+pub async fn logout(ctx: Ctx, p: Principal, Seg(id): Seg) -> Answer {
     let own = find_session(&ctx, &id)?.user == p.user();
     if p.password_change_required() && !(own && ctx.settings.password_change_allows_logout) {
         p.require_password_changed()?;
@@ -689,7 +718,7 @@ fn account_not_found(user: &str) -> RedfishError {
 }
 
 /// Without `ConfigureUsers` an account sees only itself.
-pub async fn list_accounts(State(ctx): State<Ctx>, p: Principal) -> Answer {
+pub async fn list_accounts(ctx: Ctx, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let all_visible = p.has(Privilege::ConfigureUsers);
     let users: Vec<String> = ctx
@@ -707,11 +736,7 @@ const ACCOUNT_READ_ONLY: [&str; 6] =
     ["Id", "Name", "Description", "Locked", "AccountTypes", "Links"];
 
 /// `POST` to Accounts: creates an account (`ConfigureUsers`).
-pub async fn create_account(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    JsonObject(body): JsonObject,
-) -> Answer {
+pub async fn create_account(ctx: Ctx, p: Principal, JsonObject(body): JsonObject) -> Answer {
     p.require(Privilege::ConfigureUsers)?;
     let mut props = Props::new(body);
     let user = props.string("UserName", true);
@@ -752,12 +777,7 @@ pub async fn create_account(
 
 /// An account reads itself (even when it must change its password); others need
 /// `ConfigureUsers`. `If-None-Match` with the current ETag answers 304.
-pub async fn get_account(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    Seg(user): Seg,
-    headers: HeaderMap,
-) -> Answer {
+pub async fn get_account(ctx: Ctx, p: Principal, Seg(user): Seg, headers: HeaderMap) -> Answer {
     if user != p.user() {
         p.require(Privilege::ConfigureUsers)?;
     }
@@ -781,7 +801,7 @@ pub async fn get_account(
 /// `PasswordChangeRequired` are attribute changes (`update_account`). An account may
 /// change its own password (`ConfigureSelf`); everything else needs `ConfigureUsers`.
 pub async fn patch_account(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     Seg(user): Seg,
     headers: HeaderMap,
@@ -843,7 +863,7 @@ pub async fn patch_account(
 }
 
 /// `DELETE` an account and, per the profile, its sessions (`ConfigureUsers`).
-pub async fn delete_account(State(ctx): State<Ctx>, p: Principal, Seg(user): Seg) -> Answer {
+pub async fn delete_account(ctx: Ctx, p: Principal, Seg(user): Seg) -> Answer {
     p.require(Privilege::ConfigureUsers)?;
     let (_, ended) =
         ctx.device.store.delete_account(&user, ctx.now()).map_err(|_| account_not_found(&user))?;
@@ -867,7 +887,7 @@ pub async fn get_role(p: Principal, Seg(id): Seg) -> Answer {
 // ----- Managers -----
 
 /// `GET` the Managers collection.
-pub async fn list_managers(State(ctx): State<Ctx>, p: Principal) -> Answer {
+pub async fn list_managers(ctx: Ctx, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     ok(allow::GET, &wire::manager_collection(&ctx))
 }
@@ -881,7 +901,7 @@ fn check_manager(ctx: &Ctx, id: &str) -> Result<(), RedfishError> {
 }
 
 /// `GET` the manager.
-pub async fn get_manager(State(ctx): State<Ctx>, p: Principal, Seg(id): Seg) -> Answer {
+pub async fn get_manager(ctx: Ctx, p: Principal, Seg(id): Seg) -> Answer {
     p.require(Privilege::Login)?;
     check_manager(&ctx, &id)?;
     let mut body = wire::manager(&ctx);
@@ -916,7 +936,7 @@ pub fn check_reset_parameters(body: &serde_json::Map<String, Value>) -> Result<(
 
 /// `#Manager.Reset`: the device restarts and every session ends.
 pub async fn reset_manager(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     Seg(id): Seg,
     OptionalJsonObject(body): OptionalJsonObject,

@@ -10,7 +10,7 @@
 //! personality's own 404. iDRAC renders the same outcomes in its envelope
 //! (`crate::vendors::idrac::tree`).
 
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -265,7 +265,7 @@ pub fn add_captured_headers(ctx: &Ctx, path: &str, response: &mut Response) {
 
 /// The fallback of [`super::routes::RouteTable`]: the device's tree, or the
 /// personality's 404.
-pub async fn serve(State(ctx): State<Ctx>, req: Request) -> Response {
+pub async fn serve(ctx: Ctx, req: Request) -> Response {
     let uri = req.uri().clone();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { body, etag, allow }) => {

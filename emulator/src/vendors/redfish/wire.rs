@@ -641,19 +641,21 @@ pub struct JsonObject(pub Map<String, Value>);
 #[derive(Clone, Debug)]
 pub struct OptionalJsonObject(pub Map<String, Value>);
 
-impl FromRequest<Ctx> for JsonObject {
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = RedfishError;
 
-    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        read_object(req, ctx, false).await.map(JsonObject)
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
+        read_object(req, &ctx, false).await.map(JsonObject)
     }
 }
 
-impl FromRequest<Ctx> for OptionalJsonObject {
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonObject {
     type Rejection = RedfishError;
 
-    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        read_object(req, ctx, true).await.map(OptionalJsonObject)
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
+        read_object(req, &ctx, true).await.map(OptionalJsonObject)
     }
 }
 
@@ -666,11 +668,12 @@ fn payload_too_large() -> RedfishError {
 #[derive(Clone, Debug)]
 pub struct JsonBytes(pub axum::body::Bytes);
 
-impl FromRequest<Ctx> for JsonBytes {
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = RedfishError;
 
-    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        read_bytes(req, ctx).await.map(JsonBytes)
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
+        read_bytes(req, &ctx).await.map(JsonBytes)
     }
 }
 

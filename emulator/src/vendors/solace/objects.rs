@@ -33,7 +33,7 @@
 //! through this broker, so the counters stay at zero.
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -54,7 +54,7 @@ fn ok(body: &Value) -> Answer {
 }
 
 /// Adds the object routes to the Solace router (before its middleware is layered on).
-pub fn routes(r: Router<Ctx>) -> Router<Ctx> {
+pub fn routes(r: Router) -> Router {
     let mut r = r;
     for api in [Api::Monitor, Api::Config] {
         let b = api.base();
@@ -277,13 +277,13 @@ fn vpn_key(vpn: &str) -> Key<'_> {
 
 // ----- Message VPNs -----
 
-async fn list_vpns(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn list_vpns(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     p.require(&ctx, AccessLevel::ReadOnly)?;
     collection(&ctx, &req, Kind::MsgVpn, "")
 }
 
 async fn get_vpn(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<String>, PathRejection>,
@@ -292,17 +292,12 @@ async fn get_vpn(
     read(&ctx, &p, &req, &vpn_key(&vpn))
 }
 
-async fn create_vpn(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    req: ReqInfo,
-    SempJson(body): SempJson,
-) -> Answer {
+async fn create_vpn(ctx: Ctx, p: Principal, req: ReqInfo, SempJson(body): SempJson) -> Answer {
     create(&ctx, &p, &req, Kind::MsgVpn, "", &body)
 }
 
 async fn patch_vpn(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<String>, PathRejection>,
@@ -313,7 +308,7 @@ async fn patch_vpn(
 }
 
 async fn put_vpn(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<String>, PathRejection>,
@@ -324,7 +319,7 @@ async fn put_vpn(
 }
 
 async fn delete_vpn(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<String>, PathRejection>,
@@ -336,7 +331,7 @@ async fn delete_vpn(
 // ----- objects inside a VPN -----
 
 async fn list_children(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -348,7 +343,7 @@ async fn list_children(
 }
 
 async fn get_child(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<(String, String, String)>, PathRejection>,
@@ -359,7 +354,7 @@ async fn get_child(
 }
 
 async fn create_child(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -371,7 +366,7 @@ async fn create_child(
 }
 
 async fn patch_child(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<(String, String, String)>, PathRejection>,
@@ -383,7 +378,7 @@ async fn patch_child(
 }
 
 async fn put_child(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<(String, String, String)>, PathRejection>,
@@ -395,7 +390,7 @@ async fn put_child(
 }
 
 async fn delete_child(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<(String, String, String)>, PathRejection>,
@@ -428,7 +423,7 @@ fn about_user_vpn_object(req: &ReqInfo, vpn: &str, access: &str) -> (Value, Valu
 }
 
 /// `GET /SEMP/v2/{config,monitor}/about/user/msgVpns` (`global/none`, since 2.8, [P]).
-async fn about_user_vpns(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn about_user_vpns(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     let access = vpn_access(p.level());
     let params = ListParams::parse(&req.params(), &ctx.settings)?;
     let names = objects_of(&ctx.device).with(|b| b.vpn_names());
@@ -448,7 +443,7 @@ async fn about_user_vpns(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> 
 
 /// `GET /SEMP/v2/{config,monitor}/about/user/msgVpns/{msgVpnName}`.
 async fn about_user_vpn(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     path: Result<Path<String>, PathRejection>,

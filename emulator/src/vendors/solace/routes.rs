@@ -25,7 +25,8 @@
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -37,13 +38,13 @@ use super::errors::{PendingError, SempError};
 use super::wire::{self, Api, ListParams, ReqInfo, SempJson, PRIVATE_ACTION, PRIVATE_CONFIG};
 use super::{SolaceSettings, AUTH_PROFILE_SETTING, AUTH_TYPE_SETTING};
 use crate::clock::Now;
-use crate::device::DeviceHandle;
+use crate::device::{Device, DeviceHandle};
 use crate::session::{Account, AccountError, AccountUpdate, EndReason, Session, UserChange};
-use crate::vendors::http::{Inner, ListenerScheme};
+use crate::vendors::http::{Inner, ListenerScheme, Shared};
 
-/// What every handler and extractor shares: the device and its Solace settings. One
-/// `Arc`, so the copies every request makes (its step, its handler's state) cost one
-/// shared count, not one per part.
+/// What every handler and extractor reads: the device and its Solace settings. One per
+/// device, carried in each request's extensions; one `Arc`, so the copies every request
+/// makes (its step, its handler) cost one shared count, not one per part.
 #[derive(Clone, Debug)]
 pub struct Ctx(Arc<CtxParts>);
 
@@ -87,11 +88,36 @@ impl BrokerState {
     }
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = SempError;
+
+    /// The context of the device the request came to, which its service put in the
+    /// request ([`Shared::serve`]).
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ctx, SempError> {
+        Ctx::of(&parts.extensions).ok_or_else(no_context)
+    }
+}
+
+/// What a request outside a device's service gets (none does: every service puts its
+/// device's context in).
+fn no_context() -> SempError {
+    SempError::internal("The request reached no device")
+}
+
 impl Ctx {
     /// The context of `device`, with its profile's settings.
     pub fn new(device: DeviceHandle) -> Ctx {
-        let settings = device.profile().solace.clone().unwrap_or_default();
-        Ctx(Arc::new(CtxParts { device, settings: Arc::new(settings), broker: Mutex::default() }))
+        let settings = Arc::new(device.profile().solace.clone().unwrap_or_default());
+        Ctx::with(device, settings)
+    }
+
+    fn with(device: DeviceHandle, settings: Arc<SolaceSettings>) -> Ctx {
+        Ctx(Arc::new(CtxParts { device, settings, broker: Mutex::default() }))
+    }
+
+    /// The context a request carries (none outside a device's service).
+    pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
+        extensions.get::<Ctx>().cloned()
     }
 
     /// The device's current time.
@@ -108,7 +134,12 @@ pub const MAX_LIFETIME: &str = "serviceSempSessionMaxLifetime";
 
 /// The Solace router of `device`.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    let ctx = Ctx::new(device);
+    shared(&device).serve(device)
+}
+
+/// The Solace service of `device`'s profile, for every device of it.
+pub fn shared(device: &Device) -> Shared {
+    let settings = Arc::new(device.profile().solace.clone().unwrap_or_default());
     let mut r = Router::new();
     for api in [Api::Monitor, Api::Config, Api::Action] {
         let base = api.base();
@@ -135,9 +166,9 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
         .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user));
     let r = super::objects::routes(r)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ctx.clone());
-    crate::vendors::http::around(r, ctx, semp)
+        .method_not_allowed_fallback(method_not_allowed);
+    let app = crate::vendors::http::around(r, (), semp);
+    Shared::new(app, move |device| Ctx::with(device, settings.clone()))
 }
 
 /// The path a request is routed by. SEMP's own specification puts the Broker object at
@@ -152,7 +183,10 @@ fn routed_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// Authenticates every request, hands the handler its [`Principal`] and [`ReqInfo`],
 /// sets the `Session` cookie when the request opened a session that is still open, and
 /// renders every error in the SEMP envelope, naming the request.
-pub async fn semp(ctx: Ctx, mut req: Request, next: Inner) -> Response {
+pub async fn semp((): (), mut req: Request, next: Inner) -> Response {
+    let Some(ctx) = Ctx::of(req.extensions()) else {
+        return no_context().into_response();
+    };
     crate::vendors::http::reroute(&mut req, &routed_path);
     // The URI as the client sent it, trailing slash included.
     let info = ReqInfo::new(
@@ -295,7 +329,7 @@ async fn about(req: ReqInfo) -> Answer {
     ok(&wire::object_body(&req, json!({}), links))
 }
 
-async fn about_api(State(ctx): State<Ctx>, req: ReqInfo) -> Answer {
+async fn about_api(ctx: Ctx, req: ReqInfo) -> Answer {
     let data =
         json!({ "platform": ctx.settings.platform, "sempVersion": ctx.settings.semp_version });
     let data = wire::select_object(data, &req.params(), &ctx.settings)?;
@@ -303,7 +337,7 @@ async fn about_api(State(ctx): State<Ctx>, req: ReqInfo) -> Answer {
 }
 
 /// `AboutUser`: the session behind this request (bigip-solace.md 2.4).
-async fn about_user(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn about_user(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     let now = ctx.now();
     // The session as it is now: this request renewed its idle timer.
     let session = p.session().and_then(|s| ctx.device.store.get(&s.id, now));
@@ -320,12 +354,7 @@ async fn about_user(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answe
 
 /// `PUT /SEMP/v2/action/about/user/logout` with `{}`: the session ends, reason `logout`
 /// (bigip-solace.md 2.4, [P]). A Bearer request has no session to end.
-async fn logout(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    req: ReqInfo,
-    SempJson(body): SempJson,
-) -> Answer {
+async fn logout(ctx: Ctx, p: Principal, req: ReqInfo, SempJson(body): SempJson) -> Answer {
     reject_unknown(&body, &[], &ctx)?;
     if let Some(session) = p.session() {
         if ctx.device.store.end(&session.id, EndReason::Logout, ctx.now()).is_ok() {
@@ -346,7 +375,7 @@ fn render_session(ctx: &Ctx, req: &ReqInfo, api: Api, s: &Session) -> (Value, Va
 }
 
 /// `GET /SEMP/v2/{monitor,action}/sessions`, paged (bigip-solace.md 2.4, [P]).
-async fn list_sessions(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn list_sessions(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     p.require(&ctx, AccessLevel::ReadOnly)?;
     let api = api_of(&req.path);
     let params = ListParams::parse(&req.params(), &ctx.settings)?;
@@ -387,7 +416,7 @@ fn find_session(ctx: &Ctx, req: &ReqInfo) -> Result<Session, SempError> {
 }
 
 /// `GET /SEMP/v2/{monitor,action}/sessions/{user},{id}`.
-async fn get_session(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn get_session(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     p.require(&ctx, AccessLevel::ReadOnly)?;
     let session = find_session(&ctx, &req)?;
     let (data, links) = render_session(&ctx, &req, api_of(&req.path), &session);
@@ -397,12 +426,7 @@ async fn get_session(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answ
 
 /// `PUT /SEMP/v2/action/sessions/{user},{id}/delete` with `{}`: global admin only; the
 /// session ends, reason `admin-delete` (bigip-solace.md 2.4 and 2.6, [P]).
-async fn delete_session(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    req: ReqInfo,
-    SempJson(body): SempJson,
-) -> Answer {
+async fn delete_session(ctx: Ctx, p: Principal, req: ReqInfo, SempJson(body): SempJson) -> Answer {
     p.require(&ctx, AccessLevel::Admin)?;
     reject_unknown(&body, &[], &ctx)?;
     let session = find_session(&ctx, &req)?;
@@ -426,7 +450,7 @@ fn minutes(secs: u64) -> u64 {
 ///
 /// The body depends only on [`BrokerState`], so the last one answered is kept and served
 /// again while the same client asks the same thing.
-async fn get_broker(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn get_broker(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     let readable = p.level() >= AccessLevel::ReadOnly;
     let timeouts = ctx.device.store.with_policy(|p| (p.idle_timeout_secs, p.max_lifetime_secs));
     let lock = || ctx.broker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -479,12 +503,7 @@ fn timeout_value(ctx: &Ctx, name: &str, value: &Value) -> Result<u64, SempError>
 /// `PATCH /SEMP/v2/config`: changes the SEMP session timeouts (`global/read-write`,
 /// [P]). New sessions take them; open ones too when the profile's
 /// `timeout_change_applies_to_existing` says so.
-async fn patch_broker(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    req: ReqInfo,
-    SempJson(body): SempJson,
-) -> Answer {
+async fn patch_broker(ctx: Ctx, p: Principal, req: ReqInfo, SempJson(body): SempJson) -> Answer {
     if let Some(name) = body.keys().find(|k| *k != IDLE_TIMEOUT && *k != MAX_LIFETIME) {
         return Err(SempError::not_supported(format!(
             "Attribute {name} is not supported by this broker emulation"
@@ -504,7 +523,7 @@ async fn patch_broker(
         store.set_max_lifetime(minutes * 60, ctx.now());
         tracing::info!(by = %p.user, minutes, "solace: SEMP session max lifetime changed");
     }
-    get_broker(State(ctx), p, req).await
+    get_broker(ctx, p, req).await
 }
 
 // ----- private config: the management auth type -----
@@ -532,7 +551,7 @@ fn auth_config_body(ctx: &Ctx, req: &ReqInfo) -> Result<Value, SempError> {
 }
 
 /// `GET /SEMP/v2/__private_config__`: the broker's management auth type.
-async fn get_auth_config(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn get_auth_config(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     p.require(&ctx, AccessLevel::ReadOnly)?;
     ok(&auth_config_body(&ctx, &req)?)
 }
@@ -540,7 +559,7 @@ async fn get_auth_config(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> 
 /// `PATCH /SEMP/v2/__private_config__`: a change of the auth type or of the auth profile
 /// ends every session, reason `auth-config-change` (seed 003, [P]).
 async fn patch_auth_config(
-    State(ctx): State<Ctx>,
+    ctx: Ctx,
     p: Principal,
     req: ReqInfo,
     SempJson(body): SempJson,
@@ -636,7 +655,7 @@ fn password_value(ctx: &Ctx, value: Option<&Value>) -> Result<Option<String>, Se
 }
 
 /// `GET /SEMP/v2/__private_config__/usernames`.
-async fn list_users(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn list_users(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     p.require(&ctx, AccessLevel::ReadOnly)?;
     let select = wire::Select::parse(&req.params(), &ctx.settings)?;
     let mut data = Vec::new();
@@ -659,12 +678,7 @@ async fn list_users(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answe
 
 /// `POST /SEMP/v2/__private_config__/usernames` with `userName`, `password` and
 /// `globalAccessLevel` (default `none`).
-async fn create_user(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    req: ReqInfo,
-    SempJson(body): SempJson,
-) -> Answer {
+async fn create_user(ctx: Ctx, p: Principal, req: ReqInfo, SempJson(body): SempJson) -> Answer {
     reject_unknown(&body, &["userName", "password", "globalAccessLevel"], &ctx)?;
     p.require(&ctx, AccessLevel::Admin)?;
     let user = match body.get("userName") {
@@ -698,7 +712,7 @@ async fn create_user(
 }
 
 /// `GET /SEMP/v2/__private_config__/usernames/{userName}`.
-async fn get_user(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn get_user(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     p.require(&ctx, AccessLevel::ReadOnly)?;
     let user = user_segment(&req);
     let account = ctx.device.store.account(&user).ok_or_else(|| user_not_found(&user))?;
@@ -710,12 +724,7 @@ async fn get_user(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer 
 /// `PATCH /SEMP/v2/__private_config__/usernames/{userName}`: a new `password` ends the
 /// user's sessions ("Changing [password] will cause all SEMP sessions associated with
 /// this user to be deleted", [P]); a new `globalAccessLevel` ends none (seed 003, [P]).
-async fn patch_user(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    req: ReqInfo,
-    SempJson(body): SempJson,
-) -> Answer {
+async fn patch_user(ctx: Ctx, p: Principal, req: ReqInfo, SempJson(body): SempJson) -> Answer {
     reject_unknown(&body, &["userName", "password", "globalAccessLevel"], &ctx)?;
     p.require(&ctx, AccessLevel::Admin)?;
     let user = user_segment(&req);
@@ -750,7 +759,7 @@ async fn patch_user(
 
 /// `DELETE /SEMP/v2/__private_config__/usernames/{userName}`: "Deleting a username will
 /// cause all SEMP sessions associated with the username to be deleted" ([P]).
-async fn delete_user(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answer {
+async fn delete_user(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     p.require(&ctx, AccessLevel::Admin)?;
     let user = user_segment(&req);
     let (_, ended) =
@@ -762,12 +771,7 @@ async fn delete_user(State(ctx): State<Ctx>, p: Principal, req: ReqInfo) -> Answ
 /// `PUT /SEMP/v2/__private_action__/usernames/{userName}/rename` with `{"newUserName"}`:
 /// a username change ends that user's sessions (seed 003, [P]), reason
 /// `credential-change` when the profile ends sessions on a password change.
-async fn rename_user(
-    State(ctx): State<Ctx>,
-    p: Principal,
-    req: ReqInfo,
-    SempJson(body): SempJson,
-) -> Answer {
+async fn rename_user(ctx: Ctx, p: Principal, req: ReqInfo, SempJson(body): SempJson) -> Answer {
     reject_unknown(&body, &["newUserName"], &ctx)?;
     p.require(&ctx, AccessLevel::Admin)?;
     let user = user_segment(&req);

@@ -647,11 +647,13 @@ pub fn select_object(
 #[derive(Clone, Debug)]
 pub struct SempJson(pub Map<String, Value>);
 
-impl FromRequest<Ctx> for SempJson {
+impl<S: Send + Sync> FromRequest<S> for SempJson {
     type Rejection = SempError;
 
-    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Self::Rejection> {
-        let limit = ctx.settings.max_body_bytes;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let limit = Ctx::from_request_parts(&mut parts, state).await?.settings.max_body_bytes;
+        let req = Request::from_parts(parts, body);
         let bytes = match Limited::new(req.into_body(), limit).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
