@@ -158,6 +158,9 @@ struct Interned {
     /// device's requests, mostly come from one client after another, and this finds it
     /// without hashing it.
     last_client: Option<(Arc<ClientInfo>, u32)>,
+    /// The user and the session type named last ([`Interned::recent_name`]): a device's
+    /// events mostly repeat both, and this finds them without hashing them.
+    last_names: [Option<u32>; 2],
     /// Size of both tables at the last pruning: they are pruned when they have doubled.
     pruned_at: usize,
 }
@@ -171,6 +174,19 @@ impl Interned {
         let made: Arc<str> = Arc::from(name);
         self.names.push(made.clone());
         self.name_index.insert(made, index);
+        index
+    }
+
+    /// [`Interned::name`], first trying the name found last in `slot` (one for users,
+    /// one for session types).
+    fn recent_name(&mut self, slot: usize, name: &str) -> u32 {
+        if let Some(last) = self.last_names[slot] {
+            if *self.names[last as usize] == *name {
+                return last;
+            }
+        }
+        let index = self.name(name);
+        self.last_names[slot] = Some(index);
         index
     }
 
@@ -233,6 +249,7 @@ impl Interned {
             }
         }
         self.last_client = None;
+        self.last_names = [None; 2];
         self.pruned_at = self.names.len() + self.clients.len();
     }
 
@@ -493,8 +510,8 @@ impl EventLog {
             one_request: who.one_request,
             id_at: 0,
             id_len: session_id.map_or(NO_ID, |id| id.len().min(NO_ID as usize - 1) as u32),
-            user: self.interned.name(who.user),
-            session_type: self.interned.name(who.session_type),
+            user: self.interned.recent_name(0, who.user),
+            session_type: self.interned.recent_name(1, who.session_type),
             client: self.interned.client_index(who.client, shared),
         };
         self.keep(entry, session_id.map(str::as_bytes));
@@ -683,6 +700,25 @@ mod tests {
             (990..1_000).map(|i| Event { seq: i as u64 + 1, ..made(i) }).collect();
         assert_eq!(read, expected);
         assert!(log.interned.names.len() + log.interned.clients.len() < 100);
+    }
+
+    /// The user and type found last are remembered by index; pruning renumbers them, and
+    /// an event after it still names its own user, not whichever name took the old index.
+    #[test]
+    fn the_names_found_last_are_renumbered_with_the_rest() {
+        let mut log = EventLog::with_capacity(10);
+        let made = |i: usize| Event {
+            kind: EventKind::Refused { limit: LimitScope::Pool(format!("pool-{i}")) },
+            user: if i < 20 { format!("early-{i}") } else { "admin".to_string() },
+            ..event(i)
+        };
+        for i in 0..1_000 {
+            push(&mut log, made(i));
+        }
+        let read: Vec<Event> = log.entries().collect();
+        let expected: Vec<Event> =
+            (990..1_000).map(|i| Event { seq: i as u64 + 1, ..made(i) }).collect();
+        assert_eq!(read, expected);
     }
 
     /// A client that sends a new `User-Agent` each time does not grow the interned
