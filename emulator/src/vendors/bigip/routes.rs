@@ -144,7 +144,8 @@ pub fn shared(device: &Device) -> Shared {
         .route(super::soap::PORTAL, post(super::soap::portal).get(super::wsdl::wsdl))
         .merge(super::objects::routes())
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(());
     let app = crate::vendors::http::around(inner, (), finish);
     Shared::new(app, move |device| Ctx::with(device, settings.clone(), rendered.clone()))
 }

@@ -113,7 +113,7 @@ fn routes(settings: &IdracSettings) -> Router {
     r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
-    r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
+    r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed).with_state(())
 }
 
 fn both(router: Router, path: &str, methods: MethodRouter) -> Router {

@@ -116,7 +116,7 @@ fn routes(ilo: &IloSettings) -> Router {
     if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
         unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
     }
-    table.routes().merge(unmatched)
+    table.routes().merge(unmatched.with_state(()))
 }
 
 /// What iLO's step around its routes holds.

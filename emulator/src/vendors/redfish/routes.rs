@@ -339,7 +339,11 @@ impl RouteTable {
         }
         // Paths the table does not serve go to the device's resource tree (systems,
         // chassis), which answers the personality's 404 for what it does not hold.
-        r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
+        // `with_state` makes each handler's route once: a router still waiting for its
+        // state would make it again on every request.
+        r.fallback(super::tree::serve)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(())
     }
 }
 

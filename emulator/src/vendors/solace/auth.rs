@@ -146,14 +146,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 }
 
 /// What SEMP's step hands every request that reaches a handler, as one request extension:
-/// who asked, and what the request is. Handlers take the two parts as [`Principal`] and
-/// [`ReqInfo`].
+/// who asked, what the request is, and the device's context, which the step takes out of
+/// the request (so the request's extensions stay within the room their map starts with).
+/// Handlers take the parts as [`Principal`], [`ReqInfo`] and [`Ctx`].
 #[derive(Clone, Debug)]
 pub struct Authorized {
     /// Who asked.
     pub principal: Principal,
     /// What was asked.
     pub info: ReqInfo,
+    /// The device asked.
+    pub ctx: Ctx,
 }
 
 /// Authenticates a request from its headers (see the module documentation for the order).

@@ -98,6 +98,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
+impl Ctx {
+    /// The context a request carries: in the [`Authorized`] SEMP's step hands a handler,
+    /// or as the device's service put it in (none outside a device's service).
+    pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
+        match extensions.get::<Authorized>() {
+            Some(authorized) => Some(authorized.ctx.clone()),
+            None => extensions.get::<Ctx>().cloned(),
+        }
+    }
+}
+
 /// What a request outside a device's service gets (none does: every service puts its
 /// device's context in).
 fn no_context() -> SempError {
@@ -113,11 +124,6 @@ impl Ctx {
 
     fn with(device: DeviceHandle, settings: Arc<SolaceSettings>) -> Ctx {
         Ctx(Arc::new(CtxParts { device, settings, broker: Mutex::default() }))
-    }
-
-    /// The context a request carries (none outside a device's service).
-    pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
-        extensions.get::<Ctx>().cloned()
     }
 
     /// The device's current time.
@@ -166,7 +172,8 @@ pub fn shared(device: &Device) -> Shared {
         .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user));
     let r = super::objects::routes(r)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(());
     let app = crate::vendors::http::around(r, (), semp);
     Shared::new(app, move |device| Ctx::with(device, settings.clone()))
 }
@@ -184,7 +191,7 @@ fn routed_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// sets the `Session` cookie when the request opened a session that is still open, and
 /// renders every error in the SEMP envelope, naming the request.
 pub async fn semp((): (), mut req: Request, next: Inner) -> Response {
-    let Some(ctx) = Ctx::of(req.extensions()) else {
+    let Some(ctx) = req.extensions_mut().remove::<Ctx>() else {
         return no_context().into_response();
     };
     crate::vendors::http::reroute(&mut req, &routed_path);
@@ -199,7 +206,8 @@ pub async fn semp((): (), mut req: Request, next: Inner) -> Response {
     let mut response = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             let created = principal.created().map(|s| s.token.clone());
-            req.extensions_mut().insert(Authorized { principal, info: info.clone() });
+            let authorized = Authorized { principal, info: info.clone(), ctx: ctx.clone() };
+            req.extensions_mut().insert(authorized);
             let mut response = next.run(req).await;
             if let Some(token) = created {
                 // Only for a session that is still open: a Basic logout ends it at once.
