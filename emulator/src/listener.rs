@@ -370,8 +370,9 @@ impl hyper::body::Body for StallLimited {
     }
 }
 
-/// Builds a service's router when its first connection arrives, so a fleet's idle
-/// devices hold no router (a router is most of an untouched device's memory).
+/// Builds a device's service when its first connection arrives, so a fleet's idle devices
+/// hold none (a fleet shares each profile's routes among its devices, and builds them
+/// when the first of them is asked).
 pub trait MakeApp: Send + Sync + 'static {
     /// The service (cheap to clone once built).
     fn app(&self) -> App;
@@ -383,10 +384,10 @@ impl MakeApp for App {
     }
 }
 
-/// A device's HTTP service: its router, TLS and connection gate.
+/// A device's HTTP service: its routes, TLS and connection gate.
 #[derive(Clone)]
 pub struct HttpService {
-    /// The router, made on first use.
+    /// The service, made on first use.
     pub app: Arc<dyn MakeApp>,
     /// TLS, for HTTPS devices.
     pub tls: Option<tokio_rustls::TlsAcceptor>,

@@ -85,12 +85,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 }
 
 impl Ctx {
-    /// The context of `device`, with its profile's settings.
-    pub fn new(device: DeviceHandle) -> Ctx {
-        let settings = Arc::new(device.profile().bigip.clone().unwrap_or_default());
-        Ctx::with(device, settings, Arc::default())
-    }
-
+    /// The context of `device`, with its profile's `settings` and the place the profile
+    /// keeps its rendered `/mgmt/tm/sys/version`.
     fn with(
         device: DeviceHandle,
         settings: Arc<BigipSettings>,

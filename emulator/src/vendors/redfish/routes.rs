@@ -157,11 +157,6 @@ impl Template {
 }
 
 impl Ctx {
-    /// The context of `device`, with its profile's settings.
-    pub fn new(device: DeviceHandle) -> Ctx {
-        Template::new(&device).context(device)
-    }
-
     /// The context a request carries (none outside a device's service).
     pub fn of(extensions: &Extensions) -> Option<Ctx> {
         extensions.get::<Ctx>().cloned()

@@ -116,12 +116,7 @@ fn no_context() -> SempError {
 }
 
 impl Ctx {
-    /// The context of `device`, with its profile's settings.
-    pub fn new(device: DeviceHandle) -> Ctx {
-        let settings = Arc::new(device.profile().solace.clone().unwrap_or_default());
-        Ctx::with(device, settings)
-    }
-
+    /// The context of `device`, with its profile's `settings`.
     fn with(device: DeviceHandle, settings: Arc<SolaceSettings>) -> Ctx {
         Ctx(Arc::new(CtxParts { device, settings, broker: Mutex::default() }))
     }
