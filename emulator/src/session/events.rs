@@ -680,7 +680,6 @@ mod tests {
     /// back with its own user, type, client, limit name and session id.
     #[test]
     fn entries_read_back_whole_after_interned_values_are_pruned() {
-        let mut log = EventLog::with_capacity(10);
         let made = |i: usize| Event {
             kind: match i % 3 {
                 0 => EventKind::Refused { limit: LimitScope::Pool(format!("pool-{i}")) },
@@ -692,6 +691,14 @@ mod tests {
             session_id: (i % 2 == 0).then(|| format!("id-{i}")),
             ..event(i)
         };
+        let log = last_ten_read_back(made);
+        assert!(log.interned.names.len() + log.interned.clients.len() < 100);
+    }
+
+    /// Logs events `made(0)` to `made(999)` in a log that keeps ten, and checks that the
+    /// last ten read back whole.
+    fn last_ten_read_back(made: impl Fn(usize) -> Event) -> EventLog {
+        let mut log = EventLog::with_capacity(10);
         for i in 0..1_000 {
             push(&mut log, made(i));
         }
@@ -699,26 +706,18 @@ mod tests {
         let expected: Vec<Event> =
             (990..1_000).map(|i| Event { seq: i as u64 + 1, ..made(i) }).collect();
         assert_eq!(read, expected);
-        assert!(log.interned.names.len() + log.interned.clients.len() < 100);
+        log
     }
 
     /// The user and type found last are remembered by index; pruning renumbers them, and
     /// an event after it still names its own user, not whichever name took the old index.
     #[test]
     fn the_names_found_last_are_renumbered_with_the_rest() {
-        let mut log = EventLog::with_capacity(10);
-        let made = |i: usize| Event {
+        last_ten_read_back(|i| Event {
             kind: EventKind::Refused { limit: LimitScope::Pool(format!("pool-{i}")) },
             user: if i < 20 { format!("early-{i}") } else { "admin".to_string() },
             ..event(i)
-        };
-        for i in 0..1_000 {
-            push(&mut log, made(i));
-        }
-        let read: Vec<Event> = log.entries().collect();
-        let expected: Vec<Event> =
-            (990..1_000).map(|i| Event { seq: i as u64 + 1, ..made(i) }).collect();
-        assert_eq!(read, expected);
+        });
     }
 
     /// A client that sends a new `User-Agent` each time does not grow the interned
