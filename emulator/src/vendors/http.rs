@@ -279,7 +279,7 @@ pub struct Shared {
 }
 
 /// What a device brings to each request of a [`Shared`] service.
-type Joined = Box<dyn Fn(&mut axum::http::Extensions) + Send + Sync>;
+type Joined = Box<dyn Fn(&mut Extensions) + Send + Sync>;
 
 impl Shared {
     /// `app`, served to each device with the context `context` makes for it (one per
@@ -291,7 +291,7 @@ impl Shared {
     {
         let join = move |device| -> Joined {
             let ctx = context(device);
-            Box::new(move |extensions: &mut axum::http::Extensions| {
+            Box::new(move |extensions: &mut Extensions| {
                 extensions.insert(ctx.clone());
             })
         };

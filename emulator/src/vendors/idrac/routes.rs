@@ -33,7 +33,7 @@ use crate::session::{EndReason, LoginError, LoginRequest, Session};
 use crate::vendors::http::{Inner, Shared};
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
-use crate::vendors::redfish::expand::Expander;
+use crate::vendors::redfish::expand::{self, Expander};
 use crate::vendors::redfish::routes::{Ctx, Finishing, Seg, Template};
 use crate::vendors::redfish::wire::{
     DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
@@ -57,15 +57,10 @@ pub fn shared(device: &Device) -> Shared {
         manager_id: wire::MANAGER_ID.to_string(),
         ..RedfishSettings::default()
     };
-    let expand = Expander::settings_of(device);
-    let routes = routes(&settings);
-    // `$expand` fetches the documents it expands through the same routes, finished
-    // without it.
-    let documents = expand
-        .supported()
-        .then(|| crate::vendors::http::around(routes.clone(), Finishing::default(), finish));
-    let expander = Expander::new(expand, documents, |v| wire::to_sorted_string(v).into_bytes());
-    let app = crate::vendors::http::around(routes, Finishing { expander: Some(expander) }, finish);
+    let forms = Expander::settings_of(device);
+    let write = |v: &Value| wire::to_sorted_string(v).into_bytes();
+    let finishing = |expander| Finishing { expander };
+    let app = expand::around(routes(&settings), forms, write, finishing, finish);
     Template::with_settings(redfish).shared(app)
 }
 
@@ -153,8 +148,7 @@ fn ok(body: &Value) -> Answer {
 pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
     let Finishing { expander } = step;
     let Some(ctx) = Ctx::of(req.extensions()) else {
-        let internal = RedfishError::internal();
-        return IdracError::from_redfish(&IdracSettings::default(), &internal).into_response();
+        return no_context().into_response();
     };
     let s = settings(&ctx);
     let path = req.uri().path().to_string();
@@ -234,13 +228,18 @@ async fn method_not_allowed(ctx: Ctx) -> IdracError {
 /// when the profile allows it), with iDRAC's 401.
 struct Who(Principal);
 
+/// What a request outside a device's service gets (none does: every service puts its
+/// device's context in).
+fn no_context() -> IdracError {
+    IdracError::from_redfish(&IdracSettings::default(), &RedfishError::internal())
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Who {
     type Rejection = IdracError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let Some(ctx) = parts.extensions.get::<Ctx>() else {
-            let internal = RedfishError::internal();
-            return Err(IdracError::from_redfish(&IdracSettings::default(), &internal));
+            return Err(no_context());
         };
         let s = settings(ctx);
         let has_token = parts.headers.contains_key(crate::vendors::redfish::X_AUTH_TOKEN);

@@ -43,8 +43,8 @@ use crate::vendors::redfish::wire::{
     allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props,
 };
 
-/// The device's iLO settings, as every iLO handler receives them (from the router's
-/// context).
+/// The device's iLO settings, as every iLO handler receives them (from the device's
+/// context, which the request carries).
 pub struct Ilo(pub Arc<IloSettings>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Ilo {
@@ -67,21 +67,16 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
 /// fetching the documents it expands through the same routes finished without it.
 pub fn shared(device: &Device) -> Shared {
     use crate::vendors::redfish::expand::{self, Expander};
-    let settings = Expander::settings_of(device);
+    let forms = Expander::settings_of(device);
     let ilo = Arc::new(IloSettings::of(device));
     let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
     let template = Template::with_personality(device, envelope, ilo.clone());
-    let routes = routes(&ilo);
     let step = |expander| IloStep {
         finishing: rf::Finishing { expander },
         ilo: ilo.clone(),
         memo: Arc::new(crate::vendors::http::BodyMemo::default()),
     };
-    let documents = settings
-        .supported()
-        .then(|| crate::vendors::http::around(routes.clone(), step(None), finish));
-    let expander = Expander::new(settings, documents, expand::compact);
-    template.shared(crate::vendors::http::around(routes, step(Some(expander)), finish))
+    template.shared(expand::around(routes(&ilo), forms, expand::compact, step, finish))
 }
 
 /// The routes inside [`finish`]: the standard table with iLO's handlers and paths, and a

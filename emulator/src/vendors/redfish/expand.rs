@@ -47,20 +47,33 @@ impl std::fmt::Debug for Expander {
 }
 
 impl Expander {
-    /// An expander for `settings`; `documents` serves the linked resources (needed only
-    /// when the profile takes some form); `write` serialises the expanded body.
-    pub fn new(
-        settings: ExpandSettings,
-        documents: Option<App>,
-        write: fn(&Value) -> Vec<u8>,
-    ) -> Expander {
-        Expander { settings, documents, write }
-    }
-
     /// The `[tree.expand]` of `device`'s profile (defaults: no form taken).
     pub fn settings_of(device: &crate::device::Device) -> ExpandSettings {
         device.profile().tree.as_ref().map(|t| t.expand.clone()).unwrap_or_default()
     }
+}
+
+/// `routes` inside a personality's last `step`, as [`crate::vendors::http::around`] puts
+/// them, the step serving `$expand` in the forms `settings` take: `state(expander)` is the
+/// step's state, and the documents an expansion names are fetched through the same routes
+/// inside the step without an expander (`state(None)`). `write` serialises the expanded
+/// body.
+pub fn around<S, F, Fut>(
+    routes: axum::Router,
+    settings: ExpandSettings,
+    write: fn(&Value) -> Vec<u8>,
+    state: impl Fn(Option<Expander>) -> S,
+    step: F,
+) -> App
+where
+    S: Clone + Send + Sync + 'static,
+    F: Fn(S, Request, Inner) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    use crate::vendors::http::around;
+    let documents = settings.supported().then(|| around(routes.clone(), state(None), step.clone()));
+    let expander = Expander { settings, documents, write };
+    around(routes, state(Some(expander)), step)
 }
 
 /// Compact JSON (`serde_json`'s map keeps keys sorted).

@@ -317,12 +317,8 @@ impl RouteTable {
     /// `expand` takes ([`super::expand`]), fetching the documents it expands through the
     /// same routes finished without it.
     pub fn router(self, expand: crate::resources::ExpandSettings) -> App {
-        let routes = self.routes();
-        let documents = expand
-            .supported()
-            .then(|| crate::vendors::http::around(routes.clone(), Finishing::default(), finish));
-        let expander = super::expand::Expander::new(expand, documents, super::expand::compact);
-        crate::vendors::http::around(routes, Finishing { expander: Some(expander) }, finish)
+        let finishing = |expander| Finishing { expander };
+        super::expand::around(self.routes(), expand, super::expand::compact, finishing, finish)
     }
 
     /// The routes alone, without the [`finish`] step: for a personality that serves more
@@ -416,7 +412,7 @@ fn is_json(response: &Response) -> bool {
 
 /// What the [`finish`] step holds: the `$expand` step when the router serves `$expand`
 /// itself. (The device's context comes with each request.)
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Finishing {
     /// Serves `$expand` (none: left to the handlers).
     pub expander: Option<super::expand::Expander>,

@@ -696,6 +696,12 @@ pub fn credentials(bytes: &[u8]) -> Result<(String, String), RedfishError> {
     {
         return Ok((body.user.into_owned(), body.password.into_owned()));
     }
+    credentials_by_props(bytes)
+}
+
+/// `UserName` and `Password` of a login body as the property reader reads them (the
+/// answer the fast path of [`credentials`] must agree with).
+fn credentials_by_props(bytes: &[u8]) -> Result<(String, String), RedfishError> {
     let mut props = Props::new(parse_object(bytes, false)?);
     let user = props.string("UserName", true);
     let password = props.secret("Password", true);
@@ -942,14 +948,7 @@ mod tests {
         assert!(answer.extensions().get::<DescribedBy>().is_none());
     }
 
-    /// A login body's two strings as the property reader reads them.
-    fn by_props(bytes: &[u8]) -> Result<(String, String), RedfishError> {
-        let mut props = Props::new(parse_object(bytes, false)?);
-        let user = props.string("UserName", true);
-        let password = props.secret("Password", true);
-        props.finish()?;
-        Ok(user.zip(password).expect("both, or finish refused"))
-    }
+    use super::credentials_by_props as by_props;
 
     /// The login body's fast path reads every body exactly as the property reader does:
     /// the same two strings, or the same 400.
