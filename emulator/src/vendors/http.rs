@@ -410,10 +410,14 @@ where
     App(Arc::new(move |req| Box::pin(step(state.clone(), req, inner.clone()))))
 }
 
-/// All of `body`, as [`axum::body::to_bytes`] gives it without a limit. A body of one piece
-/// (what every handler here answers with) is handed back as that piece, without the
-/// buffering that collecting a body of many pieces needs.
-pub async fn whole_body(mut body: axum::body::Body) -> Result<Bytes, axum::Error> {
+/// All of `body`, as collecting it gives it. A body of one piece (what every handler here
+/// answers with, and what a small request body over the wire usually is) is handed back
+/// as that piece, without the buffering that collecting a body of many pieces needs. Wrap
+/// `body` in [`http_body_util::Limited`] to bound it.
+pub async fn whole_body<B>(mut body: B) -> Result<Bytes, B::Error>
+where
+    B: axum::body::HttpBody<Data = Bytes> + Unpin,
+{
     use http_body_util::BodyExt as _;
     let first = match body.frame().await.transpose()? {
         None => return Ok(Bytes::new()),
@@ -570,6 +574,20 @@ mod tests {
         assert_eq!(whole_body(axum::body::Body::empty()).await.unwrap(), "");
         let none = axum::body::Body::new(Pieces(Default::default()));
         assert_eq!(whole_body(none).await.unwrap(), "");
+    }
+
+    /// A bound holds whether the body is one piece or several, and a body at the bound is
+    /// whole.
+    #[tokio::test]
+    async fn a_limited_body_over_its_bound_is_refused_however_it_was_sent() {
+        use http_body_util::{LengthLimitError, Limited};
+        let over = |e: axum::BoxError| e.downcast_ref::<LengthLimitError>().is_some();
+        let one = axum::body::Body::from("0123456789");
+        assert!(over(whole_body(Limited::new(one, 9)).await.unwrap_err()));
+        let several = axum::body::Body::new(Pieces(["01234", "56789"].into()));
+        assert!(over(whole_body(Limited::new(several, 9)).await.unwrap_err()));
+        let several = axum::body::Body::new(Pieces(["01234", "56789"].into()));
+        assert_eq!(whole_body(Limited::new(several, 10)).await.unwrap(), "0123456789");
     }
 
     /// Client addresses read as `to_string` writes them (events and session bodies show

@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset, Utc};
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use http_body_util::{LengthLimitError, Limited};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -383,8 +383,8 @@ pub async fn read_body(req: Request, ctx: &Ctx) -> Result<axum::body::Bytes, Res
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(req.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
+    match crate::vendors::http::whole_body(Limited::new(req.into_body(), limit)).await {
+        Ok(bytes) => Ok(bytes),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
         Err(_) => Err(RestError::bad_request(ctx.settings.messages.bad_json.clone())),
     }

@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use http_body_util::{LengthLimitError, Limited};
 use serde_json::{json, Map, Value};
 
 use super::auth::{Privilege, ROLES};
@@ -737,8 +737,8 @@ async fn read_bytes(req: Request, ctx: &Ctx) -> Result<axum::body::Bytes, Redfis
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(payload_too_large());
     }
-    let bytes = match Limited::new(req.into_body(), limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let bytes = match crate::vendors::http::whole_body(Limited::new(req.into_body(), limit)).await {
+        Ok(bytes) => bytes,
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return Err(payload_too_large());
         }

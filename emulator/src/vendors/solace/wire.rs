@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine as _;
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use http_body_util::{LengthLimitError, Limited};
 use serde_json::{json, Map, Value};
 
 use super::errors::SempError;
@@ -654,15 +654,16 @@ impl<S: Send + Sync> FromRequest<S> for SempJson {
         let (mut parts, body) = req.into_parts();
         let limit = Ctx::from_request_parts(&mut parts, state).await?.settings.max_body_bytes;
         let req = Request::from_parts(parts, body);
-        let bytes = match Limited::new(req.into_body(), limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                return Err(SempError::parse_error(format!(
-                    "The request body is larger than {limit} bytes"
-                )));
-            }
-            Err(_) => return Err(SempError::parse_error("The request body could not be read")),
-        };
+        let bytes =
+            match crate::vendors::http::whole_body(Limited::new(req.into_body(), limit)).await {
+                Ok(bytes) => bytes,
+                Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                    return Err(SempError::parse_error(format!(
+                        "The request body is larger than {limit} bytes"
+                    )));
+                }
+                Err(_) => return Err(SempError::parse_error("The request body could not be read")),
+            };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(SempJson(Map::new()));
         }
