@@ -200,36 +200,40 @@ pub struct RequestLog {
     pub device: std::sync::Arc<str>,
     /// The device's clock.
     pub clock: crate::clock::Clock,
-    /// The last `Date` written, by the second it names: every answer in that second
-    /// carries the same value, so it is formatted once.
-    pub date: std::sync::Arc<std::sync::Mutex<Option<(i64, HeaderValue)>>>,
 }
 
 impl RequestLog {
     /// The layer's state for `device`, served as `personality`.
     pub fn new(personality: &'static str, device: &str, clock: crate::clock::Clock) -> RequestLog {
-        RequestLog {
-            personality,
-            device: std::sync::Arc::from(device),
-            clock,
-            date: Default::default(),
-        }
+        RequestLog { personality, device: std::sync::Arc::from(device), clock }
     }
 
     /// The `Date` header for the device's clock now.
     fn date(&self) -> Option<HeaderValue> {
-        let utc = self.clock.now().utc;
-        let second = utc.timestamp();
-        let mut last = self.date.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match &*last {
-            Some((at, value)) if *at == second => Some(value.clone()),
-            _ => {
-                let value = HeaderValue::from_str(&http_date(utc)?).ok()?;
-                *last = Some((second, value.clone()));
-                Some(value)
-            }
-        }
+        date_header(self.clock.now().utc)
     }
+}
+
+thread_local! {
+    /// The last `Date` this worker wrote, by the second it names: every answer in that
+    /// second carries the same value, so it is formatted once. Kept per thread, not per
+    /// device, so two workers answering one device share no lock and no counter (clocks
+    /// moved apart only cost a formatting when a thread's devices alternate).
+    static LAST_DATE: std::cell::RefCell<Option<(i64, HeaderValue)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The `Date` header naming the second of `utc`.
+fn date_header(utc: chrono::DateTime<chrono::Utc>) -> Option<HeaderValue> {
+    let second = utc.timestamp();
+    LAST_DATE.with_borrow_mut(|last| match last {
+        Some((at, value)) if *at == second => Some(value.clone()),
+        _ => {
+            let value = HeaderValue::from_str(&http_date(utc)?).ok()?;
+            *last = Some((second, value.clone()));
+            Some(value)
+        }
+    })
 }
 
 /// An IMF-fixdate (RFC 9110 5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, by `httpdate`
@@ -247,9 +251,37 @@ pub fn http_date(t: chrono::DateTime<chrono::Utc>) -> Option<String> {
 #[derive(Clone)]
 pub struct App(Arc<dyn Fn(axum::extract::Request) -> Answering + Send + Sync>);
 
-/// The answer an [`App`] is working on.
-pub type Answering =
-    std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>;
+/// The answer an [`App`] is working on: the personality's future and, once it is ready,
+/// the shared step's last touches ([`finished`]). Those ride along as a field rather than
+/// in a future of their own, which would be one more allocation per request.
+pub struct Answering {
+    answer: std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>,
+    stamp: Option<Stamp>,
+}
+
+impl Answering {
+    /// `answer`, boxed.
+    pub fn new(
+        answer: impl std::future::Future<Output = axum::response::Response> + Send + 'static,
+    ) -> Answering {
+        Answering { answer: Box::pin(answer), stamp: None }
+    }
+}
+
+impl std::future::Future for Answering {
+    type Output = axum::response::Response;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<axum::response::Response> {
+        let mut response = std::task::ready!(self.answer.as_mut().poll(cx));
+        if let Some(stamp) = self.stamp.take() {
+            stamp.apply(&mut response);
+        }
+        std::task::Poll::Ready(response)
+    }
+}
 
 impl App {
     /// Answers `req`.
@@ -259,7 +291,7 @@ impl App {
 
     /// A router's service as an app.
     pub fn of_router(router: axum::Router) -> App {
-        App(Arc::new(move |req| Box::pin(Inner(router.clone()).run(req))))
+        App(Arc::new(move |req| Answering::new(Inner(router.clone()).run(req))))
     }
 
     /// The app as a router (what tests and the expander's document fetches call).
@@ -357,28 +389,41 @@ pub fn finished(personality: App, log: RequestLog) -> App {
             let path = crate::flags::escape_controls(req.uri().path()).into_owned();
             (req.method().clone(), path, crate::clock::Stopwatch::start())
         });
-        let answer = personality.call(req);
-        let log = log.clone();
-        Box::pin(async move {
-            let mut response = answer.await;
-            if let Some(date) = log.date() {
-                response.headers_mut().insert(header::DATE, date);
-            }
-            if let Some((method, path, watch)) = line {
-                let micros = watch.elapsed().as_micros();
-                tracing::debug!(
-                    device = %log.device,
-                    %method,
-                    path,
-                    status = response.status().as_u16(),
-                    duration = %format_args!("{}.{:03}ms", micros / 1000, micros % 1000),
-                    "{}: request",
-                    log.personality,
-                );
-            }
-            response
-        })
+        let mut answering = personality.call(req);
+        if answering.stamp.is_some() {
+            answering = Answering::new(answering);
+        }
+        answering.stamp = Some(Stamp { log: log.clone(), line });
+        answering
     }))
+}
+
+/// What [`finished`] adds to an answer once it is ready.
+struct Stamp {
+    log: Arc<RequestLog>,
+    /// The method, the escaped path and the time taken, when debug lines are on.
+    line: Option<(axum::http::Method, String, crate::clock::Stopwatch)>,
+}
+
+impl Stamp {
+    fn apply(self, response: &mut axum::response::Response) {
+        let Stamp { log, line } = self;
+        if let Some(date) = log.date() {
+            response.headers_mut().insert(header::DATE, date);
+        }
+        if let Some((method, path, watch)) = line {
+            let micros = watch.elapsed().as_micros();
+            tracing::debug!(
+                device = %log.device,
+                %method,
+                path,
+                status = response.status().as_u16(),
+                duration = %format_args!("{}.{:03}ms", micros / 1000, micros % 1000),
+                "{}: request",
+                log.personality,
+            );
+        }
+    }
 }
 
 /// The service behind a step of [`around`]: what `next.run` is to an axum middleware.
@@ -407,7 +452,7 @@ where
     Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
 {
     let inner = Inner(router);
-    App(Arc::new(move |req| Box::pin(step(state.clone(), req, inner.clone()))))
+    App(Arc::new(move |req| Answering::new(step(state.clone(), req, inner.clone()))))
 }
 
 /// All of `body`, as collecting it gives it. A body of one piece (what every handler here
@@ -574,6 +619,21 @@ mod tests {
         assert_eq!(whole_body(axum::body::Body::empty()).await.unwrap(), "");
         let none = axum::body::Body::new(Pieces(Default::default()));
         assert_eq!(whole_body(none).await.unwrap(), "");
+    }
+
+    /// `Date` names the second asked for, when a worker's answers alternate between
+    /// clocks a day apart and when one clock moves on by a second.
+    #[test]
+    fn date_names_each_clocks_own_second() {
+        use chrono::TimeZone as _;
+        let at = |s| chrono::Utc.timestamp_opt(s, 0).single().expect("in range");
+        let text = |s| date_header(at(s)).expect("a date").to_str().expect("ASCII").to_string();
+        let (one, other) = (1_780_000_000, 1_780_000_000 + 86_400);
+        for _ in 0..2 {
+            assert_eq!(text(one), "Thu, 28 May 2026 20:26:40 GMT");
+            assert_eq!(text(other), "Fri, 29 May 2026 20:26:40 GMT");
+        }
+        assert_eq!(text(one + 1), "Thu, 28 May 2026 20:26:41 GMT");
     }
 
     /// A bound holds whether the body is one piece or several, and a body at the bound is
