@@ -579,19 +579,14 @@ impl RedfishError {
 }
 
 impl IntoResponse for RedfishError {
-    /// The status and headers, the error attached and no body yet: every Redfish-family
+    /// The status with the error attached, and nothing else yet: every Redfish-family
     /// router's last step renders the body under the device's registry and in the
-    /// personality's envelope ([`super::routes::finish`]), so it is rendered once. Use
-    /// [`RedfishError::to_response`] for a whole answer outside a router.
+    /// personality's envelope, and sets its `Content-Type` and the error's own headers
+    /// ([`super::routes::finish`]; iDRAC's answers in its own envelope), so each is done
+    /// once. Use [`RedfishError::to_response`] for a whole answer outside a router.
     fn into_response(self) -> Response {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = self.status;
-        let headers = response.headers_mut();
-        headers
-            .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
-        }
         response.extensions_mut().insert(PendingError(self));
         response
     }
