@@ -636,6 +636,44 @@ mod tests {
         assert_eq!(text(one + 1), "Thu, 28 May 2026 20:26:41 GMT");
     }
 
+    /// An app finished twice keeps both steps: each logs its line, and the outer one's
+    /// clock names the `Date`.
+    #[test]
+    fn an_app_finished_twice_keeps_both_steps() {
+        use chrono::TimeZone as _;
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let day = |d| chrono::Utc.with_ymd_and_hms(2026, 1, d, 0, 0, 0).single().unwrap();
+        let router = axum::Router::new().route("/x", axum::routing::get(|| async { "x" }));
+        let inner = RequestLog::new("redfish", "inner", crate::clock::Clock::virtual_at(day(1)));
+        let outer = RequestLog::new("redfish", "outer", crate::clock::Clock::virtual_at(day(2)));
+        let app = finished(finished(App::of_router(router), inner), outer);
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let response = tracing::subscriber::with_default(subscriber, || {
+            let request = axum::extract::Request::get("/x").body(axum::body::Body::empty());
+            runtime.block_on(app.call(request.unwrap()))
+        });
+        assert_eq!(response.headers()[header::DATE], "Fri, 02 Jan 2026 00:00:00 GMT");
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("device=inner") && text.contains("device=outer"), "{text}");
+    }
+
     /// A bound holds whether the body is one piece or several, and a body at the bound is
     /// whole.
     #[tokio::test]
