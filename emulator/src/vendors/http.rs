@@ -455,6 +455,35 @@ where
     App(Arc::new(move |req| Answering::new(step(state.clone(), req, inner.clone()))))
 }
 
+/// Why a request body was not read ([`limited_body`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRefused {
+    /// Longer than the limit, by its declared `Content-Length` or as it arrived.
+    TooLarge,
+    /// The body failed while it was read (the client went away, or stalled).
+    Unreadable,
+}
+
+/// `req`'s body, at most `limit` bytes: a declared `Content-Length` past the limit is
+/// refused before anything is read, and a body that grows past it as it is read.
+pub async fn limited_body(req: axum::extract::Request, limit: usize) -> Result<Bytes, BodyRefused> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(BodyRefused::TooLarge);
+    }
+    match whole_body(http_body_util::Limited::new(req.into_body(), limit)).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(BodyRefused::TooLarge)
+        }
+        Err(_) => Err(BodyRefused::Unreadable),
+    }
+}
+
 /// All of `body`, as collecting it gives it. A body of one piece (what every handler here
 /// answers with, and what a small request body over the wire usually is) is handed back
 /// as that piece, without the buffering that collecting a body of many pieces needs. Wrap

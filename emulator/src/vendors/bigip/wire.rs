@@ -9,7 +9,6 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset, Utc};
-use http_body_util::{LengthLimitError, Limited};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -18,6 +17,7 @@ use super::routes::Ctx;
 use super::uuid3::name_uuid_from_bytes;
 use super::{BigipSettings, TOKEN_SESSION_TYPE};
 use crate::session::{Account, Session};
+use crate::vendors::http::BodyRefused;
 
 /// Every link's origin.
 pub const ORIGIN: &str = "https://localhost";
@@ -368,25 +368,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 
 /// The raw body, capped at [`BigipSettings::max_body_bytes`].
 pub async fn read_body(req: Request, ctx: &Ctx) -> Result<axum::body::Bytes, RestError> {
-    let limit = ctx.settings.max_body_bytes;
-    let too_large = || {
-        RestError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ctx.settings.messages.payload_too_large.clone(),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
-    }
-    match crate::vendors::http::whole_body(Limited::new(req.into_body(), limit)).await {
+    let messages = &ctx.settings.messages;
+    match crate::vendors::http::limited_body(req, ctx.settings.max_body_bytes).await {
         Ok(bytes) => Ok(bytes),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(_) => Err(RestError::bad_request(ctx.settings.messages.bad_json.clone())),
+        Err(BodyRefused::TooLarge) => {
+            Err(RestError::new(StatusCode::PAYLOAD_TOO_LARGE, messages.payload_too_large.clone()))
+        }
+        Err(BodyRefused::Unreadable) => Err(RestError::bad_request(messages.bad_json.clone())),
     }
 }
 

@@ -10,7 +10,6 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
-use http_body_util::{LengthLimitError, Limited};
 use serde_json::{json, Map, Value};
 
 use super::auth::{Privilege, ROLES};
@@ -19,6 +18,7 @@ use super::routes::Ctx;
 use super::SESSION_TYPE;
 use crate::clock::Now;
 use crate::session::{Account, Session};
+use crate::vendors::http::BodyRefused;
 
 /// The service root.
 pub const ROOT: &str = "/redfish/v1";
@@ -730,21 +730,13 @@ async fn read_bytes(req: Request, ctx: &Ctx) -> Result<axum::body::Bytes, Redfis
             ));
         }
     }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(payload_too_large());
-    }
-    let bytes = match crate::vendors::http::whole_body(Limited::new(req.into_body(), limit)).await {
-        Ok(bytes) => bytes,
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(payload_too_large());
+    match crate::vendors::http::limited_body(req, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(BodyRefused::TooLarge) => Err(payload_too_large()),
+        Err(BodyRefused::Unreadable) => {
+            Err(RedfishError::bad_request(vec![base::unrecognized_request_body()]))
         }
-        Err(_) => return Err(RedfishError::bad_request(vec![base::unrecognized_request_body()])),
-    };
-    Ok(bytes)
+    }
 }
 
 fn parse_object(bytes: &[u8], empty_is_object: bool) -> Result<Map<String, Value>, RedfishError> {

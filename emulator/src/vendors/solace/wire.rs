@@ -15,7 +15,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine as _;
-use http_body_util::{LengthLimitError, Limited};
 use serde_json::{json, Map, Value};
 
 use super::errors::SempError;
@@ -23,7 +22,7 @@ use super::routes::Ctx;
 use super::SolaceSettings;
 use crate::clock::Now;
 use crate::session::Session;
-use crate::vendors::http::ListenerScheme;
+use crate::vendors::http::{BodyRefused, ListenerScheme};
 
 /// The three public SEMPv2 APIs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -654,16 +653,17 @@ impl<S: Send + Sync> FromRequest<S> for SempJson {
         let (mut parts, body) = req.into_parts();
         let limit = Ctx::from_request_parts(&mut parts, state).await?.settings.max_body_bytes;
         let req = Request::from_parts(parts, body);
-        let bytes =
-            match crate::vendors::http::whole_body(Limited::new(req.into_body(), limit)).await {
-                Ok(bytes) => bytes,
-                Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                    return Err(SempError::parse_error(format!(
-                        "The request body is larger than {limit} bytes"
-                    )));
-                }
-                Err(_) => return Err(SempError::parse_error("The request body could not be read")),
-            };
+        let bytes = match crate::vendors::http::limited_body(req, limit).await {
+            Ok(bytes) => bytes,
+            Err(BodyRefused::TooLarge) => {
+                return Err(SempError::parse_error(format!(
+                    "The request body is larger than {limit} bytes"
+                )));
+            }
+            Err(BodyRefused::Unreadable) => {
+                return Err(SempError::parse_error("The request body could not be read"));
+            }
+        };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(SempJson(Map::new()));
         }
