@@ -431,10 +431,15 @@ impl Stamp {
 pub struct Inner(axum::Router);
 
 impl Inner {
-    /// Answers `req`.
-    pub async fn run(self, req: axum::extract::Request) -> axum::response::Response {
-        let Ok(response) = tower::ServiceExt::oneshot(self.0, req).await;
-        response
+    /// Answers `req`: a future holding the router's call and nothing else. (An `async`
+    /// function or block keeps what it was given beside what it awaits, here a second
+    /// request.)
+    pub fn run(
+        self,
+        req: axum::extract::Request,
+    ) -> impl std::future::Future<Output = axum::response::Response> + Send + 'static {
+        let call = tower::ServiceExt::oneshot(self.0, req);
+        futures_util::FutureExt::map(call, |Ok(response)| response)
     }
 }
 

@@ -32,6 +32,8 @@ use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -161,16 +163,34 @@ fn content_type_of(response: &Response) -> &str {
 /// Renders every REST error with the client's address and a `restOperationId`; an error
 /// response that did not come from a [`RestError`] (an axum rejection) gets the envelope
 /// too, so no answer is plain text. The request is routed by [`routed_path`].
-pub async fn finish((): (), mut req: Request, next: Inner) -> Response {
+///
+/// The answer's future holds the router's call and what an error needs (context, method,
+/// client address): combinators rather than an `async` block, which would hold the
+/// request twice.
+pub fn finish(
+    (): (),
+    mut req: Request,
+    next: Inner,
+) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = Ctx::of(req.extensions()) else {
-        return RestError::internal().render("127.0.0.1", 0, "");
+        return Either::Left(std::future::ready(RestError::internal().render("127.0.0.1", 0, "")));
     };
     crate::vendors::http::reroute(&mut req, &routed_path);
     let method = req.method().clone();
     // The address is written out only for an error: formatting it cost a successful
     // request about a tenth of its work.
     let peer = crate::vendors::http::Connection::of(req.extensions()).map(|c| c.peer.ip());
-    let mut response = next.run(req).await;
+    let answer = next.run(req);
+    Either::Right(answer.map(move |response| finish_answer(&ctx, &method, peer, response)))
+}
+
+/// [`finish`]'s touches on `response`, the router's answer to `method` from `peer`.
+fn finish_answer(
+    ctx: &Ctx,
+    method: &Method,
+    peer: Option<std::net::IpAddr>,
+    mut response: Response,
+) -> Response {
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => Some(error),

@@ -22,6 +22,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use serde_json::{json, Value};
 
 use super::attributes::{self, Attr, SetError, UserField};
@@ -145,15 +147,28 @@ fn ok(body: &Value) -> Answer {
 /// `WWW-Authenticate: Basic realm="RedfishService"` on every 401, and on a successful GET
 /// or HEAD the profile's `Link: <schema>;rel=describedby` (captured on iDRAC8).
 /// A GET that asks for `$expand` is served through the expander first.
-pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
-    let Finishing { expander } = step;
+///
+/// The answer's future holds the router's call, the context and the URI; the touches are
+/// [`finish_answer`]'s, once the answer is ready.
+pub fn finish(
+    step: Finishing,
+    req: Request,
+    next: Inner,
+) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = Ctx::of(req.extensions()) else {
-        return no_context().into_response();
+        return Either::Left(std::future::ready(no_context().into_response()));
     };
-    let s = settings(&ctx);
-    let path = req.uri().path().to_string();
+    let uri = req.uri().clone();
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
-    let mut response = crate::vendors::redfish::expand::serve(expander.as_ref(), req, next).await;
+    let answer = expand::serve(step.expander.as_ref(), req, next);
+    Either::Right(answer.map(move |response| finish_answer(&ctx, &uri, read, response)))
+}
+
+/// [`finish`]'s touches on `response`, the router's answer to a request for `uri` (`read`:
+/// a GET or HEAD).
+fn finish_answer(ctx: &Ctx, uri: &Uri, read: bool, mut response: Response) -> Response {
+    let s = settings(ctx);
+    let path = uri.path();
     let status = response.status();
     if response.extensions().get::<Rendered>().is_none() {
         let is_json = response
@@ -165,7 +180,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
             Some(PendingError(error)) => Some(IdracError::from_redfish(&s, &error)),
             None if (status.is_client_error() || status.is_server_error()) && !is_json => {
                 Some(match status {
-                    StatusCode::NOT_FOUND => IdracError::not_found(&s, &path),
+                    StatusCode::NOT_FOUND => IdracError::not_found(&s, path),
                     StatusCode::METHOD_NOT_ALLOWED => IdracError::method_not_allowed(&s),
                     StatusCode::UNAUTHORIZED => IdracError::unauthorized(&s),
                     other => IdracError::from_redfish(

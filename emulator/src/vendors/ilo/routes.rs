@@ -126,11 +126,17 @@ struct IloStep {
 /// [`canonical_path`]), the Redfish [`rf::finish`]
 /// (which serves `$expand`, and shapes answers in iLO's envelope, which the context
 /// holds), and trailing slashes on the links of the answer when the profile writes them.
-async fn finish(step: IloStep, mut req: axum::extract::Request, next: Inner) -> Response {
+fn finish(
+    step: IloStep,
+    mut req: axum::extract::Request,
+    next: Inner,
+) -> impl std::future::Future<Output = Response> + Send + 'static {
     let IloStep { finishing, ilo, memo } = step;
     crate::vendors::http::reroute(&mut req, &|path| canonical_path(&ilo, path));
-    let response = rf::finish(finishing, req, next).await;
-    with_trailing_slashes(&ilo, &memo, response).await
+    let answer = rf::finish(finishing, req, next);
+    futures_util::FutureExt::then(answer, move |response| {
+        with_trailing_slashes(ilo, memo, response)
+    })
 }
 
 /// A path under `/redfish` that no route serves: the device's resource tree if it holds
@@ -210,7 +216,11 @@ fn slash_links(value: &mut Value) -> bool {
 /// of the standard personality's resources (accounts, roles, the Managers collection)
 /// get theirs here, and so does a relative `Location`, when the profile says so.
 /// The same body always comes out the same, so it is reworked once (`memo`).
-async fn with_trailing_slashes(ilo: &IloSettings, memo: &BodyMemo, response: Response) -> Response {
+async fn with_trailing_slashes(
+    ilo: Arc<IloSettings>,
+    memo: Arc<BodyMemo>,
+    response: Response,
+) -> Response {
     if !ilo.trailing_slash {
         return response;
     }

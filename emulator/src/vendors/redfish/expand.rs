@@ -21,6 +21,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::Either;
 use serde_json::Value;
 
 use super::errors::{Message, RedfishError};
@@ -186,12 +187,28 @@ impl Origin {
 
 /// Serves `req` through `next`, expanded when there is an expander and the request asks
 /// for `$expand`: see the module documentation.
-pub async fn serve(expander: Option<&Expander>, req: Request, next: Inner) -> Response {
+///
+/// A request that asks for no expansion waits on the router's own call and nothing more;
+/// an expansion's work, and what it keeps between its fetches, is boxed for the requests
+/// that ask. (Each request's answer is boxed whole by the step around it, so what this
+/// future holds is copied and allocated on every request.)
+pub fn serve(
+    expander: Option<&Expander>,
+    req: Request,
+    next: Inner,
+) -> impl std::future::Future<Output = Response> + Send + 'static {
     let asked =
         (req.method() == Method::GET).then(|| req.uri().query().and_then(expand_param)).flatten();
-    let (Some(expander), Some(value)) = (expander, asked) else {
-        return next.run(req).await;
-    };
+    match (expander, asked) {
+        (Some(expander), Some(value)) => {
+            Either::Right(Box::pin(expanded(expander.clone(), value, req, next)))
+        }
+        _ => Either::Left(next.run(req)),
+    }
+}
+
+/// [`serve`] for a request that asks for `$expand` with `value`.
+async fn expanded(expander: Expander, value: String, req: Request, next: Inner) -> Response {
     let origin = Origin::of(&req);
     let checked = expander.settings.check(&value);
     let response = next.run(req).await;

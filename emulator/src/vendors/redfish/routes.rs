@@ -34,10 +34,12 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use serde_json::{json, Value};
 
 use super::auth::{is_role, Client, Principal, Privilege};
@@ -421,20 +423,33 @@ pub struct Finishing {
 /// Finishes every answer: error bodies in the Redfish envelope under the profile's
 /// registry, `OData-Version: 4.0`, `Server`, `Cache-Control`, and `WWW-Authenticate` on 401.
 /// A GET that asks for `$expand` is served through the expander first.
-pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
-    let Finishing { expander } = step;
+///
+/// The answer's future holds the router's call and what the last touches need (the
+/// context, method and URI); the touches are [`finish_answer`]'s, once the answer is
+/// ready. (Combinators rather than an `async` block, which would hold the call twice.)
+pub fn finish(
+    step: Finishing,
+    req: Request,
+    next: Inner,
+) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = Ctx::of(req.extensions()) else {
-        return RedfishError::internal().to_response(&RedfishSettings::default().base_registry);
+        let registry = &RedfishSettings::default().base_registry;
+        return Either::Left(std::future::ready(RedfishError::internal().to_response(registry)));
     };
     let method = req.method().clone();
     let uri = req.uri().clone();
+    let answer = match unsupported_odata_version(req.headers()) {
+        Some(error) => Either::Left(std::future::ready(error.into_response())),
+        None => Either::Right(super::expand::serve(step.expander.as_ref(), req, next)),
+    };
+    Either::Right(answer.map(move |response| finish_answer(&ctx, &method, &uri, response)))
+}
+
+/// [`finish`]'s touches on `response`, the router's answer to `method` on `uri`.
+fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) -> Response {
     let path = uri.path();
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
     let hook = ctx.envelope.as_ref();
-    let mut response = match unsupported_odata_version(req.headers()) {
-        Some(error) => error.into_response(),
-        None => super::expand::serve(expander.as_ref(), req, next).await,
-    };
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => Some(error),
@@ -475,7 +490,7 @@ pub async fn finish(step: Finishing, req: Request, next: Inner) -> Response {
         }
     }
     if let Some(EnvelopeHook(hook)) = hook {
-        hook.finish_headers(&ctx, status, error.as_ref(), headers);
+        hook.finish_headers(ctx, status, error.as_ref(), headers);
     }
     // The request line itself is the shared layer's (`vendors::http::log_request`).
     if let Some(error) = &error {

@@ -31,6 +31,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Router;
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
 
 use super::auth::{self, AccessLevel, Authorized, Principal};
@@ -185,9 +187,17 @@ fn routed_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// Authenticates every request, hands the handler its [`Principal`] and [`ReqInfo`],
 /// sets the `Session` cookie when the request opened a session that is still open, and
 /// renders every error in the SEMP envelope, naming the request.
-pub async fn semp((): (), mut req: Request, next: Inner) -> Response {
+///
+/// The answer's future holds the router's call, the context and the request's
+/// description: combinators rather than an `async` block, which would hold the request
+/// twice.
+pub fn semp(
+    (): (),
+    mut req: Request,
+    next: Inner,
+) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = req.extensions_mut().remove::<Ctx>() else {
-        return no_context().into_response();
+        return Either::Left(std::future::ready(no_context().into_response()));
     };
     crate::vendors::http::reroute(&mut req, &routed_path);
     // The URI as the client sent it, trailing slash included.
@@ -198,27 +208,35 @@ pub async fn semp((): (), mut req: Request, next: Inner) -> Response {
         ListenerScheme::of(req.extensions()),
         &ctx.settings,
     );
-    let mut response = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
+    let answer = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             let created = principal.created().map(|s| s.token.clone());
             let authorized = Authorized { principal, info: info.clone(), ctx: ctx.clone() };
             req.extensions_mut().insert(authorized);
-            let mut response = next.run(req).await;
-            if let Some(token) = created {
-                // Only for a session that is still open: a Basic logout ends it at once.
-                if ctx.device.store.peek(token.as_str(), ctx.now()).is_ok() {
-                    set_cookie(&mut response, &ctx.settings, token.as_str());
+            let ctx = ctx.clone();
+            Either::Left(next.run(req).map(move |mut response| {
+                if let Some(token) = created {
+                    // Only for a session that is still open: a Basic logout ends it at once.
+                    if ctx.device.store.peek(token.as_str(), ctx.now()).is_ok() {
+                        set_cookie(&mut response, &ctx.settings, token.as_str());
+                    }
                 }
-            }
-            response
+                response
+            }))
         }
-        Err(error) => error.into_response(),
+        Err(error) => Either::Right(std::future::ready(error.into_response())),
     };
+    Either::Right(answer.map(move |response| semp_answer(&ctx, &info, response)))
+}
+
+/// [`semp`]'s touches on `response`, the answer to the request `info` describes: errors
+/// in the SEMP envelope.
+fn semp_answer(ctx: &Ctx, info: &ReqInfo, mut response: Response) -> Response {
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => Some(error),
         None if (status.is_client_error() || status.is_server_error()) && !is_json(&response) => {
-            Some(error_for_status(status, &info, &ctx.settings))
+            Some(error_for_status(status, info, &ctx.settings))
         }
         None => None,
     };
