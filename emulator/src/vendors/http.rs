@@ -291,7 +291,8 @@ impl App {
 
     /// A router's service as an app.
     pub fn of_router(router: axum::Router) -> App {
-        App(Arc::new(move |req| Answering::new(Inner(router.clone()).run(req))))
+        let inner = Inner(router);
+        App(Arc::new(move |req| Answering::new(inner.run(req))))
     }
 
     /// The app as a router (what tests and the expander's document fetches call).
@@ -433,12 +434,12 @@ pub struct Inner(axum::Router);
 impl Inner {
     /// Answers `req`: a future holding the router's call and nothing else. (An `async`
     /// function or block keeps what it was given beside what it awaits, here a second
-    /// request.)
+    /// request.) A router is always ready, and its call holds no reference to it.
     pub fn run(
-        self,
+        &self,
         req: axum::extract::Request,
     ) -> impl std::future::Future<Output = axum::response::Response> + Send + 'static {
-        let call = tower::ServiceExt::oneshot(self.0, req);
+        let call = tower::Service::call(&mut self.0.clone(), req);
         futures_util::FutureExt::map(call, |Ok(response)| response)
     }
 }
@@ -449,15 +450,16 @@ impl Inner {
 ///
 /// Unlike an axum middleware layered on the router (`Router::layer`), which wraps each
 /// route and copies the stack of layers below it on every request, this wraps the whole
-/// router once: a request pays one cloned state and one boxed future per step.
+/// router once: a request pays one boxed future per step. The step borrows its state
+/// and the router, and its future takes what it keeps.
 pub fn around<S, F, Fut>(router: axum::Router, state: S, step: F) -> App
 where
     S: Clone + Send + Sync + 'static,
-    F: Fn(S, axum::extract::Request, Inner) -> Fut + Send + Sync + 'static,
+    F: Fn(&S, axum::extract::Request, &Inner) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
 {
     let inner = Inner(router);
-    App(Arc::new(move |req| Answering::new(step(state.clone(), req, inner.clone()))))
+    App(Arc::new(move |req| Answering::new(step(&state, req, &inner))))
 }
 
 /// Why a request body was not read ([`limited_body`]).

@@ -168,9 +168,9 @@ fn content_type_of(response: &Response) -> &str {
 /// client address): combinators rather than an `async` block, which would hold the
 /// request twice.
 pub fn finish(
-    (): (),
+    (): &(),
     mut req: Request,
-    next: Inner,
+    next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = Ctx::of(req.extensions()) else {
         return Either::Left(std::future::ready(RestError::internal().render("127.0.0.1", 0, "")));

@@ -16,6 +16,8 @@
 //! [`Props`]); the last middleware ([`finish`]) turns any error they raise into iDRAC's
 //! body and sets iDRAC's headers.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -61,8 +63,9 @@ pub fn shared(device: &Device) -> Shared {
     };
     let forms = Expander::settings_of(device);
     let write = |v: &Value| wire::to_sorted_string(v).into_bytes();
-    let finishing = |expander| Finishing { expander };
-    let app = expand::around(routes(&settings), forms, write, finishing, finish);
+    let fixed = Arc::new(FixedHeaders::of(&settings));
+    let step = |expander| IdracStep { finishing: Finishing { expander }, fixed: fixed.clone() };
+    let app = expand::around(routes(&settings), forms, write, step, finish);
     Template::with_settings(redfish).shared(app)
 }
 
@@ -150,23 +153,54 @@ fn ok(body: &Value) -> Answer {
 ///
 /// The answer's future holds the router's call, the context and the URI; the touches are
 /// [`finish_answer`]'s, once the answer is ready.
-pub fn finish(
-    step: Finishing,
+fn finish(
+    step: &IdracStep,
     req: Request,
-    next: Inner,
+    next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = Ctx::of(req.extensions()) else {
         return Either::Left(std::future::ready(no_context().into_response()));
     };
     let uri = req.uri().clone();
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
-    let answer = expand::serve(step.expander.as_ref(), req, next);
-    Either::Right(answer.map(move |response| finish_answer(&ctx, &uri, read, response)))
+    let fixed = step.fixed.clone();
+    let answer = expand::serve(step.finishing.expander.as_ref(), req, next);
+    Either::Right(answer.map(move |response| finish_answer(&ctx, &fixed, &uri, read, response)))
+}
+
+/// What iDRAC's step around its routes holds.
+#[derive(Clone, Debug)]
+struct IdracStep {
+    finishing: Finishing,
+    fixed: Arc<FixedHeaders>,
+}
+
+/// The profile's `Server` and JSON `Content-Type` headers, made once rather than per answer.
+#[derive(Debug)]
+struct FixedHeaders {
+    server: Option<HeaderValue>,
+    content_type: Option<HeaderValue>,
+}
+
+impl FixedHeaders {
+    fn of(settings: &IdracSettings) -> FixedHeaders {
+        let server = Some(settings.server_header.as_str()).filter(|s| !s.is_empty());
+        FixedHeaders {
+            server: server.and_then(|s| HeaderValue::from_str(s).ok()),
+            content_type: HeaderValue::from_str(&settings.content_type).ok(),
+        }
+    }
 }
 
 /// [`finish`]'s touches on `response`, the router's answer to a request for `uri` (`read`:
 /// a GET or HEAD).
-fn finish_answer(ctx: &Ctx, uri: &Uri, read: bool, mut response: Response) -> Response {
+fn finish_answer(
+    ctx: &Ctx,
+    fixed: &FixedHeaders,
+    uri: &Uri,
+    read: bool,
+    mut response: Response,
+) -> Response {
     let s = settings(ctx);
     let path = uri.path();
     let status = response.status();
@@ -208,10 +242,8 @@ fn finish_answer(ctx: &Ctx, uri: &Uri, read: bool, mut response: Response) -> Re
         headers.insert(header::LINK, link);
     }
     headers.insert(crate::vendors::redfish::ODATA_VERSION, HeaderValue::from_static("4.0"));
-    if !s.server_header.is_empty() {
-        if let Ok(value) = HeaderValue::from_str(&s.server_header) {
-            headers.insert(header::SERVER, value);
-        }
+    if let Some(server) = &fixed.server {
+        headers.insert(header::SERVER, server.clone());
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -219,10 +251,8 @@ fn finish_answer(ctx: &Ctx, uri: &Uri, read: bool, mut response: Response) -> Re
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
-        if let Ok(value) = HeaderValue::from_str(&s.content_type) {
-            headers.insert(header::CONTENT_TYPE, value);
-        }
+    if let Some(content_type) = fixed.content_type.as_ref().filter(|_| is_json) {
+        headers.insert(header::CONTENT_TYPE, content_type.clone());
     }
     if status == StatusCode::UNAUTHORIZED {
         headers.insert(

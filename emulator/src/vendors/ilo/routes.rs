@@ -127,13 +127,14 @@ struct IloStep {
 /// (which serves `$expand`, and shapes answers in iLO's envelope, which the context
 /// holds), and trailing slashes on the links of the answer when the profile writes them.
 fn finish(
-    step: IloStep,
+    step: &IloStep,
     mut req: axum::extract::Request,
-    next: Inner,
+    next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
     let IloStep { finishing, ilo, memo } = step;
-    crate::vendors::http::reroute(&mut req, &|path| canonical_path(&ilo, path));
+    crate::vendors::http::reroute(&mut req, &|path| canonical_path(ilo, path));
     let answer = rf::finish(finishing, req, next);
+    let (ilo, memo) = (ilo.clone(), memo.clone());
     futures_util::FutureExt::then(answer, move |response| {
         with_trailing_slashes(ilo, memo, response)
     })

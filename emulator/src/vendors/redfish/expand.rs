@@ -68,7 +68,7 @@ pub fn around<S, F, Fut>(
 ) -> App
 where
     S: Clone + Send + Sync + 'static,
-    F: Fn(S, Request, Inner) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(&S, Request, &Inner) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Response> + Send + 'static,
 {
     use crate::vendors::http::around;
@@ -195,13 +195,13 @@ impl Origin {
 pub fn serve(
     expander: Option<&Expander>,
     req: Request,
-    next: Inner,
+    next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
     let asked =
         (req.method() == Method::GET).then(|| req.uri().query().and_then(expand_param)).flatten();
     match (expander, asked) {
         (Some(expander), Some(value)) => {
-            Either::Right(Box::pin(expanded(expander.clone(), value, req, next)))
+            Either::Right(Box::pin(expanded(expander.clone(), value, req, next.clone())))
         }
         _ => Either::Left(next.run(req)),
     }

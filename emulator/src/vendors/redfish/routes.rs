@@ -428,9 +428,9 @@ pub struct Finishing {
 /// context, method and URI); the touches are [`finish_answer`]'s, once the answer is
 /// ready. (Combinators rather than an `async` block, which would hold the call twice.)
 pub fn finish(
-    step: Finishing,
+    step: &Finishing,
     req: Request,
-    next: Inner,
+    next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = Ctx::of(req.extensions()) else {
         let registry = &RedfishSettings::default().base_registry;

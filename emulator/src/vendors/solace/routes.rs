@@ -192,9 +192,9 @@ fn routed_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// description: combinators rather than an `async` block, which would hold the request
 /// twice.
 pub fn semp(
-    (): (),
+    (): &(),
     mut req: Request,
-    next: Inner,
+    next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
     let Some(ctx) = req.extensions_mut().remove::<Ctx>() else {
         return Either::Left(std::future::ready(no_context().into_response()));
