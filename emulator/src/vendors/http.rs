@@ -454,7 +454,7 @@ impl Inner {
 /// and the router, and its future takes what it keeps.
 pub fn around<S, F, Fut>(router: axum::Router, state: S, step: F) -> App
 where
-    S: Clone + Send + Sync + 'static,
+    S: Send + Sync + 'static,
     F: Fn(&S, axum::extract::Request, &Inner) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
 {

@@ -67,7 +67,7 @@ pub fn around<S, F, Fut>(
     step: F,
 ) -> App
 where
-    S: Clone + Send + Sync + 'static,
+    S: Send + Sync + 'static,
     F: Fn(&S, Request, &Inner) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Response> + Send + 'static,
 {

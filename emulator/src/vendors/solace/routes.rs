@@ -208,30 +208,32 @@ pub fn semp(
         ListenerScheme::of(req.extensions()),
         &ctx.settings,
     );
-    let answer = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
+    let (answer, created) = match auth::authenticate(req.headers(), req.extensions(), &ctx) {
         Ok(principal) => {
             let created = principal.created().map(|s| s.token.clone());
             let authorized = Authorized { principal, info: info.clone(), ctx: ctx.clone() };
             req.extensions_mut().insert(authorized);
-            let ctx = ctx.clone();
-            Either::Left(next.run(req).map(move |mut response| {
-                if let Some(token) = created {
-                    // Only for a session that is still open: a Basic logout ends it at once.
-                    if ctx.device.store.peek(token.as_str(), ctx.now()).is_ok() {
-                        set_cookie(&mut response, &ctx.settings, token.as_str());
-                    }
-                }
-                response
-            }))
+            (Either::Left(next.run(req)), created)
         }
-        Err(error) => Either::Right(std::future::ready(error.into_response())),
+        Err(error) => (Either::Right(std::future::ready(error.into_response())), None),
     };
-    Either::Right(answer.map(move |response| semp_answer(&ctx, &info, response)))
+    Either::Right(answer.map(move |response| semp_answer(&ctx, &info, created, response)))
 }
 
-/// [`semp`]'s touches on `response`, the answer to the request `info` describes: errors
-/// in the SEMP envelope.
-fn semp_answer(ctx: &Ctx, info: &ReqInfo, mut response: Response) -> Response {
+/// [`semp`]'s touches on `response`, the answer to the request `info` describes: the
+/// cookie of the session it `created`, and errors in the SEMP envelope.
+fn semp_answer(
+    ctx: &Ctx,
+    info: &ReqInfo,
+    created: Option<crate::session::Token>,
+    mut response: Response,
+) -> Response {
+    if let Some(token) = created {
+        // Only for a session that is still open: a Basic logout ends it at once.
+        if ctx.device.store.peek(token.as_str(), ctx.now()).is_ok() {
+            set_cookie(&mut response, &ctx.settings, token.as_str());
+        }
+    }
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => Some(error),
