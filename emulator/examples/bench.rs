@@ -118,6 +118,15 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
+    if let Some(only) = &args.only {
+        if !throughput::case_names().any(|name| name.contains(only.as_str())) {
+            let names: Vec<&str> = throughput::case_names().collect();
+            return Err(format!(
+                "--only {only:?} is part of no case's name; the cases:\n  {}",
+                names.join("\n  ")
+            ));
+        }
+    }
     Ok(args)
 }
 

@@ -208,6 +208,11 @@ const CASES: [(&str, Kind); 8] = [
     ("redfish login refused, table full", Kind::RefusedLogin),
 ];
 
+/// The names of the cases `--only` picks from (by substring).
+pub fn case_names() -> impl Iterator<Item = &'static str> {
+    CASES.iter().map(|(name, _)| *name)
+}
+
 async fn make(name: &str, kind: Kind) -> Case {
     match kind {
         Kind::TokenGet(profile) => token_get(name, profile).await,
