@@ -247,12 +247,12 @@ fn finish_answer(
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if let Some(content_type) = fixed.content_type.as_ref().filter(|_| is_json) {
-        headers.insert(header::CONTENT_TYPE, content_type.clone());
+    // One lookup: the JSON `Content-Type` the answer carries is replaced in place.
+    let json = headers
+        .get_mut(header::CONTENT_TYPE)
+        .filter(|v| v.to_str().is_ok_and(|v| v.starts_with("application/json")));
+    if let (Some(current), Some(content_type)) = (json, &fixed.content_type) {
+        *current = content_type.clone();
     }
     if status == StatusCode::UNAUTHORIZED {
         headers.insert(

@@ -206,11 +206,12 @@ impl Envelope for IloEnvelope {
         if status == StatusCode::UNAUTHORIZED || error.is_some() {
             headers.remove(header::WWW_AUTHENTICATE);
         }
+        // One lookup: the JSON `Content-Type` the answer carries is replaced in place.
         let json = headers
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-        if let Some(value) = self.content_type.as_ref().filter(|_| json) {
-            headers.insert(header::CONTENT_TYPE, value.clone());
+            .get_mut(header::CONTENT_TYPE)
+            .filter(|v| v.as_bytes().starts_with(b"application/json"));
+        if let (Some(current), Some(value)) = (json, &self.content_type) {
+            *current = value.clone();
         }
         if let Some(value) = self.error_etag.as_ref().filter(|_| error.is_some()) {
             headers.insert(header::ETAG, value.clone());

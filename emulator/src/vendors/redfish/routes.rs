@@ -473,9 +473,7 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
     if let Some(server) = &ctx.server {
         headers.insert(header::SERVER, server.clone());
     }
-    if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    }
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
     if read && status.is_success() && error.is_none() {
         let link = response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d));
         if let Some(link) = link {
