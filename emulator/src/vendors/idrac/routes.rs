@@ -16,8 +16,6 @@
 //! [`Props`]); the last middleware ([`finish`]) turns any error they raise into iDRAC's
 //! body and sets iDRAC's headers.
 
-use std::sync::Arc;
-
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -63,8 +61,12 @@ pub fn shared(device: &Device) -> Shared {
     };
     let forms = Expander::settings_of(device);
     let write = |v: &Value| wire::to_sorted_string(v).into_bytes();
-    let fixed = Arc::new(FixedHeaders::of(&settings));
-    let step = |expander| IdracStep { finishing: Finishing { expander }, fixed: fixed.clone() };
+    // Made once: every JSON answer carries it.
+    let content_type = HeaderValue::from_str(&settings.content_type).ok();
+    let step = |expander| IdracStep {
+        finishing: Finishing { expander },
+        content_type: content_type.clone(),
+    };
     let app = expand::around(routes(&settings), forms, write, step, finish);
     Template::with_settings(redfish).shared(app)
 }
@@ -163,40 +165,26 @@ fn finish(
     };
     let uri = req.uri().clone();
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
-    let fixed = step.fixed.clone();
+    let content_type = step.content_type.clone();
     let answer = expand::serve(step.finishing.expander.as_ref(), req, next);
-    Either::Right(answer.map(move |response| finish_answer(&ctx, &fixed, &uri, read, response)))
+    Either::Right(
+        answer.map(move |response| finish_answer(&ctx, content_type, &uri, read, response)),
+    )
 }
 
-/// What iDRAC's step around its routes holds.
+/// What iDRAC's step around its routes holds: the `$expand` step, and the profile's JSON
+/// `Content-Type` (its `Server` header is the context's, made from the same setting).
 #[derive(Clone, Debug)]
 struct IdracStep {
     finishing: Finishing,
-    fixed: Arc<FixedHeaders>,
-}
-
-/// The profile's `Server` and JSON `Content-Type` headers, made once rather than per answer.
-#[derive(Debug)]
-struct FixedHeaders {
-    server: Option<HeaderValue>,
     content_type: Option<HeaderValue>,
 }
 
-impl FixedHeaders {
-    fn of(settings: &IdracSettings) -> FixedHeaders {
-        let server = Some(settings.server_header.as_str()).filter(|s| !s.is_empty());
-        FixedHeaders {
-            server: server.and_then(|s| HeaderValue::from_str(s).ok()),
-            content_type: HeaderValue::from_str(&settings.content_type).ok(),
-        }
-    }
-}
-
 /// [`finish`]'s touches on `response`, the router's answer to a request for `uri` (`read`:
-/// a GET or HEAD).
+/// a GET or HEAD), JSON answers labelled `content_type`.
 fn finish_answer(
     ctx: &Ctx,
-    fixed: &FixedHeaders,
+    content_type: Option<HeaderValue>,
     uri: &Uri,
     read: bool,
     mut response: Response,
@@ -242,7 +230,7 @@ fn finish_answer(
         headers.insert(header::LINK, link);
     }
     headers.insert(crate::vendors::redfish::ODATA_VERSION, HeaderValue::from_static("4.0"));
-    if let Some(server) = &fixed.server {
+    if let Some(server) = ctx.server() {
         headers.insert(header::SERVER, server.clone());
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -251,8 +239,8 @@ fn finish_answer(
     let json = headers
         .get_mut(header::CONTENT_TYPE)
         .filter(|v| v.to_str().is_ok_and(|v| v.starts_with("application/json")));
-    if let (Some(current), Some(content_type)) = (json, &fixed.content_type) {
-        *current = content_type.clone();
+    if let (Some(current), Some(content_type)) = (json, content_type) {
+        *current = content_type;
     }
     if status == StatusCode::UNAUTHORIZED {
         headers.insert(

@@ -170,6 +170,12 @@ impl Ctx {
         self.vendor.as_deref()?.downcast_ref()
     }
 
+    /// The `Server` header of every answer, made once from the settings' `server_header`
+    /// (none when it is empty).
+    pub fn server(&self) -> Option<&HeaderValue> {
+        self.server.as_ref()
+    }
+
     /// The `Link: <schema>; rel=describedby` header for `schema`, per the profile's
     /// template (none when it is empty).
     pub fn link(&self, schema: &wire::DescribedBy) -> Option<HeaderValue> {
