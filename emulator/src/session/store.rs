@@ -203,7 +203,7 @@ struct State {
     ghosts: HashMap<Name, usize>,
     /// One copy of each user, role and type name a session has held, shared by the
     /// sessions (as many as names that ever logged in, like the counts above).
-    names: HashSet<Name>,
+    names: Names,
     ended_tokens: HashMap<Token, EndReason>,
     ended_order: VecDeque<Token>,
     /// Attributes that lapse when their session idles (an open transaction).
@@ -860,7 +860,7 @@ impl State {
             type_counts: HashMap::default(),
             user_counts: HashMap::default(),
             ghosts: HashMap::default(),
-            names: HashSet::default(),
+            names: Names::default(),
             ended_tokens: HashMap::default(),
             ended_order: VecDeque::new(),
             timers: Timers::default(),
@@ -1039,7 +1039,7 @@ impl State {
             }
         }
         let role = match self.accounts.get(user) {
-            Some(account) => intern(&mut self.names, &account.role),
+            Some(account) => self.names.intern(Names::ROLE, &account.role),
             None => return Err(LoginError::BadCredentials),
         };
         // A one-request session hands out no token: its client sends the password each
@@ -1062,9 +1062,9 @@ impl State {
         let mut session = Session {
             id,
             token,
-            user: intern(&mut self.names, user),
+            user: self.names.intern(Names::USER, user),
             role,
-            session_type: intern(&mut self.names, session_type),
+            session_type: self.names.intern(Names::TYPE, session_type),
             client: self.events.client(client),
             one_request,
             created_mono: now.mono,
@@ -1279,15 +1279,35 @@ fn increment(counts: &mut HashMap<Name, usize>, key: &Name) {
     *counts.entry(key.clone()).or_insert(0) += 1;
 }
 
-/// The table's copy of `text`, made on first use.
-fn intern(names: &mut HashSet<Name>, text: &str) -> Name {
-    match names.get(text) {
-        Some(name) => name.clone(),
-        None => {
-            let name = Name::from(text);
-            names.insert(name.clone());
-            name
+/// The table's one copy of each name its sessions hold. A login names the same user,
+/// role and type as the one before it nearly always, so each of the three is first
+/// compared with the name it was last (a short compare, where a lookup hashes).
+#[derive(Default)]
+struct Names {
+    all: HashSet<Name>,
+    recent: [Option<Name>; 3],
+}
+
+impl Names {
+    const USER: usize = 0;
+    const ROLE: usize = 1;
+    const TYPE: usize = 2;
+
+    /// The copy of `text`, made on first use; `slot` says which of the three it names.
+    fn intern(&mut self, slot: usize, text: &str) -> Name {
+        if let Some(recent) = self.recent[slot].as_ref().filter(|name| **name == *text) {
+            return recent.clone();
         }
+        let name = match self.all.get(text) {
+            Some(name) => name.clone(),
+            None => {
+                let name = Name::from(text);
+                self.all.insert(name.clone());
+                name
+            }
+        };
+        self.recent[slot] = Some(name.clone());
+        name
     }
 }
 
@@ -1298,5 +1318,25 @@ fn decrement(counts: &mut HashMap<Name, usize>, key: &str) {
         if *n == 0 {
             counts.remove(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name is the table's one copy whichever slot asks for it, and a slot's recent
+    /// name never stands in for another text.
+    #[test]
+    fn names_are_one_copy_and_the_recent_slot_never_answers_for_another_text() {
+        let mut names = Names::default();
+        let admin = names.intern(Names::USER, "admin");
+        let operator = names.intern(Names::USER, "operator");
+        assert_eq!(operator, "operator");
+        assert_eq!(names.intern(Names::USER, "admin"), "admin");
+        let again = names.intern(Names::ROLE, "admin");
+        assert!(std::sync::Arc::ptr_eq(&admin.0, &again.0));
+        assert!(std::sync::Arc::ptr_eq(&operator.0, &names.intern(Names::TYPE, "operator").0));
+        assert_eq!(names.all.len(), 2);
     }
 }

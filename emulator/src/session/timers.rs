@@ -72,6 +72,10 @@ impl Timers {
 
     /// Stops every timer of session `key` (it ended).
     pub fn remove_session(&mut self, key: u64) {
+        // Most tables never hold a timer: a session's end then looks nothing up.
+        if self.timers.is_empty() {
+            return;
+        }
         let attrs: Vec<String> = self
             .timers
             .range((key, String::new())..)
@@ -85,6 +89,9 @@ impl Timers {
 
     /// Session `key` was used at `now`: its timers count again from now.
     pub fn touch(&mut self, key: u64, now: Duration) {
+        if self.timers.is_empty() {
+            return;
+        }
         for ((k, attr), timer) in
             self.timers.range_mut((key, String::new())..).take_while(|((k, _), _)| *k == key)
         {
