@@ -546,13 +546,17 @@ impl EventLog {
     /// Makes room for `incoming` more bytes within the share and what the pool lends,
     /// dropping the oldest entries while it cannot; `false` if even an empty log has
     /// no room for them.
+    ///
+    /// A log within its own share touches nothing the fleet shares: the pool is one
+    /// atomic for every device, and every core would take its cache line in turn.
     fn settle(&mut self, incoming: usize) -> bool {
-        let Some(budget) = self.budget.clone() else { return true };
         loop {
+            let Some(budget) = &self.budget else { return true };
             let wanted = (self.bytes + incoming).saturating_sub(budget.share);
             if wanted <= self.borrowed {
-                let spare = self.borrowed - wanted;
-                budget.give(spare);
+                if wanted < self.borrowed {
+                    budget.give(self.borrowed - wanted);
+                }
                 self.borrowed = wanted;
                 return true;
             }
@@ -576,7 +580,9 @@ impl EventLog {
             self.dropped += 1;
             if let Some(budget) = &self.budget {
                 let keep = self.bytes.saturating_sub(budget.share).min(self.borrowed);
-                budget.give(self.borrowed - keep);
+                if keep < self.borrowed {
+                    budget.give(self.borrowed - keep);
+                }
                 self.borrowed = keep;
             }
         }
