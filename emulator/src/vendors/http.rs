@@ -14,15 +14,18 @@ use crate::peer::ClientProcesses;
 use crate::session::ClientInfo;
 
 /// `Basic <base64(user:password)>` into its parts (the password may hold colons);
-/// `None` for anything else, never a guess.
+/// `None` for anything else, never a guess. `value` is a header's text, which is visible
+/// ASCII, so spaces are ASCII: it is read byte by byte (every Basic request's path).
 pub fn parse_basic(value: &str) -> Option<Basic> {
-    let (scheme, encoded) = value.trim().split_once(' ')?;
+    let value = value.trim_ascii();
+    let space = value.bytes().position(|b| b == b' ')?;
+    let (scheme, encoded) = (&value[..space], &value[space + 1..]);
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim_ascii()).ok()?;
+    let colon = decoded.iter().position(|b| *b == b':')?;
     let text = String::from_utf8(decoded).ok()?;
-    let colon = text.find(':')?;
     Some(Basic { text, colon })
 }
 
@@ -759,7 +762,16 @@ mod tests {
         let basic = parse_basic("Basic YWRtaW46c2Vzc2lvbjpsYWI=").unwrap(); // admin:session:lab
         assert_eq!((basic.user(), basic.password()), ("admin", "session:lab"));
         assert!(!format!("{basic:?}").contains("session:lab"), "no password in Debug");
-        for bad in ["Basic", "Basic !!!", "Bearer YWRtaW46eA==", "Basic YWRtaW4=", ""] {
+        let spaced = parse_basic("  basic   YWRtaW46c2Vzc2lvbjpsYWI= ").unwrap();
+        assert_eq!((spaced.user(), spaced.password()), ("admin", "session:lab"));
+        for bad in [
+            "Basic",
+            "Basic !!!",
+            "Bearer YWRtaW46eA==",
+            "Basic YWRtaW4=",
+            "",
+            "Basic/YWRtaW46eA==",
+        ] {
             assert_eq!(parse_basic(bad), None, "{bad}");
         }
     }
