@@ -288,7 +288,8 @@ const SEGMENTS: [&str; 18] = [
 /// Every request's path goes through here, so the segments are grouped by length (a
 /// segment is compared with the one to three of its length, not with all eighteen), and
 /// the exact spelling, what clients nearly always send, is tried before any case is folded.
-fn respelled(segment: &str) -> Option<&'static str> {
+/// It reads bytes: the path is not decoded character by character.
+fn respelled(segment: &[u8]) -> Option<&'static str> {
     static BY_LENGTH: std::sync::LazyLock<Vec<Vec<&'static str>>> =
         std::sync::LazyLock::new(|| {
             let longest = SEGMENTS.iter().map(|s| s.len()).max().unwrap_or(0);
@@ -299,10 +300,10 @@ fn respelled(segment: &str) -> Option<&'static str> {
             by_length
         });
     let candidates = BY_LENGTH.get(segment.len())?;
-    if candidates.contains(&segment) {
+    if candidates.iter().any(|fixed| fixed.as_bytes() == segment) {
         return None;
     }
-    candidates.iter().find(|s| s.eq_ignore_ascii_case(segment)).copied()
+    candidates.iter().find(|fixed| fixed.as_bytes().eq_ignore_ascii_case(segment)).copied()
 }
 
 /// `/rest/v1/...` as `/redfish/v1/...` (iLO 4), and fixed segments in their canonical case
@@ -310,17 +311,18 @@ fn respelled(segment: &str) -> Option<&'static str> {
 /// ids (a session id, a user name) are left alone unless they spell a fixed segment.
 /// A path already in that form (what clients send nearly always) is borrowed, not copied.
 fn canonical_path<'a>(ilo: &IloSettings, path: &'a str) -> std::borrow::Cow<'a, str> {
-    let respell = |segment: &str| respelled(segment).filter(|_| ilo.case_insensitive_paths);
-    let fixed = |segment: &'a str| -> &'a str { respell(segment).unwrap_or(segment) };
-    // Split on a predicate: paths are short, and a byte test beats a search per segment.
-    let slash = |c: char| c == '/';
-    let mut segments = path.split(slash).map(fixed);
-    let aliased =
-        ilo.rest_v1_alias && segments.nth(1) == Some("rest") && segments.next() == Some("v1");
-    if !aliased && path.split(slash).all(|segment| respell(segment).is_none()) {
+    let respell = |segment: &[u8]| respelled(segment).filter(|_| ilo.case_insensitive_paths);
+    let fixed = |segment: &'a [u8]| -> &'a [u8] { respell(segment).map_or(segment, str::as_bytes) };
+    let segments = || path.as_bytes().split(|byte| *byte == b'/');
+    let aliased = ilo.rest_v1_alias && {
+        let mut leading = segments().skip(1).map(fixed);
+        leading.next() == Some(b"rest") && leading.next() == Some(b"v1")
+    };
+    if !aliased && segments().all(|segment| respell(segment).is_none()) {
         return std::borrow::Cow::Borrowed(path);
     }
-    let mut segments: Vec<&str> = path.split(slash).map(fixed).collect();
+    let fixed = |segment: &'a str| -> &'a str { respell(segment.as_bytes()).unwrap_or(segment) };
+    let mut segments: Vec<&str> = path.split('/').map(fixed).collect();
     if aliased {
         segments[1] = "redfish";
     }
@@ -770,14 +772,14 @@ mod tests {
     #[test]
     fn every_fixed_segment_is_found_whatever_its_case() {
         for fixed in SEGMENTS {
-            assert_eq!(respelled(fixed), None, "{fixed} is already canonical");
+            assert_eq!(respelled(fixed.as_bytes()), None, "{fixed} is already canonical");
             for other in [fixed.to_ascii_lowercase(), fixed.to_ascii_uppercase()] {
                 let expected = (other != fixed).then_some(fixed);
-                assert_eq!(respelled(&other), expected, "{other}");
+                assert_eq!(respelled(other.as_bytes()), expected, "{other}");
             }
         }
         for other in ["", "1", "Admin00000000abcdef0012345678", "SessionServices", "redfis"] {
-            assert_eq!(respelled(other), None, "{other}");
+            assert_eq!(respelled(other.as_bytes()), None, "{other}");
         }
     }
 
@@ -789,5 +791,18 @@ mod tests {
         ilo.rest_v1_alias = true;
         assert_eq!(canonical_path(&ilo, "/rest/v1/Sessions"), "/redfish/v1/Sessions");
         assert_eq!(canonical_path(&ilo, "/rest/v1/sessions/x/"), "/redfish/v1/Sessions/x/");
+        assert_eq!(canonical_path(&ilo, "/REST/V1/Sessions"), "/redfish/v1/Sessions");
+    }
+
+    /// A path already canonical is borrowed as sent, whatever bytes its ids hold.
+    #[test]
+    fn canonical_paths_pass_through_unchanged() {
+        let ilo = IloSettings::default();
+        for path in ["/redfish/v1/SessionService", "/redfish/v1/AccountService/Accounts/jöns", ""]
+        {
+            assert!(
+                matches!(canonical_path(&ilo, path), std::borrow::Cow::Borrowed(p) if p == path)
+            );
+        }
     }
 }
