@@ -63,10 +63,12 @@ struct Args {
     touch_all: bool,
     /// Requests per figure of `cpu`.
     requests: u32,
+    /// `cpu` measures one worker only.
+    one_worker: bool,
 }
 
 const USAGE: &str = "usage: bench [all|throughput|fleet|cpu] [--seconds N] [--rounds N] \
-    [--only CASE] [--requests N] [--devices N] [--sessions N] [--profiles a,b,..] [--addresses CIDR] [--shared-bind ADDR] [--touch-all]";
+    [--only CASE] [--requests N] [--one-worker] [--devices N] [--sessions N] [--profiles a,b,..] [--addresses CIDR] [--shared-bind ADDR] [--touch-all]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -83,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
         shared_bind: Vec::new(),
         touch_all: false,
         requests: 200_000,
+        one_worker: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -114,6 +117,7 @@ fn parse_args() -> Result<Args, String> {
                 args.shared_bind.push(a.parse().map_err(|_| format!("{a:?} is no address"))?);
             }
             "--touch-all" => args.touch_all = true,
+            "--one-worker" => args.one_worker = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
@@ -147,6 +151,7 @@ async fn main() {
             seconds: args.seconds,
             rounds: args.rounds,
             only: args.only.clone(),
+            one_worker: false,
         };
         throughput::run(&options).await;
     }
@@ -155,6 +160,7 @@ async fn main() {
             seconds: args.seconds,
             rounds: args.rounds,
             only: args.only.clone(),
+            one_worker: args.one_worker,
         };
         throughput::cpu(&options, args.requests).await;
     }

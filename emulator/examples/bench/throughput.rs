@@ -41,6 +41,10 @@ pub struct Options {
     pub rounds: usize,
     /// Only the cases whose name contains this.
     pub only: Option<String>,
+    /// `cpu`: the one-worker column only. It is the same work run for run (no second
+    /// worker's timing decides who copies a shared session), so an instruction count of
+    /// it tells two builds apart where the two-worker columns' noise would hide it.
+    pub one_worker: bool,
 }
 
 /// One request as the load sends it.
@@ -649,6 +653,10 @@ pub async fn cpu(options: &Options, requests: u32) {
         }
         let (first, second) = (make(name, kind).await, make(name, kind).await);
         let one = busy(&[&first], requests).await;
+        if options.one_worker {
+            println!("{name:<40} {one:>9.2} {:>15} {:>16}", "-", "-");
+            continue;
+        }
         let shared = busy(&[&first, &first], requests).await;
         let apart = busy(&[&first, &second], requests).await;
         println!("{name:<40} {one:>9.2} {shared:>15.2} {apart:>16.2}");
