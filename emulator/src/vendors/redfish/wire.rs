@@ -486,8 +486,14 @@ pub struct SessionBody<'a> {
 impl SessionBody<'_> {
     /// The answer, as [`json_body`] (or [`json_response`] with `allow`) gives it.
     pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
+        // Room for the whole body at once: serde_json's own start (128 bytes) grows twice
+        // on the way to a session's 300-450.
+        let mut body = Vec::with_capacity(512);
+        if serde_json::to_writer(&mut body, self).is_err() {
+            body.clear();
+        }
         Prerendered {
-            body: serde_json::to_vec(self).unwrap_or_default().into(),
+            body: body.into(),
             schema: DescribedBy::of_type(self.odata_type),
             etag: None,
             link: None,
