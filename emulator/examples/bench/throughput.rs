@@ -41,9 +41,10 @@ pub struct Options {
     pub rounds: usize,
     /// Only the cases whose name contains this.
     pub only: Option<String>,
-    /// `cpu`: the one-worker column only. It is the same work run for run (no second
-    /// worker's timing decides who copies a shared session), so an instruction count of
-    /// it tells two builds apart where the two-worker columns' noise would hide it.
+    /// `cpu`: one worker only, answering in the measuring task itself. It is the same
+    /// work run for run (no second worker's timing decides who copies a shared session,
+    /// and no idle worker looks for work), so an instruction count of it tells two
+    /// builds apart where the two-worker columns' noise would hide it.
     pub one_worker: bool,
 }
 
@@ -652,11 +653,12 @@ pub async fn cpu(options: &Options, requests: u32) {
             continue;
         }
         let (first, second) = (make(name, kind).await, make(name, kind).await);
-        let one = busy(&[&first], requests).await;
         if options.one_worker {
+            let one = inline(&first, requests).await;
             println!("{name:<40} {one:>9.2} {:>15} {:>16}", "-", "-");
             continue;
         }
+        let one = busy(&[&first], requests).await;
         let shared = busy(&[&first, &first], requests).await;
         let apart = busy(&[&first, &second], requests).await;
         println!("{name:<40} {one:>9.2} {shared:>15.2} {apart:>16.2}");
@@ -682,6 +684,18 @@ async fn busy(cases: &[&Case], requests: u32) -> f64 {
         task.await.expect("a measuring task ends");
     }
     started.elapsed().as_secs_f64() * 1e6 * f64::from(tasks) / f64::from(requests)
+}
+
+/// µs of CPU per request with `case` answered `requests` times in this task, on no
+/// worker: the runtime's workers have nothing to do, so none of them looks for work
+/// meanwhile, and a count of instructions is the requests' alone.
+async fn inline(case: &Case, requests: u32) -> f64 {
+    let app = emulator::vendors::app(case.emulated.device().clone());
+    let started = Instant::now();
+    for _ in 0..requests / case.per_unit as u32 {
+        play(&app, &case.load).await;
+    }
+    started.elapsed().as_secs_f64() * 1e6 / f64::from(requests)
 }
 
 /// One unit of `load` through `app`, each answer read to its end.
