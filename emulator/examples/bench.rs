@@ -26,7 +26,9 @@
 //!
 //! `cpu` (not part of `all`) calls each case's device service in process, without sockets:
 //! µs of CPU per request on one worker, on two workers sharing the device, and on two
-//! workers with a device each (what sharing one device between cores costs).
+//! workers with a device each (what sharing one device between cores costs). With
+//! `--one-worker` it measures the first alone, answered in the measuring task: the
+//! figure to count instructions of under callgrind when two builds are close.
 #![allow(clippy::disallowed_methods)] // a benchmark measures wall time on purpose
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,7 +65,7 @@ struct Args {
     touch_all: bool,
     /// Requests per figure of `cpu`.
     requests: u32,
-    /// `cpu` measures one worker only.
+    /// `cpu` measures one column only: requests answered in the measuring task.
     one_worker: bool,
 }
 

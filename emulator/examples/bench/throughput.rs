@@ -652,12 +652,13 @@ pub async fn cpu(options: &Options, requests: u32) {
         if options.only.as_deref().is_some_and(|o| !name.contains(o)) {
             continue;
         }
-        let (first, second) = (make(name, kind).await, make(name, kind).await);
+        let first = make(name, kind).await;
         if options.one_worker {
             let one = inline(&first, requests).await;
             println!("{name:<40} {one:>9.2} {:>15} {:>16}", "-", "-");
             continue;
         }
+        let second = make(name, kind).await;
         let one = busy(&[&first], requests).await;
         let shared = busy(&[&first, &first], requests).await;
         let apart = busy(&[&first, &second], requests).await;
