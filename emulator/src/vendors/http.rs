@@ -57,6 +57,13 @@ impl std::fmt::Debug for Basic {
     }
 }
 
+/// The `Content-Type` of an answer that is JSON (`application/json...`), to relabel in
+/// place with a personality's own (iLO's and iDRAC's `application/json; charset=utf-8`,
+/// say): one lookup. `None` for any other answer, which keeps its own.
+pub fn json_content_type(headers: &mut HeaderMap) -> Option<&mut HeaderValue> {
+    headers.get_mut(header::CONTENT_TYPE).filter(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
 /// What the listener knows of the connection a request arrived on. It puts this in every
 /// request's extensions as one piece (each extension is a boxed entry of a map made per
 /// request), and handlers read it through [`client_info`] and [`ListenerScheme::of`].
@@ -759,6 +766,17 @@ mod tests {
         ] {
             assert_eq!(one_trailing_slash_ignored(sent, "/SEMP/"), routed, "{sent}");
         }
+    }
+
+    /// Only a JSON answer's `Content-Type` is handed out to relabel.
+    #[test]
+    fn only_json_answers_are_relabelled() {
+        let mut headers = HeaderMap::new();
+        assert!(json_content_type(&mut headers).is_none());
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        assert!(json_content_type(&mut headers).is_none());
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        assert_eq!(json_content_type(&mut headers).unwrap(), "application/json");
     }
 
     /// Basic credentials decode (the password may hold a colon); anything else is refused.

@@ -235,10 +235,7 @@ fn finish_answer(
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    // One lookup: the JSON `Content-Type` the answer carries is replaced in place.
-    let json = headers
-        .get_mut(header::CONTENT_TYPE)
-        .filter(|v| v.to_str().is_ok_and(|v| v.starts_with("application/json")));
+    let json = crate::vendors::http::json_content_type(headers);
     if let (Some(current), Some(content_type)) = (json, content_type) {
         *current = content_type;
     }

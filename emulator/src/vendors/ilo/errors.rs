@@ -206,10 +206,7 @@ impl Envelope for IloEnvelope {
         if status == StatusCode::UNAUTHORIZED || error.is_some() {
             headers.remove(header::WWW_AUTHENTICATE);
         }
-        // One lookup: the JSON `Content-Type` the answer carries is replaced in place.
-        let json = headers
-            .get_mut(header::CONTENT_TYPE)
-            .filter(|v| v.as_bytes().starts_with(b"application/json"));
+        let json = crate::vendors::http::json_content_type(headers);
         if let (Some(current), Some(value)) = (json, &self.content_type) {
             *current = value.clone();
         }
