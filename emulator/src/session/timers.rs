@@ -42,6 +42,11 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
+    /// Whether no timer runs (most tables never hold one).
+    pub fn is_empty(&self) -> bool {
+        self.timers.is_empty()
+    }
+
     /// Starts (or restarts) a timer on `attr` of session `key`.
     pub fn set(
         &mut self,
