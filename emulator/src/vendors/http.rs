@@ -524,21 +524,87 @@ where
     Ok(Bytes::from(all))
 }
 
-/// The last few results of a pure function of an answer's body, kept by the body they
-/// came from, so an answer that comes out the same request after request (a service
-/// document) is reworked once, not per request. Bodies that differ each time (they carry
-/// a timestamp) only cycle through the few places.
+/// What [`ready_body`] found in an answer's body.
+pub enum ReadyBody {
+    /// All of it, read without waiting: every answer the emulator makes is one piece (or
+    /// none), complete when its handler returns.
+    Whole(Bytes),
+    /// A body with more to come, handed back to be read as it comes (what was read first
+    /// still in front).
+    Later(axum::body::Body),
+    /// A body that failed as it was read.
+    Failed,
+}
+
+/// All of `body` if it is complete now, read without waiting: a step that reworks an
+/// answer's body needs no future of its own for the answers the emulator makes.
+pub fn ready_body(mut body: axum::body::Body) -> ReadyBody {
+    use axum::body::HttpBody as _;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(&mut body).poll_frame(&mut cx) {
+        std::task::Poll::Pending => ReadyBody::Later(body),
+        std::task::Poll::Ready(None) => ReadyBody::Whole(Bytes::new()),
+        std::task::Poll::Ready(Some(Err(_))) => ReadyBody::Failed,
+        std::task::Poll::Ready(Some(Ok(frame))) => {
+            let frame = if body.is_end_stream() {
+                match frame.into_data() {
+                    Ok(data) => return ReadyBody::Whole(data),
+                    Err(frame) => frame,
+                }
+            } else {
+                frame
+            };
+            ReadyBody::Later(axum::body::Body::new(Prepended { first: Some(frame), rest: body }))
+        }
+    }
+}
+
+/// A body whose first frame was already read: that frame, then the rest.
+struct Prepended {
+    first: Option<hyper::body::Frame<Bytes>>,
+    rest: axum::body::Body,
+}
+
+impl axum::body::HttpBody for Prepended {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.first.take() {
+            Some(frame) => std::task::Poll::Ready(Some(Ok(frame))),
+            None => std::pin::Pin::new(&mut self.rest).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.first.is_none() && self.rest.is_end_stream()
+    }
+}
+
+/// The last few results of reworking an answer's body, kept by the body they came from,
+/// so an answer that comes out the same request after request (a service document) is
+/// reworked once, not per request. Bodies that differ each time (they carry a
+/// timestamp) only cycle through the few places.
 #[derive(Debug, Default)]
 pub struct BodyMemo {
-    entries: std::sync::Mutex<std::collections::VecDeque<(Bytes, Bytes)>>,
+    /// Each body, and what reworking it gave (`None`: nothing to change).
+    entries: std::sync::Mutex<std::collections::VecDeque<(Bytes, Option<Bytes>)>>,
 }
 
 impl BodyMemo {
     /// How many bodies are remembered.
     const PLACES: usize = 8;
 
-    /// `work(body)`, remembered.
-    pub fn get_or(&self, body: &Bytes, work: impl FnOnce(&Bytes) -> Bytes) -> Bytes {
+    /// `work(body)`, remembered: the reworked body, or `None` where `work` found nothing
+    /// to change (the caller keeps the body it has, and need not compare the two).
+    pub fn changed(
+        &self,
+        body: &Bytes,
+        work: impl FnOnce(&Bytes) -> Option<Bytes>,
+    ) -> Option<Bytes> {
         let lock = || self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // A body served from a cache is the very bytes kept here (the same buffer, which
         // this memo keeps alive and nothing can change): known without reading it.
@@ -670,6 +736,30 @@ mod tests {
         assert_eq!(whole_body(axum::body::Body::empty()).await.unwrap(), "");
         let none = axum::body::Body::new(Pieces(Default::default()));
         assert_eq!(whole_body(none).await.unwrap(), "");
+    }
+
+    /// A body of one piece, or none, is read at once; one in pieces comes back whole when
+    /// read on, and one still to come comes back unread.
+    #[tokio::test]
+    async fn a_ready_body_is_read_at_once_and_any_other_comes_back_whole() {
+        let one = ready_body(axum::body::Body::from("{\"a\":1}"));
+        assert!(matches!(one, ReadyBody::Whole(bytes) if bytes == "{\"a\":1}"));
+        assert!(
+            matches!(ready_body(axum::body::Body::empty()), ReadyBody::Whole(b) if b.is_empty())
+        );
+        let several = axum::body::Body::new(Pieces(["{\"a\":", "", "1}"].into()));
+        let ReadyBody::Later(rest) = ready_body(several) else { panic!("read at once") };
+        assert_eq!(whole_body(rest).await.unwrap(), "{\"a\":1}");
+        let (sender, mut waiting) = tokio::sync::mpsc::channel::<Result<Bytes, axum::Error>>(1);
+        let stream = futures_util::stream::poll_fn(move |cx| waiting.poll_recv(cx));
+        let ReadyBody::Later(rest) = ready_body(axum::body::Body::from_stream(stream)) else {
+            panic!("a body still to come was read")
+        };
+        sender.send(Ok(Bytes::from("late"))).await.unwrap();
+        drop(sender);
+        assert_eq!(whole_body(rest).await.unwrap(), "late");
+        let failing = futures_util::stream::iter([Err::<Bytes, _>(axum::Error::new("broken"))]);
+        assert!(matches!(ready_body(axum::body::Body::from_stream(failing)), ReadyBody::Failed));
     }
 
     /// `Date` names the second asked for, when a worker's answers alternate between

@@ -33,7 +33,7 @@ use super::wire;
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
 use crate::device::{Device, DeviceHandle};
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http::{BodyMemo, Inner, ListenerScheme, Shared};
+use crate::vendors::http::{BodyMemo, Inner, ListenerScheme, ReadyBody, Shared};
 use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
 use crate::vendors::redfish::routes::{
@@ -135,8 +135,8 @@ fn finish(
     crate::vendors::http::reroute(&mut req, &|path| canonical_path(ilo, path));
     let answer = rf::finish(finishing, req, next);
     let (ilo, memo) = (ilo.clone(), memo.clone());
-    futures_util::FutureExt::then(answer, move |response| {
-        with_trailing_slashes(ilo, memo, response)
+    futures_util::FutureExt::map(answer, move |response| {
+        with_trailing_slashes(&ilo, &memo, response)
     })
 }
 
@@ -216,48 +216,68 @@ fn slash_links(value: &mut Value) -> bool {
 /// iLO writes every `@odata.id` with a trailing `/` (ilo-idrac.md 1.1 [C]): the answers
 /// of the standard personality's resources (accounts, roles, the Managers collection)
 /// get theirs here, and so does a relative `Location`, when the profile says so.
-/// The same body always comes out the same, so it is reworked once (`memo`).
-async fn with_trailing_slashes(
-    ilo: Arc<IloSettings>,
-    memo: Arc<BodyMemo>,
-    response: Response,
+/// The same body always comes out the same, so it is reworked once (`memo`). Every
+/// answer the emulator makes is complete when its handler returns, so this waits for
+/// nothing; a body still to come would be reworked as it is read.
+fn with_trailing_slashes(
+    ilo: &IloSettings,
+    memo: &Arc<BodyMemo>,
+    mut response: Response,
 ) -> Response {
     if !ilo.trailing_slash {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
-    if let Some(location) = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+    let headers = response.headers_mut();
+    if let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
         if wants_slash(location) {
             if let Ok(value) = HeaderValue::from_str(&format!("{location}/")) {
-                parts.headers.insert(header::LOCATION, value);
+                headers.insert(header::LOCATION, value);
             }
         }
     }
-    let json = parts
-        .headers
+    let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if !json {
-        return Response::from_parts(parts, body);
+        return response;
     }
-    let Ok(bytes) = crate::vendors::http::whole_body(body).await else {
-        return Response::from_parts(parts, axum::body::Body::empty());
-    };
-    let slashed = memo.get_or(&bytes, |bytes| {
-        let mut value: Value = match serde_json::from_slice(bytes) {
-            Ok(value) => value,
-            Err(_) => return bytes.clone(),
-        };
-        if !slash_links(&mut value) {
-            return bytes.clone();
+    let body = std::mem::take(response.body_mut());
+    let bytes = match crate::vendors::http::ready_body(body) {
+        ReadyBody::Whole(bytes) => bytes,
+        ReadyBody::Failed => return response,
+        ReadyBody::Later(body) => {
+            response.headers_mut().remove(header::CONTENT_LENGTH);
+            let memo = memo.clone();
+            let slashed = async move {
+                let bytes = crate::vendors::http::whole_body(body).await.unwrap_or_default();
+                let slashed = memo.changed(&bytes, slash_body).unwrap_or(bytes);
+                Ok::<_, std::convert::Infallible>(slashed)
+            };
+            *response.body_mut() =
+                axum::body::Body::from_stream(futures_util::stream::once(slashed));
+            return response;
         }
-        serde_json::to_vec(&value).map_or_else(|_| bytes.clone(), Bytes::from)
-    });
-    if slashed != bytes {
-        parts.headers.remove(header::CONTENT_LENGTH);
+    };
+    let body = match memo.changed(&bytes, slash_body) {
+        Some(slashed) => {
+            response.headers_mut().remove(header::CONTENT_LENGTH);
+            slashed
+        }
+        None => bytes,
+    };
+    *response.body_mut() = axum::body::Body::from(body);
+    response
+}
+
+/// `body` with a `/` after every `@odata.id` under `/redfish` that lacks one; `None` when
+/// none does (or the body is not JSON).
+fn slash_body(body: &Bytes) -> Option<Bytes> {
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    if !slash_links(&mut value) {
+        return None;
     }
-    Response::from_parts(parts, axum::body::Body::from(slashed))
+    serde_json::to_vec(&value).ok().map(Bytes::from)
 }
 
 // ----- paths -----
@@ -751,6 +771,43 @@ pub async fn delete_account(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(user): Se
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Links get their trailing `/` whether the answer's body is one piece or comes in
+    /// several (ilo-idrac.md 1.1 [C]); a body with nothing to change keeps its length.
+    #[tokio::test]
+    async fn links_are_slashed_in_a_body_of_one_piece_or_several() {
+        let ilo = IloSettings::default();
+        assert!(ilo.trailing_slash);
+        let memo = Arc::new(BodyMemo::default());
+        // An answer as a handler makes it: JSON, its length declared.
+        let answer = |body: axum::body::Body, length: usize| {
+            let mut response = Response::new(body);
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            response
+        };
+        let read = |response: Response| async move {
+            let length = response.headers().get(header::CONTENT_LENGTH).cloned();
+            let body = crate::vendors::http::whole_body(response.into_body()).await.unwrap();
+            (body, length)
+        };
+        let sent = r#"{"@odata.id":"/redfish/v1/Systems"}"#;
+        let slashed = r#"{"@odata.id":"/redfish/v1/Systems/"}"#;
+        let one = axum::body::Body::from(sent);
+        let one = with_trailing_slashes(&ilo, &memo, answer(one, sent.len()));
+        assert_eq!(read(one).await, (Bytes::from(slashed), None));
+        let pieces = [&sent[..10], &sent[10..]].map(Ok::<_, std::convert::Infallible>);
+        let several = axum::body::Body::from_stream(futures_util::stream::iter(pieces));
+        let several = with_trailing_slashes(&ilo, &memo, answer(several, sent.len()));
+        assert_eq!(read(several).await, (Bytes::from(slashed), None));
+        let done = axum::body::Body::from(slashed);
+        let done = with_trailing_slashes(&ilo, &memo, answer(done, slashed.len()));
+        assert_eq!(
+            read(done).await,
+            (Bytes::from(slashed), Some(HeaderValue::from(slashed.len())))
+        );
+    }
 
     /// Fixed segments match whatever their case; ids keep theirs (HPE writes
     /// `/redfish/v1/sessionservice/sessions`, ilo-idrac.md 1.1 [P]).
