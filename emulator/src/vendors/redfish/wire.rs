@@ -85,34 +85,52 @@ pub mod allow {
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
 pub fn segment(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
+    push_segment(&mut out, raw);
+    out
+}
+
+/// Appends `raw` to `out`, percent-encoded as [`segment`] writes it (`%2F`, upper-case).
+fn push_segment(out: &mut String, raw: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
-    out
+}
+
+/// `collection/segment`: a member's URI, written into room for all of it (a login writes
+/// its session's twice).
+fn member_uri(collection: &str, id: &str) -> String {
+    let mut uri = String::with_capacity(collection.len() + 1 + id.len());
+    uri.push_str(collection);
+    uri.push('/');
+    push_segment(&mut uri, id);
+    uri
 }
 
 /// A session's URI.
 pub fn session_uri(id: &str) -> String {
-    format!("{SESSIONS}/{}", segment(id))
+    member_uri(SESSIONS, id)
 }
 
 /// An account's URI: accounts are named by their user name.
 pub fn account_uri(user: &str) -> String {
-    format!("{ACCOUNTS}/{}", segment(user))
+    member_uri(ACCOUNTS, user)
 }
 
 /// A role's URI.
 pub fn role_uri(role: &str) -> String {
-    format!("{ROLES_URI}/{}", segment(role))
+    member_uri(ROLES_URI, role)
 }
 
 /// The manager's URI.
 pub fn manager_uri(id: &str) -> String {
-    format!("{MANAGERS}/{}", segment(id))
+    member_uri(MANAGERS, id)
 }
 
 /// Target of the manager's `#Manager.Reset` action.
@@ -124,8 +142,35 @@ fn link(uri: &str) -> Value {
     json!({ "@odata.id": uri })
 }
 
+/// `at` as RFC 3339 to the second with a numeric offset (`2026-12-01T23:22:34+00:00`),
+/// as chrono's `to_rfc3339_opts(SecondsFormat::Secs, false)` writes it: digit by digit
+/// for a four-digit year (every login writes one or two), through chrono otherwise.
 fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, false)
+    use chrono::{Datelike as _, Timelike as _};
+    let year = at.year();
+    // chrono writes a leap second as :60, and a year past four digits with a sign.
+    if !(0..=9999).contains(&year) || at.nanosecond() >= 1_000_000_000 {
+        return at.to_rfc3339_opts(SecondsFormat::Secs, false);
+    }
+    let mut text = String::with_capacity(25);
+    push_digits(&mut text, year as u32, 4);
+    for (separator, n) in [('-', at.month()), ('-', at.day()), ('T', at.hour())] {
+        text.push(separator);
+        push_digits(&mut text, n, 2);
+    }
+    for n in [at.minute(), at.second()] {
+        text.push(':');
+        push_digits(&mut text, n, 2);
+    }
+    text.push_str("+00:00");
+    text
+}
+
+/// `n`'s last `width` decimal digits, zeros in front.
+fn push_digits(text: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        text.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+    }
 }
 
 // ----- responses -----
@@ -453,7 +498,8 @@ pub fn session_type_name(session_type: &str) -> &'static str {
 /// A session resource; never shows the token, and `Password` is null as the schema
 /// requires. Written straight to JSON (a login answers with one every time), in the order
 /// every other body here has: a [`Map`] keeps its keys sorted, so the fields are declared
-/// sorted too.
+/// sorted too. The derived `Serialize` is the reference; [`SessionBody::response`] writes
+/// the same bytes by hand ([`SessionBody::write_json`]).
 #[derive(serde::Serialize)]
 pub struct SessionBody<'a> {
     /// Messages for the client (`PasswordChangeRequired` on a login that needs one).
@@ -489,9 +535,7 @@ impl SessionBody<'_> {
         // Room for the whole body at once: serde_json's own start (128 bytes) grows twice
         // on the way to a session's 300-450.
         let mut body = Vec::with_capacity(512);
-        if serde_json::to_writer(&mut body, self).is_err() {
-            body.clear();
-        }
+        self.write_json(&mut body);
         Prerendered {
             body: body.into(),
             schema: DescribedBy::of_type(self.odata_type),
@@ -499,6 +543,76 @@ impl SessionBody<'_> {
             link: None,
         }
         .response(status, allow)
+    }
+}
+
+impl SessionBody<'_> {
+    /// The bytes the derived `Serialize` writes, written by hand: serde_json escapes every
+    /// key and value byte by byte, which was half of a login's answer. The keys and the
+    /// fixed values need no escaping and are copied; a value from the session is escaped
+    /// by serde_json itself when it holds a byte that needs it. A test holds the two equal.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(messages) = &self.messages {
+            out.extend_from_slice(b"\"@Message.ExtendedInfo\":");
+            // Writing into a vector cannot fail.
+            let _ = serde_json::to_writer(&mut *out, messages);
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"@odata.id\":");
+        json_string(out, &self.uri);
+        out.extend_from_slice(b",\"@odata.type\":");
+        fixed_string(out, self.odata_type);
+        if let Some(addr) = self.client_addr {
+            out.extend_from_slice(b",\"ClientOriginIPAddress\":");
+            json_string(out, addr);
+        }
+        out.extend_from_slice(b",\"CreatedTime\":");
+        json_string(out, &self.created);
+        out.extend_from_slice(b",\"Description\":");
+        fixed_string(out, self.description);
+        if let Some(expires) = &self.expires {
+            out.extend_from_slice(b",\"ExpirationTime\":");
+            json_string(out, expires);
+        }
+        out.extend_from_slice(b",\"Id\":");
+        json_string(out, self.id);
+        out.extend_from_slice(b",\"Name\":");
+        fixed_string(out, self.name);
+        out.extend_from_slice(b",\"Password\":null,\"SessionType\":");
+        fixed_string(out, self.session_type);
+        out.extend_from_slice(b",\"UserName\":");
+        json_string(out, self.user);
+        out.push(b'}');
+    }
+}
+
+/// A fixed text of the code's own (a type, a name) as a JSON string: none holds a byte
+/// that JSON escapes, so it is copied without looking.
+fn fixed_string(out: &mut Vec<u8>, text: &'static str) {
+    debug_assert!(!needs_escape(text), "{text:?}");
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
+/// Whether serde_json escapes something in `text` (a quote, a backslash, a control
+/// character); it writes every other character as it is, DEL and non-ASCII included.
+fn needs_escape(text: &str) -> bool {
+    text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// `text` as a JSON string, as serde_json writes it: copied as it is unless it holds a
+/// byte serde_json escapes (a quote, a backslash, a control character), which serde_json
+/// then writes itself.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    if !needs_escape(text) {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing into a vector cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
     }
 }
 
@@ -906,12 +1020,24 @@ mod tests {
             max_lifetime: Some(Duration::from_secs(3600)),
             ..plain.clone()
         };
-        for (session, with_messages) in [(&plain, false), (&full, false), (&full, true)] {
+        // Every kind of byte serde_json treats apart: quotes, backslashes, control
+        // characters (short escapes and \u00XX), DEL and non-ASCII (written as they are).
+        let odd = Session {
+            id: "\t\n\r\u{8}\u{c}\u{1}\u{1f}\u{7f}/\u{2028}\u{e9}\u{1F600}".into(),
+            user: "ad\"min\"".into(),
+            client: Arc::new(ClientInfo { addr: Some("::1\\".into()), ..Default::default() }),
+            ..full.clone()
+        };
+        let cases = [(&plain, false), (&full, false), (&full, true), (&odd, false), (&odd, true)];
+        for (session, with_messages) in cases {
             let mut body = super::session(session, now);
             if with_messages {
                 body.messages = Some(json!([{ "MessageId": "Base.1.18.PasswordChangeRequired" }]));
             }
             let written = serde_json::to_vec(&body).expect("writes");
+            let mut by_hand = Vec::new();
+            body.write_json(&mut by_hand);
+            assert_eq!(String::from_utf8_lossy(&by_hand), String::from_utf8_lossy(&written));
             let tree: Value = serde_json::from_slice(&written).expect("reads back");
             assert_eq!(written, serde_json::to_vec(&tree).expect("writes"), "{tree}");
             assert_eq!(tree["Password"], Value::Null);
@@ -924,6 +1050,57 @@ mod tests {
         let answer = full_body.response(StatusCode::OK, Some(allow::GET_DELETE));
         let schema = answer.extensions().get::<DescribedBy>().expect("schema");
         assert_eq!(&*schema.0, "Session.v1_8_0");
+    }
+
+    /// Session times read as chrono's RFC 3339 writer gives them (`CreatedTime`,
+    /// `ExpirationTime`), four-digit years digit by digit and the rest through chrono.
+    #[test]
+    fn timestamps_read_as_chronos_rfc3339() {
+        use chrono::TimeZone as _;
+        let chrono_text = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Secs, false);
+        let mut at = Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).single().expect("year 0");
+        let end = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).single().expect("year 9999");
+        while at < end {
+            assert_eq!(timestamp(at), chrono_text(at));
+            // A prime number of seconds: every field takes many values on the way.
+            at += chrono::Duration::seconds(7_919_993);
+        }
+        let edges = [
+            end,
+            Utc.timestamp_opt(0, 0).single().expect("epoch"),
+            Utc.timestamp_opt(1_780_000_000, 999_999_999).single().expect("nanos"),
+            Utc.with_ymd_and_hms(-1, 6, 1, 12, 0, 0).single().expect("year -1"),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).single().expect("year 10000"),
+            Utc.with_ymd_and_hms(2016, 12, 31, 23, 59, 59).single().expect("before a leap")
+                + chrono::Duration::nanoseconds(999_999_999),
+        ];
+        for at in edges {
+            assert_eq!(timestamp(at), chrono_text(at));
+        }
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .expect("a leap second")
+            .and_utc();
+        assert_eq!(timestamp(leap), chrono_text(leap));
+    }
+
+    /// Member URIs percent-encode their last segment as `format!("%{b:02X}")` does.
+    #[test]
+    fn member_uris_percent_encode_every_byte_as_format_does() {
+        let every_ascii: String = (0u8..0x80).map(char::from).collect();
+        for id in [every_ascii.as_str(), "admin", "", "caf\u{e9} \u{1F600}/x"] {
+            let expected: String = id
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                        char::from(b).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            assert_eq!(segment(id), expected);
+            assert_eq!(session_uri(id), format!("{SESSIONS}/{expected}"));
+        }
     }
 
     /// A document rendered with its link carries the `Link` header itself and leaves the
