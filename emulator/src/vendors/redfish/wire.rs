@@ -599,7 +599,9 @@ fn fixed_string(out: &mut Vec<u8>, text: &'static str) {
 /// Whether serde_json escapes something in `text` (a quote, a backslash, a control
 /// character); it writes every other character as it is, DEL and non-ASCII included.
 fn needs_escape(text: &str) -> bool {
-    text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+    // Every byte is looked at, without stopping at the first found: a loop with no exit
+    // is one the compiler checks sixteen bytes at a time.
+    text.bytes().fold(false, |found, b| found | (b < 0x20) | (b == b'"') | (b == b'\\'))
 }
 
 /// `text` as a JSON string, as serde_json writes it: copied as it is unless it holds a
