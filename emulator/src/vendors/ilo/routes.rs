@@ -218,7 +218,8 @@ fn slash_links(value: &mut Value) -> bool {
 /// get theirs here, and so does a relative `Location`, when the profile says so.
 /// The same body always comes out the same, so it is reworked once (`memo`). Every
 /// answer the emulator makes is complete when its handler returns, so this waits for
-/// nothing; a body still to come would be reworked as it is read.
+/// nothing; a body still to come would be reworked as it is read, and sent without a
+/// `Content-Length` (its length is not known until then).
 fn with_trailing_slashes(
     ilo: &IloSettings,
     memo: &Arc<BodyMemo>,

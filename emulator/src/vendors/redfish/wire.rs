@@ -532,8 +532,7 @@ pub struct SessionBody<'a> {
 impl SessionBody<'_> {
     /// The answer, as [`json_body`] (or [`json_response`] with `allow`) gives it.
     pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
-        // Room for the whole body at once: serde_json's own start (128 bytes) grows twice
-        // on the way to a session's 300-450.
+        // Room for the whole body at once: a session's is 300-450 bytes.
         let mut body = Vec::with_capacity(512);
         self.write_json(&mut body);
         Prerendered {
@@ -544,9 +543,7 @@ impl SessionBody<'_> {
         }
         .response(status, allow)
     }
-}
 
-impl SessionBody<'_> {
     /// The bytes the derived `Serialize` writes, written by hand: serde_json escapes every
     /// key and value byte by byte, which was half of a login's answer. The keys and the
     /// fixed values need no escaping and are copied; a value from the session is escaped
