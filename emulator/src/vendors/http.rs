@@ -59,7 +59,8 @@ impl std::fmt::Debug for Basic {
 
 /// The `Content-Type` of an answer that is JSON (`application/json...`), to relabel in
 /// place with a personality's own (iLO's and iDRAC's `application/json; charset=utf-8`,
-/// say): one lookup. `None` for any other answer, which keeps its own.
+/// say) or to tell a JSON answer from the rest: one lookup. `None` for any other answer,
+/// which keeps its own.
 pub fn json_content_type(headers: &mut HeaderMap) -> Option<&mut HeaderValue> {
     headers.get_mut(header::CONTENT_TYPE).filter(|v| v.as_bytes().starts_with(b"application/json"))
 }

@@ -236,11 +236,7 @@ fn with_trailing_slashes(
             }
         }
     }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
+    if crate::vendors::http::json_content_type(headers).is_none() {
         return response;
     }
     let body = std::mem::take(response.body_mut());
