@@ -18,11 +18,13 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::routes::with_trailing_slashes;
 use super::IloSettings;
+use crate::vendors::http::BodyMemo;
 use crate::vendors::redfish::errors::{Message, RedfishError};
 use crate::vendors::redfish::routes::{Ctx, Envelope};
 
@@ -158,8 +160,9 @@ pub fn unauthorized_login(ilo: &IloSettings) -> RedfishError {
 }
 
 /// iLO's [`Envelope`]: every error in the ExtendedInfo envelope, no `WWW-Authenticate`
-/// (ilo-idrac.md 1.6 [C]), iLO's `Content-Type`, its ExtendedInfo `ETag` on errors, and
-/// the profile's extra headers.
+/// (ilo-idrac.md 1.6 [C]), iLO's `Content-Type`, its ExtendedInfo `ETag` on errors, the
+/// profile's extra headers, and trailing slashes on the links of the standard
+/// personality's answers ([`with_trailing_slashes`]).
 #[derive(Debug)]
 pub struct IloEnvelope {
     /// The device's iLO settings.
@@ -169,6 +172,8 @@ pub struct IloEnvelope {
     content_type: Option<HeaderValue>,
     error_etag: Option<HeaderValue>,
     extra: Vec<(HeaderName, HeaderValue)>,
+    /// The bodies whose links were slashed last.
+    slashed: Arc<BodyMemo>,
 }
 
 impl IloEnvelope {
@@ -186,7 +191,7 @@ impl IloEnvelope {
                 Some((name, HeaderValue::from_str(value).ok()?))
             })
             .collect();
-        IloEnvelope { ilo, content_type, error_etag, extra }
+        IloEnvelope { ilo, content_type, error_etag, extra, slashed: Arc::default() }
     }
 }
 
@@ -195,26 +200,37 @@ impl Envelope for IloEnvelope {
         envelope(ctx, &self.ilo, &error.messages)
     }
 
-    fn finish_headers(
+    fn finish(
         &self,
         _ctx: &Ctx,
         status: StatusCode,
         error: Option<&RedfishError>,
-        headers: &mut HeaderMap,
+        response: &mut Response,
     ) {
+        let headers = response.headers_mut();
         // Only a 401 or an error's own headers carry one.
         if status == StatusCode::UNAUTHORIZED || error.is_some() {
             headers.remove(header::WWW_AUTHENTICATE);
         }
-        let json = crate::vendors::http::json_content_type(headers);
-        if let (Some(current), Some(value)) = (json, &self.content_type) {
-            *current = value.clone();
-        }
+        // Whether the answer is JSON once its `Content-Type` is iLO's.
+        let json = match crate::vendors::http::json_content_type(headers) {
+            Some(current) => match &self.content_type {
+                Some(value) => {
+                    *current = value.clone();
+                    value.as_bytes().starts_with(b"application/json")
+                }
+                None => true,
+            },
+            None => false,
+        };
         if let Some(value) = self.error_etag.as_ref().filter(|_| error.is_some()) {
             headers.insert(header::ETAG, value.clone());
         }
         for (name, value) in &self.extra {
             headers.insert(name.clone(), value.clone());
+        }
+        if self.ilo.trailing_slash {
+            with_trailing_slashes(&self.slashed, response, json);
         }
     }
 }

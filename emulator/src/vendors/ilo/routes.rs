@@ -71,11 +71,7 @@ pub fn shared(device: &Device) -> Shared {
     let ilo = Arc::new(IloSettings::of(device));
     let envelope = EnvelopeHook(Arc::new(IloEnvelope::new(ilo.clone())));
     let template = Template::with_personality(device, envelope, ilo.clone());
-    let step = |expander| IloStep {
-        finishing: rf::Finishing { expander },
-        ilo: ilo.clone(),
-        memo: Arc::new(crate::vendors::http::BodyMemo::default()),
-    };
+    let step = |expander| IloStep { finishing: rf::Finishing { expander }, ilo: ilo.clone() };
     template.shared(expand::around(routes(&ilo), forms, expand::compact, step, finish))
 }
 
@@ -119,25 +115,20 @@ fn routes(ilo: &IloSettings) -> Router {
 struct IloStep {
     finishing: rf::Finishing,
     ilo: Arc<IloSettings>,
-    memo: Arc<crate::vendors::http::BodyMemo>,
 }
 
 /// iLO's step around every request: the path routed as iLO reads it (case, aliases:
-/// [`canonical_path`]), the Redfish [`rf::finish`]
-/// (which serves `$expand`, and shapes answers in iLO's envelope, which the context
-/// holds), and trailing slashes on the links of the answer when the profile writes them.
+/// [`canonical_path`]), then the Redfish [`rf::finish`], which serves `$expand` and
+/// shapes answers in iLO's envelope (the context holds it: [`IloEnvelope`], which also
+/// slashes links when the profile writes them).
 fn finish(
     step: &IloStep,
     mut req: axum::extract::Request,
     next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
-    let IloStep { finishing, ilo, memo } = step;
+    let IloStep { finishing, ilo } = step;
     crate::vendors::http::reroute(&mut req, &|path| canonical_path(ilo, path));
-    let answer = rf::finish(finishing, req, next);
-    let (ilo, memo) = (ilo.clone(), memo.clone());
-    futures_util::FutureExt::map(answer, move |response| {
-        with_trailing_slashes(&ilo, &memo, response)
-    })
+    rf::finish(finishing, req, next)
 }
 
 /// A path under `/redfish` that no route serves: the device's resource tree if it holds
@@ -215,19 +206,13 @@ fn slash_links(value: &mut Value) -> bool {
 
 /// iLO writes every `@odata.id` with a trailing `/` (ilo-idrac.md 1.1 [C]): the answers
 /// of the standard personality's resources (accounts, roles, the Managers collection)
-/// get theirs here, and so does a relative `Location`, when the profile says so.
-/// The same body always comes out the same, so it is reworked once (`memo`). Every
-/// answer the emulator makes is complete when its handler returns, so this waits for
-/// nothing; a body still to come would be reworked as it is read, and sent without a
-/// `Content-Length` (its length is not known until then).
-fn with_trailing_slashes(
-    ilo: &IloSettings,
-    memo: &Arc<BodyMemo>,
-    mut response: Response,
-) -> Response {
-    if !ilo.trailing_slash {
-        return response;
-    }
+/// get theirs here, in the envelope's last word, and so does a relative `Location`, when
+/// the profile says so (`json`: whether the answer is JSON). The same body always comes
+/// out the same, so it is reworked once (`memo`). Every answer the emulator makes is
+/// complete when its handler returns, so this waits for nothing; a body still to come
+/// would be reworked as it is read, and sent without a `Content-Length` (its length is
+/// not known until then).
+pub(super) fn with_trailing_slashes(memo: &Arc<BodyMemo>, response: &mut Response, json: bool) {
     let headers = response.headers_mut();
     if let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
         if wants_slash(location) {
@@ -236,13 +221,13 @@ fn with_trailing_slashes(
             }
         }
     }
-    if crate::vendors::http::json_content_type(headers).is_none() {
-        return response;
+    if !json {
+        return;
     }
     let body = std::mem::take(response.body_mut());
     let bytes = match crate::vendors::http::ready_body(body) {
         ReadyBody::Whole(bytes) => bytes,
-        ReadyBody::Failed => return response,
+        ReadyBody::Failed => return,
         ReadyBody::Later(body) => {
             response.headers_mut().remove(header::CONTENT_LENGTH);
             let memo = memo.clone();
@@ -253,7 +238,7 @@ fn with_trailing_slashes(
             };
             *response.body_mut() =
                 axum::body::Body::from_stream(futures_util::stream::once(slashed));
-            return response;
+            return;
         }
     };
     let body = match memo.changed(&bytes, slash_body) {
@@ -264,7 +249,6 @@ fn with_trailing_slashes(
         None => bytes,
     };
     *response.body_mut() = axum::body::Body::from(body);
-    response
 }
 
 /// `body` with a `/` after every `@odata.id` under `/redfish` that lacks one; `None` when
@@ -773,8 +757,6 @@ mod tests {
     /// several (ilo-idrac.md 1.1 [C]); a body with nothing to change keeps its length.
     #[tokio::test]
     async fn links_are_slashed_in_a_body_of_one_piece_or_several() {
-        let ilo = IloSettings::default();
-        assert!(ilo.trailing_slash);
         let memo = Arc::new(BodyMemo::default());
         // An answer as a handler makes it: JSON, its length declared.
         let answer = |body: axum::body::Body, length: usize| {
@@ -782,6 +764,10 @@ mod tests {
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            response
+        };
+        let slashed_answer = |mut response: Response| {
+            with_trailing_slashes(&memo, &mut response, true);
             response
         };
         let read = |response: Response| async move {
@@ -792,14 +778,14 @@ mod tests {
         let sent = r#"{"@odata.id":"/redfish/v1/Systems"}"#;
         let slashed = r#"{"@odata.id":"/redfish/v1/Systems/"}"#;
         let one = axum::body::Body::from(sent);
-        let one = with_trailing_slashes(&ilo, &memo, answer(one, sent.len()));
+        let one = slashed_answer(answer(one, sent.len()));
         assert_eq!(read(one).await, (Bytes::from(slashed), None));
         let pieces = [&sent[..10], &sent[10..]].map(Ok::<_, std::convert::Infallible>);
         let several = axum::body::Body::from_stream(futures_util::stream::iter(pieces));
-        let several = with_trailing_slashes(&ilo, &memo, answer(several, sent.len()));
+        let several = slashed_answer(answer(several, sent.len()));
         assert_eq!(read(several).await, (Bytes::from(slashed), None));
         let done = axum::body::Body::from(slashed);
-        let done = with_trailing_slashes(&ilo, &memo, answer(done, slashed.len()));
+        let done = slashed_answer(answer(done, slashed.len()));
         assert_eq!(
             read(done).await,
             (Bytes::from(slashed), Some(HeaderValue::from(slashed.len())))

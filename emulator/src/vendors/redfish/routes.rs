@@ -359,17 +359,18 @@ pub trait Envelope: Send + Sync + std::fmt::Debug {
     /// The body of an error answer.
     fn error_body(&self, ctx: &Ctx, error: &RedfishError) -> Value;
 
-    /// Last word on the headers of every answer, after the standard ones were set
-    /// (`OData-Version`, `Server`, `Cache-Control`, `WWW-Authenticate` on 401); `error`
-    /// is the error the answer renders, if it is one.
-    fn finish_headers(
+    /// Last word on every answer, after the standard headers were set (`OData-Version`,
+    /// `Server`, `Cache-Control`, `WWW-Authenticate` on 401): its headers, and its body
+    /// where the personality writes bodies its own way. `error` is the error the answer
+    /// renders, if it is one.
+    fn finish(
         &self,
         ctx: &Ctx,
         status: StatusCode,
         error: Option<&RedfishError>,
-        headers: &mut HeaderMap,
+        response: &mut Response,
     ) {
-        let _ = (ctx, status, error, headers);
+        let _ = (ctx, status, error, response);
     }
 }
 
@@ -494,7 +495,7 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
         }
     }
     if let Some(EnvelopeHook(hook)) = hook {
-        hook.finish_headers(ctx, status, error.as_ref(), headers);
+        hook.finish(ctx, status, error.as_ref(), &mut response);
     }
     // The request line itself is the shared layer's (`vendors::http::log_request`).
     if let Some(error) = &error {
