@@ -5,6 +5,8 @@
 //! every problem (missing, wrong type, unknown, read-only) into one 400.
 //! Response side: one function per resource, and the URIs and `@odata.type`s they use.
 
+use std::borrow::Cow;
+
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -800,11 +802,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBytes {
 /// escaped, is read as it is ([`plain_credentials`]); any other body (escapes,
 /// annotations, unknown or missing properties, wrong types, malformed JSON) goes through
 /// [`Props`], which answers it as before: the plain reading accepts only bodies that
-/// [`Props`] reads to the same two strings.
-pub fn credentials(bytes: &[u8]) -> Result<(String, String), RedfishError> {
+/// [`Props`] reads to the same two strings. The plain reading borrows them from the body.
+pub fn credentials(bytes: &[u8]) -> Result<(Cow<'_, str>, Cow<'_, str>), RedfishError> {
     match plain_credentials(bytes) {
-        Some((user, password)) => Ok((user.to_owned(), password.to_owned())),
-        None => credentials_by_props(bytes),
+        Some((user, password)) => Ok((Cow::Borrowed(user), Cow::Borrowed(password))),
+        None => credentials_by_props(bytes).map(|(user, pw)| (Cow::Owned(user), Cow::Owned(pw))),
     }
 }
 
@@ -823,12 +825,13 @@ fn plain_credentials(body: &[u8]) -> Option<(&str, &str)> {
         let key = plain_string(&mut rest)?;
         token(&mut rest, b':')?;
         let value = plain_string(&mut rest)?;
+        // The keys are compared as bytes: only the values need reading as UTF-8.
         let slot = match key {
-            "UserName" => &mut user,
-            "Password" => &mut password,
+            b"UserName" => &mut user,
+            b"Password" => &mut password,
             _ => return None,
         };
-        if slot.replace(value).is_some() {
+        if slot.replace(std::str::from_utf8(value).ok()?).is_some() {
             return None;
         }
     }
@@ -851,9 +854,9 @@ fn token(rest: &mut &[u8], byte: u8) -> Option<()> {
     (first == byte).then(|| *rest = tail)
 }
 
-/// A JSON string after any whitespace, taken from `rest`, if it has no escape and no
-/// control character (JSON forbids them unescaped) and is UTF-8.
-fn plain_string<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
+/// The bytes of a JSON string after any whitespace, taken from `rest`, if it has no escape
+/// and no control character (JSON forbids them unescaped).
+fn plain_string<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     token(rest, b'"')?;
     let text: &'a [u8] = rest;
     let end = text.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
@@ -861,7 +864,7 @@ fn plain_string<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
         return None;
     }
     *rest = &text[end + 1..];
-    std::str::from_utf8(&text[..end]).ok()
+    Some(&text[..end])
 }
 
 /// `UserName` and `Password` of a login body as the property reader reads them (the
@@ -1168,7 +1171,10 @@ mod tests {
         assert!(answer.extensions().get::<DescribedBy>().is_none());
     }
 
-    use super::credentials_by_props as by_props;
+    /// The property reader's two strings, as [`credentials`] gives them.
+    fn by_props(bytes: &[u8]) -> Result<(Cow<'_, str>, Cow<'_, str>), RedfishError> {
+        super::credentials_by_props(bytes).map(|(user, pw)| (Cow::Owned(user), Cow::Owned(pw)))
+    }
 
     /// The login body's fast path reads every body exactly as the property reader does:
     /// the same two strings, or the same 400.
