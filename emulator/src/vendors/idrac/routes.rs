@@ -325,12 +325,8 @@ async fn get_session_service(ctx: Ctx, who: Who) -> Answer {
     let rendered = ctx.documents.get_or("SessionService", (timeout, 0), || {
         let settings = settings(&ctx);
         let body = wire::session_service(&settings, timeout);
-        let rendered = Prerendered {
-            body: wire::to_sorted_string(&body).into(),
-            schema: DescribedBy::of(&body),
-            etag: None,
-            link: None,
-        };
+        let rendered =
+            Prerendered::new(wire::to_sorted_string(&body).into(), DescribedBy::of(&body));
         rendered.linked(|schema| ctx.link_with(schema, &settings.describedby))
     });
     Ok(rendered.response(StatusCode::OK, None))

@@ -244,7 +244,10 @@ pub fn json_body(status: StatusCode, body: &Value) -> Response {
 #[derive(Clone, Debug)]
 pub struct Prerendered {
     /// The JSON.
-    pub body: axum::body::Bytes,
+    body: axum::body::Bytes,
+    /// Its `Content-Length`, made with it: the router would otherwise format and allocate
+    /// one for every answer.
+    length: HeaderValue,
     /// The schema its `@odata.type` names, for the last step to make its `Link` from.
     pub schema: Option<DescribedBy>,
     /// The `ETag` header, if the answer carries one.
@@ -256,12 +259,18 @@ pub struct Prerendered {
 impl Prerendered {
     /// `body` rendered (compact JSON, as [`json_body`] writes it).
     pub fn of(body: &Value) -> Prerendered {
-        Prerendered {
-            body: serde_json::to_vec(body).unwrap_or_default().into(),
-            schema: DescribedBy::of(body),
-            etag: None,
-            link: None,
-        }
+        Prerendered::new(serde_json::to_vec(body).unwrap_or_default().into(), DescribedBy::of(body))
+    }
+
+    /// The JSON `body`, its `@odata.type` naming `schema`.
+    pub fn new(body: axum::body::Bytes, schema: Option<DescribedBy>) -> Prerendered {
+        let length = HeaderValue::from(body.len());
+        Prerendered { body, length, schema, etag: None, link: None }
+    }
+
+    /// The JSON.
+    pub fn body(&self) -> &axum::body::Bytes {
+        &self.body
     }
 
     /// With its `Link` header made now from its schema by `link` (the personality's
@@ -274,7 +283,7 @@ impl Prerendered {
     }
 
     /// The answer, as [`json_response`] gives it for the same body (as [`json_body`]
-    /// without `allow`).
+    /// without `allow`), with the `Content-Length` the router would add.
     pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
         let mut response = with_room(Body::from(self.body.clone()));
         *response.status_mut() = status;
@@ -289,6 +298,8 @@ impl Prerendered {
         if let Some(link) = &self.link {
             headers.insert(header::LINK, link.clone());
         }
+        // Last, where the router would have put it.
+        headers.insert(header::CONTENT_LENGTH, self.length.clone());
         if let Some(schema) = &self.schema {
             response.extensions_mut().insert(schema.clone());
         }
@@ -537,13 +548,7 @@ impl SessionBody<'_> {
         // Room for the whole body at once: a session's is 300-450 bytes.
         let mut body = Vec::with_capacity(512);
         self.write_json(&mut body);
-        Prerendered {
-            body: body.into(),
-            schema: DescribedBy::of_type(self.odata_type),
-            etag: None,
-            link: None,
-        }
-        .response(status, allow)
+        Prerendered::new(body.into(), DescribedBy::of_type(self.odata_type)).response(status, allow)
     }
 
     /// The bytes the derived `Serialize` writes, written by hand: serde_json escapes every
@@ -1162,7 +1167,7 @@ mod tests {
         assert_eq!(answer.extensions().get::<DescribedBy>(), plain.schema.as_ref());
         let template = "</redfish/v1/Schemas/{schema}.json>; rel=describedby";
         let linked = plain.clone().linked(|schema| schema.link(template));
-        assert_eq!(linked.body, plain.body);
+        assert_eq!(linked.body(), plain.body());
         let answer = linked.response(StatusCode::OK, Some(allow::GET_PATCH));
         assert_eq!(
             answer.headers()[header::LINK],
