@@ -585,6 +585,34 @@ impl axum::body::HttpBody for Prepended {
     }
 }
 
+/// A body rendered once and served many times, with its `Content-Length` made with it:
+/// axum's router gives an answer without one a length it formats into a new allocation
+/// each time. Set where the router would set it (after the handler's own headers), it
+/// leaves the bytes on the wire as they were.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    bytes: Bytes,
+    length: HeaderValue,
+}
+
+impl Rendered {
+    /// `bytes`, measured.
+    pub fn new(bytes: Bytes) -> Rendered {
+        let length = HeaderValue::from(bytes.len());
+        Rendered { bytes, length }
+    }
+
+    /// The body.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Its `Content-Length`.
+    pub fn length(&self) -> &HeaderValue {
+        &self.length
+    }
+}
+
 /// The last few results of reworking an answer's body, kept by the body they came from,
 /// so an answer that comes out the same request after request (a service document) is
 /// reworked once, not per request. Bodies that differ each time (they carry a

@@ -65,7 +65,7 @@ pub struct CtxParts {
     operations: AtomicU64,
     /// `/mgmt/tm/sys/version`, which only the profile's settings shape: rendered once per
     /// profile.
-    version: Arc<std::sync::OnceLock<axum::body::Bytes>>,
+    version: Arc<std::sync::OnceLock<crate::vendors::http::Rendered>>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -92,7 +92,7 @@ impl Ctx {
     fn with(
         device: DeviceHandle,
         settings: Arc<BigipSettings>,
-        version: Arc<std::sync::OnceLock<axum::body::Bytes>>,
+        version: Arc<std::sync::OnceLock<crate::vendors::http::Rendered>>,
     ) -> Ctx {
         Ctx(Arc::new(CtxParts { device, settings, operations: AtomicU64::new(1000), version }))
     }
@@ -125,7 +125,7 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
 /// only the profile shapes.
 pub fn shared(device: &Device) -> Shared {
     let settings = Arc::new(device.profile().bigip.clone().unwrap_or_default());
-    let rendered: Arc<std::sync::OnceLock<axum::body::Bytes>> = Arc::default();
+    let rendered: Arc<std::sync::OnceLock<crate::vendors::http::Rendered>> = Arc::default();
     let inner = Router::new()
         .route(wire::LOGIN, post(login))
         .route(wire::TOKENS, get(list_tokens).post(create_token).delete(delete_tokens))
@@ -550,9 +550,10 @@ async fn sys(ctx: Ctx, _p: Principal) -> Answer {
 
 async fn version(ctx: Ctx, _p: Principal) -> Answer {
     let body = ctx.version.get_or_init(|| {
-        serde_json::to_vec(&wire::version(&ctx.settings)).unwrap_or_default().into()
+        let bytes = serde_json::to_vec(&wire::version(&ctx.settings)).unwrap_or_default();
+        crate::vendors::http::Rendered::new(bytes.into())
     });
-    Ok(wire::ok_rendered(body.clone()))
+    Ok(wire::ok_rendered(body))
 }
 
 #[derive(Serialize)]

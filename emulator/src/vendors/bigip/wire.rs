@@ -58,11 +58,11 @@ pub fn ok(body: &impl Serialize) -> Response {
 }
 
 /// A 200 JSON answer whose body was rendered before (as [`ok`] renders it).
-pub fn ok_rendered(body: axum::body::Bytes) -> Response {
-    let mut response = Response::new(Body::from(body));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+pub fn ok_rendered(body: &crate::vendors::http::Rendered) -> Response {
+    let mut response = Response::new(Body::from(body.bytes().clone()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    headers.insert(header::CONTENT_LENGTH, body.length().clone());
     response
 }
 

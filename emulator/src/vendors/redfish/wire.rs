@@ -20,7 +20,7 @@ use super::routes::Ctx;
 use super::SESSION_TYPE;
 use crate::clock::Now;
 use crate::session::{Account, Session};
-use crate::vendors::http::BodyRefused;
+use crate::vendors::http::{BodyRefused, Rendered};
 
 /// The service root.
 pub const ROOT: &str = "/redfish/v1";
@@ -243,11 +243,8 @@ pub fn json_body(status: StatusCode, body: &Value) -> Response {
 /// documents, its ETag.
 #[derive(Clone, Debug)]
 pub struct Prerendered {
-    /// The JSON.
-    body: axum::body::Bytes,
-    /// Its `Content-Length`, made with it: the router would otherwise format and allocate
-    /// one for every answer.
-    length: HeaderValue,
+    /// The JSON, and its `Content-Length`.
+    body: Rendered,
     /// The schema its `@odata.type` names, for the last step to make its `Link` from.
     pub schema: Option<DescribedBy>,
     /// The `ETag` header, if the answer carries one.
@@ -264,13 +261,12 @@ impl Prerendered {
 
     /// The JSON `body`, its `@odata.type` naming `schema`.
     pub fn new(body: axum::body::Bytes, schema: Option<DescribedBy>) -> Prerendered {
-        let length = HeaderValue::from(body.len());
-        Prerendered { body, length, schema, etag: None, link: None }
+        Prerendered { body: Rendered::new(body), schema, etag: None, link: None }
     }
 
     /// The JSON.
     pub fn body(&self) -> &axum::body::Bytes {
-        &self.body
+        self.body.bytes()
     }
 
     /// With its `Link` header made now from its schema by `link` (the personality's
@@ -285,7 +281,7 @@ impl Prerendered {
     /// The answer, as [`json_response`] gives it for the same body (as [`json_body`]
     /// without `allow`), with the `Content-Length` the router would add.
     pub fn response(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
-        let mut response = with_room(Body::from(self.body.clone()));
+        let mut response = with_room(Body::from(self.body.bytes().clone()));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -299,7 +295,7 @@ impl Prerendered {
             headers.insert(header::LINK, link.clone());
         }
         // Last, where the router would have put it.
-        headers.insert(header::CONTENT_LENGTH, self.length.clone());
+        headers.insert(header::CONTENT_LENGTH, self.body.length().clone());
         if let Some(schema) = &self.schema {
             response.extensions_mut().insert(schema.clone());
         }

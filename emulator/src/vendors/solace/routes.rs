@@ -42,7 +42,7 @@ use super::{SolaceSettings, AUTH_PROFILE_SETTING, AUTH_TYPE_SETTING};
 use crate::clock::Now;
 use crate::device::{Device, DeviceHandle};
 use crate::session::{Account, AccountError, AccountUpdate, EndReason, Session, UserChange};
-use crate::vendors::http::{Inner, ListenerScheme, Shared};
+use crate::vendors::http::{Inner, ListenerScheme, Rendered, Shared};
 
 /// What every handler and extractor reads: the device and its Solace settings. One per
 /// device, carried in each request's extensions; one `Arc`, so the copies every request
@@ -58,7 +58,7 @@ pub struct CtxParts {
     /// Its `[solace]` settings (defaults when the profile has none).
     pub settings: Arc<SolaceSettings>,
     /// The Broker object as last answered, by everything its body shows.
-    broker: Mutex<Option<(BrokerState, Bytes)>>,
+    broker: Mutex<Option<(BrokerState, Rendered)>>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -478,7 +478,7 @@ async fn get_broker(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     let timeouts = ctx.device.store.with_policy(|p| (p.idle_timeout_secs, p.max_lifetime_secs));
     let lock = || ctx.broker.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, body)) = lock().as_ref().filter(|(kept, _)| kept.is(readable, timeouts, &req)) {
-        return Ok(wire::json_bytes_response(StatusCode::OK, body.clone()));
+        return Ok(wire::rendered_response(StatusCode::OK, body));
     }
     let mut data = json!({});
     if readable {
@@ -487,7 +487,7 @@ async fn get_broker(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
     }
     let data = wire::select_object(data, &req.params(), &ctx.settings)?;
     let body = wire::object_body(&req, data, json!({ "uri": req.link(&req.path) }));
-    let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    let body = Rendered::new(Bytes::from(serde_json::to_vec(&body).unwrap_or_default()));
     let state = BrokerState {
         readable,
         timeouts,
@@ -495,8 +495,9 @@ async fn get_broker(ctx: Ctx, p: Principal, req: ReqInfo) -> Answer {
         path: req.path.clone(),
         query: req.query.clone(),
     };
-    *lock() = Some((state, body.clone()));
-    Ok(wire::json_bytes_response(StatusCode::OK, body))
+    let answer = wire::rendered_response(StatusCode::OK, &body);
+    *lock() = Some((state, body));
+    Ok(answer)
 }
 
 /// The value of a timeout attribute, checked against the profile's range (1..5256000

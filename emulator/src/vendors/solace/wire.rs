@@ -211,6 +211,13 @@ pub fn json_bytes_response(status: StatusCode, body: axum::body::Bytes) -> Respo
     response
 }
 
+/// [`json_response`] for a body rendered before, with its `Content-Length`.
+pub fn rendered_response(status: StatusCode, body: &crate::vendors::http::Rendered) -> Response {
+    let mut response = json_bytes_response(status, body.bytes().clone());
+    response.headers_mut().insert(header::CONTENT_LENGTH, body.length().clone());
+    response
+}
+
 /// Whole seconds since the Unix epoch (SEMP times are int32 Unix seconds [P]).
 pub fn unix(at: chrono::DateTime<chrono::Utc>) -> i64 {
     at.timestamp()
