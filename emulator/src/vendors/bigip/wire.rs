@@ -57,7 +57,8 @@ pub fn ok(body: &impl Serialize) -> Response {
     json(StatusCode::OK, body)
 }
 
-/// A 200 JSON answer whose body was rendered before (as [`ok`] renders it).
+/// A 200 JSON answer whose body was rendered before (as [`ok`] renders it), with its
+/// `Content-Length`.
 pub fn ok_rendered(body: &crate::vendors::http::Rendered) -> Response {
     let mut response = Response::new(Body::from(body.bytes().clone()));
     let headers = response.headers_mut();

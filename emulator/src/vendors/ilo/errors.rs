@@ -22,7 +22,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::routes::with_trailing_slashes;
+use super::wire::with_trailing_slashes;
 use super::IloSettings;
 use crate::vendors::http::BodyMemo;
 use crate::vendors::redfish::errors::{Message, RedfishError};

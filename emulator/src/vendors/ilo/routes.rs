@@ -19,7 +19,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -33,7 +32,7 @@ use super::wire;
 use super::{IdleTimeoutProperty, IloSettings, InfiniteMinutes, REDFISH};
 use crate::device::{Device, DeviceHandle};
 use crate::session::{EndReason, LoginError, LoginRequest, Session};
-use crate::vendors::http::{BodyMemo, Inner, ListenerScheme, ReadyBody, Shared};
+use crate::vendors::http::{Inner, ListenerScheme, Shared};
 use crate::vendors::redfish::auth::{Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{base, Message, RedfishError};
 use crate::vendors::redfish::routes::{
@@ -168,97 +167,6 @@ async fn rest_redirect(uri: Uri) -> Answer {
     let location = HeaderValue::from_str(&target).map_err(|_| RedfishError::internal())?;
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
-}
-
-// ----- trailing slashes -----
-
-/// Whether an `@odata.id` (or `Location`) is a `/redfish` path iLO would end in `/`.
-fn wants_slash(link: &str) -> bool {
-    let path = match link.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => link,
-    };
-    path.starts_with("/redfish/") && !path.ends_with('/') && !path.contains(['#', '?'])
-}
-
-/// Appends `/` to every `@odata.id` under `/redfish` in `value`; whether any changed.
-fn slash_links(value: &mut Value) -> bool {
-    match value {
-        Value::Object(map) => {
-            let mut changed = false;
-            for (key, item) in map.iter_mut() {
-                match item {
-                    Value::String(link) if key == "@odata.id" && wants_slash(link) => {
-                        link.push('/');
-                        changed = true;
-                    }
-                    _ => changed |= slash_links(item),
-                }
-            }
-            changed
-        }
-        Value::Array(items) => {
-            items.iter_mut().fold(false, |changed, item| slash_links(item) | changed)
-        }
-        _ => false,
-    }
-}
-
-/// iLO writes every `@odata.id` with a trailing `/` (ilo-idrac.md 1.1 [C]): the answers
-/// of the standard personality's resources (accounts, roles, the Managers collection)
-/// get theirs here, in the envelope's last word, and so does a relative `Location`, when
-/// the profile says so (`json`: whether the answer is JSON). The same body always comes
-/// out the same, so it is reworked once (`memo`). Every answer the emulator makes is
-/// complete when its handler returns, so this waits for nothing; a body still to come
-/// would be reworked as it is read, and sent without a `Content-Length` (its length is
-/// not known until then).
-pub(super) fn with_trailing_slashes(memo: &Arc<BodyMemo>, response: &mut Response, json: bool) {
-    let headers = response.headers_mut();
-    if let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
-        if wants_slash(location) {
-            if let Ok(value) = HeaderValue::from_str(&format!("{location}/")) {
-                headers.insert(header::LOCATION, value);
-            }
-        }
-    }
-    if !json {
-        return;
-    }
-    let body = std::mem::take(response.body_mut());
-    let bytes = match crate::vendors::http::ready_body(body) {
-        ReadyBody::Whole(bytes) => bytes,
-        ReadyBody::Failed => return,
-        ReadyBody::Later(body) => {
-            response.headers_mut().remove(header::CONTENT_LENGTH);
-            let memo = memo.clone();
-            let slashed = async move {
-                let bytes = crate::vendors::http::whole_body(body).await.unwrap_or_default();
-                let slashed = memo.changed(&bytes, slash_body).unwrap_or(bytes);
-                Ok::<_, std::convert::Infallible>(slashed)
-            };
-            *response.body_mut() =
-                axum::body::Body::from_stream(futures_util::stream::once(slashed));
-            return;
-        }
-    };
-    let body = match memo.changed(&bytes, slash_body) {
-        Some(slashed) => {
-            response.headers_mut().remove(header::CONTENT_LENGTH);
-            slashed
-        }
-        None => bytes,
-    };
-    *response.body_mut() = axum::body::Body::from(body);
-}
-
-/// `body` with a `/` after every `@odata.id` under `/redfish` that lacks one; `None` when
-/// none does (or the body is not JSON).
-fn slash_body(body: &Bytes) -> Option<Bytes> {
-    let mut value: Value = serde_json::from_slice(body).ok()?;
-    if !slash_links(&mut value) {
-        return None;
-    }
-    serde_json::to_vec(&value).ok().map(Bytes::from)
 }
 
 // ----- paths -----
@@ -752,45 +660,6 @@ pub async fn delete_account(ctx: Ctx, Ilo(ilo): Ilo, p: Principal, Seg(user): Se
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Links get their trailing `/` whether the answer's body is one piece or comes in
-    /// several (ilo-idrac.md 1.1 [C]); a body with nothing to change keeps its length.
-    #[tokio::test]
-    async fn links_are_slashed_in_a_body_of_one_piece_or_several() {
-        let memo = Arc::new(BodyMemo::default());
-        // An answer as a handler makes it: JSON, its length declared.
-        let answer = |body: axum::body::Body, length: usize| {
-            let mut response = Response::new(body);
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-            response
-        };
-        let slashed_answer = |mut response: Response| {
-            with_trailing_slashes(&memo, &mut response, true);
-            response
-        };
-        let read = |response: Response| async move {
-            let length = response.headers().get(header::CONTENT_LENGTH).cloned();
-            let body = crate::vendors::http::whole_body(response.into_body()).await.unwrap();
-            (body, length)
-        };
-        let sent = r#"{"@odata.id":"/redfish/v1/Systems"}"#;
-        let slashed = r#"{"@odata.id":"/redfish/v1/Systems/"}"#;
-        let one = axum::body::Body::from(sent);
-        let one = slashed_answer(answer(one, sent.len()));
-        assert_eq!(read(one).await, (Bytes::from(slashed), None));
-        let pieces = [&sent[..10], &sent[10..]].map(Ok::<_, std::convert::Infallible>);
-        let several = axum::body::Body::from_stream(futures_util::stream::iter(pieces));
-        let several = slashed_answer(answer(several, sent.len()));
-        assert_eq!(read(several).await, (Bytes::from(slashed), None));
-        let done = axum::body::Body::from(slashed);
-        let done = slashed_answer(answer(done, slashed.len()));
-        assert_eq!(
-            read(done).await,
-            (Bytes::from(slashed), Some(HeaderValue::from(slashed.len())))
-        );
-    }
 
     /// Fixed segments match whatever their case; ids keep theirs (HPE writes
     /// `/redfish/v1/sessionservice/sessions`, ilo-idrac.md 1.1 [P]).
