@@ -264,11 +264,6 @@ impl Prerendered {
         Prerendered { body: Rendered::new(body), schema, etag: None, link: None }
     }
 
-    /// The JSON.
-    pub fn body(&self) -> &axum::body::Bytes {
-        self.body.bytes()
-    }
-
     /// With its `Link` header made now from its schema by `link` (the personality's
     /// template), so that serving it sets the header directly instead of handing the
     /// schema to the last step, which looks the header up per answer. For documents
@@ -591,6 +586,11 @@ impl SessionBody<'_> {
 /// that JSON escapes, so it is copied without looking.
 fn fixed_string(out: &mut Vec<u8>, text: &'static str) {
     debug_assert!(!needs_escape(text), "{text:?}");
+    quoted(out, text);
+}
+
+/// `text` between quotes, as it is: for a text with nothing JSON escapes.
+fn quoted(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     out.extend_from_slice(text.as_bytes());
     out.push(b'"');
@@ -609,9 +609,7 @@ fn needs_escape(text: &str) -> bool {
 /// then writes itself.
 fn json_string(out: &mut Vec<u8>, text: &str) {
     if !needs_escape(text) {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
+        quoted(out, text);
     } else {
         // Writing into a vector cannot fail.
         let _ = serde_json::to_writer(&mut *out, text);
@@ -1163,7 +1161,7 @@ mod tests {
         assert_eq!(answer.extensions().get::<DescribedBy>(), plain.schema.as_ref());
         let template = "</redfish/v1/Schemas/{schema}.json>; rel=describedby";
         let linked = plain.clone().linked(|schema| schema.link(template));
-        assert_eq!(linked.body(), plain.body());
+        assert_eq!(linked.body.bytes(), plain.body.bytes());
         let answer = linked.response(StatusCode::OK, Some(allow::GET_PATCH));
         assert_eq!(
             answer.headers()[header::LINK],
