@@ -484,31 +484,41 @@ pub enum BodyRefused {
 
 /// `req`'s body, at most `limit` bytes: a declared `Content-Length` past the limit is
 /// refused before anything is read, and a body that grows past it as it is read.
-pub async fn limited_body(req: axum::extract::Request, limit: usize) -> Result<Bytes, BodyRefused> {
+///
+/// The headers are read when this is called, and the future keeps only the body: a
+/// handler awaiting it (a login, boxed by axum on every request) holds a few dozen bytes
+/// across the wait instead of the whole request.
+pub fn limited_body(
+    req: axum::extract::Request,
+    limit: usize,
+) -> impl std::future::Future<Output = Result<Bytes, BodyRefused>> + Send + 'static {
+    use futures_util::future::{ready, Either};
+    use futures_util::FutureExt as _;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return Err(BodyRefused::TooLarge);
+        return Either::Left(ready(Err(BodyRefused::TooLarge)));
     }
-    match whole_body(http_body_util::Limited::new(req.into_body(), limit)).await {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            Err(BodyRefused::TooLarge)
-        }
-        Err(_) => Err(BodyRefused::Unreadable),
-    }
+    let reading = whole_body(http_body_util::Limited::new(req.into_body(), limit));
+    Either::Right(reading.map(|read| {
+        read.map_err(|e| match e.downcast_ref::<http_body_util::LengthLimitError>() {
+            Some(_) => BodyRefused::TooLarge,
+            None => BodyRefused::Unreadable,
+        })
+    }))
 }
 
 /// All of `body`, as collecting it gives it. A body of one piece (what every handler here
 /// answers with, and what a small request body over the wire usually is) is handed back
-/// as that piece, without the buffering that collecting a body of many pieces needs. Wrap
-/// `body` in [`http_body_util::Limited`] to bound it.
+/// as that piece, without the buffering that collecting a body of many pieces needs (which
+/// is boxed, so that the future of the usual case stays small). Wrap `body` in
+/// [`http_body_util::Limited`] to bound it.
 pub async fn whole_body<B>(mut body: B) -> Result<Bytes, B::Error>
 where
-    B: axum::body::HttpBody<Data = Bytes> + Unpin,
+    B: axum::body::HttpBody<Data = Bytes> + Unpin + Send,
 {
     use http_body_util::BodyExt as _;
     let first = match body.frame().await.transpose()? {
@@ -518,7 +528,7 @@ where
     if axum::body::HttpBody::is_end_stream(&body) {
         return Ok(first);
     }
-    let rest = body.collect().await?.to_bytes();
+    let rest = Box::pin(body.collect()).await?.to_bytes();
     let mut all = Vec::with_capacity(first.len() + rest.len());
     all.extend_from_slice(&first);
     all.extend_from_slice(&rest);

@@ -4,11 +4,15 @@
 //! (serde_json's `json!` would sort them). Every link starts `https://localhost`, as on
 //! the device ([C], bigip-solace.md 1.1).
 
+use std::future::Future;
+
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset, Utc};
+use futures_util::future::{ready, Either};
+use futures_util::FutureExt as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -357,26 +361,36 @@ pub struct JsonObject(pub Map<String, Value>);
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = RestError;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = &Ctx::of(req.extensions()).ok_or_else(RestError::internal)?;
-        let bytes = read_body(req, ctx).await?;
-        match serde_json::from_slice::<Value>(&bytes) {
+    fn from_request(req: Request, _: &S) -> impl Future<Output = Result<Self, RestError>> {
+        let Some(ctx) = Ctx::of(req.extensions()) else {
+            return Either::Left(ready(Err(RestError::internal())));
+        };
+        let reading = read_body(req, &ctx);
+        Either::Right(reading.map(move |read| match serde_json::from_slice::<Value>(&read?) {
             Ok(Value::Object(map)) => Ok(JsonObject(map)),
             _ => Err(RestError::bad_request(ctx.settings.messages.bad_json.clone())),
-        }
+        }))
     }
 }
 
-/// The raw body, capped at [`BigipSettings::max_body_bytes`].
-pub async fn read_body(req: Request, ctx: &Ctx) -> Result<axum::body::Bytes, RestError> {
-    let messages = &ctx.settings.messages;
-    match crate::vendors::http::limited_body(req, ctx.settings.max_body_bytes).await {
-        Ok(bytes) => Ok(bytes),
-        Err(BodyRefused::TooLarge) => {
-            Err(RestError::new(StatusCode::PAYLOAD_TOO_LARGE, messages.payload_too_large.clone()))
-        }
-        Err(BodyRefused::Unreadable) => Err(RestError::bad_request(messages.bad_json.clone())),
-    }
+/// The raw body, capped at [`BigipSettings::max_body_bytes`]. The future keeps only the
+/// body's reading and the settings, not the request (see
+/// [`crate::vendors::http::limited_body`]).
+pub fn read_body(
+    req: Request,
+    ctx: &Ctx,
+) -> impl Future<Output = Result<axum::body::Bytes, RestError>> + Send + 'static {
+    let settings = ctx.settings.clone();
+    let reading = crate::vendors::http::limited_body(req, settings.max_body_bytes);
+    reading.map(move |read| {
+        let messages = &settings.messages;
+        read.map_err(|refused| match refused {
+            BodyRefused::TooLarge => {
+                RestError::new(StatusCode::PAYLOAD_TOO_LARGE, messages.payload_too_large.clone())
+            }
+            BodyRefused::Unreadable => RestError::bad_request(messages.bad_json.clone()),
+        })
+    })
 }
 
 #[cfg(test)]

@@ -6,12 +6,15 @@
 //! Response side: one function per resource, and the URIs and `@odata.type`s they use.
 
 use std::borrow::Cow;
+use std::future::Future;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::future::{ready, Either};
+use futures_util::FutureExt as _;
 use serde_json::{json, Map, Value};
 
 use super::auth::{Privilege, ROLES};
@@ -764,18 +767,16 @@ pub struct OptionalJsonObject(pub Map<String, Value>);
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = RedfishError;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
-        read_object(req, &ctx, false).await.map(JsonObject)
+    fn from_request(req: Request, _: &S) -> impl Future<Output = Result<Self, RedfishError>> {
+        read_object(req, false).map(|read| read.map(JsonObject))
     }
 }
 
 impl<S: Send + Sync> FromRequest<S> for OptionalJsonObject {
     type Rejection = RedfishError;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
-        read_object(req, &ctx, true).await.map(OptionalJsonObject)
+    fn from_request(req: Request, _: &S) -> impl Future<Output = Result<Self, RedfishError>> {
+        read_object(req, true).map(|read| read.map(OptionalJsonObject))
     }
 }
 
@@ -791,9 +792,8 @@ pub struct JsonBytes(pub axum::body::Bytes);
 impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = RedfishError;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
-        read_bytes(req, &ctx).await.map(JsonBytes)
+    fn from_request(req: Request, _: &S) -> impl Future<Output = Result<Self, RedfishError>> {
+        read_bytes(req).map(|read| read.map(JsonBytes))
     }
 }
 
@@ -876,18 +876,39 @@ fn credentials_by_props(bytes: &[u8]) -> Result<(String, String), RedfishError> 
     user.zip(password).ok_or_else(RedfishError::internal)
 }
 
-async fn read_object(
+fn read_object(
     req: Request,
-    ctx: &Ctx,
     empty_is_object: bool,
-) -> Result<Map<String, Value>, RedfishError> {
-    parse_object(&read_bytes(req, ctx).await?, empty_is_object)
+) -> impl Future<Output = Result<Map<String, Value>, RedfishError>> + Send + 'static {
+    read_bytes(req).map(move |read| parse_object(&read?, empty_is_object))
 }
 
-async fn read_bytes(req: Request, ctx: &Ctx) -> Result<axum::body::Bytes, RedfishError> {
-    let limit = ctx.settings.max_body_bytes;
-    let headers = req.headers();
-    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+/// `req`'s body, its media type and size checked. What the headers tell is checked when
+/// this is called, and the future keeps only the body's reading (see
+/// [`crate::vendors::http::limited_body`]), not the request.
+fn read_bytes(
+    req: Request,
+) -> impl Future<Output = Result<axum::body::Bytes, RedfishError>> + Send + 'static {
+    let reading = match checked_body(req) {
+        Ok(reading) => reading,
+        Err(error) => return Either::Left(ready(Err(error))),
+    };
+    Either::Right(reading.map(|read| {
+        read.map_err(|refused| match refused {
+            BodyRefused::TooLarge => payload_too_large(),
+            BodyRefused::Unreadable => {
+                RedfishError::bad_request(vec![base::unrecognized_request_body()])
+            }
+        })
+    }))
+}
+
+/// [`read_bytes`]'s checks of the headers, and the body's reading when they pass.
+fn checked_body(
+    req: Request,
+) -> Result<impl Future<Output = Result<axum::body::Bytes, BodyRefused>>, RedfishError> {
+    let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
+    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
         let text = content_type.to_str().unwrap_or("");
         let media = text.split(';').next().unwrap_or("").trim();
         if !media.eq_ignore_ascii_case("application/json") {
@@ -897,13 +918,7 @@ async fn read_bytes(req: Request, ctx: &Ctx) -> Result<axum::body::Bytes, Redfis
             ));
         }
     }
-    match crate::vendors::http::limited_body(req, limit).await {
-        Ok(bytes) => Ok(bytes),
-        Err(BodyRefused::TooLarge) => Err(payload_too_large()),
-        Err(BodyRefused::Unreadable) => {
-            Err(RedfishError::bad_request(vec![base::unrecognized_request_body()]))
-        }
-    }
+    Ok(crate::vendors::http::limited_body(req, ctx.settings.max_body_bytes))
 }
 
 fn parse_object(bytes: &[u8], empty_is_object: bool) -> Result<Map<String, Value>, RedfishError> {

@@ -113,7 +113,7 @@ impl Ctx {
 
 /// What a request outside a device's service gets (none does: every service puts its
 /// device's context in).
-fn no_context() -> SempError {
+pub(super) fn no_context() -> SempError {
     SempError::internal("The request reached no device")
 }
 

@@ -9,12 +9,16 @@
 //! every name must match an attribute; `where` is a comma-separated list of
 //! `attribute OP value` with `OP` one of `== != < > <= >=` and `*` a wildcard in strings.
 
+use std::future::Future;
+
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine as _;
+use futures_util::future::{ready, Either};
+use futures_util::FutureExt as _;
 use serde_json::{json, Map, Value};
 
 use super::errors::SempError;
@@ -656,33 +660,39 @@ pub struct SempJson(pub Map<String, Value>);
 impl<S: Send + Sync> FromRequest<S> for SempJson {
     type Rejection = SempError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        let limit = Ctx::from_request_parts(&mut parts, state).await?.settings.max_body_bytes;
-        let req = Request::from_parts(parts, body);
-        let bytes = match crate::vendors::http::limited_body(req, limit).await {
-            Ok(bytes) => bytes,
-            Err(BodyRefused::TooLarge) => {
-                return Err(SempError::parse_error(format!(
-                    "The request body is larger than {limit} bytes"
-                )));
-            }
-            Err(BodyRefused::Unreadable) => {
-                return Err(SempError::parse_error("The request body could not be read"));
-            }
+    /// The future keeps only the body's reading, not the request (see
+    /// [`crate::vendors::http::limited_body`]).
+    fn from_request(req: Request, _: &S) -> impl Future<Output = Result<Self, SempError>> {
+        let Some(ctx) = Ctx::of(req.extensions()) else {
+            return Either::Left(ready(Err(super::routes::no_context())));
         };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(SempJson(Map::new()));
-        }
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(SempJson(map)),
-            Ok(_) => Err(SempError::parse_error("The request body must be a JSON object")),
-            Err(e) => Err(SempError::parse_error(format!(
-                "Invalid JSON at line {} column {}",
-                e.line(),
-                e.column()
+        let limit = ctx.settings.max_body_bytes;
+        let reading = crate::vendors::http::limited_body(req, limit);
+        Either::Right(reading.map(move |read| match read {
+            Ok(bytes) => json_object(&bytes),
+            Err(BodyRefused::TooLarge) => Err(SempError::parse_error(format!(
+                "The request body is larger than {limit} bytes"
             ))),
-        }
+            Err(BodyRefused::Unreadable) => {
+                Err(SempError::parse_error("The request body could not be read"))
+            }
+        }))
+    }
+}
+
+/// A request body as a [`SempJson`]: blank reads as `{}`.
+fn json_object(bytes: &[u8]) -> Result<SempJson, SempError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(SempJson(Map::new()));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(SempJson(map)),
+        Ok(_) => Err(SempError::parse_error("The request body must be a JSON object")),
+        Err(e) => Err(SempError::parse_error(format!(
+            "Invalid JSON at line {} column {}",
+            e.line(),
+            e.column()
+        ))),
     }
 }
 
