@@ -327,7 +327,7 @@ async fn get_session_service(ctx: Ctx, who: Who) -> Answer {
         let body = wire::session_service(&settings, timeout);
         let rendered =
             Prerendered::new(wire::to_sorted_string(&body).into(), DescribedBy::of(&body));
-        rendered.linked(|schema| ctx.link_with(schema, &settings.describedby))
+        std::sync::Arc::new(rendered.linked(|schema| ctx.link_with(schema, &settings.describedby)))
     });
     Ok(rendered.response(StatusCode::OK, None))
 }

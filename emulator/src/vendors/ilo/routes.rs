@@ -357,7 +357,8 @@ pub async fn get_session_service(ctx: Ctx, Ilo(ilo): Ilo, p: Principal) -> Answe
     p.require(Privilege::Login)?;
     let state = (wire::idle_timeout_secs(&ctx), 0);
     let rendered = ctx.documents.get_or("SessionService", state, || {
-        wire::rendered_resource(wire::session_service(&ctx, &ilo)).linked(|s| ctx.link(s))
+        let body = wire::rendered_resource(wire::session_service(&ctx, &ilo));
+        Arc::new(body.linked(|s| ctx.link(s)))
     });
     Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
 }

@@ -65,7 +65,7 @@ pub struct CtxParts {
     /// Its `[redfish]` settings (defaults when the profile has none).
     pub settings: Arc<RedfishSettings>,
     /// Documents rendered once per state of what they show.
-    pub documents: Documents<wire::Prerendered>,
+    pub documents: Documents<Arc<wire::Prerendered>>,
     /// The `Server` header of every answer (none when the setting is empty).
     server: Option<HeaderValue>,
     /// The `Link` header of each schema named so far, made once from the template (hashed
@@ -571,9 +571,10 @@ pub async fn get_session_service(ctx: Ctx, p: Principal) -> Answer {
     p.require(Privilege::Login)?;
     let state = wire::session_service_state(&ctx);
     let rendered = ctx.documents.get_or("SessionService", state, || {
-        wire::Prerendered::of(&wire::session_service(&ctx)).linked(|schema| ctx.link(schema))
+        let body = wire::Prerendered::of(&wire::session_service(&ctx));
+        Arc::new(body.linked(|schema| ctx.link(schema)))
     });
-    Ok(rendered.response(StatusCode::OK, Some(allow::GET_PATCH)))
+    Ok(rendered.served(StatusCode::OK, Some(allow::GET_PATCH)))
 }
 
 /// `SessionTimeout` bounds (SessionService schema: Validation.Minimum/Maximum).
