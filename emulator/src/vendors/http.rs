@@ -595,6 +595,32 @@ impl axum::body::HttpBody for Prepended {
     }
 }
 
+/// The empty body of an answer whose body a later step writes (an error a router's last
+/// step renders in the device's envelope). Its length is not known yet, so axum's router
+/// does not give it a `Content-Length` of 0 that the step would only take off again.
+pub fn unwritten_body() -> axum::body::Body {
+    axum::body::Body::new(Unwritten)
+}
+
+/// See [`unwritten_body`]: nothing, of a length the size hint does not tell.
+struct Unwritten;
+
+impl axum::body::HttpBody for Unwritten {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        true
+    }
+}
+
 /// A body rendered once and served many times, with its `Content-Length` made with it:
 /// axum's router gives an answer without one a length it formats into a new allocation
 /// each time. Set where the router would set it (after the handler's own headers), it
@@ -747,6 +773,23 @@ mod tests {
         assert_eq!(request.uri(), "/SEMP/v2/config");
         assert!(request.extensions().get::<SentUri>().is_none());
         assert_eq!(SentUri::of(&request), "/SEMP/v2/config");
+    }
+
+    /// The router gives an empty body a `Content-Length: 0`, and an unwritten one none: a
+    /// pending error's last step has nothing to take off.
+    #[tokio::test]
+    async fn the_router_gives_an_unwritten_body_no_length() {
+        use tower::ServiceExt as _;
+        let router = axum::Router::new()
+            .route("/empty", axum::routing::get(|| async { axum::body::Body::empty() }))
+            .route("/unwritten", axum::routing::get(|| async { unwritten_body() }));
+        for (path, expected) in [("/empty", Some("0")), ("/unwritten", None)] {
+            let request = axum::extract::Request::get(path).body(axum::body::Body::empty());
+            let answer = router.clone().oneshot(request.unwrap()).await.unwrap();
+            let header = answer.headers().get(header::CONTENT_LENGTH);
+            assert_eq!(header.map(|v| v.to_str().unwrap()), expected, "{path}");
+            assert_eq!(whole_body(answer.into_body()).await.unwrap(), "", "{path}");
+        }
     }
 
     /// A body sent in pieces, one per poll.

@@ -585,7 +585,7 @@ impl IntoResponse for RedfishError {
     /// ([`super::routes::finish`]; iDRAC's answers in its own envelope), so each is done
     /// once. Use [`RedfishError::to_response`] for a whole answer outside a router.
     fn into_response(self) -> Response {
-        let mut response = Response::new(Body::empty());
+        let mut response = Response::new(crate::vendors::http::unwritten_body());
         *response.status_mut() = self.status;
         response.extensions_mut().insert(PendingError(self));
         response
