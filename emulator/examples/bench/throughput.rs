@@ -154,10 +154,17 @@ pub async fn run(options: &Options) {
         let mut device = Vec::new();
         let mut bare = Vec::new();
         let mut ratios = Vec::new();
-        for _ in 0..options.rounds {
+        for round in 1..=options.rounds {
             let b = rate(wrk, &case.load, case.bare, options.seconds, case.refusal).await;
             let d = rate(wrk, &case.load, case.device, options.seconds, case.refusal).await;
-            ratios.push(if b > 0.0 { d / b } else { 0.0 });
+            let ratio = if b > 0.0 { d / b } else { 0.0 };
+            // Progress, and each round's figures for judging the machine's noise; on
+            // stderr, so the table alone can be kept.
+            eprintln!(
+                "  {}: round {round}/{}: bare {b:.0}/s, device {d:.0}/s, ratio {ratio:.2}",
+                case.name, options.rounds
+            );
+            ratios.push(ratio);
             bare.push(b);
             device.push(d);
         }
