@@ -254,7 +254,8 @@ pub struct Prerendered {
     pub etag: Option<HeaderValue>,
     /// The `Link` header, made when the document was rendered.
     pub link: Option<HeaderValue>,
-    /// The headers [`Prerendered::served`] answers with, made at its first answer.
+    /// The headers [`Prerendered::served`] answers with, made at its first answer (so the
+    /// fields above are set before a document is first served).
     head: std::sync::OnceLock<Head>,
 }
 
@@ -301,10 +302,10 @@ impl Prerendered {
     /// headers are made at its first answer and copied after. A copy of the map costs a
     /// fraction of inserting each header anew, but has no room left: the answer path's
     /// first header after it moves the map (the copy doubles), and one past twice the
-    /// document's headers moves it again. That pays where the path adds a few headers (the
-    /// Redfish service's three and `Date`: a token GET 490 instructions shorter), not where
-    /// it adds twice as many (iDRAC's five and `Date`: 90 longer), so only some
-    /// personalities answer this way.
+    /// document's headers moves it again. That pays where the path adds fewer headers than
+    /// the document has (the Redfish service: a token GET 490 instructions shorter), not
+    /// where it adds more (iDRAC and iLO: about 90 longer), so only some personalities
+    /// answer this way.
     pub fn served(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
         let head = self.head.get_or_init(|| Head { allow, headers: self.headers(allow) });
         let headers = if head.allow == allow { head.headers.clone() } else { self.headers(allow) };
