@@ -518,7 +518,7 @@ pub fn limited_body(
 /// [`http_body_util::Limited`] to bound it.
 pub async fn whole_body<B>(mut body: B) -> Result<Bytes, B::Error>
 where
-    B: axum::body::HttpBody<Data = Bytes> + Unpin + Send,
+    B: axum::body::HttpBody<Data = Bytes> + Unpin,
 {
     use http_body_util::BodyExt as _;
     let first = match body.frame().await.transpose()? {
