@@ -313,22 +313,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 }
 
 /// A request body that fails when no data arrives for `stall` (a half-sent body).
-/// The timer starts when the handler first reads, so a handler that reads late is not
-/// refused for the client's sake.
+/// A wait is timed from when the handler finds no data: a handler that reads late is not
+/// refused for the client's sake, and a body that is all there when read (a GET's empty
+/// one, a small JSON login) reads no clock and makes no timer.
 struct StallLimited {
     inner: Incoming,
     stall: Duration,
-    /// When the body counts as stalled: set at the handler's first read, moved on by
-    /// every frame.
-    due: Option<Instant>,
-    /// Made only when the body first has to be waited for: most bodies (a GET's empty
-    /// one, a small JSON login) are ready at once and never need a timer.
+    /// Whether the last poll found no data: the wait it began is on the timer.
+    waiting: bool,
+    /// Made at the first wait, and set again at each new one.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl StallLimited {
     fn new(inner: Incoming, stall: Duration) -> StallLimited {
-        StallLimited { inner, stall, due: None, timer: None }
+        StallLimited { inner, stall, waiting: false, timer: None }
     }
 }
 
@@ -340,24 +339,21 @@ impl hyper::body::Body for StallLimited {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let stall = self.stall;
-        let due = *self.due.get_or_insert_with(|| crate::clock::socket_now() + stall);
-        match Pin::new(&mut self.inner).poll_frame(cx) {
-            Poll::Ready(frame) => {
-                self.due = Some(crate::clock::socket_now() + stall);
-                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            self.waiting = false;
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        if !self.waiting {
+            self.waiting = true;
+            let due = crate::clock::socket_now() + self.stall;
+            match &mut self.timer {
+                Some(timer) => timer.as_mut().reset(due),
+                None => self.timer = Some(Box::pin(tokio::time::sleep_until(due))),
             }
-            Poll::Pending => {
-                let timer =
-                    self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
-                if timer.deadline() != due {
-                    timer.as_mut().reset(due);
-                }
-                match timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err("request body stalled".into()))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
+        }
+        match self.timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Some(Err("request body stalled".into()))),
+            _ => Poll::Pending,
         }
     }
 
