@@ -198,6 +198,23 @@ impl Clock {
         }
     }
 
+    /// The Unix second the clock reads now, as `now().utc.timestamp()` gives it but
+    /// without building the reading's date (what a cache of one value per second keys
+    /// on: the `Date` of every answer).
+    #[allow(clippy::disallowed_methods)] // the one place that reads the system clock
+    pub fn unix_second(&self) -> i64 {
+        let origin = self.inner.origin_utc;
+        match &self.inner.offset_nanos {
+            Some(offset) => {
+                let nanos =
+                    u64::from(origin.timestamp_subsec_nanos()) + offset.load(Ordering::SeqCst);
+                let seconds = i64::try_from(nanos / 1_000_000_000).unwrap_or(i64::MAX);
+                origin.timestamp().saturating_add(seconds)
+            }
+            None => Utc::now().timestamp(),
+        }
+    }
+
     /// Moves a virtual clock forward by `by` and wakes everything waiting on a deadline.
     pub fn advance(&self, by: Duration) -> Result<Now, AdvanceError> {
         let offset = self.inner.offset_nanos.as_ref().ok_or(AdvanceError::NotVirtual)?;
@@ -250,6 +267,25 @@ mod tests {
         let b = clock.advance(Duration::from_secs(30 * 86_400)).unwrap();
         assert_eq!(b.mono - a.mono, Duration::from_secs(30 * 86_400));
         assert_eq!(b.utc, Utc.with_ymd_and_hms(2026, 3, 31, 12, 0, 0).unwrap());
+    }
+
+    /// The clock's Unix second is its reading's, across second boundaries and from an
+    /// origin between two seconds.
+    #[test]
+    fn unix_second_is_the_readings_second() {
+        let origin =
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::from_millis(700);
+        for clock in
+            [Clock::virtual_at(origin), Clock::virtual_at(origin - Duration::from_millis(700))]
+        {
+            for step in [0, 299, 1, 999_999_999, 86_400_000_000_000] {
+                clock.advance(Duration::from_nanos(step)).unwrap();
+                assert_eq!(clock.unix_second(), clock.now().utc.timestamp(), "after {step} ns");
+            }
+        }
+        let real = Clock::real();
+        let (before, second, after) = (real.now().utc, real.unix_second(), real.now().utc);
+        assert!((before.timestamp()..=after.timestamp()).contains(&second));
     }
 
     /// Advancing a real clock is refused, never silently ignored.

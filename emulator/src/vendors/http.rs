@@ -221,7 +221,7 @@ impl RequestLog {
 
     /// The `Date` header for the device's clock now.
     fn date(&self) -> Option<HeaderValue> {
-        date_header(self.clock.now().utc)
+        date_header(&self.clock)
     }
 }
 
@@ -234,14 +234,16 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// The `Date` header naming the second of `utc`.
-fn date_header(utc: chrono::DateTime<chrono::Utc>) -> Option<HeaderValue> {
-    let second = utc.timestamp();
+/// The `Date` header naming the second `clock` reads. Within a second it already named,
+/// only the second is read (no date is built).
+fn date_header(clock: &crate::clock::Clock) -> Option<HeaderValue> {
+    let second = clock.unix_second();
     LAST_DATE.with_borrow_mut(|last| match last {
         Some((at, value)) if *at == second => Some(value.clone()),
         _ => {
+            let utc = clock.now().utc;
             let value = HeaderValue::from_str(&http_date(utc)?).ok()?;
-            *last = Some((second, value.clone()));
+            *last = Some((utc.timestamp(), value.clone()));
             Some(value)
         }
     })
@@ -850,13 +852,19 @@ mod tests {
     fn date_names_each_clocks_own_second() {
         use chrono::TimeZone as _;
         let at = |s| chrono::Utc.timestamp_opt(s, 0).single().expect("in range");
-        let text = |s| date_header(at(s)).expect("a date").to_str().expect("ASCII").to_string();
-        let (one, other) = (1_780_000_000, 1_780_000_000 + 86_400);
+        let text = |clock: &crate::clock::Clock| {
+            date_header(clock).expect("a date").to_str().expect("ASCII").to_string()
+        };
+        let one = crate::clock::Clock::virtual_at(at(1_780_000_000));
+        let other = crate::clock::Clock::virtual_at(at(1_780_000_000 + 86_400));
         for _ in 0..2 {
-            assert_eq!(text(one), "Thu, 28 May 2026 20:26:40 GMT");
-            assert_eq!(text(other), "Fri, 29 May 2026 20:26:40 GMT");
+            assert_eq!(text(&one), "Thu, 28 May 2026 20:26:40 GMT");
+            assert_eq!(text(&other), "Fri, 29 May 2026 20:26:40 GMT");
         }
-        assert_eq!(text(one + 1), "Thu, 28 May 2026 20:26:41 GMT");
+        one.advance(std::time::Duration::from_millis(999)).expect("virtual");
+        assert_eq!(text(&one), "Thu, 28 May 2026 20:26:40 GMT");
+        one.advance(std::time::Duration::from_millis(1)).expect("virtual");
+        assert_eq!(text(&one), "Thu, 28 May 2026 20:26:41 GMT");
     }
 
     /// An app finished twice keeps both steps: each logs its line, and the outer one's
