@@ -587,14 +587,11 @@ async fn connection(
 ) {
     let app = service.app.app();
     let limits = service.gate.limits.clone();
-    let connection = Connection {
-        peer,
-        scheme: match service.tls {
-            Some(_) => crate::vendors::http::ListenerScheme::Https,
-            None => crate::vendors::http::ListenerScheme::Http,
-        },
-        processes: service.processes,
+    let scheme = match service.tls {
+        Some(_) => crate::vendors::http::ListenerScheme::Https,
+        None => crate::vendors::http::ListenerScheme::Http,
     };
+    let connection = Connection::looked_up(peer, scheme, service.processes);
     let activity = Activity::new(limits.idle_timeout);
     let signal = Arc::new(Signal::default());
     // The watchdog is a task of its own, so a request costs the connection nothing but

@@ -578,6 +578,15 @@ async fn basic_request_leaves_no_session() {
     assert_eq!(ended, 2, "both Basic requests opened and ended a one-request session");
 }
 
+/// RFC 9110 5.6.7 (Date): the personality's router answers as a listener serves it, with the device clock's `Date`.
+#[tokio::test]
+async fn the_router_dates_its_answers_by_the_devices_clock() {
+    let dev = device();
+    dev.clock().advance(Duration::from_secs(86_400 + 5)).expect("virtual");
+    let reply = get("/redfish/v1").send(&dev).await;
+    assert_eq!(reply.header("date"), Some("Fri, 02 Jan 2026 00:00:05 GMT"));
+}
+
 /// DSP0266 Redfish login sessions: a full table refuses login with the Base registry's SessionLimitExceeded (503 here).
 #[tokio::test]
 async fn session_limit_is_pinned() {

@@ -67,7 +67,8 @@ pub fn json_content_type(headers: &mut HeaderMap) -> Option<&mut HeaderValue> {
 
 /// What the listener knows of the connection a request arrived on. It puts this in every
 /// request's extensions as one piece (each extension is a boxed entry of a map made per
-/// request), and handlers read it through [`client_info`] and [`ListenerScheme::of`].
+/// request), and handlers read it through [`client_info`] and [`ListenerScheme::of`]. The
+/// device's service adds its context to it ([`DeviceContext`]).
 #[derive(Clone, Debug)]
 pub struct Connection {
     /// The client's address.
@@ -76,12 +77,24 @@ pub struct Connection {
     pub scheme: ListenerScheme,
     /// In hygiene mode, names the local process behind the connection.
     pub processes: Option<ClientProcesses>,
+    /// The context of the device answering, once its service has put it in.
+    device: Option<DeviceContext>,
 }
 
 impl Connection {
     /// A connection from `peer` to a listener of `scheme`, without process lookup.
     pub fn new(peer: SocketAddr, scheme: ListenerScheme) -> Connection {
-        Connection { peer, scheme, processes: None }
+        Connection::looked_up(peer, scheme, None)
+    }
+
+    /// A connection from `peer` to a listener of `scheme`, whose local process
+    /// `processes` names (hygiene mode).
+    pub fn looked_up(
+        peer: SocketAddr,
+        scheme: ListenerScheme,
+        processes: Option<ClientProcesses>,
+    ) -> Connection {
+        Connection { peer, scheme, processes, device: None }
     }
 
     /// The connection recorded in `extensions` (none when the router is called without a
@@ -316,8 +329,8 @@ impl App {
 
 /// A personality's service for one profile: its routes and steps, built once and shared
 /// by every device of the profile (a router is most of a touched device's memory). Each
-/// device joins through [`Shared::serve`]: its context goes into the extensions of every
-/// request it answers, where the personality's handlers and steps find it.
+/// device joins through [`Shared::serve`]: its context goes into every request it answers
+/// ([`DeviceContext`]), where the personality's handlers and steps find it.
 #[derive(Clone)]
 pub struct Shared {
     app: App,
@@ -329,29 +342,62 @@ type Joined = Box<dyn Fn(&mut Extensions) + Send + Sync>;
 
 impl Shared {
     /// `app`, served to each device with the context `context` makes for it (one per
-    /// device, cloned into each request).
+    /// device, shared by its requests: read back with [`DeviceContext::get`]).
     pub fn new<C, F>(app: App, context: F) -> Shared
     where
-        C: Clone + Send + Sync + 'static,
+        C: Send + Sync + 'static,
         F: Fn(crate::device::DeviceHandle) -> C + Send + Sync + 'static,
     {
         let join = move |device| -> Joined {
-            let ctx = context(device);
-            Box::new(move |extensions: &mut Extensions| {
-                extensions.insert(ctx.clone());
-            })
+            let context = DeviceContext(Arc::new(context(device)));
+            Box::new(move |extensions: &mut Extensions| context.attach(extensions))
         };
         Shared { app, join: Arc::new(join) }
     }
 
-    /// The service as `device` answers: the shared routes, with the device's context.
-    pub fn serve(&self, device: crate::device::DeviceHandle) -> App {
-        let joined = (self.join)(device);
-        let app = self.app.clone();
-        App(Arc::new(move |mut req| {
-            joined(req.extensions_mut());
-            app.call(req)
-        }))
+    /// The service as `device` answers: the shared routes, with the device's context,
+    /// inside the step every personality shares ([`finished`], with `log`). One call per
+    /// request does both.
+    pub fn serve(&self, device: crate::device::DeviceHandle, log: RequestLog) -> App {
+        stamped(self.app.clone(), log, (self.join)(device))
+    }
+}
+
+/// The context of the device a request came to, as its service put it in the request
+/// ([`Shared::serve`]): in the request's [`Connection`] (one extension for both, where
+/// two would box and hash one more entry per request), or on its own when the request
+/// came without a listener (a test calling the router, say).
+#[derive(Clone)]
+pub struct DeviceContext(Arc<dyn std::any::Any + Send + Sync>);
+
+impl DeviceContext {
+    /// The context `extensions` carry, if any.
+    pub fn of(extensions: &Extensions) -> Option<&DeviceContext> {
+        match extensions.get::<Connection>() {
+            Some(Connection { device: Some(device), .. }) => Some(device),
+            _ => extensions.get::<DeviceContext>(),
+        }
+    }
+
+    /// The context, when it is a `C` (the personality's own context type).
+    pub fn get<C: 'static>(&self) -> Option<&C> {
+        self.0.downcast_ref()
+    }
+
+    /// Puts the context in `extensions`: in their connection when they have one.
+    pub fn attach(&self, extensions: &mut Extensions) {
+        match extensions.get_mut::<Connection>() {
+            Some(connection) => connection.device = Some(self.clone()),
+            None => {
+                extensions.insert(self.clone());
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for DeviceContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceContext")
     }
 }
 
@@ -397,8 +443,15 @@ impl tower::Service<axum::extract::Request> for App {
 ///   the client, so its control characters are escaped. Nothing of it is gathered when
 ///   debug lines are off.
 pub fn finished(personality: App, log: RequestLog) -> App {
+    stamped(personality, log, Box::new(|_: &mut Extensions| {}))
+}
+
+/// [`finished`] around `personality`, `join` putting in each request what the device
+/// brings ([`Shared::serve`]).
+fn stamped(personality: App, log: RequestLog, join: Joined) -> App {
     let log = Arc::new(log);
-    App(Arc::new(move |req: axum::extract::Request| {
+    App(Arc::new(move |mut req: axum::extract::Request| {
+        join(req.extensions_mut());
         let line = tracing::enabled!(tracing::Level::DEBUG).then(|| {
             let path = crate::flags::escape_controls(req.uri().path()).into_owned();
             (req.method().clone(), path, crate::clock::Stopwatch::start())
@@ -844,6 +897,26 @@ mod tests {
         assert_eq!(whole_body(rest).await.unwrap(), "late");
         let failing = futures_util::stream::iter([Err::<Bytes, _>(axum::Error::new("broken"))]);
         assert!(matches!(ready_body(axum::body::Body::from_stream(failing)), ReadyBody::Failed));
+    }
+
+    /// A device's context rides in the request's connection when a listener made one (one
+    /// extension for both), on its own otherwise, and reads back only as its own type.
+    #[test]
+    fn a_device_context_rides_in_the_connection_when_there_is_one() {
+        let context = DeviceContext(Arc::new(7_u32));
+        let mut listened = Extensions::new();
+        listened.insert(Connection::new(([127, 0, 0, 1], 4242).into(), ListenerScheme::Https));
+        context.attach(&mut listened);
+        assert_eq!(listened.len(), 1);
+        assert!(Connection::of(&listened).is_some_and(|c| c.device.is_some()));
+        let mut bare = Extensions::new();
+        context.attach(&mut bare);
+        for extensions in [&listened, &bare] {
+            let found = DeviceContext::of(extensions).expect("a context");
+            assert_eq!(found.get::<u32>(), Some(&7));
+            assert_eq!(found.get::<u64>(), None);
+        }
+        assert!(DeviceContext::of(&Extensions::new()).is_none());
     }
 
     /// `Date` names the second asked for, when a worker's answers alternate between

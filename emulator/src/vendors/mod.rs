@@ -90,7 +90,7 @@ pub fn app_in(shared: &http::Shared, device: DeviceHandle) -> http::App {
     let vendor = device.profile().vendor;
     let log =
         http::RequestLog::new(personality_name(vendor), device.name(), device.clock().clone());
-    http::finished(shared.serve(device), log)
+    shared.serve(device, log)
 }
 
 /// The name request log lines give a personality.

@@ -64,7 +64,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = RestError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = parts.extensions.get::<Ctx>().ok_or_else(RestError::internal)?;
+        let ctx = Ctx::find(&parts.extensions).ok_or_else(RestError::internal)?;
         authenticate(&parts.headers, &parts.extensions, parts.uri.path(), ctx)
     }
 }

@@ -99,7 +99,12 @@ impl Ctx {
 
     /// The context a request carries (none outside a device's service).
     pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
-        extensions.get::<Ctx>().cloned()
+        Ctx::find(extensions).cloned()
+    }
+
+    /// [`Ctx::of`], borrowed.
+    pub fn find(extensions: &axum::http::Extensions) -> Option<&Ctx> {
+        crate::vendors::http::DeviceContext::of(extensions)?.get::<Ctx>()
     }
 
     /// The device's current time.
@@ -115,9 +120,10 @@ impl Ctx {
 
 type Answer = Result<Response, RestError>;
 
-/// The BIG-IP router of `device`.
+/// The BIG-IP router of `device`, with the step every personality shares (`Date`, the
+/// request log line): what a listener serves.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    shared(&device).serve(device)
+    crate::vendors::app_in(&shared(&device), device)
 }
 
 /// The BIG-IP service of `device`'s profile, for every device of it: each device has its

@@ -44,9 +44,10 @@ use crate::vendors::redfish::RedfishSettings;
 
 type Answer = Result<Response, IdracError>;
 
-/// The iDRAC router of `device`.
+/// The iDRAC router of `device`, with the step every personality shares (`Date`, the
+/// request log line): what a listener serves.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    shared(&device).serve(device)
+    crate::vendors::app_in(&shared(&device), device)
 }
 
 /// The iDRAC service of `device`'s profile, for every device of it.
@@ -268,7 +269,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
     type Rejection = IdracError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(ctx) = parts.extensions.get::<Ctx>() else {
+        let Some(ctx) = Ctx::find(&parts.extensions) else {
             return Err(no_context());
         };
         let s = settings(ctx);

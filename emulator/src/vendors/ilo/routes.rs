@@ -50,15 +50,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Ilo {
     type Rejection = RedfishError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = parts.extensions.get::<Ctx>().ok_or_else(RedfishError::internal)?;
+        let ctx = Ctx::find(&parts.extensions).ok_or_else(RedfishError::internal)?;
         let ilo = ctx.vendor::<Arc<IloSettings>>().ok_or_else(RedfishError::internal)?;
         Ok(Ilo(ilo.clone()))
     }
 }
 
-/// The iLO router of `device`.
+/// The iLO router of `device`, with the step every personality shares (`Date`, the
+/// request log line): what a listener serves.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    shared(&device).serve(device)
+    crate::vendors::app_in(&shared(&device), device)
 }
 
 /// The iLO service of `device`'s profile, for every device of it. [`finish`] serves

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::errors::{Message, RedfishError};
 use crate::resources::{expand_param, expand_with, ExpandRefusal, ExpandSettings};
-use crate::vendors::http::{App, Connection, Inner};
+use crate::vendors::http::{App, Connection, DeviceContext, Inner};
 
 /// The largest body an expansion reads (a resource or an expanded member).
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -151,7 +151,7 @@ struct Origin {
     headers: HeaderMap,
     connection: Option<Connection>,
     /// The device's context: the documents are the same device's.
-    ctx: Option<super::routes::Ctx>,
+    context: Option<DeviceContext>,
 }
 
 impl Origin {
@@ -162,7 +162,7 @@ impl Origin {
         }
         let extensions = req.extensions();
         let connection = Connection::of(extensions).cloned();
-        Origin { headers, connection, ctx: super::routes::Ctx::of(extensions) }
+        Origin { headers, connection, context: DeviceContext::of(extensions).cloned() }
     }
 
     /// GET `uri` through `router`: its JSON body when it answers 200.
@@ -173,8 +173,8 @@ impl Origin {
         if let Some(connection) = &self.connection {
             request.extensions_mut().insert(connection.clone());
         }
-        if let Some(ctx) = &self.ctx {
-            request.extensions_mut().insert(ctx.clone());
+        if let Some(context) = &self.context {
+            context.attach(request.extensions_mut());
         }
         let response = app.call(request).await;
         if response.status() != StatusCode::OK || !is_json(&response) {

@@ -49,7 +49,7 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::{Device, DeviceHandle};
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
-use crate::vendors::http::{App, Documents, Inner, Shared};
+use crate::vendors::http::{App, DeviceContext, Documents, Inner, Shared};
 
 /// What every handler and extractor of the Redfish router reads: the device and its
 /// Redfish settings. One per device; each request carries it in its extensions and each
@@ -161,7 +161,12 @@ impl Template {
 impl Ctx {
     /// The context a request carries (none outside a device's service).
     pub fn of(extensions: &Extensions) -> Option<Ctx> {
-        extensions.get::<Ctx>().cloned()
+        Ctx::find(extensions).cloned()
+    }
+
+    /// [`Ctx::of`], borrowed.
+    pub fn find(extensions: &Extensions) -> Option<&Ctx> {
+        DeviceContext::of(extensions)?.get::<Ctx>()
     }
 
     /// The personality's own settings, when they are a `V` (what it gave
@@ -238,9 +243,10 @@ fn status_or(code: u16, fallback: StatusCode) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(fallback)
 }
 
-/// The Redfish service of `device`.
+/// The Redfish service of `device`, with the step every personality shares (`Date`, the
+/// request log line): what a listener serves.
 pub fn app(device: DeviceHandle) -> App {
-    shared(&device).serve(device)
+    crate::vendors::app_in(&shared(&device), device)
 }
 
 /// The Redfish service of `device`'s profile, for every device of it.

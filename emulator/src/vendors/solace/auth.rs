@@ -146,9 +146,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 }
 
 /// What SEMP's step hands every request that reaches a handler, as one request extension:
-/// who asked, what the request is, and the device's context, which the step takes out of
-/// the request (so the request's extensions stay within the room their map starts with).
-/// Handlers take the parts as [`Principal`], [`ReqInfo`] and [`Ctx`].
+/// who asked, what the request is, and the device's context. Handlers take the parts as
+/// [`Principal`], [`ReqInfo`] and [`Ctx`].
 #[derive(Clone, Debug)]
 pub struct Authorized {
     /// Who asked.

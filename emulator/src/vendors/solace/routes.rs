@@ -106,7 +106,7 @@ impl Ctx {
     pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
         match extensions.get::<Authorized>() {
             Some(authorized) => Some(authorized.ctx.clone()),
-            None => extensions.get::<Ctx>().cloned(),
+            None => crate::vendors::http::DeviceContext::of(extensions)?.get::<Ctx>().cloned(),
         }
     }
 }
@@ -135,9 +135,10 @@ pub const IDLE_TIMEOUT: &str = "serviceSempSessionIdleTimeout";
 /// Attribute of the Broker object: the SEMP session maximum lifetime, minutes [P].
 pub const MAX_LIFETIME: &str = "serviceSempSessionMaxLifetime";
 
-/// The Solace router of `device`.
+/// The Solace router of `device`, with the step every personality shares (`Date`, the
+/// request log line): what a listener serves.
 pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
-    shared(&device).serve(device)
+    crate::vendors::app_in(&shared(&device), device)
 }
 
 /// The Solace service of `device`'s profile, for every device of it.
@@ -196,7 +197,7 @@ pub fn semp(
     mut req: Request,
     next: &Inner,
 ) -> impl std::future::Future<Output = Response> + Send + 'static {
-    let Some(ctx) = req.extensions_mut().remove::<Ctx>() else {
+    let Some(ctx) = Ctx::of(req.extensions()) else {
         return Either::Left(std::future::ready(no_context().into_response()));
     };
     crate::vendors::http::reroute(&mut req, &routed_path);
