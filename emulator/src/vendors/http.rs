@@ -334,11 +334,9 @@ impl App {
 #[derive(Clone)]
 pub struct Shared {
     app: App,
-    join: Arc<dyn Fn(crate::device::DeviceHandle) -> Joined + Send + Sync>,
+    /// Makes each device's context, once per device.
+    context: Arc<dyn Fn(crate::device::DeviceHandle) -> DeviceContext + Send + Sync>,
 }
-
-/// What a device brings to each request of a [`Shared`] service.
-type Joined = Box<dyn Fn(&mut Extensions) + Send + Sync>;
 
 impl Shared {
     /// `app`, served to each device with the context `context` makes for it (one per
@@ -348,18 +346,15 @@ impl Shared {
         C: Send + Sync + 'static,
         F: Fn(crate::device::DeviceHandle) -> C + Send + Sync + 'static,
     {
-        let join = move |device| -> Joined {
-            let context = DeviceContext(Arc::new(context(device)));
-            Box::new(move |extensions: &mut Extensions| context.attach(extensions))
-        };
-        Shared { app, join: Arc::new(join) }
+        let context = move |device| DeviceContext(Arc::new(context(device)));
+        Shared { app, context: Arc::new(context) }
     }
 
     /// The service as `device` answers: the shared routes, with the device's context,
     /// inside the step every personality shares ([`finished`], with `log`). One call per
     /// request does both.
     pub fn serve(&self, device: crate::device::DeviceHandle, log: RequestLog) -> App {
-        stamped(self.app.clone(), log, (self.join)(device))
+        stamped(self.app.clone(), log, Some((self.context)(device)))
     }
 }
 
@@ -443,15 +438,17 @@ impl tower::Service<axum::extract::Request> for App {
 ///   the client, so its control characters are escaped. Nothing of it is gathered when
 ///   debug lines are off.
 pub fn finished(personality: App, log: RequestLog) -> App {
-    stamped(personality, log, Box::new(|_: &mut Extensions| {}))
+    stamped(personality, log, None)
 }
 
-/// [`finished`] around `personality`, `join` putting in each request what the device
-/// brings ([`Shared::serve`]).
-fn stamped(personality: App, log: RequestLog, join: Joined) -> App {
+/// [`finished`] around `personality`, putting the device's `context` in each request when
+/// there is one ([`Shared::serve`]).
+fn stamped(personality: App, log: RequestLog, context: Option<DeviceContext>) -> App {
     let log = Arc::new(log);
     App(Arc::new(move |mut req: axum::extract::Request| {
-        join(req.extensions_mut());
+        if let Some(context) = &context {
+            context.attach(req.extensions_mut());
+        }
         let line = tracing::enabled!(tracing::Level::DEBUG).then(|| {
             let path = crate::flags::escape_controls(req.uri().path()).into_owned();
             (req.method().clone(), path, crate::clock::Stopwatch::start())
