@@ -854,7 +854,8 @@ pub fn credentials(bytes: &[u8]) -> Result<(Cow<'_, str>, Cow<'_, str>), Redfish
 /// parser (serde_json's took about 1,270 instructions of each login); `None` for any other
 /// body.
 fn plain_credentials(body: &[u8]) -> Option<(&str, &str)> {
-    let mut rest = body;
+    // Read as UTF-8 once, whole: every cut below falls beside an ASCII byte.
+    let mut rest = std::str::from_utf8(body).ok()?;
     let (mut user, mut password) = (None, None);
     token(&mut rest, b'{')?;
     for member in 0..2 {
@@ -864,13 +865,12 @@ fn plain_credentials(body: &[u8]) -> Option<(&str, &str)> {
         let key = plain_string(&mut rest)?;
         token(&mut rest, b':')?;
         let value = plain_string(&mut rest)?;
-        // The keys are compared as bytes: only the values need reading as UTF-8.
         let slot = match key {
-            b"UserName" => &mut user,
-            b"Password" => &mut password,
+            "UserName" => &mut user,
+            "Password" => &mut password,
             _ => return None,
         };
-        if slot.replace(std::str::from_utf8(value).ok()?).is_some() {
+        if slot.replace(value).is_some() {
             return None;
         }
     }
@@ -880,26 +880,24 @@ fn plain_credentials(body: &[u8]) -> Option<(&str, &str)> {
 }
 
 /// Skips JSON's whitespace (space, tab, line feed, carriage return: not form feed).
-fn json_whitespace(rest: &mut &[u8]) {
-    while let [b' ' | b'\t' | b'\n' | b'\r', tail @ ..] = rest {
-        *rest = tail;
-    }
+fn json_whitespace(rest: &mut &str) {
+    let blank = rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count();
+    *rest = &rest[blank..];
 }
 
-/// `byte` after any whitespace, taken from `rest`.
-fn token(rest: &mut &[u8], byte: u8) -> Option<()> {
+/// `byte` (ASCII) after any whitespace, taken from `rest`.
+fn token(rest: &mut &str, byte: u8) -> Option<()> {
     json_whitespace(rest);
-    let (&first, tail) = rest.split_first()?;
-    (first == byte).then(|| *rest = tail)
+    (rest.as_bytes().first() == Some(&byte)).then(|| *rest = &rest[1..])
 }
 
-/// The bytes of a JSON string after any whitespace, taken from `rest`, if it has no escape
-/// and no control character (JSON forbids them unescaped).
-fn plain_string<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+/// A JSON string after any whitespace, taken from `rest`, if it has no escape and no
+/// control character (JSON forbids them unescaped).
+fn plain_string<'a>(rest: &mut &'a str) -> Option<&'a str> {
     token(rest, b'"')?;
-    let text: &'a [u8] = rest;
-    let end = text.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-    if text[end] != b'"' {
+    let text: &'a str = rest;
+    let end = text.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
+    if text.as_bytes()[end] != b'"' {
         return None;
     }
     *rest = &text[end + 1..];
