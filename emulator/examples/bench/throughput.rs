@@ -683,8 +683,9 @@ async fn busy(cases: &[&Case], requests: u32) -> f64 {
         let app = emulator::vendors::app(case.emulated.device().clone());
         let (load, per_unit) = (case.load.clone(), case.per_unit as u32);
         running.push(tokio::spawn(async move {
+            let connection = connection();
             for _ in 0..requests / tasks / per_unit {
-                play(&app, &load).await;
+                play(&app, &connection, &load).await;
             }
         }));
     }
@@ -699,31 +700,38 @@ async fn busy(cases: &[&Case], requests: u32) -> f64 {
 /// meanwhile, and a count of instructions is the requests' alone.
 async fn inline(case: &Case, requests: u32) -> f64 {
     let app = emulator::vendors::app(case.emulated.device().clone());
+    let connection = connection();
     let started = Instant::now();
     for _ in 0..requests / case.per_unit as u32 {
-        play(&app, &case.load).await;
+        play(&app, &connection, &case.load).await;
     }
     started.elapsed().as_secs_f64() * 1e6 / f64::from(requests)
 }
 
-/// One unit of `load` through `app`, each answer read to its end.
-async fn play(app: &emulator::vendors::http::App, load: &Load) {
+/// What the listener knows of one keep-alive connection from the load, which each of
+/// its requests carries.
+fn connection() -> Connection {
+    Connection::new(SocketAddr::from(([127, 0, 0, 1], 40_000)), ListenerScheme::Http)
+}
+
+/// One unit of `load` through `app` on `connection`, each answer read to its end.
+async fn play(app: &emulator::vendors::http::App, connection: &Connection, load: &Load) {
     match load {
         Load::Fixed(request) => {
-            call(app, request, &[]).await;
+            call(app, connection, request, &[]).await;
         }
         Load::Cycle { login, get } => {
-            let answer = call(app, login, &[]).await;
+            let answer = call(app, connection, login, &[]).await;
             let value =
                 |name: &str| answer.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
             let (Some(token), Some(location)) = (value("x-auth-token"), value("location")) else {
                 panic!("the login answers {} without a token", answer.status);
             };
             let token = [(HeaderName::from_static("x-auth-token"), token)];
-            call(app, &Request::get(get, &[]), &token).await;
+            call(app, connection, &Request::get(get, &[]), &token).await;
             let location = location.to_str().expect("a text Location").to_string();
             let delete = Request { method: Method::DELETE, ..Request::get(&location, &[]) };
-            call(app, &delete, &token).await;
+            call(app, connection, &delete, &token).await;
         }
     }
 }
@@ -731,6 +739,7 @@ async fn play(app: &emulator::vendors::http::App, load: &Load) {
 /// `request` (with `extra` headers) through `app`, as the listener hands it over.
 async fn call(
     app: &emulator::vendors::http::App,
+    connection: &Connection,
     request: &Request,
     extra: &[(HeaderName, HeaderValue)],
 ) -> Answer {
@@ -748,9 +757,7 @@ async fn call(
     for (name, value) in extra {
         headers.insert(name.clone(), value.clone());
     }
-    let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
-    let connection = Connection::new(peer, ListenerScheme::Http);
-    sent.extensions_mut().insert(connection);
+    sent.extensions_mut().insert(connection.clone());
     let answer = app.call(sent).await;
     let status = answer.status();
     let headers = answer.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
