@@ -196,6 +196,8 @@ pub async fn run(options: &Options) {
 enum Kind {
     /// GET with a redfish-family `X-Auth-Token`, on this profile.
     TokenGet(&'static str),
+    /// The same, of the first System of the profile's resource tree.
+    TreeGet(&'static str),
     /// BIG-IP GET with `X-F5-Auth-Token`.
     BigipTokenGet,
     /// SEMP GET with the `Session` cookie.
@@ -209,10 +211,12 @@ enum Kind {
 }
 
 /// Every case, in the order printed.
-const CASES: [(&str, Kind); 8] = [
+const CASES: [(&str, Kind); 10] = [
     ("redfish X-Auth-Token GET", Kind::TokenGet("redfish")),
+    ("redfish tree GET (a System)", Kind::TreeGet("redfish")),
     ("ilo5 X-Auth-Token GET", Kind::TokenGet("ilo5")),
     ("idrac9 X-Auth-Token GET", Kind::TokenGet("idrac9")),
+    ("idrac9 tree GET (a System)", Kind::TreeGet("idrac9")),
     ("bigip17 X-F5-Auth-Token GET", Kind::BigipTokenGet),
     ("solace SEMP cookie GET", Kind::SempCookieGet),
     ("redfish Basic GET (one-request session)", Kind::BasicGet),
@@ -228,6 +232,7 @@ pub fn case_names() -> impl Iterator<Item = &'static str> {
 async fn make(name: &str, kind: Kind) -> Case {
     match kind {
         Kind::TokenGet(profile) => token_get(name, profile).await,
+        Kind::TreeGet(profile) => tree_get(name, profile).await,
         Kind::BigipTokenGet => bigip_token_get(name).await,
         Kind::SempCookieGet => semp_cookie_get(name).await,
         Kind::BasicGet => basic_get(name).await,
@@ -370,6 +375,20 @@ async fn token_get(name: &str, profile: &str) -> Case {
     let device = start(roomy(profile)).await;
     let token = redfish_token(&device).await;
     let request = Request::get(REDFISH_GET, &[("X-Auth-Token", &token)]);
+    fixed_case(name, 0.80, device, request, false).await
+}
+
+/// A GET of a document of the resource tree (what inventory reads: a System), the
+/// first member of the profile's Systems collection.
+async fn tree_get(name: &str, profile: &str) -> Case {
+    let device = start(roomy(profile)).await;
+    let token = redfish_token(&device).await;
+    let auth = [("X-Auth-Token", token.as_str())];
+    let systems = ask(addr_of(&device), &Request::get("/redfish/v1/Systems", &auth)).await;
+    let systems: serde_json::Value =
+        serde_json::from_slice(&systems.body).expect("a JSON Systems collection");
+    let first = systems["Members"][0]["@odata.id"].as_str().expect("a System").to_string();
+    let request = Request::get(&first, &auth);
     fixed_case(name, 0.80, device, request, false).await
 }
 
