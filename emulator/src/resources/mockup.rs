@@ -158,7 +158,7 @@ pub fn load(dir: &Path, settings: &super::TreeSettings) -> Result<Tree, MockupEr
     collect(&root, "/redfish/v1", &mut files)?;
     let hooks = super::defaults::hooks(settings);
     let mut tree = Tree::new(settings.case_insensitive_paths);
-    tree.annotate_etag = false;
+    tree.set_annotate_etag(false);
     for (path, uri) in files {
         let mut doc = parse(&path)?;
         let Some(map) = doc.as_object_mut() else {

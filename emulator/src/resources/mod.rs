@@ -217,18 +217,55 @@ pub struct Transition {
     pub kind: String,
 }
 
+/// What a path of the tree names ([`Tree::find`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Found {
+    /// A document.
+    Document {
+        /// Whether it takes PATCH (it has writable properties).
+        patchable: bool,
+        /// As its GETs answer it, when it was found to be read.
+        served: Option<Arc<Served>>,
+    },
+    /// An action's target.
+    Action,
+}
+
 /// The hooks a tree may attach to action names.
 pub type Hooks = BTreeMap<String, Arc<dyn ActionHook>>;
+
+/// A document as a GET answers it: its body written as JSON (with `@odata.etag` where the
+/// tree annotates), its ETag and the headers a mockup gave it. Written by the first GET
+/// after the document changes and shared by every GET until the next change, so a
+/// document read again and again is neither copied nor written, nor its ETag hashed, per
+/// request ([`Tree::served`]).
+#[derive(Debug, PartialEq)]
+pub struct Served {
+    /// The body, compact, keys in byte order (serde_json's `Map` keeps them so).
+    pub json: bytes::Bytes,
+    /// Its ETag.
+    pub etag: String,
+    /// The headers a mockup gives the document (empty for templates).
+    pub headers: Vec<(String, String)>,
+    /// Its `@odata.type`, if it has one.
+    pub odata_type: Option<String>,
+    /// Whether the document takes PATCH (it has writable properties).
+    pub patchable: bool,
+}
 
 /// A tree of documents.
 #[derive(Clone, Default)]
 pub struct Tree {
     docs: BTreeMap<String, Doc>,
+    /// Each document read since it last changed, as its GETs answer it (by key). Every
+    /// change to a document goes through [`Tree::changing`] or [`Tree::insert`], which drop
+    /// its entry.
+    served: crate::session::HashMap<String, Arc<Served>>,
     actions: BTreeMap<String, Action>,
     pending: Vec<Transition>,
     case_insensitive: bool,
     /// Whether GET answers carry `@odata.etag` in the body as well as the header.
-    pub annotate_etag: bool,
+    annotate_etag: bool,
 }
 
 impl fmt::Debug for Tree {
@@ -245,6 +282,13 @@ impl Tree {
     /// An empty tree; `case_insensitive` makes lookups ignore the case of paths.
     pub fn new(case_insensitive: bool) -> Tree {
         Tree { case_insensitive, annotate_etag: true, ..Tree::default() }
+    }
+
+    /// Whether GET answers carry `@odata.etag` in the body as well as the header (they do
+    /// unless told otherwise).
+    pub fn set_annotate_etag(&mut self, annotate: bool) {
+        self.annotate_etag = annotate;
+        self.served.clear();
     }
 
     /// Adds (or replaces) the document at its `@odata.id`. Its
@@ -286,6 +330,7 @@ impl Tree {
         }
         let captured_etag =
             captured_tag.map(|tag| CapturedEtag { tag, content: etag_of(&body), in_body: true });
+        self.served.remove(&path);
         self.docs.insert(path, Doc { body, writable, captured_etag, headers: Vec::new() });
         Ok(())
     }
@@ -299,7 +344,7 @@ impl Tree {
         etag: Option<String>,
         headers: Vec<(String, String)>,
     ) -> bool {
-        let Some(doc) = self.docs.get_mut(&key(path, self.case_insensitive)) else {
+        let Some(doc) = self.changing(&key(path, self.case_insensitive)) else {
             return false;
         };
         if let (Some(tag), None) = (etag, &doc.captured_etag) {
@@ -308,14 +353,6 @@ impl Tree {
         }
         doc.headers = headers;
         true
-    }
-
-    /// The headers a mockup gives the document at `path` (empty for templates).
-    pub fn captured_headers(&self, path: &str) -> Vec<(String, String)> {
-        self.docs
-            .get(&key(path, self.case_insensitive))
-            .map(|d| d.headers.clone())
-            .unwrap_or_default()
     }
 
     /// The number of documents.
@@ -342,14 +379,24 @@ impl Tree {
         self.docs.contains_key(&k) || self.actions.contains_key(&k)
     }
 
-    /// Whether `path` is an action target.
-    pub fn is_action(&self, path: &str) -> bool {
-        self.actions.contains_key(&key(path, self.case_insensitive))
-    }
-
-    /// Whether the document at `path` takes PATCH.
-    pub fn is_patchable(&self, path: &str) -> bool {
-        self.docs.get(&key(path, self.case_insensitive)).is_some_and(|d| !d.writable.is_empty())
+    /// What `path` names at `now`, if anything: an action target, or a document and, when
+    /// `read`, the document as its GETs answer it ([`Tree::served`]). One lookup for every
+    /// request the tree answers, and for a document read before and unchanged since, the
+    /// only one.
+    pub fn find(&mut self, path: &str, now: Now, read: bool) -> Option<Found> {
+        self.settle(now);
+        let k = key(path, self.case_insensitive);
+        if let Some(served) = self.served.get(&k).filter(|_| read) {
+            let patchable = served.patchable;
+            return Some(Found::Document { patchable, served: Some(served.clone()) });
+        }
+        if self.actions.contains_key(&k) {
+            return Some(Found::Action);
+        }
+        let doc = self.docs.get(&k)?;
+        let patchable = !doc.writable.is_empty();
+        let served = read.then(|| self.write(k));
+        Some(Found::Document { patchable, served: served.flatten() })
     }
 
     /// Applies every transition whose time has come, oldest first.
@@ -368,7 +415,7 @@ impl Tree {
         });
         due.sort_by_key(|t| t.at);
         for t in due {
-            if let Some(doc) = self.docs.get_mut(&t.path) {
+            if let Some(doc) = self.changing(&t.path) {
                 merge(&mut doc.body, &t.patch);
             }
         }
@@ -395,20 +442,61 @@ impl Tree {
     /// the body when the tree annotates.
     pub fn get(&mut self, path: &str, now: Now) -> Option<(Value, String)> {
         self.settle(now);
-        let doc = self.docs.get(&key(path, self.case_insensitive))?;
+        let k = key(path, self.case_insensitive);
+        let etag = match self.served.get(&k) {
+            Some(served) => served.etag.clone(),
+            None => self.docs.get(&k)?.etag(),
+        };
+        let doc = self.docs.get(&k)?;
+        Some((self.annotated(doc, &etag), etag))
+    }
+
+    /// The document at `path` as it stands at `now`, as its GETs answer it: written once
+    /// per change of the document, the same [`Served`] after.
+    pub fn served(&mut self, path: &str, now: Now) -> Option<Arc<Served>> {
+        match self.find(path, now, true)? {
+            Found::Document { served, .. } => served,
+            Found::Action => None,
+        }
+    }
+
+    /// The document with key `k` written for its GETs, and kept until it changes.
+    fn write(&mut self, k: String) -> Option<Arc<Served>> {
+        let doc = self.docs.get(&k)?;
         let etag = doc.etag();
+        let body = self.annotated(doc, &etag);
+        let served = Served {
+            json: serde_json::to_vec(&body).unwrap_or_default().into(),
+            etag,
+            headers: doc.headers.clone(),
+            odata_type: body.get("@odata.type").and_then(Value::as_str).map(str::to_string),
+            patchable: !doc.writable.is_empty(),
+        };
+        let served = Arc::new(served);
+        self.served.insert(k, served.clone());
+        Some(served)
+    }
+
+    /// `doc`'s body, with `@odata.etag` (its ETag `etag`) when the tree annotates.
+    fn annotated(&self, doc: &Doc, etag: &str) -> Value {
         let mut body = doc.body.clone();
         if self.annotate_etag || doc.captured_etag.as_ref().is_some_and(|c| c.in_body) {
             if let Some(map) = body.as_object_mut() {
-                map.insert("@odata.etag".to_string(), Value::String(etag.clone()));
+                map.insert("@odata.etag".to_string(), Value::String(etag.to_string()));
             }
         }
-        Some((body, etag))
+        body
     }
 
-    /// The document by its key, for hooks (no transition is applied).
+    /// The document with key `k`, to change: what its GETs answered is dropped.
+    fn changing(&mut self, k: &str) -> Option<&mut Doc> {
+        self.served.remove(k);
+        self.docs.get_mut(k)
+    }
+
+    /// The document by its key, for hooks (no transition is applied). Taken as changed.
     pub fn doc_mut(&mut self, path: &str) -> Option<&mut Doc> {
-        self.docs.get_mut(path)
+        self.changing(path)
     }
 
     /// The document by its key, for hooks.
@@ -447,7 +535,7 @@ impl Tree {
         if !problems.is_empty() {
             return Err(TreeError::Invalid(problems));
         }
-        if let Some(doc) = self.docs.get_mut(&k) {
+        if let Some(doc) = self.changing(&k) {
             merge(&mut doc.body, &Value::Object(patch));
         }
         self.get(path, now).ok_or(TreeError::NotFound)
@@ -978,6 +1066,8 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a["@odata.etag"], json!(tag));
         assert!(a.get(WRITABLE_ANNOTATION).is_none());
+        let found = t.find("/redfish/v1/Systems/1/", now, false);
+        assert_eq!(found, Some(Found::Document { patchable: true, served: None }));
         assert!(t.get("/redfish/v1/systems/1", now).is_none());
         let mut ci = Tree::new(true);
         ci.insert(system("/redfish/v1/Systems/1/"), &Hooks::new()).unwrap();
@@ -1042,6 +1132,56 @@ mod tests {
         );
     }
 
+    /// A document is written once for its GETs and shared until it changes: by a PATCH,
+    /// a transition, a hook, a captured ETag or the annotation setting. What is written
+    /// is what `get` reads.
+    #[test]
+    fn a_document_is_written_once_until_it_changes() {
+        let mut t = tree();
+        let path = "/redfish/v1/Systems/1";
+        let now = Now::at_secs(0);
+        let agrees = |t: &mut Tree, served: &Served| {
+            let (body, etag) = t.get(path, now).unwrap();
+            assert_eq!(served.json, serde_json::to_vec(&body).unwrap());
+            assert_eq!((served.etag.as_str(), served.odata_type.as_deref()), (etag.as_str(), None));
+        };
+        let first = t.served(path, now).unwrap();
+        agrees(&mut t, &first);
+        assert!(Arc::ptr_eq(&first, &t.served("/redfish/v1/Systems/1/", now).unwrap()));
+        let patch = obj(json!({"AssetTag": "rack-7"}));
+        t.patch(path, &patch, |_| true, now).unwrap();
+        let patched = t.served(path, now).unwrap();
+        assert_ne!(patched.etag, first.etag);
+        agrees(&mut t, &patched);
+        let k = key(path, false);
+        t.schedule(Transition {
+            at: Duration::from_secs(30),
+            path: k.clone(),
+            patch: json!({"PowerState": "Off"}),
+            kind: "power".into(),
+        });
+        assert!(Arc::ptr_eq(&patched, &t.served(path, Now::at_secs(29)).unwrap()));
+        let settled = t.served(path, Now::at_secs(30)).unwrap();
+        assert!(String::from_utf8_lossy(&settled.json).contains(r#""PowerState":"Off""#));
+        merge(&mut t.doc_mut(&k).unwrap().body, &json!({"PowerState": "On"}));
+        let hooked = t.served(path, now).unwrap();
+        assert!(String::from_utf8_lossy(&hooked.json).contains(r#""PowerState":"On""#));
+        assert!(t.set_captured(
+            path,
+            Some("\"captured\"".into()),
+            vec![("X-A".into(), "b".into())]
+        ));
+        let captured = t.served(path, now).unwrap();
+        assert_eq!((captured.etag.as_str(), captured.headers.len()), ("\"captured\"", 1));
+        t.set_annotate_etag(false);
+        let plain = t.served(path, now).unwrap();
+        assert!(!String::from_utf8_lossy(&plain.json).contains("@odata.etag"));
+        agrees(&mut t, &plain);
+        t.insert(system("/redfish/v1/Systems/1/"), &Hooks::new()).unwrap();
+        assert!(String::from_utf8_lossy(&t.served(path, now).unwrap().json).contains(r#""On""#));
+        assert!(t.served("/redfish/v1/Systems/2", now).is_none());
+    }
+
     /// Transitions apply when the clock passes them, not before.
     #[test]
     fn transitions_apply_on_time() {
@@ -1079,7 +1219,15 @@ mod tests {
         });
         t.insert(doc, &Hooks::new()).unwrap();
         let now = Now::at_secs(0);
-        assert!(t.is_action("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset/"));
+        let target = "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset/";
+        assert_eq!(t.find(target, now, true), Some(Found::Action));
+        let Some(Found::Document { patchable: false, served: Some(served) }) =
+            t.find("/redfish/v1/Systems/1", now, true)
+        else {
+            panic!("a document that takes no PATCH");
+        };
+        assert!(!served.patchable);
+        assert_eq!(t.find("/redfish/v1/Systems/2", now, true), None);
         assert_eq!(
             t.invoke("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset", &Map::new(), now),
             Err(TreeError::ActionNotSupported("ComputerSystem.Reset".into()))

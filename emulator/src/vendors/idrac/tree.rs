@@ -23,7 +23,12 @@ use crate::vendors::redfish::routes::Ctx;
 use crate::vendors::redfish::tree::{handle, Outcome, Refusal};
 
 fn sorted(status: StatusCode, body: &Value, etag: Option<&str>) -> Response {
-    let mut response = Response::new(Body::from(wire::to_sorted_string(body)));
+    written(status, wire::to_sorted_string(body).into(), etag)
+}
+
+/// [`sorted`] for a body already written that way.
+fn written(status: StatusCode, json: axum::body::Bytes, etag: Option<&str>) -> Response {
+    let mut response = Response::new(Body::from(json));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -55,7 +60,7 @@ pub fn already_in_state(s: &IdracSettings, state: &str) -> IdracError {
 
 /// The iDRAC router's fallback: the device's tree, or iDRAC's 404.
 pub async fn serve(ctx: Ctx, req: Request) -> Response {
-    let s = IdracSettings::of(&ctx.device).into_owned();
+    let s = IdracSettings::of(&ctx.device);
     let path = req.uri().path().to_string();
     let headers = req.headers();
     let basic = !headers.contains_key(crate::vendors::redfish::X_AUTH_TOKEN)
@@ -65,10 +70,12 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
         return IdracError::unauthorized(&s).into_response();
     }
     match handle(&ctx, req).await {
-        Ok(Outcome::Document { body, etag, allow }) => {
-            let mut response = sorted(StatusCode::OK, &body, Some(&etag));
+        Ok(Outcome::Document { served, allow }) => {
+            // The tree writes serde_json's compact JSON, keys in byte order: iDRAC's writing
+            // (`wire::to_sorted_string`; a test there holds the two equal).
+            let mut response = written(StatusCode::OK, served.json.clone(), Some(&served.etag));
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
-            crate::vendors::redfish::tree::add_captured_headers(&ctx, &path, &mut response);
+            crate::vendors::redfish::tree::add_captured_headers(&served, &mut response);
             response
         }
         Ok(Outcome::NotModified { etag, .. }) => {

@@ -516,6 +516,18 @@ mod tests {
         assert_eq!(to_sorted_string(&v), r#"{"@x":{"A":null,"z":[{"a":1,"b":2}]},"a":"é","b":1}"#);
     }
 
+    /// serde_json writes the same, so the resource tree's written documents are iDRAC's
+    /// as they are: this fails if serde_json's maps ever keep insertion order instead.
+    #[test]
+    fn serde_json_writes_keys_in_byte_order_too() {
+        let mut map = serde_json::Map::new();
+        for key in ["b", "@x", "a", "Z", "é"] {
+            map.insert(key.to_string(), json!({"y": 1, "x": [2, {"d": 3, "c": 4}]}));
+        }
+        let v = Value::Object(map);
+        assert_eq!(serde_json::to_string(&v).unwrap(), to_sorted_string(&v));
+    }
+
     /// `CreatedTime` carries the device's offset, not `Z` (ilo-idrac.md 2.2, \[C\]).
     #[test]
     fn created_time_uses_the_device_offset() {

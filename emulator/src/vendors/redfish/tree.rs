@@ -10,6 +10,8 @@
 //! personality's own 404. iDRAC renders the same outcomes in its envelope
 //! (`crate::vendors::idrac::tree`).
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,17 +21,15 @@ use super::auth::{Principal, Privilege};
 use super::errors::{base, Message, RedfishError};
 use super::routes::{self, Ctx, EnvelopeHook};
 use super::wire::{self, allow, JsonObject, OptionalJsonObject};
-use crate::resources::{Problem, TreeError};
+use crate::resources::{Found, Problem, Served, TreeError};
 
 /// What a request to the tree came to.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A document (GET, HEAD).
+    /// A document (GET, HEAD), as the tree keeps it for its GETs.
     Document {
-        /// The body, with `@odata.etag`.
-        body: Value,
-        /// Its ETag.
-        etag: String,
+        /// The document, written.
+        served: Arc<Served>,
         /// The methods the path takes.
         allow: &'static str,
     },
@@ -152,13 +152,13 @@ fn method_not_allowed(allow: &'static str) -> Refusal {
 /// serves answers 401 before anything else), then the privilege, then the tree.
 pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
     let path = req.uri().path().to_string();
-    let (is_action, patchable) = {
-        let tree = ctx.device.resources().lock();
-        if !tree.serves(&path) {
-            return Err(Refusal::NotInTree);
-        }
-        (tree.is_action(&path), tree.is_patchable(&path))
-    };
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let (is_action, patchable, served) =
+        match ctx.device.resources().lock().find(&path, ctx.now(), read) {
+            None => return Err(Refusal::NotInTree),
+            Some(Found::Action) => (true, false, None),
+            Some(Found::Document { patchable, served }) => (false, patchable, served),
+        };
     let (mut parts, body) = req.into_parts();
     let principal = Principal::from_request_parts(&mut parts, ctx).await?;
     let allowed = match (is_action, patchable) {
@@ -167,20 +167,19 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
         (false, false) => allow::GET,
     };
     let method = parts.method.clone();
-    let headers = parts.headers.clone();
-    let req = Request::from_parts(parts, body);
     match method {
         Method::GET | Method::HEAD if !is_action => {
             principal.require(Privilege::Login)?;
-            let (body, etag) =
-                ctx.device.resources().lock().get(&path, ctx.now()).ok_or(Refusal::NotInTree)?;
-            if wire::if_none_match_hits(&headers, &etag) {
-                return Ok(Outcome::NotModified { etag, allow: allowed });
+            let served = served.ok_or(Refusal::NotInTree)?;
+            if wire::if_none_match_hits(&parts.headers, &served.etag) {
+                return Ok(Outcome::NotModified { etag: served.etag.clone(), allow: allowed });
             }
-            Ok(Outcome::Document { body, etag, allow: allowed })
+            Ok(Outcome::Document { served, allow: allowed })
         }
         Method::PATCH if patchable => {
             principal.require(Privilege::ConfigureComponents)?;
+            let headers = parts.headers.clone();
+            let req = Request::from_parts(parts, body);
             let JsonObject(patch) = JsonObject::from_request(req, ctx).await?;
             let now = ctx.now();
             let result = ctx.device.resources().lock().patch(
@@ -195,6 +194,7 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
         }
         Method::POST if is_action => {
             principal.require(Privilege::ConfigureComponents)?;
+            let req = Request::from_parts(parts, body);
             let OptionalJsonObject(params) = OptionalJsonObject::from_request(req, ctx).await?;
             let now = ctx.now();
             let outcome =
@@ -246,14 +246,13 @@ pub fn invalid_operation_for_system_state(state: &str) -> RedfishError {
     )
 }
 
-/// Adds to `response` the headers a mockup's `headers.json` gives the document at
-/// `path`, where the response has none of the same name: the personality's own (and those
-/// its `finish` middleware sets afterwards) win.
-pub fn add_captured_headers(ctx: &Ctx, path: &str, response: &mut Response) {
-    let captured = ctx.device.resources().lock().captured_headers(path);
-    for (name, value) in captured {
+/// Adds to `response` the headers a mockup's `headers.json` gives the document `served`,
+/// where the response has none of the same name: the personality's own (and those its
+/// `finish` middleware sets afterwards) win.
+pub fn add_captured_headers(served: &Served, response: &mut Response) {
+    for (name, value) in &served.headers {
         let (Ok(name), Ok(value)) =
-            (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
+            (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
         else {
             continue;
         };
@@ -268,9 +267,12 @@ pub fn add_captured_headers(ctx: &Ctx, path: &str, response: &mut Response) {
 pub async fn serve(ctx: Ctx, req: Request) -> Response {
     let uri = req.uri().clone();
     match handle(&ctx, req).await {
-        Ok(Outcome::Document { body, etag, allow }) => {
-            let mut response = with_etag(wire::json_response(StatusCode::OK, allow, &body), &etag);
-            add_captured_headers(&ctx, uri.path(), &mut response);
+        Ok(Outcome::Document { served, allow }) => {
+            let schema = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type);
+            let mut response = wire::json_bytes(StatusCode::OK, served.json.clone(), schema);
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            let mut response = with_etag(response, &served.etag);
+            add_captured_headers(&served, &mut response);
             response
         }
         Ok(Outcome::NotModified { etag, allow }) => {

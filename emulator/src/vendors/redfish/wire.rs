@@ -230,12 +230,22 @@ pub fn with_room(body: Body) -> Response {
 
 /// A JSON answer, carrying its [`DescribedBy`].
 pub fn json_body(status: StatusCode, body: &Value) -> Response {
-    let mut response = with_room(Body::from(serde_json::to_vec(body).unwrap_or_default()));
+    let json = serde_json::to_vec(body).unwrap_or_default();
+    json_bytes(status, json.into(), DescribedBy::of(body))
+}
+
+/// A JSON answer already written, carrying `schema`.
+pub fn json_bytes(
+    status: StatusCode,
+    json: axum::body::Bytes,
+    schema: Option<DescribedBy>,
+) -> Response {
+    let mut response = with_room(Body::from(json));
     *response.status_mut() = status;
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(schema) = DescribedBy::of(body) {
+    if let Some(schema) = schema {
         response.extensions_mut().insert(schema);
     }
     response
