@@ -26,7 +26,7 @@
 //! existing child object"); a client username may only name profiles that exist.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{json, Map, Value};
 
@@ -277,10 +277,44 @@ pub enum ModelError {
 /// An object's attributes, identifying ones included.
 pub type Object = Map<String, Value>;
 
+/// An object as the broker keeps it: its attributes and, from the first GET of each API
+/// on, its `data` as that API's GETs write it. An object is replaced whole on every
+/// change, never changed in place, so what is written of it is never stale.
+#[derive(Debug)]
+pub struct Stored {
+    attrs: Object,
+    /// By API: the monitor API's, then the config API's.
+    written: [OnceLock<bytes::Bytes>; 2],
+}
+
+impl Stored {
+    fn new(attrs: Object) -> Arc<Stored> {
+        Arc::new(Stored { attrs, written: Default::default() })
+    }
+
+    /// The object's `data` as `api` (monitor or config) writes it: `write`'s, once.
+    pub fn written(
+        &self,
+        api: super::wire::Api,
+        write: impl FnOnce(&Object) -> bytes::Bytes,
+    ) -> bytes::Bytes {
+        let slot = &self.written[usize::from(api == super::wire::Api::Config)];
+        slot.get_or_init(|| write(&self.attrs)).clone()
+    }
+}
+
+impl std::ops::Deref for Stored {
+    type Target = Object;
+
+    fn deref(&self) -> &Object {
+        &self.attrs
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Vpn {
-    attrs: Object,
-    children: BTreeMap<Kind, BTreeMap<String, Object>>,
+    attrs: Arc<Stored>,
+    children: BTreeMap<Kind, BTreeMap<String, Arc<Stored>>>,
 }
 
 /// Where an object is: its kind, its VPN and its name (for a VPN, its own name twice).
@@ -334,7 +368,9 @@ impl Broker {
             defaults(Kind::MsgVpn, vpn, vpn),
             &[("enabled", json!(true)), ("authenticationBasicType", json!("none"))],
         );
-        broker.vpns.insert(vpn.to_string(), Vpn { attrs, children: BTreeMap::new() });
+        broker
+            .vpns
+            .insert(vpn.to_string(), Vpn { attrs: Stored::new(attrs), children: BTreeMap::new() });
         let allow_all: Vec<(&str, Value)> =
             ACL_PROFILE.iter().map(|a| (a.name, json!("allow"))).collect();
         let guaranteed: Vec<(&str, Value)> = [
@@ -363,7 +399,7 @@ impl Broker {
         let mut put = |kind: Kind, object: Object| {
             let name = object[kind.id_attr()].as_str().unwrap_or_default().to_string();
             if let Some(v) = broker.vpns.get_mut(vpn) {
-                v.children.entry(kind).or_default().insert(name, object);
+                v.children.entry(kind).or_default().insert(name, Stored::new(object));
             }
         };
         put(Kind::AclProfile, acl("#acl-profile"));
@@ -394,14 +430,15 @@ impl Broker {
     /// Every object of `kind` (in VPN `vpn` for the kinds inside one), sorted by name.
     pub fn list(&self, kind: Kind, vpn: &str) -> Result<Vec<Object>, ModelError> {
         if kind == Kind::MsgVpn {
-            return Ok(self.vpns.values().map(|v| v.attrs.clone()).collect());
+            return Ok(self.vpns.values().map(|v| v.attrs.attrs.clone()).collect());
         }
         let vpn = self.vpn(vpn)?;
-        Ok(vpn.children.get(&kind).map(|c| c.values().cloned().collect()).unwrap_or_default())
+        let objects = vpn.children.get(&kind).map(|c| c.values().map(|o| o.attrs.clone()));
+        Ok(objects.map(Iterator::collect).unwrap_or_default())
     }
 
     /// One object.
-    pub fn get(&self, key: &Key<'_>) -> Result<Object, ModelError> {
+    pub fn get(&self, key: &Key<'_>) -> Result<Arc<Stored>, ModelError> {
         let vpn = self.vpn(key.vpn)?;
         if key.kind == Kind::MsgVpn {
             return Ok(vpn.attrs.clone());
@@ -415,7 +452,12 @@ impl Broker {
 
     /// POST on a collection: creates the object the body names, with defaults for what it
     /// leaves out. `vpn` is the VPN of the URI (ignored for a VPN).
-    pub fn create(&mut self, kind: Kind, vpn: &str, body: &Object) -> Result<Object, ModelError> {
+    pub fn create(
+        &mut self,
+        kind: Kind,
+        vpn: &str,
+        body: &Object,
+    ) -> Result<Arc<Stored>, ModelError> {
         let name = match body.get(kind.id_attr()) {
             None => {
                 return Err(ModelError::Missing(format!(
@@ -443,7 +485,7 @@ impl Broker {
 
     /// PUT on an object: replaces it (creating it first when it does not exist); missing
     /// attributes go back to their defaults, write-only ones excepted (note 4).
-    pub fn replace(&mut self, key: &Key<'_>, body: &Object) -> Result<Object, ModelError> {
+    pub fn replace(&mut self, key: &Key<'_>, body: &Object) -> Result<Arc<Stored>, ModelError> {
         let changes = checked(key, body)?;
         if key.kind != Kind::MsgVpn {
             self.vpn(key.vpn)?;
@@ -461,15 +503,15 @@ impl Broker {
     }
 
     /// PATCH on an object: changes what the body names, nothing else.
-    pub fn update(&mut self, key: &Key<'_>, body: &Object) -> Result<Object, ModelError> {
-        let mut object = self.get(key)?;
+    pub fn update(&mut self, key: &Key<'_>, body: &Object) -> Result<Arc<Stored>, ModelError> {
+        let mut object = self.get(key)?.attrs.clone();
         let changes = checked(key, body)?;
         object.extend(changes);
         self.insert(key, object)
     }
 
     /// Checks references and stores `object` at `key`.
-    fn insert(&mut self, key: &Key<'_>, object: Object) -> Result<Object, ModelError> {
+    fn insert(&mut self, key: &Key<'_>, object: Object) -> Result<Arc<Stored>, ModelError> {
         if key.kind == Kind::ClientUsername {
             for (attr, kind) in
                 [("aclProfileName", Kind::AclProfile), ("clientProfileName", Kind::ClientProfile)]
@@ -485,6 +527,7 @@ impl Broker {
                 }
             }
         }
+        let object = Stored::new(object);
         if key.kind == Kind::MsgVpn {
             match self.vpns.get_mut(key.name) {
                 Some(vpn) => vpn.attrs = object.clone(),
@@ -492,10 +535,10 @@ impl Broker {
                     let mut vpn = Vpn { attrs: object.clone(), children: BTreeMap::new() };
                     // [I] a new VPN comes with its `default` profiles and username.
                     for kind in [Kind::AclProfile, Kind::ClientProfile, Kind::ClientUsername] {
-                        vpn.children
-                            .entry(kind)
-                            .or_default()
-                            .insert("default".to_string(), defaults(kind, key.name, "default"));
+                        vpn.children.entry(kind).or_default().insert(
+                            "default".to_string(),
+                            Stored::new(defaults(kind, key.name, "default")),
+                        );
                     }
                     self.vpns.insert(key.name.to_string(), vpn);
                 }
@@ -658,6 +701,27 @@ mod tests {
 
     fn body(value: Value) -> Object {
         value.as_object().cloned().unwrap_or_default()
+    }
+
+    /// What a GET wrote of an object lasts until the object changes, each API's apart: a
+    /// change stores a new object, which the next GET writes afresh.
+    #[test]
+    fn written_data_lasts_until_the_object_changes() {
+        use super::super::wire::Api;
+        let mut b = Broker::shipped();
+        b.create(Kind::Queue, "default", &body(json!({"queueName": "q"}))).unwrap();
+        let write = |o: &Object| bytes::Bytes::from(serde_json::to_vec(o).unwrap());
+        let first = b.get(&queue("q")).unwrap().written(Api::Config, write);
+        let again = b.get(&queue("q")).unwrap().written(Api::Config, |_| unreachable!());
+        assert_eq!(first, again);
+        let monitor = b.get(&queue("q")).unwrap().written(Api::Monitor, |_| "m".into());
+        assert_eq!(monitor, "m");
+        b.update(&queue("q"), &body(json!({"egressEnabled": true}))).unwrap();
+        let changed = b.get(&queue("q")).unwrap().written(Api::Config, write);
+        assert!(String::from_utf8_lossy(&changed).contains(r#""egressEnabled":true"#));
+        b.replace(&queue("q"), &body(json!({}))).unwrap();
+        let replaced = b.get(&queue("q")).unwrap().written(Api::Config, write);
+        assert!(String::from_utf8_lossy(&replaced).contains(r#""egressEnabled":false"#));
     }
 
     fn queue<'a>(name: &'a str) -> Key<'a> {

@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 
 use super::auth::{AccessLevel, Principal};
 use super::errors::SempError;
-use super::models::{Key, Kind, ModelError, Object, SempObjects, VPN_CHILDREN};
+use super::models::{Key, Kind, ModelError, Object, SempObjects, Stored, VPN_CHILDREN};
 use super::routes::Ctx;
 use super::wire::{self, Api, ListParams, Page, ReqInfo, SempJson};
 use super::SolaceSettings;
@@ -138,6 +138,12 @@ fn name_of(kind: Kind, object: &Object) -> String {
 /// An object as the API shows it: write-only attributes left out, the monitor API's
 /// counters added; and its links.
 fn render(req: &ReqInfo, api: Api, kind: Kind, object: &Object) -> (Value, Value) {
+    (data_of(api, kind, object), links_of(req, api, kind, object))
+}
+
+/// The `data` of `object` as `api` shows it: write-only attributes left out, and the
+/// monitor API's own.
+fn data_of(api: Api, kind: Kind, object: &Object) -> Value {
     let mut data = object.clone();
     for attr in kind.attrs().iter().filter(|a| a.write_only()) {
         data.remove(attr.name);
@@ -164,18 +170,31 @@ fn render(req: &ReqInfo, api: Api, kind: Kind, object: &Object) -> (Value, Value
             data.insert(name.to_string(), value);
         }
     }
-    let vpn = object.get("msgVpnName").and_then(Value::as_str).unwrap_or_default().to_string();
-    let name = name_of(kind, object);
-    let key = Key { kind, vpn: &vpn, name: &name };
+    Value::Object(data)
+}
+
+/// The `links` of `object` as `req` reaches it through `api`.
+fn links_of(req: &ReqInfo, api: Api, kind: Kind, object: &Object) -> Value {
+    let text = |attr: &str| object.get(attr).and_then(Value::as_str).unwrap_or_default();
+    let key = Key { kind, vpn: text("msgVpnName"), name: text(kind.id_attr()) };
     let path = object_path(api, &key);
-    let mut links = json!({ "uri": req.link(&path) });
+    let mut links = serde_json::Map::new();
     if kind == Kind::MsgVpn {
+        // Pieces pushed rather than `format!`ed: every GET of a VPN links its children.
         for child in VPN_CHILDREN {
             let coll = child.collection();
-            links[format!("{coll}Uri")] = json!(req.link(&format!("{path}/{coll}")));
+            let mut name = String::with_capacity(coll.len() + 3);
+            name.push_str(coll);
+            name.push_str("Uri");
+            let mut child_path = String::with_capacity(path.len() + 1 + coll.len());
+            child_path.push_str(&path);
+            child_path.push('/');
+            child_path.push_str(coll);
+            links.insert(name, Value::String(req.link(&child_path)));
         }
     }
-    (Value::Object(data), links)
+    links.insert("uri".to_string(), Value::String(req.link(&path)));
+    Value::Object(links)
 }
 
 /// One page of `objects` (sorted by name), filtered by `where`, `select` applied.
@@ -202,10 +221,24 @@ fn collection(ctx: &Ctx, req: &ReqInfo, kind: Kind, vpn: &str) -> Answer {
 }
 
 /// An object answer.
-fn object_answer(ctx: &Ctx, req: &ReqInfo, kind: Kind, object: &Object) -> Answer {
-    let (data, links) = render(req, api_of(req), kind, object);
-    let data = wire::select_object(data, &req.params(), &ctx.settings)?;
-    ok(&wire::object_body(req, data, links))
+fn object_answer(ctx: &Ctx, req: &ReqInfo, kind: Kind, object: &Stored) -> Answer {
+    let api = api_of(req);
+    match wire::Select::parse(&req.params(), &ctx.settings)? {
+        // The object's `data` is written once per change of it ([`Stored::written`]).
+        None => {
+            let write = |attrs: &Object| {
+                serde_json::to_vec(&data_of(api, kind, attrs)).unwrap_or_default().into()
+            };
+            let data = object.written(api, write);
+            let links = links_of(req, api, kind, object);
+            let body = wire::object_body_written(req, &data, &links);
+            Ok(wire::json_bytes_response(StatusCode::OK, body))
+        }
+        Some(select) => {
+            let (data, links) = render(req, api, kind, object);
+            ok(&wire::object_body(req, select.apply(&data, &ctx.settings)?, links))
+        }
+    }
 }
 
 /// The device's broker objects: built as a broker ships them on first use, and again

@@ -128,7 +128,10 @@ impl ReqInfo {
 
     /// A link to `path` on this broker.
     pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        let mut link = String::with_capacity(self.base.len() + path.len());
+        link.push_str(&self.base);
+        link.push_str(path);
+        link
     }
 
     /// `meta.request`.
@@ -163,6 +166,22 @@ pub fn object_body(req: &ReqInfo, data: Value, links: Value) -> Value {
         "links": links,
         "meta": { "request": req.meta_request(), "responseCode": 200 },
     })
+}
+
+/// [`object_body`] with `data` already written: the bytes serde_json writes for the whole
+/// (its objects' keys in byte order: `data`, `links`, `meta`).
+pub fn object_body_written(req: &ReqInfo, data: &[u8], links: &Value) -> axum::body::Bytes {
+    let meta = json!({ "request": req.meta_request(), "responseCode": 200 });
+    let mut out = Vec::with_capacity(data.len() + 512);
+    out.extend_from_slice(b"{\"data\":");
+    out.extend_from_slice(data);
+    out.extend_from_slice(b",\"links\":");
+    // Writing into a vector cannot fail.
+    let _ = serde_json::to_writer(&mut out, links);
+    out.extend_from_slice(b",\"meta\":");
+    let _ = serde_json::to_writer(&mut out, &meta);
+    out.push(b'}');
+    out.into()
 }
 
 /// `SempMetaOnlyResponse`: an action's answer, or a DELETE's.
@@ -702,6 +721,25 @@ mod tests {
 
     fn settings() -> SolaceSettings {
         SolaceSettings::default()
+    }
+
+    /// An object's body put together around its written `data` is byte for byte what
+    /// serde_json writes for the whole body, with absolute links and with relative ones.
+    #[test]
+    fn a_body_around_written_data_is_what_serde_json_writes() {
+        let data = json!({"msgVpnName": "default", "b": [1, {"z": "\u{e9}\"", "a": null}], "a": 1});
+        let links = json!({"uri": "http://h:8080/SEMP/v2/config/msgVpns/default", "x": "y"});
+        for absolute in [true, false] {
+            let s = SolaceSettings { absolute_uris: absolute, ..settings() };
+            let uri: Uri = "/SEMP/v2/config/msgVpns/default?count=1".parse().unwrap();
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, HeaderValue::from_static("h:8080"));
+            let req = ReqInfo::new(&Method::GET, &uri, &headers, ListenerScheme::Http, &s);
+            let written = serde_json::to_vec(&data).unwrap();
+            let whole =
+                serde_json::to_vec(&object_body(&req, data.clone(), links.clone())).unwrap();
+            assert_eq!(object_body_written(&req, &written, &links), whole);
+        }
     }
 
     /// SEMP221 "where": `==` on strings with `*` wildcards, and numeric comparisons.
