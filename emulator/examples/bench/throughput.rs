@@ -200,8 +200,8 @@ enum Kind {
     TreeGet(&'static str),
     /// BIG-IP GET with `X-F5-Auth-Token`.
     BigipTokenGet,
-    /// SEMP GET with the `Session` cookie.
-    SempCookieGet,
+    /// SEMP GET of this path with the `Session` cookie.
+    SempCookieGet(&'static str),
     /// Redfish GET with HTTP Basic: a one-request session each time.
     BasicGet,
     /// Redfish login, GET, logout.
@@ -211,14 +211,15 @@ enum Kind {
 }
 
 /// Every case, in the order printed.
-const CASES: [(&str, Kind); 10] = [
+const CASES: [(&str, Kind); 11] = [
     ("redfish X-Auth-Token GET", Kind::TokenGet("redfish")),
     ("redfish tree GET (a System)", Kind::TreeGet("redfish")),
     ("ilo5 X-Auth-Token GET", Kind::TokenGet("ilo5")),
     ("idrac9 X-Auth-Token GET", Kind::TokenGet("idrac9")),
     ("idrac9 tree GET (a System)", Kind::TreeGet("idrac9")),
     ("bigip17 X-F5-Auth-Token GET", Kind::BigipTokenGet),
-    ("solace SEMP cookie GET", Kind::SempCookieGet),
+    ("solace SEMP cookie GET", Kind::SempCookieGet("/SEMP/v2/config")),
+    ("SEMP GET of a Message VPN, cookie", Kind::SempCookieGet("/SEMP/v2/config/msgVpns/default")),
     ("redfish Basic GET (one-request session)", Kind::BasicGet),
     ("redfish login + GET + logout", Kind::Cycle),
     ("redfish login refused, table full", Kind::RefusedLogin),
@@ -234,7 +235,7 @@ async fn make(name: &str, kind: Kind) -> Case {
         Kind::TokenGet(profile) => token_get(name, profile).await,
         Kind::TreeGet(profile) => tree_get(name, profile).await,
         Kind::BigipTokenGet => bigip_token_get(name).await,
-        Kind::SempCookieGet => semp_cookie_get(name).await,
+        Kind::SempCookieGet(path) => semp_cookie_get(name, path).await,
         Kind::BasicGet => basic_get(name).await,
         Kind::Cycle => cycle(name).await,
         Kind::RefusedLogin => refused_login(name).await,
@@ -406,14 +407,13 @@ async fn bigip_token_get(name: &str) -> Case {
     fixed_case(name, 0.80, device, request, false).await
 }
 
-async fn semp_cookie_get(name: &str) -> Case {
+async fn semp_cookie_get(name: &str, path: &str) -> Case {
     let device = start(roomy("solace-software-100")).await;
-    const PATH: &str = "/SEMP/v2/config";
     let opened =
-        ask(addr_of(&device), &Request::get(PATH, &[("Authorization", &basic(&device))])).await;
+        ask(addr_of(&device), &Request::get(path, &[("Authorization", &basic(&device))])).await;
     let cookie = header(&opened, "set-cookie");
     let cookie = cookie.split(';').next().expect("name=value").to_string();
-    let request = Request::get(PATH, &[("Cookie", &cookie)]);
+    let request = Request::get(path, &[("Cookie", &cookie)]);
     fixed_case(name, 0.70, device, request, false).await
 }
 
