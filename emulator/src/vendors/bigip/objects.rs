@@ -922,22 +922,26 @@ impl Ltm {
         Ok(())
     }
 
-    fn get(
+    /// `answer` of the object, read where it is kept (not copied out first).
+    fn read<R>(
         &self,
         settings: &ObjectSettings,
         kind: Kind,
         pool: Option<&Name>,
         id: &Name,
-    ) -> Result<Obj, McpError> {
-        lookup(&Msg { settings }, &self.lock(), kind, pool, id)
+        answer: impl FnOnce(&Obj) -> R,
+    ) -> Result<R, McpError> {
+        Ok(answer(lookup_ref(&Msg { settings }, &self.lock(), kind, pool, id)?))
     }
 
-    fn list(
+    /// `answer` of every object of the collection, read where they are kept.
+    fn read_all<R>(
         &self,
         settings: &ObjectSettings,
         kind: Kind,
         pool: Option<&Name>,
-    ) -> Result<Vec<Obj>, McpError> {
+        answer: impl FnOnce(Vec<&Obj>) -> R,
+    ) -> Result<R, McpError> {
         let mut config = self.lock();
         match pool {
             Some(pool) => {
@@ -946,9 +950,9 @@ impl Ltm {
                     .pools
                     .get(&path)
                     .ok_or_else(|| Msg { settings }.not_found(Kind::Pool, &path))?;
-                Ok(p.members.values().cloned().collect())
+                Ok(answer(p.members.values().collect()))
             }
-            None => Ok(config.table(kind).values().cloned().collect()),
+            None => Ok(answer(config.table(kind).values().collect())),
         }
     }
 }
@@ -960,6 +964,17 @@ fn lookup(
     pool: Option<&Name>,
     id: &Name,
 ) -> Result<Obj, McpError> {
+    lookup_ref(msg, config, kind, pool, id).cloned()
+}
+
+/// [`lookup`] without the copy.
+fn lookup_ref<'c>(
+    msg: &Msg<'_>,
+    config: &'c Config,
+    kind: Kind,
+    pool: Option<&Name>,
+    id: &Name,
+) -> Result<&'c Obj, McpError> {
     let path = id.full_path();
     let table = match (kind, pool) {
         (Kind::Member, Some(pool)) => {
@@ -974,7 +989,7 @@ fn lookup(
         (Kind::Node, _) => &config.nodes,
         _ => &config.pools,
     };
-    table.get(&path).cloned().ok_or_else(|| msg.not_found(kind, &path))
+    table.get(&path).ok_or_else(|| msg.not_found(kind, &path))
 }
 
 /// A virtual server's `pool` must name a pool that exists.
@@ -1078,30 +1093,30 @@ fn new_members(
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Reference {
+struct Reference<'a> {
     link: String,
     is_subcollection: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    items: Option<Vec<ObjectBody>>,
+    items: Option<Vec<ObjectBody<'a>>>,
 }
 
 /// One object, keys in the device's order: identity first, then properties A-Z, then
 /// subcollection references.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ObjectBody {
+struct ObjectBody<'a> {
     kind: &'static str,
-    name: String,
-    partition: String,
+    name: &'a str,
+    partition: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    sub_path: Option<String>,
+    sub_path: Option<&'a str>,
     full_path: String,
     generation: u64,
     self_link: String,
     #[serde(flatten)]
-    attrs: Map<String, Value>,
+    attrs: &'a Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    members_reference: Option<Reference>,
+    members_reference: Option<Reference<'a>>,
 }
 
 /// The link of an object: its collection's URI plus `~Partition~name`.
@@ -1113,7 +1128,13 @@ fn object_uri(kind: Kind, pool: Option<&Name>, id: &Name) -> String {
     format!("{base}/{}", id.segment())
 }
 
-fn render(kind: Kind, pool: Option<&Name>, obj: &Obj, version: &str, expand: bool) -> ObjectBody {
+fn render<'a>(
+    kind: Kind,
+    pool: Option<&Name>,
+    obj: &'a Obj,
+    version: &str,
+    expand: bool,
+) -> ObjectBody<'a> {
     let uri = object_uri(kind, pool, &obj.id);
     let members_reference = (kind == Kind::Pool).then(|| Reference {
         link: format!("{ORIGIN}{uri}/members?ver={version}"),
@@ -1127,13 +1148,13 @@ fn render(kind: Kind, pool: Option<&Name>, obj: &Obj, version: &str, expand: boo
     });
     ObjectBody {
         kind: kind.kind(),
-        name: obj.id.name.clone(),
-        partition: obj.id.partition.clone(),
-        sub_path: obj.id.sub_path.clone(),
+        name: &obj.id.name,
+        partition: &obj.id.partition,
+        sub_path: obj.id.sub_path.as_deref(),
         full_path: obj.id.full_path(),
         generation: obj.generation,
         self_link: format!("{ORIGIN}{uri}?ver={version}"),
-        attrs: obj.attrs.clone(),
+        attrs: &obj.attrs,
         members_reference,
     }
 }
@@ -1163,7 +1184,7 @@ impl Params {
     }
 
     /// The body, with only the `$select`ed keys when there is a `$select`.
-    fn selected(&self, body: ObjectBody) -> Item {
+    fn selected<'a>(&self, body: ObjectBody<'a>) -> Item<'a> {
         let Some(select) = &self.select else {
             return Item::Full(Box::new(body));
         };
@@ -1180,18 +1201,18 @@ impl Params {
 /// An object as a GET shows it: whole, in the device's key order, or the `$select`ed keys.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Item {
-    Full(Box<ObjectBody>),
+enum Item<'a> {
+    Full(Box<ObjectBody<'a>>),
     Selected(Map<String, Value>),
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CollectionBody {
+struct CollectionBody<'a> {
     kind: &'static str,
     self_link: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    items: Vec<Item>,
+    items: Vec<Item<'a>>,
 }
 
 // ----- handlers -----
@@ -1253,30 +1274,36 @@ fn segment_name(raw: &str) -> Result<Name, McpError> {
 async fn list(kind: Kind, ctx: Ctx, pool: Option<String>, params: Params) -> Answer {
     let pool = pool.as_deref().map(segment_name).transpose()?;
     let v = &ctx.settings.version;
-    let items = model(&ctx).list(objects(&ctx), kind, pool.as_ref())?;
-    let items = items
-        .iter()
-        .filter(|o| params.partition().is_none_or(|p| o.id.partition == p))
-        .map(|o| params.selected(render(kind, pool.as_ref(), o, v, params.expand())))
-        .collect();
     let base = match &pool {
         Some(pool) => kind.uri().replace("{pool}", &pool.segment()),
         None => kind.uri().to_string(),
     };
-    let body = CollectionBody {
-        kind: kind.collection_kind(),
-        self_link: format!("{ORIGIN}{base}?ver={v}"),
-        items,
+    // Rendered and written where the objects are kept, without copying them out.
+    let answer = |objects: Vec<&Obj>| {
+        let items = objects
+            .into_iter()
+            .filter(|o| params.partition().is_none_or(|p| o.id.partition == p))
+            .map(|o| params.selected(render(kind, pool.as_ref(), o, v, params.expand())))
+            .collect();
+        let body = CollectionBody {
+            kind: kind.collection_kind(),
+            self_link: format!("{ORIGIN}{base}?ver={v}"),
+            items,
+        };
+        wire::ok(&body)
     };
-    Ok(wire::ok(&body))
+    Ok(model(&ctx).read_all(objects(&ctx), kind, pool.as_ref(), answer)?)
 }
 
 async fn read(kind: Kind, ctx: Ctx, pool: Option<String>, name: String, params: Params) -> Answer {
     let pool = pool.as_deref().map(segment_name).transpose()?;
     let id = segment_name(&name)?;
-    let obj = model(&ctx).get(objects(&ctx), kind, pool.as_ref(), &id)?;
-    let body = render(kind, pool.as_ref(), &obj, &ctx.settings.version, params.expand());
-    Ok(wire::ok(&params.selected(body)))
+    // Rendered and written where the object is kept, without copying it out.
+    let answer = |obj: &Obj| {
+        let body = render(kind, pool.as_ref(), obj, &ctx.settings.version, params.expand());
+        wire::ok(&params.selected(body))
+    };
+    Ok(model(&ctx).read(objects(&ctx), kind, pool.as_ref(), &id, answer)?)
 }
 
 async fn create(
