@@ -200,6 +200,8 @@ enum Kind {
     TreeGet(&'static str),
     /// BIG-IP GET with `X-F5-Auth-Token`.
     BigipTokenGet,
+    /// The same, of an LTM pool of two members (made first).
+    BigipPoolGet,
     /// SEMP GET of this path with the `Session` cookie.
     SempCookieGet(&'static str),
     /// Redfish GET with HTTP Basic: a one-request session each time.
@@ -211,13 +213,14 @@ enum Kind {
 }
 
 /// Every case, in the order printed.
-const CASES: [(&str, Kind); 11] = [
+const CASES: [(&str, Kind); 12] = [
     ("redfish X-Auth-Token GET", Kind::TokenGet("redfish")),
     ("redfish tree GET (a System)", Kind::TreeGet("redfish")),
     ("ilo5 X-Auth-Token GET", Kind::TokenGet("ilo5")),
     ("idrac9 X-Auth-Token GET", Kind::TokenGet("idrac9")),
     ("idrac9 tree GET (a System)", Kind::TreeGet("idrac9")),
     ("bigip17 X-F5-Auth-Token GET", Kind::BigipTokenGet),
+    ("BIG-IP GET of an LTM pool, token", Kind::BigipPoolGet),
     ("solace SEMP cookie GET", Kind::SempCookieGet("/SEMP/v2/config")),
     ("SEMP GET of a Message VPN, cookie", Kind::SempCookieGet("/SEMP/v2/config/msgVpns/default")),
     ("redfish Basic GET (one-request session)", Kind::BasicGet),
@@ -234,7 +237,8 @@ async fn make(name: &str, kind: Kind) -> Case {
     match kind {
         Kind::TokenGet(profile) => token_get(name, profile).await,
         Kind::TreeGet(profile) => tree_get(name, profile).await,
-        Kind::BigipTokenGet => bigip_token_get(name).await,
+        Kind::BigipTokenGet => bigip_token_get(name, false).await,
+        Kind::BigipPoolGet => bigip_token_get(name, true).await,
         Kind::SempCookieGet(path) => semp_cookie_get(name, path).await,
         Kind::BasicGet => basic_get(name).await,
         Kind::Cycle => cycle(name).await,
@@ -393,7 +397,9 @@ async fn tree_get(name: &str, profile: &str) -> Case {
     fixed_case(name, 0.80, device, request, false).await
 }
 
-async fn bigip_token_get(name: &str) -> Case {
+/// A BIG-IP GET with a token: of `sys version`, or (`pool`) of an LTM pool of two
+/// members, made first (what automation reads back of what it configured).
+async fn bigip_token_get(name: &str, pool: bool) -> Case {
     let device = start(roomy("bigip17")).await;
     let (user, password) = device.credentials();
     let body =
@@ -403,7 +409,20 @@ async fn bigip_token_get(name: &str) -> Case {
             .await;
     let json: serde_json::Value = serde_json::from_slice(&login.body).expect("a JSON login answer");
     let token = json["token"]["token"].as_str().expect("a token").to_string();
-    let request = Request::get("/mgmt/tm/sys/version", &[("X-F5-Auth-Token", &token)]);
+    let mut path = "/mgmt/tm/sys/version";
+    if pool {
+        let body = serde_json::json!({
+            "name": "web",
+            "monitor": "http",
+            "members": [{"name": "10.0.0.1:80"}, {"name": "10.0.0.2:80"}],
+        });
+        let mut made = Request::post_json("/mgmt/tm/ltm/pool", &body.to_string());
+        made.headers.push(("X-F5-Auth-Token".into(), token.clone()));
+        let made = ask(addr_of(&device), &made).await;
+        assert_eq!(made.status, StatusCode::OK, "the pool is made");
+        path = "/mgmt/tm/ltm/pool/~Common~web";
+    }
+    let request = Request::get(path, &[("X-F5-Auth-Token", &token)]);
     fixed_case(name, 0.80, device, request, false).await
 }
 
