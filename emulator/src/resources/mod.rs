@@ -8,6 +8,9 @@
 //!   so, whatever the case of the path);
 //! - a weak ETag per document, derived from its content, so it changes whenever the
 //!   document does;
+//! - each document's GET answer (written JSON, ETag) made once per change of the
+//!   document and kept until the next ([`Tree::served`]), every change going through one
+//!   method that drops it;
 //! - merge-PATCH (RFC 7396) limited to the properties a document declares writable, with
 //!   every problem reported at once and nothing changed unless all of it is acceptable;
 //! - actions as hooks: a document's `Actions."#Name".target` is served by the
