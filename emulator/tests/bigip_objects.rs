@@ -297,6 +297,45 @@ async fn delete_answers_200_and_the_object_is_gone() {
     assert_eq!(delete(&b, "/mgmt/tm/ltm/node/~Common~n1").await.status, StatusCode::NOT_FOUND);
 }
 
+/// A plain GET's body is written once and kept with the object; every change (PATCH,
+/// PUT, a delete and a create again, of a pool, a member and a node) shows in the next
+/// GETs, which read byte for byte what the change answered.
+#[tokio::test]
+async fn a_kept_body_lasts_until_the_object_changes() {
+    let b = bigip("bigip17");
+    let pool = "/mgmt/tm/ltm/pool/~Common~web";
+    let members = format!("{pool}/members");
+    let member = format!("{members}/~Common~10.0.0.1:80");
+    let node = "/mgmt/tm/ltm/node/~Common~10.0.0.1";
+    let describe = |description: &str| json!({ "description": description });
+    let new_member =
+        |description: &str| json!({ "name": "10.0.0.1:80", "description": description });
+
+    let created = post(&b, POOLS, json!({ "name": "web" })).await;
+    reads_back(&b, pool, created).await;
+    reads_back(&b, pool, send(&b, Method::PATCH, pool, describe("blue")).await).await;
+    reads_back(&b, pool, send(&b, Method::PUT, pool, describe("green")).await).await;
+    reads_back(&b, &member, post(&b, &members, new_member("first")).await).await;
+    reads_back(&b, &member, send(&b, Method::PATCH, &member, describe("second")).await).await;
+    assert_eq!(delete(&b, &member).await.status, StatusCode::OK);
+    reads_back(&b, &member, post(&b, &members, new_member("again")).await).await;
+    reads_back(&b, node, send(&b, Method::PATCH, node, describe("rack 4")).await).await;
+
+    let before = get(&b, pool).await;
+    assert_eq!(delete(&b, &member).await.status, StatusCode::OK);
+    assert_eq!(delete(&b, pool).await.status, StatusCode::OK);
+    let again = post(&b, POOLS, json!({ "name": "web", "description": "green" })).await;
+    assert_ne!(again.text, before.text, "a new pool, a new generation");
+    reads_back(&b, pool, again).await;
+}
+
+/// Two GETs of `uri` (the second from what the first kept) read what `change` answered.
+async fn reads_back(b: &Bigip, uri: &str, change: Reply) {
+    assert_eq!(change.status, StatusCode::OK, "{}", change.text);
+    assert_eq!(get(b, uri).await.text, change.text, "{uri}");
+    assert_eq!(get(b, uri).await.text, change.text, "{uri}, from what was kept");
+}
+
 /// Pool members live under their pool (`.../pool/~Common~web/members/~Common~10.0.0.1:80`,
 /// kind `tm:ltm:pool:members:membersstate`); a member on a new address creates its node,
 /// and a node or pool still in use cannot be deleted.

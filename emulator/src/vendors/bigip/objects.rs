@@ -48,6 +48,7 @@ use super::routes::Ctx;
 use super::wire::{self, JsonObject, ORIGIN};
 use super::{fill, BigipSettings};
 use crate::device::Device;
+use crate::vendors::http::Rendered;
 
 // ----- settings -----
 
@@ -412,6 +413,16 @@ struct Obj {
     attrs: Map<String, Value>,
     /// A pool's members, by full path.
     members: BTreeMap<String, Obj>,
+    /// The body a plain GET of the object writes (no `$select`, members not expanded),
+    /// with the generation it was written at. Every change of an object gives it a new
+    /// generation, so a body of another generation is stale and written again.
+    written: Option<(u64, Rendered)>,
+}
+
+impl Obj {
+    fn new(id: Name, generation: u64, attrs: Map<String, Value>) -> Obj {
+        Obj { id, generation, attrs, members: BTreeMap::new(), written: None }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -823,7 +834,7 @@ impl Ltm {
         }
         check_references(&msg, &config, kind, &attrs)?;
         let generation = config.generation + 1;
-        let mut obj = Obj { id: id.clone(), generation, attrs, members: BTreeMap::new() };
+        let mut obj = Obj::new(id.clone(), generation, attrs);
         let mut nodes = config.nodes.clone();
         if let Some(members) = members {
             obj.members = new_members(&msg, &id, &members, &mut nodes, generation)?;
@@ -846,12 +857,12 @@ impl Ltm {
         let msg = Msg { settings };
         let mut config = self.lock();
         let path = id.full_path();
-        let current = lookup(&msg, &config, kind, pool, id)?;
+        let current = lookup(&msg, &mut config, kind, pool, id)?;
         let mut attrs = current.attrs.clone();
         let members = apply(&msg, kind, id, &mut attrs, body, write)?;
         check_references(&msg, &config, kind, &attrs)?;
         let generation = config.generation + 1;
-        let mut obj = Obj { generation, attrs, ..current };
+        let mut obj = Obj { generation, attrs, written: None, ..current };
         let mut nodes = config.nodes.clone();
         if let Some(members) = members {
             obj.members = new_members(&msg, id, &members, &mut nodes, generation)?;
@@ -881,7 +892,7 @@ impl Ltm {
         let msg = Msg { settings };
         let mut config = self.lock();
         let path = id.full_path();
-        lookup(&msg, &config, kind, pool, id)?;
+        lookup(&msg, &mut config, kind, pool, id)?;
         let in_use = |template: &str, user: (&str, &str)| {
             McpError::bad_request(fill(template, &[("path", &path), user]))
         };
@@ -931,7 +942,29 @@ impl Ltm {
         id: &Name,
         answer: impl FnOnce(&Obj) -> R,
     ) -> Result<R, McpError> {
-        Ok(answer(lookup_ref(&Msg { settings }, &self.lock(), kind, pool, id)?))
+        Ok(answer(lookup_mut(&Msg { settings }, &mut self.lock(), kind, pool, id)?))
+    }
+
+    /// The body a plain GET of the object writes: kept with the object from its first
+    /// GET until it changes, and written by `write` when there is none.
+    fn written(
+        &self,
+        settings: &ObjectSettings,
+        kind: Kind,
+        pool: Option<&Name>,
+        id: &Name,
+        write: impl FnOnce(&Obj) -> Vec<u8>,
+    ) -> Result<Rendered, McpError> {
+        let mut config = self.lock();
+        let obj = lookup_mut(&Msg { settings }, &mut config, kind, pool, id)?;
+        match &obj.written {
+            Some((generation, body)) if *generation == obj.generation => Ok(body.clone()),
+            _ => {
+                let body = Rendered::new(write(obj).into());
+                obj.written = Some((obj.generation, body.clone()));
+                Ok(body)
+            }
+        }
     }
 
     /// `answer` of every object of the collection, read where they are kept.
@@ -959,37 +992,37 @@ impl Ltm {
 
 fn lookup(
     msg: &Msg<'_>,
-    config: &Config,
+    config: &mut Config,
     kind: Kind,
     pool: Option<&Name>,
     id: &Name,
 ) -> Result<Obj, McpError> {
-    lookup_ref(msg, config, kind, pool, id).cloned()
+    lookup_mut(msg, config, kind, pool, id).cloned()
 }
 
-/// [`lookup`] without the copy.
-fn lookup_ref<'c>(
+/// [`lookup`] without the copy: the object where it is kept.
+fn lookup_mut<'c>(
     msg: &Msg<'_>,
-    config: &'c Config,
+    config: &'c mut Config,
     kind: Kind,
     pool: Option<&Name>,
     id: &Name,
-) -> Result<&'c Obj, McpError> {
+) -> Result<&'c mut Obj, McpError> {
     let path = id.full_path();
     let table = match (kind, pool) {
         (Kind::Member, Some(pool)) => {
             let pool_path = pool.full_path();
-            &config
+            &mut config
                 .pools
-                .get(&pool_path)
+                .get_mut(&pool_path)
                 .ok_or_else(|| msg.not_found(Kind::Pool, &pool_path))?
                 .members
         }
-        (Kind::Virtual, _) => &config.virtuals,
-        (Kind::Node, _) => &config.nodes,
-        _ => &config.pools,
+        (Kind::Virtual, _) => &mut config.virtuals,
+        (Kind::Node, _) => &mut config.nodes,
+        _ => &mut config.pools,
     };
-    table.get(&path).ok_or_else(|| msg.not_found(kind, &path))
+    table.get_mut(&path).ok_or_else(|| msg.not_found(kind, &path))
 }
 
 /// A virtual server's `pool` must name a pool that exists.
@@ -1044,10 +1077,7 @@ fn new_member(
                 Name { partition: id.partition.clone(), sub_path: None, name: node_name.into() };
             let mut attrs = Kind::Node.defaults();
             attrs.insert("address".to_string(), Value::from(given));
-            nodes.insert(
-                node_path,
-                Obj { id: node_id, generation, attrs, members: BTreeMap::new() },
-            );
+            nodes.insert(node_path, Obj::new(node_id, generation, attrs));
             Value::from(given)
         }
     };
@@ -1056,7 +1086,7 @@ fn new_member(
     body.remove("address");
     apply(msg, kind, id, &mut attrs, &body, Write::Create)?;
     attrs.insert("address".to_string(), address);
-    Ok(Obj { id: id.clone(), generation, attrs, members: BTreeMap::new() })
+    Ok(Obj::new(id.clone(), generation, attrs))
 }
 
 /// A pool's `members` as a POST or PUT gives them: names or objects with `name`.
@@ -1298,9 +1328,18 @@ async fn list(kind: Kind, ctx: Ctx, pool: Option<String>, params: Params) -> Ans
 async fn read(kind: Kind, ctx: Ctx, pool: Option<String>, name: String, params: Params) -> Answer {
     let pool = pool.as_deref().map(segment_name).transpose()?;
     let id = segment_name(&name)?;
+    let v = &ctx.settings.version;
+    if params.select.is_none() && !params.expand() {
+        // The GET automation makes most: written once per change of the object.
+        let write = |obj: &Obj| {
+            serde_json::to_vec(&render(kind, pool.as_ref(), obj, v, false)).unwrap_or_default()
+        };
+        let body = model(&ctx).written(objects(&ctx), kind, pool.as_ref(), &id, write)?;
+        return Ok(wire::ok_rendered(&body));
+    }
     // Rendered and written where the object is kept, without copying it out.
     let answer = |obj: &Obj| {
-        let body = render(kind, pool.as_ref(), obj, &ctx.settings.version, params.expand());
+        let body = render(kind, pool.as_ref(), obj, v, params.expand());
         wire::ok(&params.selected(body))
     };
     Ok(model(&ctx).read(objects(&ctx), kind, pool.as_ref(), &id, answer)?)
