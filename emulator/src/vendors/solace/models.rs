@@ -278,13 +278,24 @@ pub enum ModelError {
 pub type Object = Map<String, Value>;
 
 /// An object as the broker keeps it: its attributes and, from the first GET of each API
-/// on, its `data` as that API's GETs write it. An object is replaced whole on every
-/// change, never changed in place, so what is written of it is never stale.
+/// on, what that API's GETs write of it. An object is replaced whole on every change,
+/// never changed in place, so what is written of it is never stale.
 #[derive(Debug)]
 pub struct Stored {
     attrs: Object,
     /// By API: the monitor API's, then the config API's.
-    written: [OnceLock<bytes::Bytes>; 2],
+    written: [OnceLock<Written>; 2],
+}
+
+/// What an API's GETs write of an object, the same for every request: its `data`, and
+/// its `links` as the paths they name on the broker, in key order (a request adds its
+/// base to each).
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The `data`, as serde_json writes it.
+    pub data: bytes::Bytes,
+    /// Each link's key and path.
+    pub links: super::wire::LinkPaths,
 }
 
 impl Stored {
@@ -292,14 +303,14 @@ impl Stored {
         Arc::new(Stored { attrs, written: Default::default() })
     }
 
-    /// The object's `data` as `api` (monitor or config) writes it: `write`'s, once.
+    /// What `api` (monitor or config) writes of the object: `write`'s, once.
     pub fn written(
         &self,
         api: super::wire::Api,
-        write: impl FnOnce(&Object) -> bytes::Bytes,
-    ) -> bytes::Bytes {
+        write: impl FnOnce(&Object) -> Written,
+    ) -> &Written {
         let slot = &self.written[usize::from(api == super::wire::Api::Config)];
-        slot.get_or_init(|| write(&self.attrs)).clone()
+        slot.get_or_init(|| write(&self.attrs))
     }
 }
 
@@ -707,21 +718,27 @@ mod tests {
     /// change stores a new object, which the next GET writes afresh.
     #[test]
     fn written_data_lasts_until_the_object_changes() {
-        use super::super::wire::Api;
+        use super::super::wire::{Api, LinkPaths};
         let mut b = Broker::shipped();
         b.create(Kind::Queue, "default", &body(json!({"queueName": "q"}))).unwrap();
-        let write = |o: &Object| bytes::Bytes::from(serde_json::to_vec(o).unwrap());
-        let first = b.get(&queue("q")).unwrap().written(Api::Config, write);
-        let again = b.get(&queue("q")).unwrap().written(Api::Config, |_| unreachable!());
+        let write = |o: &Object| Written {
+            data: serde_json::to_vec(o).unwrap().into(),
+            links: LinkPaths::new(vec![("uri".into(), format!("/{}", o["queueName"]))]),
+        };
+        let data = |b: &Broker, api, write: &dyn Fn(&Object) -> Written| {
+            let object = b.get(&queue("q")).unwrap();
+            let data = object.written(api, write).data.clone();
+            String::from_utf8_lossy(&data).into_owned()
+        };
+        let first = data(&b, Api::Config, &write);
+        let again = data(&b, Api::Config, &|_| unreachable!());
         assert_eq!(first, again);
-        let monitor = b.get(&queue("q")).unwrap().written(Api::Monitor, |_| "m".into());
-        assert_eq!(monitor, "m");
+        let monitor = |_: &Object| Written { data: "m".into(), ..Written::default() };
+        assert_eq!(data(&b, Api::Monitor, &monitor), "m");
         b.update(&queue("q"), &body(json!({"egressEnabled": true}))).unwrap();
-        let changed = b.get(&queue("q")).unwrap().written(Api::Config, write);
-        assert!(String::from_utf8_lossy(&changed).contains(r#""egressEnabled":true"#));
+        assert!(data(&b, Api::Config, &write).contains(r#""egressEnabled":true"#));
         b.replace(&queue("q"), &body(json!({}))).unwrap();
-        let replaced = b.get(&queue("q")).unwrap().written(Api::Config, write);
-        assert!(String::from_utf8_lossy(&replaced).contains(r#""egressEnabled":false"#));
+        assert!(data(&b, Api::Config, &write).contains(r#""egressEnabled":false"#));
     }
 
     fn queue<'a>(name: &'a str) -> Key<'a> {

@@ -42,9 +42,9 @@ use serde_json::{json, Value};
 
 use super::auth::{AccessLevel, Principal};
 use super::errors::SempError;
-use super::models::{Key, Kind, ModelError, Object, SempObjects, Stored, VPN_CHILDREN};
+use super::models::{Key, Kind, ModelError, Object, SempObjects, Stored, Written, VPN_CHILDREN};
 use super::routes::Ctx;
-use super::wire::{self, Api, ListParams, Page, ReqInfo, SempJson};
+use super::wire::{self, Api, LinkPaths, ListParams, Page, ReqInfo, SempJson};
 use super::SolaceSettings;
 
 type Answer = Result<Response, SempError>;
@@ -123,11 +123,18 @@ fn semp_error(settings: &SolaceSettings, error: ModelError) -> SempError {
 
 /// `/SEMP/v2/<api>/msgVpns/<vpn>[/<collection>/<name>]`.
 fn object_path(api: Api, key: &Key<'_>) -> String {
-    let vpn = format!("{}/msgVpns/{}", api.base(), wire::encode(key.vpn));
-    match key.kind {
-        Kind::MsgVpn => vpn,
-        kind => format!("{vpn}/{}/{}", kind.collection(), wire::encode(key.name)),
+    // Pieces pushed rather than `format!`ed: every object GET links the object.
+    let mut path = String::with_capacity(64);
+    path.push_str(api.base());
+    path.push_str("/msgVpns/");
+    path.push_str(&wire::encode(key.vpn));
+    if key.kind != Kind::MsgVpn {
+        path.push('/');
+        path.push_str(key.kind.collection());
+        path.push('/');
+        path.push_str(&wire::encode(key.name));
     }
+    path
 }
 
 /// The name of `object` of `kind`.
@@ -175,10 +182,17 @@ fn data_of(api: Api, kind: Kind, object: &Object) -> Value {
 
 /// The `links` of `object` as `req` reaches it through `api`.
 fn links_of(req: &ReqInfo, api: Api, kind: Kind, object: &Object) -> Value {
+    let links = link_paths(api, kind, object).into_iter();
+    Value::Object(links.map(|(key, path)| (key, Value::String(req.link(&path)))).collect())
+}
+
+/// The `links` of `object` through `api`, each key with the path it names on the broker
+/// (a request adds its base), in key order as serde_json writes a map's.
+fn link_paths(api: Api, kind: Kind, object: &Object) -> Vec<(String, String)> {
     let text = |attr: &str| object.get(attr).and_then(Value::as_str).unwrap_or_default();
     let key = Key { kind, vpn: text("msgVpnName"), name: text(kind.id_attr()) };
     let path = object_path(api, &key);
-    let mut links = serde_json::Map::new();
+    let mut links = Vec::with_capacity(VPN_CHILDREN.len() + 1);
     if kind == Kind::MsgVpn {
         // Pieces pushed rather than `format!`ed: every GET of a VPN links its children.
         for child in VPN_CHILDREN {
@@ -190,11 +204,12 @@ fn links_of(req: &ReqInfo, api: Api, kind: Kind, object: &Object) -> Value {
             child_path.push_str(&path);
             child_path.push('/');
             child_path.push_str(coll);
-            links.insert(name, Value::String(req.link(&child_path)));
+            links.push((name, child_path));
         }
     }
-    links.insert("uri".to_string(), Value::String(req.link(&path)));
-    Value::Object(links)
+    links.push(("uri".to_string(), path));
+    links.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    links
 }
 
 /// One page of `objects` (sorted by name), filtered by `where`, `select` applied.
@@ -224,14 +239,15 @@ fn collection(ctx: &Ctx, req: &ReqInfo, kind: Kind, vpn: &str) -> Answer {
 fn object_answer(ctx: &Ctx, req: &ReqInfo, kind: Kind, object: &Stored) -> Answer {
     let api = api_of(req);
     match wire::Select::parse(&req.params(), &ctx.settings)? {
-        // The object's `data` is written once per change of it ([`Stored::written`]).
+        // The object's `data` and link paths are written once per change of it
+        // ([`Stored::written`]).
         None => {
-            let write = |attrs: &Object| {
-                serde_json::to_vec(&data_of(api, kind, attrs)).unwrap_or_default().into()
+            let write = |attrs: &Object| Written {
+                data: serde_json::to_vec(&data_of(api, kind, attrs)).unwrap_or_default().into(),
+                links: LinkPaths::new(link_paths(api, kind, attrs)),
             };
-            let data = object.written(api, write);
-            let links = links_of(req, api, kind, object);
-            let body = wire::object_body_written(req, &data, &links);
+            let written = object.written(api, write);
+            let body = wire::object_body_written(req, &written.data, &written.links);
             Ok(wire::json_bytes_response(StatusCode::OK, body))
         }
         Some(select) => {
@@ -489,4 +505,37 @@ async fn about_user_vpn(
     let (data, links) = about_user_vpn_object(&req, &vpn, vpn_access(p.level()));
     let data = wire::select_object(data, &req.params(), &ctx.settings)?;
     ok(&wire::object_body(&req, data, links))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
+
+    use super::*;
+    use crate::vendors::http::ListenerScheme;
+
+    /// A GET of an object writes the bytes serde_json writes for the body made of values,
+    /// for every API and a VPN (whose links name its children) as well as a queue.
+    #[test]
+    fn an_object_get_writes_what_serde_json_writes() {
+        let vpn = json!({"msgVpnName": "v 1", "enabled": true, "maxMsgSpoolUsage": 0});
+        let queue = json!({"msgVpnName": "v 1", "queueName": "q/1", "egressEnabled": false});
+        let settings = SolaceSettings::default();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("broker:8080"));
+        for (kind, object) in [(Kind::MsgVpn, vpn), (Kind::Queue, queue)] {
+            let Value::Object(object) = object else { unreachable!("objects are maps") };
+            for api in [Api::Config, Api::Monitor, Api::Action] {
+                let uri: Uri = format!("{}/msgVpns/v%201", api.base()).parse().unwrap();
+                let req =
+                    ReqInfo::new(&Method::GET, &uri, &headers, ListenerScheme::Http, &settings);
+                let (data, links) = render(&req, api, kind, &object);
+                let whole = serde_json::to_vec(&wire::object_body(&req, data.clone(), links));
+                let data = serde_json::to_vec(&data).unwrap();
+                let paths = LinkPaths::new(link_paths(api, kind, &object));
+                let written = wire::object_body_written(&req, &data, &paths);
+                assert_eq!(written, whole.unwrap(), "{kind:?} through {api:?}");
+            }
+        }
+    }
 }
