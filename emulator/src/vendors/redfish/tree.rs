@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -218,6 +219,12 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
     response
 }
 
+/// `Content-Length` for `body`, last, where the router would add it (an answer that has one
+/// keeps it).
+pub fn with_length(headers: &mut axum::http::HeaderMap, body: &[u8]) {
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+}
+
 /// A body that only carries `message`, in the personality's shape: through its
 /// [`EnvelopeHook`] when it has one (iLO answers PATCHes and actions with its
 /// ExtendedInfo envelope, ilo-idrac.md 1.5 [C]), else DSP0266's `@Message.ExtendedInfo`.
@@ -268,11 +275,21 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
     let uri = req.uri().clone();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { served, allow }) => {
-            let schema = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type);
-            let mut response = wire::json_bytes(StatusCode::OK, served.json.clone(), schema);
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
-            let mut response = with_etag(response, &served.etag);
-            add_captured_headers(&served, &mut response);
+            // The headers are made at the document's first answer, and copied after.
+            let head = served.head.get_or_init(|| {
+                let mut first = wire::json_bytes(StatusCode::OK, served.json.clone(), None);
+                first.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+                let mut first = with_etag(first, &served.etag);
+                add_captured_headers(&served, &mut first);
+                with_length(first.headers_mut(), &served.json);
+                first.headers().clone()
+            });
+            let mut response = Response::new(Body::from(served.json.clone()));
+            *response.headers_mut() = head.clone();
+            if let Some(schema) = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type)
+            {
+                response.extensions_mut().insert(schema);
+            }
             response
         }
         Ok(Outcome::NotModified { etag, allow }) => {
