@@ -366,7 +366,8 @@ impl Name {
                 })
             }
         };
-        let parts: Vec<&str> = rest.split(sep).collect();
+        let mut parts = rest.split(sep);
+        let parts = [parts.next(), parts.next(), parts.next(), parts.next()];
         let name = |partition: &str, sub: Option<&str>, name: &str| {
             (!partition.is_empty() && !name.is_empty() && sub.is_none_or(|s| !s.is_empty())).then(
                 || Name {
@@ -376,19 +377,28 @@ impl Name {
                 },
             )
         };
-        match parts.as_slice() {
-            [p, n] => name(p, None, n),
-            [p, s, n] => name(p, Some(s), n),
+        match parts {
+            [Some(p), Some(n), None, None] => name(p, None, n),
+            [Some(p), Some(s), Some(n), None] => name(p, Some(s), n),
             _ => None,
         }
     }
 
     /// `/Common/web` or `/Common/app/web`.
     pub fn full_path(&self) -> String {
-        match &self.sub_path {
-            Some(sub) => format!("/{}/{sub}/{}", self.partition, self.name),
-            None => format!("/{}/{}", self.partition, self.name),
+        // Pieces pushed rather than `format!`ed: every object request makes its path.
+        let sub = self.sub_path.as_deref();
+        let len = self.partition.len() + sub.map_or(0, |s| s.len() + 1) + self.name.len() + 2;
+        let mut path = String::with_capacity(len);
+        path.push('/');
+        path.push_str(&self.partition);
+        if let Some(sub) = sub {
+            path.push('/');
+            path.push_str(sub);
         }
+        path.push('/');
+        path.push_str(&self.name);
+        path
     }
 
     /// `~Common~web`, the form links use.
@@ -1759,6 +1769,8 @@ mod tests {
         assert_eq!(Name::parse("/Common/web").unwrap().segment(), "~Common~web");
         assert!(Name::parse("~Common~").is_none());
         assert!(Name::parse("~a~b~c~d").is_none());
+        assert!(Name::parse("~Common").is_none());
+        assert!(Name::parse("~a~~b").is_none(), "an empty subPath");
     }
 
     /// Member names are `address:port`, or `address.port` for IPv6 (tmsh's forms).
