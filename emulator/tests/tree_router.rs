@@ -299,8 +299,8 @@ async fn system_and_chassis_documents() {
     }
 }
 
-/// DSP0266 ETags: PATCH changes the ETag, a stale `If-Match` gets 412 and changes
-/// nothing, `If-None-Match` with the current one gets 304.
+/// DSP0266 ETags: PATCH changes the ETag (in the header as in the body), a stale
+/// `If-Match` gets 412 and changes nothing, `If-None-Match` with the current one gets 304.
 #[tokio::test]
 async fn patch_honours_etags() {
     for (name, system, _) in PROFILES {
@@ -320,6 +320,11 @@ async fn patch_honours_etags() {
         let after = send(&dev, Method::GET, system, Some(&token), &[], None).await;
         assert_eq!(after.body["AssetTag"], "rack-7", "{name}");
         assert_ne!(after.header("etag"), Some(etag.as_str()), "{name}");
+        // The answer's headers are kept with the document: a change makes new ones.
+        let again = send(&dev, Method::GET, system, Some(&token), &[], None).await;
+        for read in [&after, &again] {
+            assert_eq!(read.body["@odata.etag"], json!(read.header("etag")), "{name}");
+        }
         let stale = json!({ "AssetTag": "other" });
         let stale =
             send(&dev, Method::PATCH, system, Some(&token), &[("If-Match", &etag)], Some(stale))

@@ -79,7 +79,7 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
                 first.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
                 crate::vendors::redfish::tree::add_captured_headers(&served, &mut first);
                 crate::vendors::redfish::tree::with_length(first.headers_mut(), &served.json);
-                first.headers().clone()
+                crate::vendors::redfish::wire::roomy(first.into_parts().0.headers)
             });
             let mut response = Response::new(Body::from(served.json.clone()));
             *response.headers_mut() = head.clone();

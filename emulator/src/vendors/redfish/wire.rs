@@ -218,6 +218,15 @@ impl DescribedBy {
 /// [`super::routes::finish`]; a personality's own; Content-Length.
 const HEADER_ROOM: usize = 12;
 
+/// `headers` moved into a map with room for every header the answer path adds, for a
+/// head kept and copied into answer after answer: a copy of a map has the room the map
+/// had, and one without it grows (its table rehashed) when the last step adds its own.
+pub fn roomy(headers: HeaderMap) -> HeaderMap {
+    let mut roomy = HeaderMap::with_capacity(HEADER_ROOM);
+    roomy.extend(headers);
+    roomy
+}
+
 /// A response with room for every header the answer path adds, so its header map is
 /// allocated once rather than grown twice (an empty map allocates on its first insert and
 /// again past six headers). For documents and logins, which pass six; an error or an
