@@ -242,9 +242,10 @@ fn push_json_str(out: &mut Vec<u8>, pieces: &[&str]) {
 }
 
 /// Whether JSON escapes nothing in `text`: no `"`, `\` or control character. Eight bytes
-/// are looked at together (a byte-at-a-time loop cost a SEMP object GET 5,000
-/// instructions): in a word `w`, `(w - 0x2020..20) & !w & 0x8080..80` is not zero when
-/// some byte is below 0x20, and `w ^ 0x2222..22` has a zero byte when some byte is `"`.
+/// are looked at together (a byte at a time, writing a Message VPN's links and `meta`
+/// took 5,000 instructions; a word at a time, 3,000): in a word `w`,
+/// `(w - 0x2020..20) & !w & 0x8080..80` is not zero when some byte is below 0x20, and
+/// `w ^ 0x2222..22` has a zero byte when some byte is `"`.
 fn plain(text: &str) -> bool {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGHS: u64 = ONES * 0x80;
