@@ -73,17 +73,12 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
         Ok(Outcome::Document { served, allow }) => {
             // The tree writes serde_json's compact JSON, keys in byte order: iDRAC's writing
             // (`wire::to_sorted_string`; a test there holds the two equal).
-            // The headers are made at the document's first answer, and copied after.
-            let head = served.head.get_or_init(|| {
+            crate::vendors::redfish::tree::kept_answer(&served, || {
                 let mut first = written(StatusCode::OK, served.json.clone(), Some(&served.etag));
                 first.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
                 crate::vendors::redfish::tree::add_captured_headers(&served, &mut first);
-                crate::vendors::redfish::tree::with_length(first.headers_mut(), &served.json);
-                crate::vendors::redfish::wire::roomy(first.into_parts().0.headers)
-            });
-            let mut response = Response::new(Body::from(served.json.clone()));
-            *response.headers_mut() = head.clone();
-            response
+                first.into_parts().0.headers
+            })
         }
         Ok(Outcome::NotModified { etag, .. }) => {
             let mut response = Response::new(Body::empty());

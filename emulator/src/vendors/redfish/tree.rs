@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -219,10 +219,19 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
     response
 }
 
-/// `Content-Length` for `body`, last, where the router would add it (an answer that has one
-/// keeps it).
-pub fn with_length(headers: &mut axum::http::HeaderMap, body: &[u8]) {
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+/// The answer to a GET of the kept document `served`: its body, and the headers `head`
+/// makes (the personality's, in its order) at the document's first answer, then copied
+/// into every answer after. `Content-Length` goes last, where the router would add it, and
+/// the map has room for the headers the last step adds ([`wire::roomy`]).
+pub fn kept_answer(served: &Served, head: impl FnOnce() -> HeaderMap) -> Response {
+    let head = served.head.get_or_init(|| {
+        let mut headers = wire::roomy(head());
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(served.json.len()));
+        headers
+    });
+    let mut response = Response::new(Body::from(served.json.clone()));
+    *response.headers_mut() = head.clone();
+    response
 }
 
 /// A body that only carries `message`, in the personality's shape: through its
@@ -275,17 +284,13 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
     let uri = req.uri().clone();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { served, allow }) => {
-            // The headers are made at the document's first answer, and copied after.
-            let head = served.head.get_or_init(|| {
+            let mut response = kept_answer(&served, || {
                 let mut first = wire::json_bytes(StatusCode::OK, served.json.clone(), None);
                 first.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
                 let mut first = with_etag(first, &served.etag);
                 add_captured_headers(&served, &mut first);
-                with_length(first.headers_mut(), &served.json);
-                first.headers().clone()
+                first.into_parts().0.headers
             });
-            let mut response = Response::new(Body::from(served.json.clone()));
-            *response.headers_mut() = head.clone();
             if let Some(schema) = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type)
             {
                 response.extensions_mut().insert(schema);
