@@ -54,6 +54,13 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Every header but `Date`, as `name: value` in the order of the wire.
+    fn head(&self) -> String {
+        let lines = self.headers.iter().filter(|(name, _)| *name != header::DATE);
+        let lines = lines.map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("?")));
+        std::iter::once(self.status.to_string()).chain(lines).collect::<Vec<_>>().join("\n")
+    }
+
     fn view(&self) -> Value {
         let mut headers = serde_json::Map::new();
         for name in ["content-type", "allow", "etag"] {
@@ -98,16 +105,21 @@ async fn send(
 
 /// Logs in as `user` at the collection the service root links; returns the token.
 async fn login_as(dev: &DeviceHandle, user: &str, password: &str) -> String {
-    let root = send(dev, Method::GET, "/redfish/v1/", None, &[], None).await;
-    let sessions = root.body["Links"]["Sessions"]["@odata.id"]
-        .as_str()
-        .or_else(|| root.body["links"]["Sessions"]["href"].as_str())
-        .expect("the root links its sessions")
-        .to_string();
+    let sessions = sessions_uri(dev).await;
     let body = json!({ "UserName": user, "Password": password });
     let reply = send(dev, Method::POST, &sessions, None, &[], Some(body)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.header("x-auth-token").expect("token").to_string()
+}
+
+/// The sessions collection the service root links.
+async fn sessions_uri(dev: &DeviceHandle) -> String {
+    let root = send(dev, Method::GET, "/redfish/v1/", None, &[], None).await;
+    root.body["Links"]["Sessions"]["@odata.id"]
+        .as_str()
+        .or_else(|| root.body["links"]["Sessions"]["href"].as_str())
+        .expect("the root links its sessions")
+        .to_string()
 }
 
 async fn login(dev: &DeviceHandle) -> String {
@@ -296,6 +308,38 @@ async fn system_and_chassis_documents() {
             manager.body["FirmwareVersion"].as_str().is_some_and(|v| !v.is_empty()),
             "{name}: Manager FirmwareVersion"
         );
+    }
+}
+
+/// A document's answer and a refused login's keep their headers in the order the
+/// personality sets them: the answer's own, then its last step's (`OData-Version`,
+/// `Server`, `Cache-Control`, `Link`, iLO's and iDRAC's own), the same on the first
+/// answer, which makes the head kept for the answers after it, as on those answers.
+#[tokio::test]
+async fn answers_keep_their_header_order() {
+    for (name, system, _) in PROFILES {
+        let dev = device(name);
+        let token = login(&dev).await;
+        let first = send(&dev, Method::GET, system, Some(&token), &[], None).await;
+        let again = send(&dev, Method::GET, system, Some(&token), &[], None).await;
+        assert_eq!(first.head(), again.head(), "{name}");
+        insta::assert_snapshot!(format!("system-head@{name}"), first.head());
+
+        let account = dev.profile().default_account().clone();
+        let body = json!({ "UserName": account.user, "Password": account.password });
+        let sessions = sessions_uri(&dev).await;
+        let mut refused = None;
+        for _ in 0..200 {
+            let reply = send(&dev, Method::POST, &sessions, None, &[], Some(body.clone())).await;
+            if reply.status != StatusCode::CREATED {
+                refused = Some(reply);
+                break;
+            }
+        }
+        let refused = refused.expect("the table fills");
+        let again = send(&dev, Method::POST, &sessions, None, &[], Some(body)).await;
+        assert_eq!(refused.head(), again.head(), "{name}");
+        insta::assert_snapshot!(format!("refused-head@{name}"), refused.head());
     }
 }
 

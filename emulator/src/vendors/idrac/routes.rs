@@ -38,7 +38,7 @@ use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::expand::{self, Expander};
 use crate::vendors::redfish::routes::{Ctx, Finishing, Seg, Template};
 use crate::vendors::redfish::wire::{
-    DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
+    DescribedBy, HeadersSet, JsonObject, OptionalJsonObject, Prerendered, Props,
 };
 use crate::vendors::redfish::RedfishSettings;
 
@@ -63,7 +63,7 @@ pub fn shared(device: &Device) -> Shared {
     let forms = Expander::settings_of(device);
     let write = |v: &Value| wire::to_sorted_string(v).into_bytes();
     // Made once: every JSON answer carries it.
-    let content_type = HeaderValue::from_str(&settings.content_type).ok();
+    let content_type = json_content_type(&settings);
     let step = |expander| IdracStep {
         finishing: Finishing { expander },
         content_type: content_type.clone(),
@@ -190,6 +190,9 @@ fn finish_answer(
     read: bool,
     mut response: Response,
 ) -> Response {
+    if response.extensions().get::<HeadersSet>().is_some() {
+        return response;
+    }
     let s = settings(ctx);
     let path = uri.path();
     let status = response.status();
@@ -226,7 +229,20 @@ fn finish_answer(
         .then(|| response.extensions().get::<DescribedBy>())
         .flatten()
         .and_then(|schema| ctx.link_with(schema, &s.describedby));
-    let headers = response.headers_mut();
+    last_headers(ctx, content_type, response.headers_mut(), status, link);
+    response
+}
+
+/// The headers [`finish`] sets on an answer of `status`: the schema's `link`, then
+/// `OData-Version`, `Server`, `Cache-Control`, `Access-Control-Allow-Origin`, the
+/// profile's `content_type` for a JSON answer, and `WWW-Authenticate` on a 401.
+pub(super) fn last_headers(
+    ctx: &Ctx,
+    content_type: Option<HeaderValue>,
+    headers: &mut HeaderMap,
+    status: StatusCode,
+    link: Option<HeaderValue>,
+) {
     if let Some(link) = link {
         headers.insert(header::LINK, link);
     }
@@ -246,7 +262,11 @@ fn finish_answer(
             HeaderValue::from_static("Basic realm=\"RedfishService\""),
         );
     }
-    response
+}
+
+/// The profile's `Content-Type` of JSON answers, as a header.
+pub(super) fn json_content_type(settings: &IdracSettings) -> Option<HeaderValue> {
+    HeaderValue::from_str(&settings.content_type).ok()
 }
 
 async fn method_not_allowed(ctx: Ctx) -> IdracError {

@@ -73,11 +73,15 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
         Ok(Outcome::Document { served, allow }) => {
             // The tree writes serde_json's compact JSON, keys in byte order: iDRAC's writing
             // (`wire::to_sorted_string`; a test there holds the two equal).
-            crate::vendors::redfish::tree::kept_answer(&served, || {
+            let head = || {
                 let mut first = written(StatusCode::OK, served.json.clone(), Some(&served.etag));
                 first.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
                 crate::vendors::redfish::tree::add_captured_headers(&served, &mut first);
                 first.into_parts().0.headers
+            };
+            crate::vendors::redfish::tree::kept_answer(&served, head, |headers| {
+                let content_type = super::routes::json_content_type(&s);
+                super::routes::last_headers(&ctx, content_type, headers, StatusCode::OK, None);
             })
         }
         Ok(Outcome::NotModified { etag, .. }) => {

@@ -71,9 +71,9 @@ pub struct CtxParts {
     /// The `Link` header of each schema named so far, made once from the template (hashed
     /// with the engine's fast hasher: every answer looks one up).
     links: std::sync::Mutex<crate::session::HashMap<Arc<str>, Option<HeaderValue>>>,
-    /// The bodies of the last few errors rendered: a refusal answered again and again (a
+    /// The answers to the last few errors rendered: a refusal answered again and again (a
     /// full table) is rendered once.
-    errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, Bytes)>>,
+    errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, KeptError)>>,
     /// The personality's envelope, if it has one ([`Envelope`]).
     pub envelope: Option<EnvelopeHook>,
     /// The personality's own settings, if it has any ([`Ctx::vendor`]).
@@ -199,25 +199,28 @@ impl Ctx {
         link
     }
 
-    /// The body of `error` under the device's registry, in the personality's envelope
-    /// when it has one.
-    fn error_body(&self, error: &RedfishError) -> Bytes {
+    /// The answer to `error` under the device's registry, in the personality's envelope
+    /// when it has one: its body, and the headers [`standard_headers`] gives it.
+    fn error_answer(&self, error: &RedfishError) -> KeptError {
         const KEPT: usize = 8;
         let lock = || self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, body)) = lock().iter().find(|(e, _)| e == error) {
-            return body.clone();
+        if let Some((_, kept)) = lock().iter().find(|(e, _)| e == error) {
+            return kept.clone();
         }
         let value = match &self.envelope {
             Some(EnvelopeHook(hook)) => hook.error_body(self, error),
             None => error.envelope(self.registry()),
         };
         let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        let mut head = HeaderMap::new();
+        standard_headers(self, &mut head, error.status, Some(error), None);
+        let answer = KeptError { body, head: Arc::new(wire::roomy(head)) };
         let mut kept = lock();
         if kept.len() == KEPT {
             kept.pop_front();
         }
-        kept.push_back((error.clone(), body.clone()));
-        body
+        kept.push_back((error.clone(), answer.clone()));
+        answer
     }
 
     /// The device's current time.
@@ -458,11 +461,19 @@ pub fn finish(
     Either::Right(answer.map(move |response| finish_answer(&ctx, &method, &uri, response)))
 }
 
+/// An error's answer as [`Ctx::error_answer`] keeps it.
+#[derive(Clone, Debug)]
+struct KeptError {
+    body: Bytes,
+    /// The headers of an answer that had none before the last step (every error a
+    /// handler returns): copied whole rather than inserted one by one.
+    head: Arc<HeaderMap>,
+}
+
 /// [`finish`]'s touches on `response`, the router's answer to `method` on `uri`.
 fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) -> Response {
     let path = uri.path();
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
-    let hook = ctx.envelope.as_ref();
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => Some(error),
@@ -471,36 +482,25 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
         }
         None => None,
     };
-    if let Some(error) = &error {
-        *response.body_mut() = Body::from(ctx.error_body(error));
-        let headers = response.headers_mut();
-        headers.remove(header::CONTENT_LENGTH);
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        for (name, value) in &error.headers {
-            headers.insert(name.clone(), value.clone());
+    match &error {
+        Some(error) => {
+            let kept = ctx.error_answer(error);
+            *response.body_mut() = Body::from(kept.body);
+            if response.headers().is_empty() && status == error.status {
+                *response.headers_mut() = HeaderMap::clone(&kept.head);
+            } else {
+                standard_headers(ctx, response.headers_mut(), status, Some(error), None);
+            }
+        }
+        None if response.extensions().get::<wire::HeadersSet>().is_some() => {}
+        None => {
+            let link = (read && status.is_success())
+                .then(|| response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d)))
+                .flatten();
+            standard_headers(ctx, response.headers_mut(), status, None, link);
         }
     }
-    let settings = &ctx.settings;
-    let headers = response.headers_mut();
-    headers.insert(super::ODATA_VERSION, HeaderValue::from_static("4.0"));
-    if let Some(server) = &ctx.server {
-        headers.insert(header::SERVER, server.clone());
-    }
-    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
-    if read && status.is_success() && error.is_none() {
-        let link = response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d));
-        if let Some(link) = link {
-            response.headers_mut().insert(header::LINK, link);
-        }
-    }
-    let headers = response.headers_mut();
-    if status == StatusCode::UNAUTHORIZED && !headers.contains_key(header::WWW_AUTHENTICATE) {
-        let realm = settings.auth_realm.replace(['"', '\\'], "");
-        if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-    }
-    if let Some(EnvelopeHook(hook)) = hook {
+    if let Some(EnvelopeHook(hook)) = ctx.envelope.as_ref() {
         hook.finish(ctx, status, error.as_ref(), &mut response);
     }
     // The request line itself is the shared layer's (`vendors::http::log_request`).
@@ -508,6 +508,40 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
         tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
     }
     response
+}
+
+/// The headers the last step sets on an answer of `status`, in this order: for an
+/// `error`, `Content-Type` and the error's own headers (its `Content-Length` dropped, as
+/// the body is replaced); then `OData-Version`, `Server`, `Cache-Control` unless the
+/// answer has one, the schema's `link` and, on a 401 without one, `WWW-Authenticate`.
+pub(crate) fn standard_headers(
+    ctx: &Ctx,
+    headers: &mut HeaderMap,
+    status: StatusCode,
+    error: Option<&RedfishError>,
+    link: Option<HeaderValue>,
+) {
+    if let Some(error) = error {
+        headers.remove(header::CONTENT_LENGTH);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in &error.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    headers.insert(super::ODATA_VERSION, HeaderValue::from_static("4.0"));
+    if let Some(server) = &ctx.server {
+        headers.insert(header::SERVER, server.clone());
+    }
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
+    if let Some(link) = link {
+        headers.insert(header::LINK, link);
+    }
+    if status == StatusCode::UNAUTHORIZED && !headers.contains_key(header::WWW_AUTHENTICATE) {
+        let realm = ctx.settings.auth_realm.replace(['"', '\\'], "");
+        if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
 }
 
 /// 404 `ResourceMissingAtURI` for a path the service does not serve.

@@ -219,18 +219,26 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
     response
 }
 
-/// The answer to a GET of the kept document `served`: its body, and the headers `head`
-/// makes (the personality's, in its order) at the document's first answer, then copied
-/// into every answer after. `Content-Length` goes last, where the router would add it, and
-/// the map has room for the headers the last step adds ([`wire::roomy`]).
-pub fn kept_answer(served: &Served, head: impl FnOnce() -> HeaderMap) -> Response {
+/// The answer to a GET of the kept document `served`: its body, and the headers made at
+/// the document's first answer and copied into every answer after. They are `head`'s
+/// (the personality's, in its order), then `Content-Length` where the router would add
+/// it, then what `last` adds: the headers the personality's last step sets on every
+/// answer, which it leaves alone on an answer marked [`wire::HeadersSet`]. The map has
+/// room for headers added later ([`wire::roomy`]).
+pub fn kept_answer(
+    served: &Served,
+    head: impl FnOnce() -> HeaderMap,
+    last: impl FnOnce(&mut HeaderMap),
+) -> Response {
     let head = served.head.get_or_init(|| {
         let mut headers = wire::roomy(head());
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(served.json.len()));
+        last(&mut headers);
         headers
     });
     let mut response = Response::new(Body::from(served.json.clone()));
     *response.headers_mut() = head.clone();
+    response.extensions_mut().insert(wire::HeadersSet);
     response
 }
 
@@ -284,18 +292,18 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
     let uri = req.uri().clone();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { served, allow }) => {
-            let mut response = kept_answer(&served, || {
+            let head = || {
                 let mut first = wire::json_bytes(StatusCode::OK, served.json.clone(), None);
                 first.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
                 let mut first = with_etag(first, &served.etag);
                 add_captured_headers(&served, &mut first);
                 first.into_parts().0.headers
-            });
-            if let Some(schema) = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type)
-            {
-                response.extensions_mut().insert(schema);
-            }
-            response
+            };
+            kept_answer(&served, head, |headers| {
+                let schema = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type);
+                let link = schema.and_then(|schema| ctx.link(&schema));
+                routes::standard_headers(&ctx, headers, StatusCode::OK, None, link);
+            })
         }
         Ok(Outcome::NotModified { etag, allow }) => {
             let mut response = wire::empty_response(StatusCode::NOT_MODIFIED);

@@ -213,6 +213,12 @@ impl DescribedBy {
     }
 }
 
+/// Marks an answer whose head already holds the headers the personality's last step sets
+/// on every answer: a kept document's, made with them once ([`super::tree::kept_answer`]).
+/// The last step leaves such an answer's headers as they are.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadersSet;
+
 /// Headers a Redfish-family answer can carry: Content-Type, Allow, ETag and Location
 /// from the handler; OData-Version, Server, Cache-Control, Link and WWW-Authenticate from
 /// [`super::routes::finish`]; a personality's own; Content-Length.
