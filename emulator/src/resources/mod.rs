@@ -55,12 +55,18 @@ pub const WRITABLE_ANNOTATION: &str = "@sessionlab.writable";
 /// The path a tree files a document under: no trailing slash, and lower case when the
 /// tree ignores case.
 fn key(path: &str, case_insensitive: bool) -> String {
+    lookup_key(path, case_insensitive).into_owned()
+}
+
+/// [`key`], borrowed from `path` where it is a piece of it (a lookup on every request
+/// the tree answers makes no copy unless the path must be lowered).
+fn lookup_key(path: &str, case_insensitive: bool) -> std::borrow::Cow<'_, str> {
     let trimmed = path.split('?').next().unwrap_or(path);
     let trimmed = if trimmed.len() > 1 { trimmed.trim_end_matches('/') } else { trimmed };
-    if case_insensitive {
-        trimmed.to_ascii_lowercase()
+    if case_insensitive && trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(trimmed.to_ascii_lowercase())
     } else {
-        trimmed.to_string()
+        std::borrow::Cow::Borrowed(trimmed)
     }
 }
 
@@ -382,8 +388,8 @@ impl Tree {
 
     /// Whether `path` names a document or an action target.
     pub fn serves(&self, path: &str) -> bool {
-        let k = key(path, self.case_insensitive);
-        self.docs.contains_key(&k) || self.actions.contains_key(&k)
+        let k = lookup_key(path, self.case_insensitive);
+        self.docs.contains_key(k.as_ref()) || self.actions.contains_key(k.as_ref())
     }
 
     /// What `path` names at `now`, if anything: an action target, or a document and, when
@@ -392,17 +398,17 @@ impl Tree {
     /// only one.
     pub fn find(&mut self, path: &str, now: Now, read: bool) -> Option<Found> {
         self.settle(now);
-        let k = key(path, self.case_insensitive);
-        if let Some(served) = self.served.get(&k).filter(|_| read) {
+        let k = lookup_key(path, self.case_insensitive);
+        if let Some(served) = self.served.get(k.as_ref()).filter(|_| read) {
             let patchable = served.patchable;
             return Some(Found::Document { patchable, served: Some(served.clone()) });
         }
-        if self.actions.contains_key(&k) {
+        if self.actions.contains_key(k.as_ref()) {
             return Some(Found::Action);
         }
-        let doc = self.docs.get(&k)?;
+        let doc = self.docs.get(k.as_ref())?;
         let patchable = !doc.writable.is_empty();
-        let served = read.then(|| self.write(k));
+        let served = read.then(|| self.write(k.into_owned()));
         Some(Found::Document { patchable, served: served.flatten() })
     }
 

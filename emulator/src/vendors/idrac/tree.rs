@@ -61,14 +61,17 @@ pub fn already_in_state(s: &IdracSettings, state: &str) -> IdracError {
 /// The iDRAC router's fallback: the device's tree, or iDRAC's 404.
 pub async fn serve(ctx: Ctx, req: Request) -> Response {
     let s = IdracSettings::of(&ctx.device);
-    let path = req.uri().path().to_string();
+    let path = req.uri().path();
     let headers = req.headers();
     let basic = !headers.contains_key(crate::vendors::redfish::X_AUTH_TOKEN)
         && headers.contains_key(header::AUTHORIZATION);
-    if basic && !s.basic_auth && ctx.device.resources().lock().serves(&path) {
+    if basic && !s.basic_auth && ctx.device.resources().lock().serves(path) {
         tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
         return IdracError::unauthorized(&s).into_response();
     }
+    // What the answer needs of the path once `handle` has taken the request.
+    let dell_attributes = path.contains("/Oem/Dell/DellAttributes/");
+    let uri = req.uri().clone();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { served, allow }) => {
             // The tree writes serde_json's compact JSON, keys in byte order: iDRAC's writing
@@ -95,7 +98,7 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
         Ok(Outcome::Patched { etag, .. }) => {
             // Dell attribute sets answer as the iDRAC's own attributes do.
             let mut messages = vec![wire::success_message(&s)];
-            if path.contains("/Oem/Dell/DellAttributes/") {
+            if dell_attributes {
                 messages.push(wire::sys413_message(&s));
             }
             let body = json!({ "@Message.ExtendedInfo": messages });
@@ -106,7 +109,7 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
             *response.status_mut() = StatusCode::NO_CONTENT;
             response
         }
-        Err(Refusal::NotInTree) => IdracError::not_found(&s, &path).into_response(),
+        Err(Refusal::NotInTree) => IdracError::not_found(&s, uri.path()).into_response(),
         Err(Refusal::Error(error)) => IdracError::from_redfish(&s, &error).into_response(),
         Err(Refusal::InvalidState { state, .. }) => already_in_state(&s, &state).into_response(),
     }

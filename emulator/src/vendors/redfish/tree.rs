@@ -152,10 +152,9 @@ fn method_not_allowed(allow: &'static str) -> Refusal {
 /// Serves one request from the device's tree: authentication first (a path the tree
 /// serves answers 401 before anything else), then the privilege, then the tree.
 pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
-    let path = req.uri().path().to_string();
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
     let (is_action, patchable, served) =
-        match ctx.device.resources().lock().find(&path, ctx.now(), read) {
+        match ctx.device.resources().lock().find(req.uri().path(), ctx.now(), read) {
             None => return Err(Refusal::NotInTree),
             Some(Found::Action) => (true, false, None),
             Some(Found::Document { patchable, served }) => (false, patchable, served),
@@ -179,6 +178,7 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
         }
         Method::PATCH if patchable => {
             principal.require(Privilege::ConfigureComponents)?;
+            let path = parts.uri.path().to_string();
             let headers = parts.headers.clone();
             let req = Request::from_parts(parts, body);
             let JsonObject(patch) = JsonObject::from_request(req, ctx).await?;
@@ -195,6 +195,7 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
         }
         Method::POST if is_action => {
             principal.require(Privilege::ConfigureComponents)?;
+            let path = parts.uri.path().to_string();
             let req = Request::from_parts(parts, body);
             let OptionalJsonObject(params) = OptionalJsonObject::from_request(req, ctx).await?;
             let now = ctx.now();
