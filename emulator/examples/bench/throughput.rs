@@ -213,10 +213,11 @@ enum Kind {
 }
 
 /// Every case, in the order printed.
-const CASES: [(&str, Kind); 12] = [
+const CASES: [(&str, Kind); 13] = [
     ("redfish X-Auth-Token GET", Kind::TokenGet("redfish")),
     ("redfish tree GET (a System)", Kind::TreeGet("redfish")),
     ("ilo5 X-Auth-Token GET", Kind::TokenGet("ilo5")),
+    ("ilo5 tree GET (a System)", Kind::TreeGet("ilo5")),
     ("idrac9 X-Auth-Token GET", Kind::TokenGet("idrac9")),
     ("idrac9 tree GET (a System)", Kind::TreeGet("idrac9")),
     ("bigip17 X-F5-Auth-Token GET", Kind::BigipTokenGet),
