@@ -109,7 +109,9 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
             *response.status_mut() = StatusCode::NO_CONTENT;
             response
         }
-        Err(Refusal::NotInTree) => IdracError::not_found(&s, uri.path()).into_response(),
+        Err(Refusal::NotHeld(_) | Refusal::NotInTree) => {
+            IdracError::not_found(&s, uri.path()).into_response()
+        }
         Err(Refusal::Error(error)) => IdracError::from_redfish(&s, &error).into_response(),
         Err(Refusal::InvalidState { state, .. }) => already_in_state(&s, &state).into_response(),
     }

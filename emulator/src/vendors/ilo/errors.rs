@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
@@ -200,36 +200,43 @@ impl Envelope for IloEnvelope {
         envelope(ctx, &self.ilo, &error.messages)
     }
 
-    fn finish(
+    fn finish_head(
         &self,
         _ctx: &Ctx,
         status: StatusCode,
         error: Option<&RedfishError>,
-        response: &mut Response,
+        headers: &mut HeaderMap,
     ) {
-        let headers = response.headers_mut();
         // Only a 401 or an error's own headers carry one.
         if status == StatusCode::UNAUTHORIZED || error.is_some() {
             headers.remove(header::WWW_AUTHENTICATE);
         }
-        // Whether the answer is JSON once its `Content-Type` is iLO's.
-        let json = match crate::vendors::http::json_content_type(headers) {
-            Some(current) => match &self.content_type {
-                Some(value) => {
-                    *current = value.clone();
-                    value.as_bytes().starts_with(b"application/json")
-                }
-                None => true,
-            },
-            None => false,
-        };
+        if let (Some(current), Some(value)) =
+            (crate::vendors::http::json_content_type(headers), &self.content_type)
+        {
+            *current = value.clone();
+        }
         if let Some(value) = self.error_etag.as_ref().filter(|_| error.is_some()) {
             headers.insert(header::ETAG, value.clone());
         }
         for (name, value) in &self.extra {
             headers.insert(name.clone(), value.clone());
         }
+    }
+
+    fn finish_body(
+        &self,
+        _ctx: &Ctx,
+        _status: StatusCode,
+        _error: Option<&RedfishError>,
+        response: &mut Response,
+    ) {
         if self.ilo.trailing_slash {
+            // Whether the answer is JSON, now that its `Content-Type` is iLO's.
+            let json = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
             with_trailing_slashes(&self.slashed, response, json);
         }
     }

@@ -138,16 +138,16 @@ fn finish(
 /// with them, 404 `ResourceMissingAtURI`. Basic credentials hold their one-request slot
 /// meanwhile.
 async fn unmatched(ctx: Ctx, req: axum::extract::Request) -> Response {
-    if ctx.device.resources().lock().serves(req.uri().path()) {
-        return crate::vendors::redfish::tree::serve(ctx, req).await;
-    }
-    match crate::vendors::redfish::auth::authenticate(req.headers(), req.extensions(), &ctx) {
-        Ok(principal) => {
-            drop(principal);
-            RedfishError::missing_uri(req.uri().path()).into_response()
+    crate::vendors::redfish::tree::serve_else(ctx, req, |ctx, req| {
+        match crate::vendors::redfish::auth::authenticate(req.headers(), req.extensions(), ctx) {
+            Ok(principal) => {
+                drop(principal);
+                RedfishError::missing_uri(req.uri().path()).into_response()
+            }
+            Err(error) => error.into_response(),
         }
-        Err(error) => error.into_response(),
-    }
+    })
+    .await
 }
 
 /// iLO 5 and later: `/rest/v1/x` answers `308` to `/redfish/v1/x/`, before any

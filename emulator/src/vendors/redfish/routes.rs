@@ -200,7 +200,7 @@ impl Ctx {
     }
 
     /// The answer to `error` under the device's registry, in the personality's envelope
-    /// when it has one: its body, and the headers [`standard_headers`] gives it.
+    /// when it has one: its body, and the headers [`last_head`] gives it.
     fn error_answer(&self, error: &RedfishError) -> KeptError {
         const KEPT: usize = 8;
         let lock = || self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -213,7 +213,7 @@ impl Ctx {
         };
         let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         let mut head = HeaderMap::new();
-        standard_headers(self, &mut head, error.status, Some(error), None);
+        last_head(self, &mut head, error.status, Some(error), None);
         let answer = KeptError { body, head: Arc::new(wire::roomy(head)) };
         let mut kept = lock();
         if kept.len() == KEPT {
@@ -368,11 +368,24 @@ pub trait Envelope: Send + Sync + std::fmt::Debug {
     /// The body of an error answer.
     fn error_body(&self, ctx: &Ctx, error: &RedfishError) -> Value;
 
-    /// Last word on every answer, after the standard headers were set (`OData-Version`,
-    /// `Server`, `Cache-Control`, `WWW-Authenticate` on 401): its headers, and its body
-    /// where the personality writes bodies its own way. `error` is the error the answer
-    /// renders, if it is one.
-    fn finish(
+    /// Last word on every answer's headers, after the standard ones were set
+    /// (`OData-Version`, `Server`, `Cache-Control`, `WWW-Authenticate` on 401). `error`
+    /// is the error the answer renders, if it is one. A kept answer (a tree document's,
+    /// an error's) gets them once, when its head is made, so they may depend on nothing
+    /// but the status and the error.
+    fn finish_head(
+        &self,
+        ctx: &Ctx,
+        status: StatusCode,
+        error: Option<&RedfishError>,
+        headers: &mut HeaderMap,
+    ) {
+        let _ = (ctx, status, error, headers);
+    }
+
+    /// Then the answer itself, on every answer: its body where the personality writes
+    /// bodies its own way.
+    fn finish_body(
         &self,
         ctx: &Ctx,
         status: StatusCode,
@@ -482,26 +495,26 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
         }
         None => None,
     };
-    match &error {
+    let head_set = match &error {
         Some(error) => {
             let kept = ctx.error_answer(error);
             *response.body_mut() = Body::from(kept.body);
-            if response.headers().is_empty() && status == error.status {
+            let unwritten = response.headers().is_empty() && status == error.status;
+            if unwritten {
                 *response.headers_mut() = HeaderMap::clone(&kept.head);
-            } else {
-                standard_headers(ctx, response.headers_mut(), status, Some(error), None);
             }
+            unwritten
         }
-        None if response.extensions().get::<wire::HeadersSet>().is_some() => {}
-        None => {
-            let link = (read && status.is_success())
-                .then(|| response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d)))
-                .flatten();
-            standard_headers(ctx, response.headers_mut(), status, None, link);
-        }
+        None => response.extensions().get::<wire::HeadersSet>().is_some(),
+    };
+    if !head_set {
+        let link = (read && status.is_success() && error.is_none())
+            .then(|| response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d)))
+            .flatten();
+        last_head(ctx, response.headers_mut(), status, error.as_ref(), link);
     }
     if let Some(EnvelopeHook(hook)) = ctx.envelope.as_ref() {
-        hook.finish(ctx, status, error.as_ref(), &mut response);
+        hook.finish_body(ctx, status, error.as_ref(), &mut response);
     }
     // The request line itself is the shared layer's (`vendors::http::log_request`).
     if let Some(error) = &error {
@@ -510,11 +523,27 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
     response
 }
 
+/// The headers the last step sets on an answer of `status`: the standard ones
+/// ([`standard_headers`]), then the personality's ([`Envelope::finish_head`]). Made once
+/// for a kept answer, whose head then holds them.
+pub(crate) fn last_head(
+    ctx: &Ctx,
+    headers: &mut HeaderMap,
+    status: StatusCode,
+    error: Option<&RedfishError>,
+    link: Option<HeaderValue>,
+) {
+    standard_headers(ctx, headers, status, error, link);
+    if let Some(EnvelopeHook(hook)) = ctx.envelope.as_ref() {
+        hook.finish_head(ctx, status, error, headers);
+    }
+}
+
 /// The headers the last step sets on an answer of `status`, in this order: for an
 /// `error`, `Content-Type` and the error's own headers (its `Content-Length` dropped, as
 /// the body is replaced); then `OData-Version`, `Server`, `Cache-Control` unless the
 /// answer has one, the schema's `link` and, on a 401 without one, `WWW-Authenticate`.
-pub(crate) fn standard_headers(
+fn standard_headers(
     ctx: &Ctx,
     headers: &mut HeaderMap,
     status: StatusCode,
@@ -545,8 +574,8 @@ pub(crate) fn standard_headers(
 }
 
 /// 404 `ResourceMissingAtURI` for a path the service does not serve.
-pub async fn not_found(uri: Uri) -> RedfishError {
-    RedfishError::missing_uri(uri.path())
+pub fn missing(path: &str) -> Response {
+    RedfishError::missing_uri(path).into_response()
 }
 
 /// 405 `OperationNotAllowed` for a known path and another method.

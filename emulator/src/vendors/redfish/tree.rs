@@ -58,7 +58,12 @@ pub enum Outcome {
 /// Why a request to the tree was refused.
 #[derive(Debug)]
 pub enum Refusal {
-    /// The tree has nothing at this path: the personality's own 404.
+    /// The tree holds nothing at the request's path, found before anything else was
+    /// looked at: the request, untouched, for the personality to answer as it answers
+    /// paths it does not serve.
+    NotHeld(Request),
+    /// The tree has nothing at this path as asked (an action target read, a document
+    /// gone since): the personality's own 404.
     NotInTree,
     /// An error in the standard messages (401, 403, 405, 400, 412, ...).
     Error(RedfishError),
@@ -155,7 +160,7 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Result<Outcome, Refusal> {
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
     let (is_action, patchable, served) =
         match ctx.device.resources().lock().find(req.uri().path(), ctx.now(), read) {
-            None => return Err(Refusal::NotInTree),
+            None => return Err(Refusal::NotHeld(req)),
             Some(Found::Action) => (true, false, None),
             Some(Found::Document { patchable, served }) => (false, patchable, served),
         };
@@ -290,6 +295,16 @@ pub fn add_captured_headers(served: &Served, response: &mut Response) {
 /// The fallback of [`super::routes::RouteTable`]: the device's tree, or the
 /// personality's 404.
 pub async fn serve(ctx: Ctx, req: Request) -> Response {
+    serve_else(ctx, req, |_, req| routes::missing(req.uri().path())).await
+}
+
+/// [`serve`], with a request for a path the tree holds nothing at answered by
+/// `elsewhere` (the tree looks the path up once either way).
+pub async fn serve_else(
+    ctx: Ctx,
+    req: Request,
+    elsewhere: impl FnOnce(&Ctx, Request) -> Response,
+) -> Response {
     let uri = req.uri().clone();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { served, allow }) => {
@@ -303,7 +318,7 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
             kept_answer(&served, head, |headers| {
                 let schema = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type);
                 let link = schema.and_then(|schema| ctx.link(&schema));
-                routes::standard_headers(&ctx, headers, StatusCode::OK, None, link);
+                routes::last_head(&ctx, headers, StatusCode::OK, None, link);
             })
         }
         Ok(Outcome::NotModified { etag, allow }) => {
@@ -328,7 +343,8 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
                 wire::json_body(status, &body)
             }
         }
-        Err(Refusal::NotInTree) => routes::not_found(uri).await.into_response(),
+        Err(Refusal::NotHeld(req)) => elsewhere(&ctx, req),
+        Err(Refusal::NotInTree) => routes::missing(uri.path()),
         Err(Refusal::Error(error)) => error.into_response(),
         Err(Refusal::InvalidState { state, .. }) => {
             invalid_operation_for_system_state(&state).into_response()
