@@ -811,6 +811,10 @@ async fn unknown_paths_answer_401_before_404() {
         let reply = get("/redfish/v1/Systems/2/").token(&token).send(&dev).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{profile}");
         assert_eq!(open(&dev), 1, "{profile}: the Basic requests' sessions ended");
+        // A path outside `/redfish/`: a plain 404, credentials or not.
+        let reply = get("/other/path").send(&dev).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{profile}");
+        assert_eq!(reply.message_ids(), [format!("{}.ResourceMissingAtURI", base(profile))]);
     }
 }
 

@@ -101,13 +101,13 @@ fn routes(ilo: &IloSettings) -> Router {
         "/redfish/v1/AccountService/Accounts/{id}",
         get(rf::get_account).patch(rf::patch_account).delete(delete_account),
     );
-    // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]). A route,
-    // not the table's fallback, so it is finished like every other answer.
-    let mut unmatched = Router::new().route("/redfish/{*rest}", any(unmatched));
+    let mut rest = Router::new();
     if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
-        unmatched = unmatched.route("/rest/{*rest}", any(rest_redirect));
+        rest = rest.route("/rest/{*rest}", any(rest_redirect));
     }
-    table.routes().merge(unmatched.with_state(()))
+    // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]); the
+    // table's fallback, which the step around the router finishes like every answer.
+    table.routes().merge(rest.with_state(())).fallback(unmatched)
 }
 
 /// What iLO's step around its routes holds.
@@ -131,14 +131,19 @@ fn finish(
     rf::finish(finishing, req, next)
 }
 
-/// A path under `/redfish` that no route serves: the device's resource tree if it holds
-/// the path; otherwise, without valid credentials 401 `NoValidSession` like every
-/// resource but the service root (ilo-idrac.md 1.6 [P]: "Any resource except
-/// /redfish/v1/ answers 401" — a real iLO has far more resources than this emulator);
-/// with them, 404 `ResourceMissingAtURI`. Basic credentials hold their one-request slot
-/// meanwhile.
+/// The router's fallback. A path under `/redfish` that no route serves: the device's
+/// resource tree if it holds the path; otherwise, without valid credentials 401
+/// `NoValidSession` like every resource but the service root (ilo-idrac.md 1.6 [P]: "Any
+/// resource except /redfish/v1/ answers 401" — a real iLO has far more resources than
+/// this emulator); with them, 404 `ResourceMissingAtURI`. Basic credentials hold their
+/// one-request slot meanwhile. Any other path: the tree's answer (its 404).
 async fn unmatched(ctx: Ctx, req: axum::extract::Request) -> Response {
-    crate::vendors::redfish::tree::serve_else(ctx, req, |ctx, req| {
+    use crate::vendors::redfish::tree;
+    // Not what a `/redfish/{*rest}` route would take (something after `/redfish/`).
+    if req.uri().path().strip_prefix("/redfish/").is_none_or(str::is_empty) {
+        return tree::serve(ctx, req).await;
+    }
+    tree::serve_else(ctx, req, |ctx, req| {
         match crate::vendors::redfish::auth::authenticate(req.headers(), req.extensions(), ctx) {
             Ok(principal) => {
                 drop(principal);
