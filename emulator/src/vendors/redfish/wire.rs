@@ -225,8 +225,9 @@ pub struct HeadersSet;
 const HEADER_ROOM: usize = 12;
 
 /// `headers` moved into a map with room for every header the answer path adds, for a
-/// head kept and copied into answer after answer: a copy of a map has the room the map
-/// had, and one without it grows (its table rehashed) when the last step adds its own.
+/// head kept and copied into answer after answer: a copy keeps the map's index table, so
+/// a header added to the copy (`Date`, a personality's own) does not rehash it. (The
+/// copy's list of entries, made to its length, still grows once.)
 pub fn roomy(headers: HeaderMap) -> HeaderMap {
     let mut roomy = HeaderMap::with_capacity(HEADER_ROOM);
     roomy.extend(headers);
