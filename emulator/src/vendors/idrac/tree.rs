@@ -69,8 +69,7 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
         tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
         return IdracError::unauthorized(&s).into_response();
     }
-    // What the answer needs of the path once `handle` has taken the request.
-    let dell_attributes = path.contains("/Oem/Dell/DellAttributes/");
+    // For the answers that name the path once `handle` has taken the request.
     let uri = req.uri().clone();
     match handle(&ctx, req).await {
         Ok(Outcome::Document { served, allow }) => {
@@ -98,7 +97,7 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
         Ok(Outcome::Patched { etag, .. }) => {
             // Dell attribute sets answer as the iDRAC's own attributes do.
             let mut messages = vec![wire::success_message(&s)];
-            if dell_attributes {
+            if uri.path().contains("/Oem/Dell/DellAttributes/") {
                 messages.push(wire::sys413_message(&s));
             }
             let body = json!({ "@Message.ExtendedInfo": messages });
