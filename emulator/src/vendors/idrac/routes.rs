@@ -350,7 +350,10 @@ async fn get_session_service(ctx: Ctx, who: Who) -> Answer {
             Prerendered::new(wire::to_sorted_string(&body).into(), DescribedBy::of(&body));
         std::sync::Arc::new(rendered.linked(|schema| ctx.link_with(schema, &settings.describedby)))
     });
-    Ok(rendered.response(StatusCode::OK, None))
+    Ok(rendered.kept(None, |head| {
+        let content_type = json_content_type(&settings(&ctx));
+        last_headers(&ctx, content_type, head, StatusCode::OK, None);
+    }))
 }
 
 /// `SessionTimeout` is the web-server timeout: same range, same rule (next login).

@@ -643,7 +643,8 @@ pub async fn get_session_service(ctx: Ctx, p: Principal) -> Answer {
         let body = wire::Prerendered::of(&wire::session_service(&ctx));
         Arc::new(body.linked(|schema| ctx.link(schema)))
     });
-    Ok(rendered.served(StatusCode::OK, Some(allow::GET_PATCH)))
+    Ok(rendered
+        .kept(Some(allow::GET_PATCH), |head| last_head(&ctx, head, StatusCode::OK, None, None)))
 }
 
 /// `SessionTimeout` bounds (SessionService schema: Validation.Minimum/Maximum).

@@ -214,7 +214,8 @@ impl DescribedBy {
 }
 
 /// Marks an answer whose head already holds the headers the personality's last step sets
-/// on every answer: a kept document's, made with them once ([`super::tree::kept_answer`]).
+/// on every answer: a kept document's, made with them once ([`super::tree::kept_answer`],
+/// [`Prerendered::kept`]).
 /// The last step leaves such an answer's headers as they are.
 #[derive(Clone, Copy, Debug)]
 pub struct HeadersSet;
@@ -280,12 +281,13 @@ pub struct Prerendered {
     pub etag: Option<HeaderValue>,
     /// The `Link` header, made when the document was rendered.
     pub link: Option<HeaderValue>,
-    /// The headers [`Prerendered::served`] answers with, made at its first answer (so the
+    /// The headers [`Prerendered::kept`] answers with, made at its first answer (so the
     /// fields above are set before a document is first served).
     head: std::sync::OnceLock<Head>,
 }
 
-/// The headers of a [`Prerendered`] answer with one `Allow` (or none).
+/// The whole head of a kept [`Prerendered`] answer, the last step's headers included,
+/// for one `Allow` (or none).
 #[derive(Clone, Debug)]
 struct Head {
     allow: Option<&'static str>,
@@ -324,18 +326,28 @@ impl Prerendered {
         self.answer(status, self.headers(allow))
     }
 
-    /// [`Prerendered::response`] for a document kept and answered again and again: the
-    /// headers are made at its first answer and copied after. A copy of the map costs a
-    /// fraction of inserting each header anew, but has no room left: the answer path's
-    /// first header after it moves the map (the copy doubles), and one past twice the
-    /// document's headers moves it again. That pays where the path adds fewer headers than
-    /// the document has (the Redfish service: a token GET 490 instructions shorter), not
-    /// where it adds more (iDRAC and iLO: about 90 longer), so only some personalities
-    /// answer this way.
-    pub fn served(&self, status: StatusCode, allow: Option<&'static str>) -> Response {
-        let head = self.head.get_or_init(|| Head { allow, headers: self.headers(allow) });
-        let headers = if head.allow == allow { head.headers.clone() } else { self.headers(allow) };
-        self.answer(status, headers)
+    /// The 200 answer to a read of a document kept and answered again and again, whole:
+    /// its headers (as [`Prerendered::response`] writes them), then what `last` adds, the
+    /// headers the personality's last step sets on every answer. They are made at the
+    /// document's first answer and copied after, into an answer marked [`HeadersSet`], so
+    /// the last step leaves them alone and the answer path adds only `Date`. Another
+    /// `Allow` than the first answer's makes its headers anew. For a [`Prerendered::linked`]
+    /// document: one that still carries its schema is answered as [`Prerendered::response`]
+    /// does, for the last step to link.
+    pub fn kept(&self, allow: Option<&'static str>, last: impl Fn(&mut HeaderMap)) -> Response {
+        if self.schema.is_some() {
+            return self.response(StatusCode::OK, allow);
+        }
+        let whole = || {
+            let mut headers = self.headers(allow);
+            last(&mut headers);
+            headers
+        };
+        let head = self.head.get_or_init(|| Head { allow, headers: whole() });
+        let headers = if head.allow == allow { head.headers.clone() } else { whole() };
+        let mut response = self.answer(StatusCode::OK, headers);
+        response.extensions_mut().insert(HeadersSet);
+        response
     }
 
     fn answer(&self, status: StatusCode, headers: HeaderMap) -> Response {
@@ -1249,32 +1261,53 @@ mod tests {
         assert!(answer.extensions().get::<DescribedBy>().is_none());
     }
 
-    /// A kept document answers with the headers it made at its first answer: the same
-    /// headers, in the same order, as one answered afresh, for the `Allow` it was first
-    /// answered with and for any other.
+    /// A kept document answers with the headers it made at its first answer, the last
+    /// step's among them: the same headers, in the same order, as one answered afresh and
+    /// finished by the last step, for the `Allow` it was first answered with and for any
+    /// other; marked so the last step does not set them again.
     #[test]
-    fn a_served_document_answers_as_a_fresh_one() {
+    fn a_kept_document_answers_as_a_fresh_one_finished() {
         let body = json!({ "@odata.type": "#SessionService.v1_1_8.SessionService" });
         let template = "</redfish/v1/Schemas/{schema}.json>; rel=describedby";
         let mut kept = Prerendered::of(&body).linked(|schema| schema.link(template));
         kept.etag = Some(HeaderValue::from_static("W/\"0123ABCD\""));
+        let last = |headers: &mut HeaderMap| {
+            headers.insert(super::super::ODATA_VERSION, HeaderValue::from_static("4.0"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+        };
         let headers = |answer: &Response| -> Vec<(String, String)> {
             let pairs = answer.headers().iter();
             pairs.map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string())).collect()
         };
         for allow in [Some(allow::GET_PATCH), Some(allow::GET_PATCH), None, Some(allow::GET)] {
-            let fresh = kept.response(StatusCode::OK, allow);
-            let served = kept.served(StatusCode::OK, allow);
-            assert_eq!(headers(&served), headers(&fresh), "{allow:?}");
-            assert_eq!(served.status(), fresh.status());
+            let mut fresh = kept.response(StatusCode::OK, allow);
+            last(fresh.headers_mut());
+            let answer = kept.kept(allow, last);
+            assert_eq!(headers(&answer), headers(&fresh), "{allow:?}");
+            assert_eq!(answer.status(), fresh.status());
+            assert!(answer.extensions().get::<HeadersSet>().is_some());
             let bytes =
                 |answer: Response| match crate::vendors::http::ready_body(answer.into_body()) {
                     crate::vendors::http::ReadyBody::Whole(bytes) => bytes,
                     _ => panic!("a prerendered body is whole"),
                 };
-            assert_eq!(bytes(served), bytes(fresh));
+            assert_eq!(bytes(answer), bytes(fresh));
         }
         assert_eq!(kept.head.get().map(|head| head.allow), Some(Some(allow::GET_PATCH)));
+    }
+
+    /// A document that still carries its schema is left for the last step to finish (and
+    /// link): kept answers say their headers are whole only when they are.
+    #[test]
+    fn an_unlinked_kept_document_is_left_to_the_last_step() {
+        let body = json!({ "@odata.type": "#SessionService.v1_1_8.SessionService" });
+        let plain = Prerendered::of(&body);
+        let answer = plain.kept(Some(allow::GET), |_| panic!("the last step's own"));
+        assert!(answer.extensions().get::<HeadersSet>().is_none());
+        assert_eq!(answer.extensions().get::<DescribedBy>(), plain.schema.as_ref());
     }
 
     /// The property reader's two strings, as [`credentials`] gives them.
