@@ -462,6 +462,14 @@ fn stamped(personality: App, log: RequestLog, context: Option<DeviceContext>) ->
     }))
 }
 
+/// Keeps `Date`'s place at the end of `headers`, a head made once and copied into answer
+/// after answer: the shared step writes each answer's `Date` over it (and takes it out
+/// when it has none to write), so the copy holds every header it will carry. A copy of a
+/// header map has no room for one more entry, and adding `Date` to it would grow it.
+pub fn date_slot(headers: &mut HeaderMap) {
+    headers.insert(header::DATE, HeaderValue::from_static(""));
+}
+
 /// What [`finished`] adds to an answer once it is ready.
 struct Stamp {
     log: Arc<RequestLog>,
@@ -472,9 +480,10 @@ struct Stamp {
 impl Stamp {
     fn apply(self, response: &mut axum::response::Response) {
         let Stamp { log, line } = self;
-        if let Some(date) = log.date() {
-            response.headers_mut().insert(header::DATE, date);
-        }
+        match log.date() {
+            Some(date) => response.headers_mut().insert(header::DATE, date),
+            None => response.headers_mut().remove(header::DATE),
+        };
         if let Some((method, path, watch)) = line {
             let micros = watch.elapsed().as_micros();
             tracing::debug!(
@@ -973,6 +982,35 @@ mod tests {
         assert_eq!(response.headers()[header::DATE], "Fri, 02 Jan 2026 00:00:00 GMT");
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         assert!(text.contains("device=inner") && text.contains("device=outer"), "{text}");
+    }
+
+    /// A kept head's `Date` place is written with the device's date where it stands, and
+    /// taken out when the clock names no date HTTP can write (past the year 9999).
+    #[tokio::test]
+    async fn a_date_slot_is_written_in_place_or_taken_out() {
+        use chrono::TimeZone as _;
+        let kept = || async {
+            let mut response = axum::response::Response::new(axum::body::Body::empty());
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+            date_slot(headers);
+            headers.insert(header::SERVER, HeaderValue::from_static("after"));
+            response
+        };
+        let router = axum::Router::new().route("/x", axum::routing::get(kept));
+        let names = |response: &axum::response::Response| -> Vec<String> {
+            response.headers().keys().map(|name| name.to_string()).collect()
+        };
+        let at = chrono::Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).single().unwrap();
+        let clock = crate::clock::Clock::virtual_at(at);
+        let app = finished(App::of_router(router), RequestLog::new("redfish", "d", clock.clone()));
+        let get = || axum::extract::Request::get("/x").body(axum::body::Body::empty()).unwrap();
+        let response = app.call(get()).await;
+        assert_eq!(names(&response), ["content-length", "date", "server"]);
+        assert_eq!(response.headers()[header::DATE], "Fri, 31 Dec 9999 23:59:59 GMT");
+        clock.advance(std::time::Duration::from_secs(1)).expect("virtual");
+        let response = app.call(get()).await;
+        assert_eq!(names(&response), ["content-length", "server"]);
     }
 
     /// A bound holds whether the body is one piece or several, and a body at the bound is

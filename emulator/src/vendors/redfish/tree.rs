@@ -229,8 +229,9 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
 /// the document's first answer and copied into every answer after. They are `head`'s
 /// (the personality's, in its order), then `Content-Length` where the router would add
 /// it, then what `last` adds: the headers the personality's last step sets on every
-/// answer, which it leaves alone on an answer marked [`wire::HeadersSet`]. The map has
-/// room for headers added later ([`wire::roomy`]).
+/// answer, which it leaves alone on an answer marked [`wire::HeadersSet`]; and `Date`'s
+/// place ([`crate::vendors::http::date_slot`]). The map has room for headers added later
+/// ([`wire::roomy`]).
 pub fn kept_answer(
     served: &Served,
     head: impl FnOnce() -> HeaderMap,
@@ -240,6 +241,7 @@ pub fn kept_answer(
         let mut headers = wire::roomy(head());
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(served.json.len()));
         last(&mut headers);
+        crate::vendors::http::date_slot(&mut headers);
         headers
     });
     let mut response = Response::new(Body::from(served.json.clone()));
