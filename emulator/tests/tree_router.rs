@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use chrono::TimeZone as _;
 use emulator::clock::Clock;
 use emulator::device::{Device, DeviceHandle};
@@ -54,10 +54,12 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Every header but `Date`, as `name: value` in the order of the wire.
+    /// Every header, as `name: value` in the order of the wire (the device's clock stands
+    /// still, so `Date` is the same in every answer).
     fn head(&self) -> String {
-        let lines = self.headers.iter().filter(|(name, _)| *name != header::DATE);
-        let lines = lines.map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("?")));
+        let line =
+            |(name, value): (_, &HeaderValue)| format!("{name}: {}", value.to_str().unwrap_or("?"));
+        let lines = self.headers.iter().map(line);
         std::iter::once(self.status.to_string()).chain(lines).collect::<Vec<_>>().join("\n")
     }
 
@@ -311,10 +313,11 @@ async fn system_and_chassis_documents() {
     }
 }
 
-/// A document's answer and a refused login's keep their headers in the order the
-/// personality sets them: the answer's own, then its last step's (`OData-Version`,
-/// `Server`, `Cache-Control`, `Link`, iLO's and iDRAC's own), the same on the first
-/// answer, which makes the head kept for the answers after it, as on those answers.
+/// A document's answer (a System from the tree, the SessionService from the routes) and a
+/// refused login's keep their headers in the order the personality sets them: the
+/// answer's own, then its last step's (`OData-Version`, `Server`, `Cache-Control`, `Link`,
+/// iLO's and iDRAC's own), then `Date`; the same on the first answer, which makes the head
+/// kept for the answers after it, as on those answers.
 #[tokio::test]
 async fn answers_keep_their_header_order() {
     for (name, system, _) in PROFILES {
@@ -324,6 +327,12 @@ async fn answers_keep_their_header_order() {
         let again = send(&dev, Method::GET, system, Some(&token), &[], None).await;
         assert_eq!(first.head(), again.head(), "{name}");
         insta::assert_snapshot!(format!("system-head@{name}"), first.head());
+
+        let service = "/redfish/v1/SessionService";
+        let first = send(&dev, Method::GET, service, Some(&token), &[], None).await;
+        let again = send(&dev, Method::GET, service, Some(&token), &[], None).await;
+        assert_eq!(first.head(), again.head(), "{name}");
+        insta::assert_snapshot!(format!("session-service-head@{name}"), first.head());
 
         let account = dev.profile().default_account().clone();
         let body = json!({ "UserName": account.user, "Password": account.password });

@@ -200,7 +200,8 @@ impl Ctx {
     }
 
     /// The answer to `error` under the device's registry, in the personality's envelope
-    /// when it has one: its body, and the headers [`last_head`] gives it.
+    /// when it has one: its body, and the headers [`last_head`] gives it (then `Date`'s
+    /// place, [`crate::vendors::http::date_slot`]).
     fn error_answer(&self, error: &RedfishError) -> KeptError {
         const KEPT: usize = 8;
         let lock = || self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -214,6 +215,7 @@ impl Ctx {
         let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         let mut head = HeaderMap::new();
         last_head(self, &mut head, error.status, Some(error), None);
+        crate::vendors::http::date_slot(&mut head);
         let answer = KeptError { body, head: Arc::new(wire::roomy(head)) };
         let mut kept = lock();
         if kept.len() == KEPT {
