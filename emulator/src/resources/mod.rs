@@ -260,10 +260,10 @@ pub struct Served {
     pub odata_type: Option<String>,
     /// Whether the document takes PATCH (it has writable properties).
     pub patchable: bool,
-    /// The headers of its GET answer, made by the personality at its first answer (a
-    /// device has one personality) and copied into every answer after: its ETag and
-    /// `Content-Length` are not made again per request.
-    pub head: std::sync::OnceLock<axum::http::HeaderMap>,
+    /// Its GET answer, finished by the personality at its first answer (a device has one
+    /// personality) and copied into every answer after: its headers, ETag and
+    /// `Content-Length` among them, are not made again per request.
+    pub kept: std::sync::OnceLock<Option<crate::vendors::http::KeptAnswer>>,
 }
 
 /// A tree of documents.
@@ -484,7 +484,7 @@ impl Tree {
             headers: doc.headers.clone(),
             odata_type: body.get("@odata.type").and_then(Value::as_str).map(str::to_string),
             patchable: !doc.writable.is_empty(),
-            head: std::sync::OnceLock::new(),
+            kept: std::sync::OnceLock::new(),
         };
         let served = Arc::new(served);
         self.served.insert(k, served.clone());

@@ -470,6 +470,61 @@ pub fn date_slot(headers: &mut HeaderMap) {
     headers.insert(header::DATE, HeaderValue::from_static(""));
 }
 
+/// Marks an answer the personality's last step has already finished (a [`KeptAnswer`],
+/// finished once when it was kept): the last step hands it on as it is.
+#[derive(Clone, Copy, Debug)]
+pub struct Finished;
+
+/// An answer finished once by the personality's last step and copied into answer after
+/// answer: a kept document's GET. Its head ends in `Date`'s place ([`date_slot`]), so a
+/// copy is complete but for the `Date` written over it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeptAnswer {
+    status: axum::http::StatusCode,
+    head: HeaderMap,
+    body: Bytes,
+}
+
+impl KeptAnswer {
+    /// The answer `kept` holds: `finished()`, a finished answer, kept at the first call and
+    /// copied at every call after. An answer whose body is not whole when it is made is not
+    /// kept: `finished()` answers every call then. Either way marked [`Finished`].
+    pub fn served(
+        kept: &std::sync::OnceLock<Option<KeptAnswer>>,
+        finished: impl Fn() -> axum::response::Response,
+    ) -> axum::response::Response {
+        match kept.get_or_init(|| KeptAnswer::of(finished())) {
+            Some(kept) => kept.answer(),
+            None => Finished::mark(finished()),
+        }
+    }
+
+    /// `answer`, finished, kept; `None` when its body is not whole.
+    pub fn of(answer: axum::response::Response) -> Option<KeptAnswer> {
+        let (parts, body) = answer.into_parts();
+        let ReadyBody::Whole(body) = ready_body(body) else { return None };
+        let mut head = parts.headers;
+        date_slot(&mut head);
+        Some(KeptAnswer { status: parts.status, head, body })
+    }
+
+    /// A copy of the answer, marked [`Finished`].
+    pub fn answer(&self) -> axum::response::Response {
+        let mut answer = axum::response::Response::new(axum::body::Body::from(self.body.clone()));
+        *answer.status_mut() = self.status;
+        *answer.headers_mut() = self.head.clone();
+        Finished::mark(answer)
+    }
+}
+
+impl Finished {
+    /// `answer`, marked.
+    pub fn mark(mut answer: axum::response::Response) -> axum::response::Response {
+        answer.extensions_mut().insert(Finished);
+        answer
+    }
+}
+
 /// What [`finished`] adds to an answer once it is ready.
 struct Stamp {
     log: Arc<RequestLog>,

@@ -38,7 +38,7 @@ use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::expand::{self, Expander};
 use crate::vendors::redfish::routes::{Ctx, Finishing, Seg, Template};
 use crate::vendors::redfish::wire::{
-    DescribedBy, HeadersSet, JsonObject, OptionalJsonObject, Prerendered, Props,
+    DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
 };
 use crate::vendors::redfish::RedfishSettings;
 
@@ -190,7 +190,7 @@ fn finish_answer(
     read: bool,
     mut response: Response,
 ) -> Response {
-    if response.extensions().get::<HeadersSet>().is_some() {
+    if response.extensions().get::<crate::vendors::http::Finished>().is_some() {
         return response;
     }
     let s = settings(ctx);
@@ -350,9 +350,9 @@ async fn get_session_service(ctx: Ctx, who: Who) -> Answer {
             Prerendered::new(wire::to_sorted_string(&body).into(), DescribedBy::of(&body));
         std::sync::Arc::new(rendered.linked(|schema| ctx.link_with(schema, &settings.describedby)))
     });
-    Ok(rendered.kept(None, |head| {
+    Ok(rendered.kept(None, |answer| {
         let content_type = json_content_type(&settings(&ctx));
-        last_headers(&ctx, content_type, head, StatusCode::OK, None);
+        last_headers(&ctx, content_type, answer.headers_mut(), StatusCode::OK, None);
     }))
 }
 

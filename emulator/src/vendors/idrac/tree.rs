@@ -81,8 +81,9 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
                 crate::vendors::redfish::tree::add_captured_headers(&served, &mut first);
                 first.into_parts().0.headers
             };
-            crate::vendors::redfish::tree::kept_answer(&served, head, |headers| {
+            crate::vendors::redfish::tree::kept_answer(&served, head, |answer| {
                 let content_type = super::routes::json_content_type(&s);
+                let headers = answer.headers_mut();
                 super::routes::last_headers(&ctx, content_type, headers, StatusCode::OK, None);
             })
         }

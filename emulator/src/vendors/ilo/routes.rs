@@ -366,8 +366,7 @@ pub async fn get_session_service(ctx: Ctx, Ilo(ilo): Ilo, p: Principal) -> Answe
         let body = wire::rendered_resource(wire::session_service(&ctx, &ilo));
         Arc::new(body.linked(|s| ctx.link(s)))
     });
-    Ok(rendered
-        .kept(Some(allow::GET_PATCH), |head| rf::last_head(&ctx, head, StatusCode::OK, None, None)))
+    Ok(rendered.kept(Some(allow::GET_PATCH), |answer| rf::last_step(&ctx, answer, None)))
 }
 
 /// `PATCH /redfish/v1/SessionService/` with `SessionTimeout` in seconds: 0 (infinite,

@@ -385,7 +385,8 @@ pub trait Envelope: Send + Sync + std::fmt::Debug {
         let _ = (ctx, status, error, headers);
     }
 
-    /// Then the answer itself, on every answer: its body where the personality writes
+    /// Then the answer itself, on every answer (a kept document's once, when it is kept,
+    /// so it may depend on nothing but the answer): its body where the personality writes
     /// bodies its own way.
     fn finish_body(
         &self,
@@ -487,6 +488,9 @@ struct KeptError {
 
 /// [`finish`]'s touches on `response`, the router's answer to `method` on `uri`.
 fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) -> Response {
+    if response.extensions().get::<crate::vendors::http::Finished>().is_some() {
+        return response;
+    }
     let path = uri.path();
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
     let status = response.status();
@@ -497,7 +501,8 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
         }
         None => None,
     };
-    let head_set = match &error {
+    // An error answers with its kept body, and its kept head when the handler wrote none.
+    let head_kept = match &error {
         Some(error) => {
             let kept = ctx.error_answer(error);
             *response.body_mut() = Body::from(kept.body);
@@ -507,9 +512,9 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
             }
             unwritten
         }
-        None => response.extensions().get::<wire::HeadersSet>().is_some(),
+        None => false,
     };
-    if !head_set {
+    if !head_kept {
         let link = (read && status.is_success() && error.is_none())
             .then(|| response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d)))
             .flatten();
@@ -523,6 +528,17 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
         tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
     }
     response
+}
+
+/// What the last step does to a successful answer of a read, which links to its schema
+/// with `link`: sets its headers ([`last_head`]) and lets the personality finish its body
+/// ([`Envelope::finish_body`]). What a kept answer is finished with, once.
+pub(crate) fn last_step(ctx: &Ctx, answer: &mut Response, link: Option<HeaderValue>) {
+    let status = answer.status();
+    last_head(ctx, answer.headers_mut(), status, None, link);
+    if let Some(EnvelopeHook(hook)) = ctx.envelope.as_ref() {
+        hook.finish_body(ctx, status, None, answer);
+    }
 }
 
 /// The headers the last step sets on an answer of `status`: the standard ones
@@ -645,8 +661,7 @@ pub async fn get_session_service(ctx: Ctx, p: Principal) -> Answer {
         let body = wire::Prerendered::of(&wire::session_service(&ctx));
         Arc::new(body.linked(|schema| ctx.link(schema)))
     });
-    Ok(rendered
-        .kept(Some(allow::GET_PATCH), |head| last_head(&ctx, head, StatusCode::OK, None, None)))
+    Ok(rendered.kept(Some(allow::GET_PATCH), |answer| last_step(&ctx, answer, None)))
 }
 
 /// `SessionTimeout` bounds (SessionService schema: Validation.Minimum/Maximum).

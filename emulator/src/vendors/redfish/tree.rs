@@ -23,6 +23,7 @@ use super::errors::{base, Message, RedfishError};
 use super::routes::{self, Ctx, EnvelopeHook};
 use super::wire::{self, allow, JsonObject, OptionalJsonObject};
 use crate::resources::{Found, Problem, Served, TreeError};
+use crate::vendors::http::KeptAnswer;
 
 /// What a request to the tree came to.
 #[derive(Debug)]
@@ -225,29 +226,24 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
     response
 }
 
-/// The answer to a GET of the kept document `served`: its body, and the headers made at
-/// the document's first answer and copied into every answer after. They are `head`'s
-/// (the personality's, in its order), then `Content-Length` where the router would add
-/// it, then what `last` adds: the headers the personality's last step sets on every
-/// answer, which it leaves alone on an answer marked [`wire::HeadersSet`]; and `Date`'s
-/// place ([`crate::vendors::http::date_slot`]). The map has room for headers added later
-/// ([`wire::roomy`]).
+/// The answer to a GET of the kept document `served`, made at the document's first answer
+/// and copied into every answer after ([`KeptAnswer`]): its body with `head`'s headers (the
+/// personality's, in its order), then `Content-Length` where the router would add it, the
+/// whole finished by `last`, the personality's last step. The map has room for headers
+/// added later ([`wire::roomy`]).
 pub fn kept_answer(
     served: &Served,
-    head: impl FnOnce() -> HeaderMap,
-    last: impl FnOnce(&mut HeaderMap),
+    head: impl Fn() -> HeaderMap,
+    last: impl Fn(&mut Response),
 ) -> Response {
-    let head = served.head.get_or_init(|| {
+    KeptAnswer::served(&served.kept, || {
         let mut headers = wire::roomy(head());
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(served.json.len()));
-        last(&mut headers);
-        crate::vendors::http::date_slot(&mut headers);
-        headers
-    });
-    let mut response = Response::new(Body::from(served.json.clone()));
-    *response.headers_mut() = head.clone();
-    response.extensions_mut().insert(wire::HeadersSet);
-    response
+        let mut answer = Response::new(Body::from(served.json.clone()));
+        *answer.headers_mut() = headers;
+        last(&mut answer);
+        answer
+    })
 }
 
 /// A body that only carries `message`, in the personality's shape: through its
@@ -317,10 +313,10 @@ pub async fn serve_else(
                 add_captured_headers(&served, &mut first);
                 first.into_parts().0.headers
             };
-            kept_answer(&served, head, |headers| {
+            kept_answer(&served, head, |answer| {
                 let schema = served.odata_type.as_deref().and_then(wire::DescribedBy::of_type);
                 let link = schema.and_then(|schema| ctx.link(&schema));
-                routes::last_head(&ctx, headers, StatusCode::OK, None, link);
+                routes::last_step(&ctx, answer, link);
             })
         }
         Ok(Outcome::NotModified { etag, allow }) => {

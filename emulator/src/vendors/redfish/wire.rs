@@ -23,7 +23,7 @@ use super::routes::Ctx;
 use super::SESSION_TYPE;
 use crate::clock::Now;
 use crate::session::{Account, Session};
-use crate::vendors::http::{BodyRefused, Rendered};
+use crate::vendors::http::{BodyRefused, Finished, KeptAnswer, Rendered};
 
 /// The service root.
 pub const ROOT: &str = "/redfish/v1";
@@ -213,13 +213,6 @@ impl DescribedBy {
     }
 }
 
-/// Marks an answer whose head already holds the headers the personality's last step sets
-/// on every answer: a kept document's, made with them once ([`super::tree::kept_answer`],
-/// [`Prerendered::kept`]).
-/// The last step leaves such an answer's headers as they are.
-#[derive(Clone, Copy, Debug)]
-pub struct HeadersSet;
-
 /// Headers a Redfish-family answer can carry: Content-Type, Allow, ETag and Location
 /// from the handler; OData-Version, Server, Cache-Control, Link and WWW-Authenticate from
 /// [`super::routes::finish`]; a personality's own; Content-Length.
@@ -281,17 +274,10 @@ pub struct Prerendered {
     pub etag: Option<HeaderValue>,
     /// The `Link` header, made when the document was rendered.
     pub link: Option<HeaderValue>,
-    /// The headers [`Prerendered::kept`] answers with, made at its first answer (so the
-    /// fields above are set before a document is first served).
-    head: std::sync::OnceLock<Head>,
-}
-
-/// The whole head of a kept [`Prerendered`] answer, the last step's headers included,
-/// for one `Allow` (or none).
-#[derive(Clone, Debug)]
-struct Head {
-    allow: Option<&'static str>,
-    headers: HeaderMap,
+    /// Its answer as [`Prerendered::kept`] keeps it, made at its first answer (so the
+    /// fields above are set before a document is first served), with the `Allow` it was
+    /// made with.
+    kept: std::sync::OnceLock<(Option<&'static str>, Option<KeptAnswer>)>,
 }
 
 impl Prerendered {
@@ -307,7 +293,7 @@ impl Prerendered {
             schema,
             etag: None,
             link: None,
-            head: std::sync::OnceLock::new(),
+            kept: std::sync::OnceLock::new(),
         }
     }
 
@@ -326,29 +312,25 @@ impl Prerendered {
         self.answer(status, self.headers(allow))
     }
 
-    /// The 200 answer to a read of a document kept and answered again and again, whole:
-    /// its headers (as [`Prerendered::response`] writes them), then what `last` adds, the
-    /// headers the personality's last step sets on every answer. They are made at the
-    /// document's first answer and copied after, into an answer marked [`HeadersSet`], so
-    /// the last step leaves them alone and the answer path adds only `Date`. Another
-    /// `Allow` than the first answer's makes its headers anew. For a [`Prerendered::linked`]
-    /// document: one that still carries its schema is answered as [`Prerendered::response`]
-    /// does, for the last step to link.
-    pub fn kept(&self, allow: Option<&'static str>, last: impl Fn(&mut HeaderMap)) -> Response {
+    /// The 200 answer to a read of a document kept and answered again and again: the
+    /// answer [`Prerendered::response`] gives, finished by `last` (the personality's last
+    /// step), made at the document's first answer and copied after ([`KeptAnswer`]). The
+    /// answer path adds only `Date`. Another `Allow` than the first answer's makes the
+    /// answer anew. For a [`Prerendered::linked`] document: one that still carries its
+    /// schema is answered as [`Prerendered::response`] does, for the last step to link.
+    pub fn kept(&self, allow: Option<&'static str>, last: impl Fn(&mut Response)) -> Response {
         if self.schema.is_some() {
             return self.response(StatusCode::OK, allow);
         }
-        let whole = || {
-            let mut headers = self.headers(allow);
-            last(&mut headers);
-            crate::vendors::http::date_slot(&mut headers);
-            headers
+        let finished = || {
+            let mut answer = self.response(StatusCode::OK, allow);
+            last(&mut answer);
+            answer
         };
-        let head = self.head.get_or_init(|| Head { allow, headers: whole() });
-        let headers = if head.allow == allow { head.headers.clone() } else { whole() };
-        let mut response = self.answer(StatusCode::OK, headers);
-        response.extensions_mut().insert(HeadersSet);
-        response
+        match self.kept.get_or_init(|| (allow, KeptAnswer::of(finished()))) {
+            (first, Some(kept)) if *first == allow => kept.answer(),
+            _ => Finished::mark(finished()),
+        }
     }
 
     fn answer(&self, status: StatusCode, headers: HeaderMap) -> Response {
@@ -1262,54 +1244,58 @@ mod tests {
         assert!(answer.extensions().get::<DescribedBy>().is_none());
     }
 
-    /// A kept document answers with the headers it made at its first answer, the last
-    /// step's among them: the same headers, in the same order, as one answered afresh and
-    /// finished by the last step, then `Date`'s place, for the `Allow` it was first answered
-    /// with and for any other; marked so the last step does not set them again.
+    /// A kept document answers as it was finished at its first answer, by the last step:
+    /// the same headers, in the same order, and the same body as one answered afresh and
+    /// finished, then `Date`'s place, for the `Allow` it was first answered with and for
+    /// any other; marked so the last step does not finish it again.
     #[test]
     fn a_kept_document_answers_as_a_fresh_one_finished() {
         let body = json!({ "@odata.type": "#SessionService.v1_1_8.SessionService" });
         let template = "</redfish/v1/Schemas/{schema}.json>; rel=describedby";
         let mut kept = Prerendered::of(&body).linked(|schema| schema.link(template));
         kept.etag = Some(HeaderValue::from_static("W/\"0123ABCD\""));
-        let last = |headers: &mut HeaderMap| {
+        let last = |answer: &mut Response| {
+            let headers = answer.headers_mut();
             headers.insert(super::super::ODATA_VERSION, HeaderValue::from_static("4.0"));
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
             );
+            headers.remove(header::CONTENT_LENGTH);
+            *answer.body_mut() = Body::from(r#"{"finished":true}"#);
         };
         let headers = |answer: &Response| -> Vec<(String, String)> {
             let pairs = answer.headers().iter();
             pairs.map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string())).collect()
         };
+        let bytes = |answer: Response| match crate::vendors::http::ready_body(answer.into_body()) {
+            crate::vendors::http::ReadyBody::Whole(bytes) => bytes,
+            _ => panic!("a prerendered body is whole"),
+        };
         for allow in [Some(allow::GET_PATCH), Some(allow::GET_PATCH), None, Some(allow::GET)] {
             let mut fresh = kept.response(StatusCode::OK, allow);
-            last(fresh.headers_mut());
+            last(&mut fresh);
             let answer = kept.kept(allow, last);
             let mut expected = headers(&fresh);
-            expected.push(("date".to_string(), String::new()));
+            if allow == Some(allow::GET_PATCH) {
+                expected.push(("date".to_string(), String::new()));
+            }
             assert_eq!(headers(&answer), expected, "{allow:?}");
             assert_eq!(answer.status(), fresh.status());
-            assert!(answer.extensions().get::<HeadersSet>().is_some());
-            let bytes =
-                |answer: Response| match crate::vendors::http::ready_body(answer.into_body()) {
-                    crate::vendors::http::ReadyBody::Whole(bytes) => bytes,
-                    _ => panic!("a prerendered body is whole"),
-                };
+            assert!(answer.extensions().get::<Finished>().is_some());
             assert_eq!(bytes(answer), bytes(fresh));
         }
-        assert_eq!(kept.head.get().map(|head| head.allow), Some(Some(allow::GET_PATCH)));
+        assert_eq!(kept.kept.get().map(|(allow, _)| *allow), Some(Some(allow::GET_PATCH)));
     }
 
     /// A document that still carries its schema is left for the last step to finish (and
-    /// link): kept answers say their headers are whole only when they are.
+    /// link): kept answers say they are finished only when they are.
     #[test]
     fn an_unlinked_kept_document_is_left_to_the_last_step() {
         let body = json!({ "@odata.type": "#SessionService.v1_1_8.SessionService" });
         let plain = Prerendered::of(&body);
         let answer = plain.kept(Some(allow::GET), |_| panic!("the last step's own"));
-        assert!(answer.extensions().get::<HeadersSet>().is_none());
+        assert!(answer.extensions().get::<Finished>().is_none());
         assert_eq!(answer.extensions().get::<DescribedBy>(), plain.schema.as_ref());
     }
 
