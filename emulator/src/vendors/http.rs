@@ -470,14 +470,31 @@ pub fn date_slot(headers: &mut HeaderMap) {
     headers.insert(header::DATE, HeaderValue::from_static(""));
 }
 
-/// Marks an answer the personality's last step has already finished (a [`KeptAnswer`],
-/// finished once when it was kept): the last step hands it on as it is.
+/// How an answer the personality's last step has already finished (a [`KeptAnswer`],
+/// finished once when it was kept) is told, for the last step to hand it on as it is: its
+/// head holds `Date`'s place ([`date_slot`]). No handler writes `Date` (the shared step
+/// does, after the last step) and a mockup's captured headers never carry it, so before
+/// the shared step only a finished answer holds it. (A mark among the answer's extensions
+/// cost each answer an allocation.)
 #[derive(Clone, Copy, Debug)]
 pub struct Finished;
 
+impl Finished {
+    /// `answer`, finished, marked so.
+    pub fn mark(mut answer: axum::response::Response) -> axum::response::Response {
+        date_slot(answer.headers_mut());
+        answer
+    }
+
+    /// Whether `answer` is finished.
+    pub fn is(answer: &axum::response::Response) -> bool {
+        answer.headers().contains_key(header::DATE)
+    }
+}
+
 /// An answer finished once by the personality's last step and copied into answer after
 /// answer: a kept document's GET. Its head ends in `Date`'s place ([`date_slot`]), so a
-/// copy is complete but for the `Date` written over it.
+/// copy is complete but for the `Date` written over it, and is [`Finished`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeptAnswer {
     status: axum::http::StatusCode,
@@ -508,19 +525,11 @@ impl KeptAnswer {
         Some(KeptAnswer { status: parts.status, head, body })
     }
 
-    /// A copy of the answer, marked [`Finished`].
+    /// A copy of the answer (its head's `Date` place marks it [`Finished`]).
     pub fn answer(&self) -> axum::response::Response {
         let mut answer = axum::response::Response::new(axum::body::Body::from(self.body.clone()));
         *answer.status_mut() = self.status;
         *answer.headers_mut() = self.head.clone();
-        Finished::mark(answer)
-    }
-}
-
-impl Finished {
-    /// `answer`, marked.
-    pub fn mark(mut answer: axum::response::Response) -> axum::response::Response {
-        answer.extensions_mut().insert(Finished);
         answer
     }
 }

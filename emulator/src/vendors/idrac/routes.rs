@@ -190,7 +190,7 @@ fn finish_answer(
     read: bool,
     mut response: Response,
 ) -> Response {
-    if response.extensions().get::<crate::vendors::http::Finished>().is_some() {
+    if crate::vendors::http::Finished::is(&response) {
         return response;
     }
     let s = settings(ctx);

@@ -488,7 +488,7 @@ struct KeptError {
 
 /// [`finish`]'s touches on `response`, the router's answer to `method` on `uri`.
 fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) -> Response {
-    if response.extensions().get::<crate::vendors::http::Finished>().is_some() {
+    if crate::vendors::http::Finished::is(&response) {
         return response;
     }
     let path = uri.path();
