@@ -34,7 +34,9 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use axum::body::Body;
-use axum::extract::{Path, Query};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -1211,6 +1213,20 @@ pub struct Params {
     expand: Option<String>,
 }
 
+/// Read as axum's `Query` reads it (its rejection, which the last step renders, for a
+/// query it cannot read); a request without a query, what automation nearly always sends,
+/// skips the parser.
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = QueryRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, QueryRejection> {
+        match parts.uri.query() {
+            None => Ok(Params::default()),
+            Some(_) => Query::try_from_uri(&parts.uri).map(|Query(params)| params),
+        }
+    }
+}
+
 impl Params {
     fn expand(&self) -> bool {
         self.expand.as_deref() == Some("true")
@@ -1411,10 +1427,7 @@ pub fn routes() -> Router {
         router = router
             .route(
                 kind.uri(),
-                get(move |ctx: Ctx, _p: Principal, Query(q): Query<Params>| {
-                    list(kind, ctx, None, q)
-                })
-                .post(
+                get(move |ctx: Ctx, _p: Principal, q: Params| list(kind, ctx, None, q)).post(
                     move |ctx: Ctx, p: Principal, JsonObject(body): JsonObject| {
                         create(kind, ctx, p, None, body)
                     },
@@ -1422,14 +1435,9 @@ pub fn routes() -> Router {
             )
             .route(
                 &format!("{}/{{name}}", kind.uri()),
-                get(
-                    move |ctx: Ctx,
-                          _p: Principal,
-                          Path(name): Path<String>,
-                          Query(q): Query<Params>| {
-                        read(kind, ctx, None, name, q)
-                    },
-                )
+                get(move |ctx: Ctx, _p: Principal, Path(name): Path<String>, q: Params| {
+                    read(kind, ctx, None, name, q)
+                })
                 .patch(
                     move |ctx: Ctx,
                           p: Principal,
@@ -1446,21 +1454,20 @@ pub fn routes() -> Router {
                         write(kind, Write::Put, ctx, p, None, name, body)
                     },
                 )
-                .delete(move |ctx: Ctx, p: Principal, Path(name): Path<String>| {
-                    remove(kind, ctx, p, None, name)
-                }),
+                .delete(
+                    move |ctx: Ctx, p: Principal, Path(name): Path<String>| {
+                        remove(kind, ctx, p, None, name)
+                    },
+                ),
             );
     }
     let m = Kind::Member;
     router
         .route(
             "/mgmt/tm/ltm/pool/{pool}/members",
-            get(
-                move |ctx: Ctx,
-                      _p: Principal,
-                      Path(pool): Path<String>,
-                      Query(q): Query<Params>| list(m, ctx, Some(pool), q),
-            )
+            get(move |ctx: Ctx, _p: Principal, Path(pool): Path<String>, q: Params| {
+                list(m, ctx, Some(pool), q)
+            })
             .post(
                 move |ctx: Ctx,
                       p: Principal,
@@ -1476,7 +1483,7 @@ pub fn routes() -> Router {
                 move |ctx: Ctx,
                       _p: Principal,
                       Path((pool, name)): Path<(String, String)>,
-                      Query(q): Query<Params>| read(m, ctx, Some(pool), name, q),
+                      q: Params| read(m, ctx, Some(pool), name, q),
             )
             .patch(
                 move |ctx: Ctx,
@@ -1780,6 +1787,27 @@ mod tests {
         assert_eq!(split_member("2001:db8::1.443"), Some(("2001:db8::1", "443")));
         assert_eq!(split_member("web1:http"), Some(("web1", "http")));
         assert_eq!(split_member("10.0.0.1"), None);
+    }
+
+    /// The query is read as axum's `Query` reads it: the same arguments, the same refusal
+    /// of one it cannot read, and none when the request has no query.
+    #[tokio::test]
+    async fn params_read_as_axum_query_reads_them() {
+        let read = |uri: &str| {
+            let (mut parts, ()) = axum::http::Request::get(uri).body(()).unwrap().into_parts();
+            async move { Params::from_request_parts(&mut parts, &()).await }
+        };
+        let plain = read("/mgmt/tm/ltm/pool").await.unwrap();
+        assert_eq!((plain.select, plain.filter, plain.expand), (None, None, None));
+        let asked = read("/mgmt/tm/ltm/pool?$select=name&expandSubcollections=true&ver=17.1.1");
+        let asked = asked.await.unwrap();
+        assert_eq!(asked.select.as_deref(), Some("name"));
+        assert!(asked.expand());
+        let uri: axum::http::Uri = "/mgmt/tm/ltm/pool?$select=a&$select=b".parse().unwrap();
+        let refused = read("/mgmt/tm/ltm/pool?$select=a&$select=b").await.unwrap_err();
+        let axum_refused = Query::<Params>::try_from_uri(&uri).unwrap_err();
+        assert_eq!(refused.status(), axum_refused.status());
+        assert_eq!(refused.body_text(), axum_refused.body_text());
     }
 
     /// mcpd's numbered messages carry apiError 3; others 1 (public captures).
