@@ -218,10 +218,11 @@ impl DescribedBy {
 /// [`super::routes::finish`]; a personality's own; Content-Length.
 const HEADER_ROOM: usize = 12;
 
-/// `headers` moved into a map with room for every header the answer path adds, for a
-/// head kept and copied into answer after answer: a copy keeps the map's index table, so
-/// a header added to the copy (`Date`, a personality's own) does not rehash it. (The
-/// copy's list of entries, made to its length, still grows once.)
+/// `headers` moved into a map with room for every header an answer can carry, for a head
+/// kept and copied into answer after answer: a copy keeps the map's index table, so a
+/// header added to a copy does not rehash it (its list of entries, made to its length,
+/// would still grow). A kept head holds `Date`'s place
+/// ([`crate::vendors::http::date_slot`]), so the answer path adds none.
 pub fn roomy(headers: HeaderMap) -> HeaderMap {
     let mut roomy = HeaderMap::with_capacity(HEADER_ROOM);
     roomy.extend(headers);
