@@ -236,7 +236,7 @@ fn finish_answer(
 /// The headers [`finish`] sets on an answer of `status`: the schema's `link`, then
 /// `OData-Version`, `Server`, `Cache-Control`, `Access-Control-Allow-Origin`, the
 /// profile's `content_type` for a JSON answer, and `WWW-Authenticate` on a 401.
-pub(super) fn last_headers(
+fn last_headers(
     ctx: &Ctx,
     content_type: Option<HeaderValue>,
     headers: &mut HeaderMap,
@@ -264,8 +264,15 @@ pub(super) fn last_headers(
     }
 }
 
+/// What [`finish`] does to a kept 200 read (a document already linked), once, when it is
+/// kept: its headers ([`last_headers`]), JSON labelled as the profile `settings` says.
+pub(super) fn kept_last_step(ctx: &Ctx, settings: &IdracSettings, answer: &mut Response) {
+    let content_type = json_content_type(settings);
+    last_headers(ctx, content_type, answer.headers_mut(), StatusCode::OK, None);
+}
+
 /// The profile's `Content-Type` of JSON answers, as a header.
-pub(super) fn json_content_type(settings: &IdracSettings) -> Option<HeaderValue> {
+fn json_content_type(settings: &IdracSettings) -> Option<HeaderValue> {
     HeaderValue::from_str(&settings.content_type).ok()
 }
 
@@ -350,10 +357,7 @@ async fn get_session_service(ctx: Ctx, who: Who) -> Answer {
             Prerendered::new(wire::to_sorted_string(&body).into(), DescribedBy::of(&body));
         std::sync::Arc::new(rendered.linked(|schema| ctx.link_with(schema, &settings.describedby)))
     });
-    Ok(rendered.kept(None, |answer| {
-        let content_type = json_content_type(&settings(&ctx));
-        last_headers(&ctx, content_type, answer.headers_mut(), StatusCode::OK, None);
-    }))
+    Ok(rendered.kept(None, |answer| kept_last_step(&ctx, &settings(&ctx), answer)))
 }
 
 /// `SessionTimeout` is the web-server timeout: same range, same rule (next login).

@@ -82,9 +82,7 @@ pub async fn serve(ctx: Ctx, req: Request) -> Response {
                 first.into_parts().0.headers
             };
             crate::vendors::redfish::tree::kept_answer(&served, head, |answer| {
-                let content_type = super::routes::json_content_type(&s);
-                let headers = answer.headers_mut();
-                super::routes::last_headers(&ctx, content_type, headers, StatusCode::OK, None);
+                super::routes::kept_last_step(&ctx, &s, answer);
             })
         }
         Ok(Outcome::NotModified { etag, .. }) => {

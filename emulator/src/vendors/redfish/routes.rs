@@ -501,38 +501,33 @@ fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) 
         }
         None => None,
     };
-    // An error answers with its kept body, and its kept head when the handler wrote none.
-    let head_kept = match &error {
-        Some(error) => {
-            let kept = ctx.error_answer(error);
-            *response.body_mut() = Body::from(kept.body);
-            let unwritten = response.headers().is_empty() && status == error.status;
-            if unwritten {
-                *response.headers_mut() = HeaderMap::clone(&kept.head);
-            }
-            unwritten
-        }
-        None => false,
-    };
-    if !head_kept {
-        let link = (read && status.is_success() && error.is_none())
+    let Some(error) = error else {
+        let link = (read && status.is_success())
             .then(|| response.extensions().get::<wire::DescribedBy>().and_then(|d| ctx.link(d)))
             .flatten();
-        last_head(ctx, response.headers_mut(), status, error.as_ref(), link);
+        last_step(ctx, &mut response, link);
+        return response;
+    };
+    // An error answers with its kept body, and its kept head when the handler wrote none.
+    let kept = ctx.error_answer(&error);
+    *response.body_mut() = Body::from(kept.body);
+    if response.headers().is_empty() && status == error.status {
+        *response.headers_mut() = HeaderMap::clone(&kept.head);
+    } else {
+        last_head(ctx, response.headers_mut(), status, Some(&error), None);
     }
     if let Some(EnvelopeHook(hook)) = ctx.envelope.as_ref() {
-        hook.finish_body(ctx, status, error.as_ref(), &mut response);
+        hook.finish_body(ctx, status, Some(&error), &mut response);
     }
     // The request line itself is the shared layer's (`vendors::http::log_request`).
-    if let Some(error) = &error {
-        tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
-    }
+    tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
     response
 }
 
-/// What the last step does to a successful answer of a read, which links to its schema
-/// with `link`: sets its headers ([`last_head`]) and lets the personality finish its body
-/// ([`Envelope::finish_body`]). What a kept answer is finished with, once.
+/// What the last step does to an answer that renders no error, linked to its schema by
+/// `link` (a successful read's): sets its headers ([`last_head`]) and lets the
+/// personality finish its body ([`Envelope::finish_body`]). A kept answer gets it once,
+/// when it is kept; every other answer as it passes.
 pub(crate) fn last_step(ctx: &Ctx, answer: &mut Response, link: Option<HeaderValue>) {
     let status = answer.status();
     last_head(ctx, answer.headers_mut(), status, None, link);
