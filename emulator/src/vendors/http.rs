@@ -317,7 +317,7 @@ impl App {
 
     /// A router's service as an app.
     pub fn of_router(router: axum::Router) -> App {
-        let inner = Inner(router);
+        let inner = Inner(crate::vendors::routing::Routes::from(router));
         App(Arc::new(move |req| Answering::new(inner.run(req))))
     }
 
@@ -565,36 +565,39 @@ impl Stamp {
 
 /// The service behind a step of [`around`]: what `next.run` is to an axum middleware.
 #[derive(Clone)]
-pub struct Inner(axum::Router);
+pub struct Inner(crate::vendors::routing::Routes);
 
 impl Inner {
-    /// Answers `req`: a future holding the router's call and nothing else. (An `async`
+    /// Answers `req`: a future holding the routes' call and nothing else. (An `async`
     /// function or block keeps what it was given beside what it awaits, here a second
-    /// request.) A router is always ready, and its call holds no reference to it.
+    /// request.)
     pub fn run(
         &self,
         req: axum::extract::Request,
     ) -> impl std::future::Future<Output = axum::response::Response> + Send + 'static {
-        let call = tower::Service::call(&mut self.0.clone(), req);
-        futures_util::FutureExt::map(call, |Ok(response)| response)
+        self.0.call(req)
     }
 }
 
-/// `router` inside `step`, which sees every request and answers it, usually by asking
-/// the router ([`Inner::run`]) and finishing what it answered: a personality's last word
-/// on headers and error envelopes.
+/// `routes` inside `step`, which sees every request and answers it, usually by asking
+/// the routes ([`Inner::run`]) and finishing what they answered: a personality's last
+/// word on headers and error envelopes.
 ///
 /// Unlike an axum middleware layered on the router (`Router::layer`), which wraps each
 /// route and copies the stack of layers below it on every request, this wraps the whole
 /// router once: a request pays one boxed future per step. The step borrows its state
 /// and the router, and its future takes what it keeps.
-pub fn around<S, F, Fut>(router: axum::Router, state: S, step: F) -> App
+pub fn around<S, F, Fut>(
+    routes: impl Into<crate::vendors::routing::Routes>,
+    state: S,
+    step: F,
+) -> App
 where
     S: Send + Sync + 'static,
     F: Fn(&S, axum::extract::Request, &Inner) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
 {
-    let inner = Inner(router);
+    let inner = Inner(routes.into().ready());
     App(Arc::new(move |req| Answering::new(step(&state, req, &inner))))
 }
 

@@ -6,6 +6,7 @@ pub mod http;
 pub mod idrac;
 pub mod ilo;
 pub mod redfish;
+pub mod routing;
 pub mod solace;
 
 use axum::Router;

@@ -39,8 +39,6 @@ use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -51,6 +49,7 @@ use super::wire::{self, JsonObject, ORIGIN};
 use super::{fill, BigipSettings};
 use crate::device::Device;
 use crate::vendors::http::Rendered;
+use crate::vendors::routing::{get, Routes};
 
 // ----- settings -----
 
@@ -1414,8 +1413,8 @@ async fn remove(kind: Kind, ctx: Ctx, p: Principal, pool: Option<String>, name: 
 }
 
 /// The routes of the configuration objects, merged into the personality's router.
-pub fn routes() -> Router {
-    let mut router = Router::new()
+pub fn routes() -> Routes {
+    let mut router = Routes::new()
         .route("/mgmt/tm/sys/clock", get(clock))
         .route("/mgmt/tm/sys/hardware", get(hardware))
         .route("/mgmt/tm/sys/global-settings", get(global_settings).patch(patch_global_settings))

@@ -1,4 +1,4 @@
-//! The axum [`Router`] of the BIG-IP personality.
+//! The routes ([`crate::vendors::routing::Routes`]) of the BIG-IP personality.
 //!
 //! | URI | Methods | Authentication |
 //! |---|---|---|
@@ -25,13 +25,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::vendors::http::{Inner, Shared};
+use crate::vendors::routing::{get, post, Routes};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use futures_util::future::Either;
 use futures_util::FutureExt;
 use serde::Serialize;
@@ -132,7 +131,7 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
 pub fn shared(device: &Device) -> Shared {
     let settings = Arc::new(device.profile().bigip.clone().unwrap_or_default());
     let rendered: Arc<std::sync::OnceLock<crate::vendors::http::Rendered>> = Arc::default();
-    let inner = Router::new()
+    let inner = Routes::new()
         .route(wire::LOGIN, post(login))
         .route(wire::TOKENS, get(list_tokens).post(create_token).delete(delete_tokens))
         .route(
@@ -148,8 +147,7 @@ pub fn shared(device: &Device) -> Shared {
         .route(super::soap::PORTAL, post(super::soap::portal).get(super::wsdl::wsdl))
         .merge(super::objects::routes())
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(());
+        .method_not_allowed_fallback(method_not_allowed);
     let app = crate::vendors::http::around(inner, (), finish);
     Shared::new(app, move |device| Ctx::with(device, settings.clone(), rendered.clone()))
 }

@@ -20,8 +20,6 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post, MethodRouter};
-use axum::Router;
 use futures_util::future::Either;
 use futures_util::FutureExt;
 use serde_json::{json, Value};
@@ -36,11 +34,12 @@ use crate::vendors::http::{Inner, Shared};
 use crate::vendors::redfish::auth::{self as rf_auth, Client, Principal, Privilege};
 use crate::vendors::redfish::errors::{PendingError, RedfishError};
 use crate::vendors::redfish::expand::{self, Expander};
-use crate::vendors::redfish::routes::{Ctx, Finishing, Seg, Template};
+use crate::vendors::redfish::routes::{both, Ctx, Finishing, Seg, Template};
 use crate::vendors::redfish::wire::{
     DescribedBy, JsonObject, OptionalJsonObject, Prerendered, Props,
 };
 use crate::vendors::redfish::RedfishSettings;
+use crate::vendors::routing::{any, get, post, Routes};
 
 type Answer = Result<Response, IdracError>;
 
@@ -73,8 +72,8 @@ pub fn shared(device: &Device) -> Shared {
 }
 
 /// The routes inside [`finish`].
-fn routes(settings: &IdracSettings) -> Router {
-    let mut r = Router::new();
+fn routes(settings: &IdracSettings) -> Routes {
+    let mut r = Routes::new();
     r = both(r, "/redfish", get(versions));
     r = both(r, wire::ROOT, get(service_root));
     r = both(r, wire::ODATA, get(odata));
@@ -116,11 +115,7 @@ fn routes(settings: &IdracSettings) -> Router {
     r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
-    r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed).with_state(())
-}
-
-fn both(router: Router, path: &str, methods: MethodRouter) -> Router {
-    router.route(path, methods.clone()).route(&format!("{path}/"), methods)
+    r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
 }
 
 fn settings(ctx: &Ctx) -> std::borrow::Cow<'_, IdracSettings> {

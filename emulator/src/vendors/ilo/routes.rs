@@ -23,7 +23,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::any;
 use axum::Router;
 use serde_json::{Map, Value};
 
@@ -41,6 +41,7 @@ use crate::vendors::redfish::routes::{
 use crate::vendors::redfish::wire::{
     allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props,
 };
+use crate::vendors::routing::{get, post, Routes};
 
 /// The device's iLO settings, as every iLO handler receives them (from the device's
 /// context, which the request carries).
@@ -77,7 +78,7 @@ pub fn shared(device: &Device) -> Shared {
 
 /// The routes inside [`finish`]: the standard table with iLO's handlers and paths, and a
 /// catch-all under `/redfish`.
-fn routes(ilo: &IloSettings) -> Router {
+fn routes(ilo: &IloSettings) -> Routes {
     let mut table = RouteTable::standard();
     table.set(wire::ROOT, get(service_root));
     table.set(wire::SESSION_SERVICE, get(get_session_service).patch(patch_session_service));

@@ -60,7 +60,7 @@ impl Expander {
 /// inside the step without an expander (`state(None)`). `write` serialises the expanded
 /// body.
 pub fn around<S, F, Fut>(
-    routes: axum::Router,
+    routes: impl Into<crate::vendors::routing::Routes>,
     settings: ExpandSettings,
     write: fn(&Value) -> Vec<u8>,
     state: impl Fn(Option<Expander>) -> S,
@@ -72,6 +72,7 @@ where
     Fut: std::future::Future<Output = Response> + Send + 'static,
 {
     use crate::vendors::http::around;
+    let routes = routes.into();
     let documents = settings.supported().then(|| around(routes.clone(), state(None), step.clone()));
     let expander = Expander { settings, documents, write };
     around(routes, state(Some(expander)), step)

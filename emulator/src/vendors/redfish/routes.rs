@@ -1,4 +1,4 @@
-//! The axum [`Router`] of the standard Redfish service.
+//! The routes ([`crate::vendors::routing::Routes`]) of the standard Redfish service.
 //!
 //! | URI | Methods | Authentication |
 //! |---|---|---|
@@ -31,13 +31,12 @@
 
 use std::sync::Arc;
 
+use crate::vendors::routing::{get, post, Methods, Routes};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
-use axum::Router;
 use futures_util::future::Either;
 use futures_util::FutureExt;
 use serde_json::{json, Value};
@@ -264,13 +263,13 @@ pub fn shared(device: &Device) -> Shared {
     template.shared(table.router(super::expand::Expander::settings_of(device)))
 }
 
-/// The routes of a Redfish service before they become a [`Router`]: a personality takes
+/// The routes of a Redfish service before they become [`Routes`]: a personality takes
 /// the standard table, replaces the handlers of some paths, adds its own paths and
 /// aliases, and builds the router. Every path is served with and without a trailing
 /// slash; the fallbacks and the [`finish`] middleware are those of the standard service.
 #[derive(Debug)]
 pub struct RouteTable {
-    routes: Vec<(String, MethodRouter)>,
+    routes: Vec<(String, Methods)>,
 }
 
 impl RouteTable {
@@ -310,7 +309,7 @@ impl RouteTable {
 
     /// Serves `path` (and `path/`) with `methods`, replacing whatever the table had for
     /// that path. `path` is written without a trailing slash.
-    pub fn set(&mut self, path: &str, methods: MethodRouter) -> &mut RouteTable {
+    pub fn set(&mut self, path: &str, methods: Methods) -> &mut RouteTable {
         let path = path.trim_end_matches('/');
         match self.routes.iter_mut().find(|(p, _)| p == path) {
             Some(entry) => entry.1 = methods,
@@ -342,24 +341,20 @@ impl RouteTable {
 
     /// The routes alone, without the [`finish`] step: for a personality that serves more
     /// than the table (iLO's catch-all) and finishes the whole with its own step.
-    pub fn routes(&self) -> Router {
-        let mut r = Router::new();
+    pub fn routes(&self) -> Routes {
+        let mut r = Routes::new();
         for (path, methods) in &self.routes {
             r = both(r, path, methods.clone());
         }
         // Paths the table does not serve go to the device's resource tree (systems,
         // chassis), which answers the personality's 404 for what it does not hold.
-        // `with_state` makes each handler's route once: a router still waiting for its
-        // state would make it again on every request.
-        r.fallback(super::tree::serve)
-            .method_not_allowed_fallback(method_not_allowed)
-            .with_state(())
+        r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
     }
 }
 
 /// Serves `path` with and without a trailing slash.
-fn both(router: Router, path: &str, methods: MethodRouter) -> Router {
-    router.route(path, methods.clone()).route(&format!("{path}/"), methods)
+pub(crate) fn both(routes: Routes, path: &str, methods: Methods) -> Routes {
+    routes.route(path, methods.clone()).route(&format!("{path}/"), methods)
 }
 
 /// How a personality shapes what every answer of the service shares: the body of an

@@ -36,8 +36,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use serde_json::{json, Value};
 
 use super::auth::{AccessLevel, Principal};
@@ -46,6 +44,7 @@ use super::models::{Key, Kind, ModelError, Object, SempObjects, Stored, Written,
 use super::routes::Ctx;
 use super::wire::{self, Api, LinkPaths, ListParams, Page, ReqInfo, SempJson};
 use super::SolaceSettings;
+use crate::vendors::routing::{get, Routes};
 
 type Answer = Result<Response, SempError>;
 
@@ -53,8 +52,8 @@ fn ok(body: &Value) -> Answer {
     Ok(wire::json_response(StatusCode::OK, body))
 }
 
-/// Adds the object routes to the Solace router (before its middleware is layered on).
-pub fn routes(r: Router) -> Router {
+/// Adds the object routes to the Solace routes (before the step around them).
+pub fn routes(r: Routes) -> Routes {
     let mut r = r;
     for api in [Api::Monitor, Api::Config] {
         let b = api.base();

@@ -1,4 +1,4 @@
-//! The axum [`Router`] of the Solace PubSub+ personality.
+//! The routes ([`crate::vendors::routing::Routes`]) of the Solace PubSub+ personality.
 //!
 //! | URI | Methods | Access level |
 //! |---|---|---|
@@ -29,8 +29,6 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::Router;
 use futures_util::future::Either;
 use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
@@ -43,6 +41,7 @@ use crate::clock::Now;
 use crate::device::{Device, DeviceHandle};
 use crate::session::{Account, AccountError, AccountUpdate, EndReason, Session, UserChange};
 use crate::vendors::http::{Inner, ListenerScheme, Rendered, Shared};
+use crate::vendors::routing::{get, put, Routes};
 
 /// What every handler and extractor reads: the device and its Solace settings. One per
 /// device, carried in each request's extensions; one `Arc`, so the copies every request
@@ -144,7 +143,7 @@ pub fn app(device: DeviceHandle) -> crate::vendors::http::App {
 /// The Solace service of `device`'s profile, for every device of it.
 pub fn shared(device: &Device) -> Shared {
     let settings = Arc::new(device.profile().solace.clone().unwrap_or_default());
-    let mut r = Router::new();
+    let mut r = Routes::new();
     for api in [Api::Monitor, Api::Config, Api::Action] {
         let base = api.base();
         r = r
@@ -170,8 +169,7 @@ pub fn shared(device: &Device) -> Shared {
         .route(&format!("{PRIVATE_ACTION}/usernames/{{user}}/rename"), put(rename_user));
     let r = super::objects::routes(r)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(());
+        .method_not_allowed_fallback(method_not_allowed);
     let app = crate::vendors::http::around(r, (), semp);
     Shared::new(app, move |device| Ctx::with(device, settings.clone()))
 }
