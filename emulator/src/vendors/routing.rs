@@ -1,15 +1,19 @@
 //! A personality's routes: axum's router, and beside it the handlers of the fixed paths
-//! (those without a `{parameter}`), which answer without it.
+//! (those without a `{parameter}`) and of the paths no route serves, which answer without
+//! it.
 //!
 //! axum routes a request by matching its path in the router's tree, writing the match's
 //! (empty) parameter list into the request, copying the route's boxed service and calling
 //! it through two more futures that set `Content-Length`: about 1,500 instructions of a
 //! token GET that does 12,000 in all. A fixed path's handler needs none of it, so
 //! [`Routes`] keeps each fixed path's handlers by method, found with one hash of the path,
-//! and calls the handler itself, setting `Content-Length` as axum would. Everything else
-//! (paths with parameters, `HEAD`, methods a path does not serve, the fallbacks) goes to
-//! the router, which holds every route too: the two answer alike by construction, and
-//! `a_fixed_path_answers_as_the_router_would` below checks it.
+//! and calls the handler itself, setting `Content-Length` as axum would. A path no route
+//! serves (a Redfish resource tree's document, a 404) costs axum a second match, against
+//! its fallback's catch-all, and the same calls again: [`Routes`] matches the paths with
+//! parameters as axum does and calls the fallback itself when none matches. Everything
+//! else (paths with parameters, `HEAD`, methods a path does not serve) goes to the router,
+//! which holds every route too: the two answer alike by construction, and
+//! `direct_answers_are_the_routers` below checks it.
 
 use std::sync::Arc;
 
@@ -97,19 +101,61 @@ pub fn any<H: Handler<T, ()>, T: 'static>(handler: H) -> Methods {
 /// The fixed paths' handlers, by path then method.
 type Fixed = std::collections::HashMap<Box<str>, Vec<(Method, Call)>, foldhash::fast::RandomState>;
 
+/// What [`Routes`] knows of its router's routes.
+#[derive(Clone, Default)]
+struct Table {
+    /// The fixed paths' handlers.
+    fixed: Fixed,
+    /// The paths with parameters, as written (`/a/{id}`), matched as axum matches them:
+    /// a path that is neither fixed nor one of these is the fallback's.
+    with_parameters: Vec<Box<str>>,
+    matcher: matchit::Router<()>,
+    /// The fallback, when it can answer without the router.
+    fallback: Option<Call>,
+    /// Whether the router holds routes not listed here (merged from an axum router): then
+    /// no path is known to be the fallback's.
+    opaque: bool,
+}
+
+impl Table {
+    fn add_with_parameters(&mut self, path: &str) {
+        // axum has taken the path already: the one refusal left is the path itself,
+        // served with other methods before.
+        if self.matcher.insert(path, ()).is_ok() {
+            self.with_parameters.push(path.into());
+        }
+    }
+
+    /// The handler that answers `method` on `path` without the router, if any: the fixed
+    /// path's, or the fallback's for a path no route serves (not for `HEAD` or `CONNECT`,
+    /// whose answers the router shapes).
+    fn direct(&self, method: &Method, path: &str) -> Option<&Call> {
+        match self.fixed.get(path) {
+            Some(calls) => calls.iter().find(|(m, _)| m == method).map(|(_, call)| call),
+            None if self.opaque || method == Method::HEAD || method == Method::CONNECT => None,
+            None => self.fallback.as_ref().filter(|_| self.matcher.at(path).is_err()),
+        }
+    }
+}
+
 /// A personality's routes: built like an axum [`Router`] (`Routes::new().route(path,
 /// get(a).post(b))`), served by [`crate::vendors::http::around`].
 #[derive(Clone, Default)]
 pub struct Routes {
     router: Router,
-    fixed: Arc<Fixed>,
+    table: Arc<Table>,
 }
 
 impl std::fmt::Debug for Routes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut paths: Vec<&str> = self.fixed.keys().map(|path| &**path).collect();
-        paths.sort_unstable();
-        f.debug_struct("Routes").field("fixed", &paths).finish()
+        let mut fixed: Vec<&str> = self.table.fixed.keys().map(|path| &**path).collect();
+        fixed.sort_unstable();
+        f.debug_struct("Routes")
+            .field("fixed", &fixed)
+            .field("with_parameters", &self.table.with_parameters)
+            .field("fallback", &self.table.fallback.is_some())
+            .field("opaque", &self.table.opaque)
+            .finish()
     }
 }
 
@@ -119,31 +165,44 @@ impl Routes {
         Routes::default()
     }
 
-    /// Serves `path` with `methods` (panics, as axum does, on a path served twice).
+    /// Serves `path` with `methods` (panics, as axum does, on a method served twice).
     pub fn route(mut self, path: &str, methods: Methods) -> Routes {
         self.router = self.router.route(path, methods.router);
-        if !path.contains('{') {
-            Arc::make_mut(&mut self.fixed).insert(path.into(), methods.calls);
+        let table = Arc::make_mut(&mut self.table);
+        if path.contains('{') {
+            table.add_with_parameters(path);
+        } else {
+            table.fixed.entry(path.into()).or_default().extend(methods.calls);
         }
         self
     }
 
-    /// Adds `other`'s routes (panics, as axum does, on a path both serve).
+    /// Adds `other`'s routes (panics, as axum does, on a method both serve on one path or
+    /// two fallbacks).
     pub fn merge(mut self, other: impl Into<Routes>) -> Routes {
         let other = other.into();
         self.router = self.router.merge(other.router);
-        let fixed = Arc::make_mut(&mut self.fixed);
-        fixed.extend(other.fixed.iter().map(|(path, calls)| (path.clone(), calls.clone())));
+        let table = Arc::make_mut(&mut self.table);
+        for (path, calls) in &other.table.fixed {
+            table.fixed.entry(path.clone()).or_default().extend(calls.iter().cloned());
+        }
+        for path in &other.table.with_parameters {
+            table.add_with_parameters(path);
+        }
+        table.fallback = table.fallback.take().or_else(|| other.table.fallback.clone());
+        table.opaque |= other.table.opaque;
         self
     }
 
     /// Answers the paths no route serves with `handler`.
-    pub fn fallback<H: Handler<T, ()>, T: 'static>(mut self, handler: H) -> Routes {
-        self.router = self.router.fallback(handler);
+    pub fn fallback<H: Direct<T>, T: 'static>(mut self, handler: H) -> Routes {
+        self.router = self.router.fallback(handler.clone());
+        Arc::make_mut(&mut self.table).fallback = Some(call(handler));
         self
     }
 
-    /// Answers the methods a served path does not take with `handler`.
+    /// Answers the methods a served path does not take with `handler` (always through the
+    /// router).
     pub fn method_not_allowed_fallback<H: Handler<T, ()>, T: 'static>(
         mut self,
         handler: H,
@@ -152,22 +211,20 @@ impl Routes {
         self
     }
 
-    /// The same routes, every one answered through the router (what the fixed paths'
-    /// answers are checked against).
+    /// The same routes, every one answered through the router (what the direct answers
+    /// are checked against).
     pub fn through_router(self) -> Routes {
-        Routes { router: self.router, fixed: Arc::default() }
+        Routes::from(self.router)
     }
 
-    /// Answers `req`: its fixed path's handler when it has one for the method, otherwise
-    /// the router. A router is always ready, and its call holds no reference to it.
+    /// Answers `req`: without the router when a handler can ([`Table::direct`]),
+    /// otherwise through it. A router is always ready, and its call holds no reference to
+    /// it.
     pub fn call(
         &self,
         req: Request,
     ) -> impl std::future::Future<Output = Response> + Send + 'static {
-        let fixed = self.fixed.get(req.uri().path()).and_then(|calls| {
-            calls.iter().find(|(method, _)| method == req.method()).map(|(_, call)| call)
-        });
-        match fixed {
+        match self.table.direct(req.method(), req.uri().path()) {
             Some(call) => Either::Left(call(req).map(with_length)),
             None => {
                 let call = tower::Service::call(&mut self.router.clone(), req);
@@ -179,14 +236,14 @@ impl Routes {
     /// Makes each handler's route once (a router still waiting for its state would make it
     /// again on every request).
     pub(crate) fn ready(self) -> Routes {
-        Routes { router: self.router.with_state(()), fixed: self.fixed }
+        Routes { router: self.router.with_state(()), table: self.table }
     }
 }
 
 impl From<Router> for Routes {
     /// `router`'s routes, every one answered through it.
     fn from(router: Router) -> Routes {
-        Routes { router, fixed: Arc::default() }
+        Routes { router, table: Arc::new(Table { opaque: true, ..Table::default() }) }
     }
 }
 
@@ -232,7 +289,10 @@ mod tests {
         Routes::new()
             .route("/things", get(hello).post(created))
             .route("/things/{id}", get(hello))
-            .route("/stream", get(streamed).delete(missing))
+            .route("/stream", get(streamed))
+            .merge(
+                Routes::new().route("/stream", delete(missing)).route("/all/{*rest}", any(hello)),
+            )
             .fallback(missing)
             .ready()
     }
@@ -248,10 +308,11 @@ mod tests {
         (parts.status, head, body.collect().await.unwrap().to_bytes().to_vec())
     }
 
-    /// A fixed path's handler answers exactly as axum's router would: status, headers in
-    /// order (`Content-Length` where the route sets it), body.
+    /// A fixed path's handler, and the fallback for a path no route serves, answer exactly
+    /// as axum's router would: status, headers in order (`Content-Length` where the route
+    /// sets it), body.
     #[tokio::test]
-    async fn a_fixed_path_answers_as_the_router_would() {
+    async fn direct_answers_are_the_routers() {
         let direct = routes();
         let routed = routes().through_router();
         let asked = [
@@ -263,7 +324,12 @@ mod tests {
             ("GET", "/stream"),
             ("DELETE", "/stream"),
             ("GET", "/nowhere"),
+            ("POST", "/nowhere"),
+            ("HEAD", "/nowhere"),
             ("GET", "/things/"),
+            ("GET", "/things/7/8"),
+            ("PATCH", "/all/a/b"),
+            ("GET", "/all"),
         ];
         for (method, path) in asked {
             assert_eq!(
@@ -285,13 +351,27 @@ mod tests {
         assert_eq!(body, b"sent");
     }
 
-    /// Only paths without parameters are kept beside the router.
+    /// Which handlers answer without the router: a fixed path's for its methods, the
+    /// fallback's for paths no route matches, none once an axum router is merged in.
     #[test]
-    fn only_fixed_paths_are_kept_beside_the_router() {
-        let routes =
-            Routes::new().route("/a", get(hello).post(created)).route("/a/{id}", get(hello));
-        assert_eq!(format!("{routes:?}"), r#"Routes { fixed: ["/a"] }"#);
-        let methods: Vec<&Method> = routes.fixed["/a"].iter().map(|(m, _)| m).collect();
-        assert_eq!(methods, [Method::GET, Method::POST]);
+    fn direct_handlers_are_found_by_method_and_path() {
+        let routes = Routes::new()
+            .route("/a", get(hello))
+            .route("/a", post(created))
+            .route("/a/{id}", get(hello))
+            .fallback(missing);
+        let direct = |method, path| routes.table.direct(&method, path).is_some();
+        assert!(direct(Method::GET, "/a") && direct(Method::POST, "/a"));
+        assert!(!direct(Method::PUT, "/a") && !direct(Method::HEAD, "/a"));
+        assert!(!direct(Method::GET, "/a/1"));
+        assert!(direct(Method::GET, "/a/1/2") && direct(Method::DELETE, "/b"));
+        assert!(!direct(Method::HEAD, "/b"));
+        let opaque = routes.merge(Router::new().route("/c", axum::routing::get(hello)));
+        assert!(opaque.table.direct(&Method::GET, "/b").is_none());
+        assert!(opaque.table.direct(&Method::GET, "/a").is_some());
+        assert_eq!(
+            format!("{opaque:?}"),
+            r#"Routes { fixed: ["/a"], with_parameters: ["/a/{id}"], fallback: true, opaque: true }"#
+        );
     }
 }

@@ -23,8 +23,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
-use axum::Router;
 use serde_json::{Map, Value};
 
 use super::errors::{self, info_response, messages, IloEnvelope};
@@ -41,7 +39,7 @@ use crate::vendors::redfish::routes::{
 use crate::vendors::redfish::wire::{
     allow, empty_response, json_body, value_arg, JsonObject, OptionalJsonObject, Props,
 };
-use crate::vendors::routing::{get, post, Routes};
+use crate::vendors::routing::{any, get, post, Routes};
 
 /// The device's iLO settings, as every iLO handler receives them (from the device's
 /// context, which the request carries).
@@ -102,13 +100,13 @@ fn routes(ilo: &IloSettings) -> Routes {
         "/redfish/v1/AccountService/Accounts/{id}",
         get(rf::get_account).patch(rf::patch_account).delete(delete_account),
     );
-    let mut rest = Router::new();
+    let mut rest = Routes::new();
     if ilo.rest_v1_redirect && !ilo.rest_v1_alias {
         rest = rest.route("/rest/{*rest}", any(rest_redirect));
     }
     // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]); the
     // table's fallback, which the step around the router finishes like every answer.
-    table.routes().merge(rest.with_state(())).fallback(unmatched)
+    table.routes().merge(rest).fallback(unmatched)
 }
 
 /// What iLO's step around its routes holds.
