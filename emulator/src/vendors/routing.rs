@@ -8,12 +8,12 @@
 //! token GET that does 12,000 in all. A fixed path's handler needs none of it, so
 //! [`Routes`] keeps each fixed path's handlers by method, found with one hash of the path,
 //! and calls the handler itself, setting `Content-Length` as axum would. A path no route
-//! serves (a Redfish resource tree's document, a 404) costs axum a second match, against
-//! its fallback's catch-all, and the same calls again: [`Routes`] matches the paths with
-//! parameters as axum does and calls the fallback itself when none matches. Everything
-//! else (paths with parameters, `HEAD`, methods a path does not serve) goes to the router,
-//! which holds every route too: the two answer alike by construction, and
-//! `direct_answers_are_the_routers` below checks it.
+//! serves (a Redfish resource tree's document) costs axum a second match, against its
+//! fallback's catch-all, and the same calls again: [`Routes::direct_fallback`] is called
+//! without the router for a path that cannot match a route, neither fixed nor starting
+//! like a path with parameters. Everything else (what may match a path with parameters, `HEAD`,
+//! methods a path does not serve) goes to the router, which holds every route too: the two
+//! answer alike by construction, and `direct_answers_are_the_routers` below checks it.
 
 use std::sync::Arc;
 
@@ -106,10 +106,9 @@ type Fixed = std::collections::HashMap<Box<str>, Vec<(Method, Call)>, foldhash::
 struct Table {
     /// The fixed paths' handlers.
     fixed: Fixed,
-    /// The paths with parameters, as written (`/a/{id}`), matched as axum matches them:
-    /// a path that is neither fixed nor one of these is the fallback's.
-    with_parameters: Vec<Box<str>>,
-    matcher: matchit::Router<()>,
+    /// What each path with parameters starts with, up to its first parameter (`/a/` of
+    /// `/a/{id}`): a path that starts with none of these and is not fixed matches no route.
+    parameter_prefixes: Vec<Box<str>>,
     /// The fallback, when it can answer without the router.
     fallback: Option<Call>,
     /// Whether the router holds routes not listed here (merged from an axum router): then
@@ -118,23 +117,30 @@ struct Table {
 }
 
 impl Table {
-    fn add_with_parameters(&mut self, path: &str) {
-        // axum has taken the path already: the one refusal left is the path itself,
-        // served with other methods before.
-        if self.matcher.insert(path, ()).is_ok() {
-            self.with_parameters.push(path.into());
+    /// Adds what `path` starts with up to its first parameter, once.
+    fn add_prefix_of(&mut self, path: &str) {
+        let prefix = &path[..path.find('{').unwrap_or(path.len())];
+        if !self.parameter_prefixes.iter().any(|p| **p == *prefix) {
+            self.parameter_prefixes.push(prefix.into());
         }
     }
 
     /// The handler that answers `method` on `path` without the router, if any: the fixed
-    /// path's, or the fallback's for a path no route serves (not for `HEAD` or `CONNECT`,
-    /// whose answers the router shapes).
+    /// path's, or the fallback's for a path that cannot match a route (not for `HEAD` or
+    /// `CONNECT`, whose answers the router shapes). A path that starts like a path with
+    /// parameters goes to the router, which matches it or falls back itself: matching it
+    /// here too would cost what the router's match costs, twice for the routes with
+    /// parameters.
     fn direct(&self, method: &Method, path: &str) -> Option<&Call> {
-        match self.fixed.get(path) {
-            Some(calls) => calls.iter().find(|(m, _)| m == method).map(|(_, call)| call),
-            None if self.opaque || method == Method::HEAD || method == Method::CONNECT => None,
-            None => self.fallback.as_ref().filter(|_| self.matcher.at(path).is_err()),
+        if let Some(calls) = self.fixed.get(path) {
+            return calls.iter().find(|(m, _)| m == method).map(|(_, call)| call);
         }
+        let fallback = self.fallback.as_ref()?;
+        let unmatched = !self.opaque
+            && method != Method::HEAD
+            && method != Method::CONNECT
+            && !self.parameter_prefixes.iter().any(|p| path.starts_with(&**p));
+        unmatched.then_some(fallback)
     }
 }
 
@@ -152,7 +158,7 @@ impl std::fmt::Debug for Routes {
         fixed.sort_unstable();
         f.debug_struct("Routes")
             .field("fixed", &fixed)
-            .field("with_parameters", &self.table.with_parameters)
+            .field("parameter_prefixes", &self.table.parameter_prefixes)
             .field("fallback", &self.table.fallback.is_some())
             .field("opaque", &self.table.opaque)
             .finish()
@@ -170,7 +176,7 @@ impl Routes {
         self.router = self.router.route(path, methods.router);
         let table = Arc::make_mut(&mut self.table);
         if path.contains('{') {
-            table.add_with_parameters(path);
+            table.add_prefix_of(path);
         } else {
             table.fixed.entry(path.into()).or_default().extend(methods.calls);
         }
@@ -186,16 +192,27 @@ impl Routes {
         for (path, calls) in &other.table.fixed {
             table.fixed.entry(path.clone()).or_default().extend(calls.iter().cloned());
         }
-        for path in &other.table.with_parameters {
-            table.add_with_parameters(path);
+        for prefix in &other.table.parameter_prefixes {
+            table.add_prefix_of(prefix);
         }
         table.fallback = table.fallback.take().or_else(|| other.table.fallback.clone());
         table.opaque |= other.table.opaque;
         self
     }
 
-    /// Answers the paths no route serves with `handler`.
-    pub fn fallback<H: Direct<T>, T: 'static>(mut self, handler: H) -> Routes {
+    /// Answers the paths no route serves with `handler`, through the router.
+    pub fn fallback<H: Handler<T, ()>, T: 'static>(mut self, handler: H) -> Routes {
+        self.router = self.router.fallback(handler);
+        Arc::make_mut(&mut self.table).fallback = None;
+        self
+    }
+
+    /// Answers the paths no route serves with `handler`, called without the router for a
+    /// path that cannot match a route ([`Table::direct`]): for a fallback that answers
+    /// much (a Redfish resource tree), as every path that is neither fixed nor the
+    /// fallback's is then compared with the paths with parameters before the router
+    /// matches it again.
+    pub fn direct_fallback<H: Direct<T>, T: 'static>(mut self, handler: H) -> Routes {
         self.router = self.router.fallback(handler.clone());
         Arc::make_mut(&mut self.table).fallback = Some(call(handler));
         self
@@ -351,27 +368,30 @@ mod tests {
         assert_eq!(body, b"sent");
     }
 
-    /// Which handlers answer without the router: a fixed path's for its methods, the
-    /// fallback's for paths no route matches, none once an axum router is merged in.
+    /// Which handlers answer without the router: a fixed path's for its methods, a direct
+    /// fallback's for paths that start like no path with parameters, none once an axum
+    /// router is merged in or for a fallback through the router.
     #[test]
     fn direct_handlers_are_found_by_method_and_path() {
         let routes = Routes::new()
             .route("/a", get(hello))
             .route("/a", post(created))
             .route("/a/{id}", get(hello))
-            .fallback(missing);
+            .direct_fallback(missing);
         let direct = |method, path| routes.table.direct(&method, path).is_some();
         assert!(direct(Method::GET, "/a") && direct(Method::POST, "/a"));
         assert!(!direct(Method::PUT, "/a") && !direct(Method::HEAD, "/a"));
-        assert!(!direct(Method::GET, "/a/1"));
-        assert!(direct(Method::GET, "/a/1/2") && direct(Method::DELETE, "/b"));
+        assert!(!direct(Method::GET, "/a/1") && !direct(Method::GET, "/a/1/2"));
+        assert!(direct(Method::GET, "/b") && direct(Method::DELETE, "/a2"));
         assert!(!direct(Method::HEAD, "/b"));
         let opaque = routes.merge(Router::new().route("/c", axum::routing::get(hello)));
         assert!(opaque.table.direct(&Method::GET, "/b").is_none());
         assert!(opaque.table.direct(&Method::GET, "/a").is_some());
+        let through = Routes::new().direct_fallback(missing).fallback(missing);
+        assert!(through.table.direct(&Method::GET, "/b").is_none());
         assert_eq!(
             format!("{opaque:?}"),
-            r#"Routes { fixed: ["/a"], with_parameters: ["/a/{id}"], fallback: true, opaque: true }"#
+            r#"Routes { fixed: ["/a"], parameter_prefixes: ["/a/"], fallback: true, opaque: true }"#
         );
     }
 }

@@ -115,7 +115,7 @@ fn routes(settings: &IdracSettings) -> Routes {
     r = r.route("/cgi-bin/logout", post(super::remote::logout));
     // Paths the router does not serve go to the device's resource tree (systems,
     // chassis), which answers iDRAC's 404 for what it does not hold.
-    r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
+    r.direct_fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
 }
 
 fn settings(ctx: &Ctx) -> std::borrow::Cow<'_, IdracSettings> {

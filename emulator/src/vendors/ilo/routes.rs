@@ -106,7 +106,7 @@ fn routes(ilo: &IloSettings) -> Routes {
     }
     // Every other path under /redfish: 401 before 404 (ilo-idrac.md 1.6 [P]); the
     // table's fallback, which the step around the router finishes like every answer.
-    table.routes().merge(rest).fallback(unmatched)
+    table.routes().merge(rest).direct_fallback(unmatched)
 }
 
 /// What iLO's step around its routes holds.

@@ -348,7 +348,7 @@ impl RouteTable {
         }
         // Paths the table does not serve go to the device's resource tree (systems,
         // chassis), which answers the personality's 404 for what it does not hold.
-        r.fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
+        r.direct_fallback(super::tree::serve).method_not_allowed_fallback(method_not_allowed)
     }
 }
 
