@@ -265,7 +265,7 @@ pub fn shared(device: &Device) -> Shared {
 
 /// The routes of a Redfish service before they become [`Routes`]: a personality takes
 /// the standard table, replaces the handlers of some paths, adds its own paths and
-/// aliases, and builds the router. Every path is served with and without a trailing
+/// aliases, and builds the routes. Every path is served with and without a trailing
 /// slash; the fallbacks and the [`finish`] middleware are those of the standard service.
 #[derive(Debug)]
 pub struct RouteTable {
