@@ -608,12 +608,14 @@ async fn connection(
         Some(acceptor) => {
             let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(watched));
             match handshake.await {
-                Ok(Ok(stream)) => http(stream, app, connection, activity, &limits, &signal).await,
+                Ok(Ok(stream)) => {
+                    connection.serve(http(stream, app, activity, &limits, &signal)).await;
+                }
                 Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(client = %peer.ip(), "TLS handshake timed out"),
             }
         }
-        None => http(watched, app, connection, activity, &limits, &signal).await,
+        None => connection.serve(http(watched, app, activity, &limits, &signal)).await,
     }
 }
 
@@ -689,10 +691,11 @@ async fn watchdog(
     }
 }
 
+/// Serves HTTP/1.1 on `stream`, inside its [`Connection::serve`]: the requests find their
+/// connection there rather than in an extension each.
 async fn http<S>(
     stream: S,
     app: App,
-    connection: Connection,
     activity: Arc<Activity>,
     limits: &ConnectionLimits,
     signal: &Signal,
@@ -701,10 +704,9 @@ async fn http<S>(
 {
     let stall = limits.header_timeout;
     let tracked = activity.clone();
-    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let activity = tracked.clone();
         activity.begin();
-        request.extensions_mut().insert(connection.clone());
         let answer = app.call(request.map(|body| Body::new(StallLimited::new(body, stall))));
         async move {
             let response = answer.await;

@@ -721,12 +721,11 @@ async fn busy(cases: &[&Case], requests: u32) -> f64 {
     for case in cases {
         let app = emulator::vendors::app(case.emulated.device().clone());
         let (load, per_unit) = (case.load.clone(), case.per_unit as u32);
-        running.push(tokio::spawn(async move {
-            let connection = connection();
+        running.push(tokio::spawn(connection().serve(async move {
             for _ in 0..requests / tasks / per_unit {
-                play(&app, &connection, &load).await;
+                play(&app, &load).await;
             }
-        }));
+        })));
     }
     for task in running {
         task.await.expect("a measuring task ends");
@@ -739,38 +738,41 @@ async fn busy(cases: &[&Case], requests: u32) -> f64 {
 /// meanwhile, and a count of instructions is the requests' alone.
 async fn inline(case: &Case, requests: u32) -> f64 {
     let app = emulator::vendors::app(case.emulated.device().clone());
-    let connection = connection();
     let started = Instant::now();
-    for _ in 0..requests / case.per_unit as u32 {
-        play(&app, &connection, &case.load).await;
-    }
+    connection()
+        .serve(async {
+            for _ in 0..requests / case.per_unit as u32 {
+                play(&app, &case.load).await;
+            }
+        })
+        .await;
     started.elapsed().as_secs_f64() * 1e6 / f64::from(requests)
 }
 
-/// What the listener knows of one keep-alive connection from the load, which each of
-/// its requests carries.
+/// What the listener knows of one keep-alive connection from the load, served around its
+/// requests as the listener serves each connection.
 fn connection() -> Connection {
     Connection::new(SocketAddr::from(([127, 0, 0, 1], 40_000)), ListenerScheme::Http)
 }
 
-/// One unit of `load` through `app` on `connection`, each answer read to its end.
-async fn play(app: &emulator::vendors::http::App, connection: &Connection, load: &Load) {
+/// One unit of `load` through `app`, each answer read to its end.
+async fn play(app: &emulator::vendors::http::App, load: &Load) {
     match load {
         Load::Fixed(request) => {
-            call(app, connection, request, &[]).await;
+            call(app, request, &[]).await;
         }
         Load::Cycle { login, get } => {
-            let answer = call(app, connection, login, &[]).await;
+            let answer = call(app, login, &[]).await;
             let value =
                 |name: &str| answer.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
             let (Some(token), Some(location)) = (value("x-auth-token"), value("location")) else {
                 panic!("the login answers {} without a token", answer.status);
             };
             let token = [(HeaderName::from_static("x-auth-token"), token)];
-            call(app, connection, &Request::get(get, &[]), &token).await;
+            call(app, &Request::get(get, &[]), &token).await;
             let location = location.to_str().expect("a text Location").to_string();
             let delete = Request { method: Method::DELETE, ..Request::get(&location, &[]) };
-            call(app, connection, &delete, &token).await;
+            call(app, &delete, &token).await;
         }
     }
 }
@@ -778,7 +780,6 @@ async fn play(app: &emulator::vendors::http::App, connection: &Connection, load:
 /// `request` (with `extra` headers) through `app`, as the listener hands it over.
 async fn call(
     app: &emulator::vendors::http::App,
-    connection: &Connection,
     request: &Request,
     extra: &[(HeaderName, HeaderValue)],
 ) -> Answer {
@@ -796,7 +797,6 @@ async fn call(
     for (name, value) in extra {
         headers.insert(name.clone(), value.clone());
     }
-    sent.extensions_mut().insert(connection.clone());
     let answer = app.call(sent).await;
     let status = answer.status();
     let headers = answer.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();

@@ -65,10 +65,15 @@ pub fn json_content_type(headers: &mut HeaderMap) -> Option<&mut HeaderValue> {
     headers.get_mut(header::CONTENT_TYPE).filter(|v| v.as_bytes().starts_with(b"application/json"))
 }
 
-/// What the listener knows of the connection a request arrived on. It puts this in every
-/// request's extensions as one piece (each extension is a boxed entry of a map made per
-/// request), and handlers read it through [`client_info`] and [`ListenerScheme::of`]. The
-/// device's service adds its context to it ([`DeviceContext`]).
+/// What the listener knows of the connection a request arrived on. The listener makes it
+/// once per connection and runs all of the connection's work inside
+/// [`Connection::serve`], where every request on it finds it ([`Connection::with`]):
+/// carried in each request's extensions instead, it cost every request a map allocated
+/// for it, a boxed entry and their freeing (about 600 instructions, a twentieth of a
+/// token GET over sockets). A request called without a listener (a test, `bench cpu`)
+/// may carry one in its extensions, which comes first. Handlers read it through
+/// [`client_info`] and [`ListenerScheme::of`]; the device's service adds its context
+/// ([`DeviceContext`]).
 #[derive(Clone, Debug)]
 pub struct Connection {
     /// The client's address.
@@ -77,8 +82,16 @@ pub struct Connection {
     pub scheme: ListenerScheme,
     /// In hygiene mode, names the local process behind the connection.
     pub processes: Option<ClientProcesses>,
-    /// The context of the device answering, once its service has put it in.
-    device: Option<DeviceContext>,
+    /// The context of the device answering, once its service has put it in: the first
+    /// request's device, which is every request's, since a connection is served by one
+    /// device's service.
+    device: std::sync::OnceLock<DeviceContext>,
+}
+
+tokio::task_local! {
+    /// The connection whose task is running ([`Connection::serve`]), boxed: the task's
+    /// every poll swaps it in and out.
+    static CURRENT: Box<Connection>;
 }
 
 impl Connection {
@@ -94,27 +107,52 @@ impl Connection {
         scheme: ListenerScheme,
         processes: Option<ClientProcesses>,
     ) -> Connection {
-        Connection { peer, scheme, processes, device: None }
+        Connection { peer, scheme, processes, device: std::sync::OnceLock::new() }
     }
 
-    /// The connection recorded in `extensions` (none when the router is called without a
-    /// listener).
-    pub fn of(extensions: &Extensions) -> Option<&Connection> {
-        extensions.get::<Connection>()
+    /// `work` (all of a connection's serving: reading, calling the service, writing) with
+    /// this as the connection its requests came on.
+    pub fn serve<F: std::future::Future>(
+        self,
+        work: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        CURRENT.scope(Box::new(self), work)
+    }
+
+    /// `f` of the connection a request came on: the one its `extensions` carry, else the
+    /// one being served ([`Connection::serve`]); none when the service is called without
+    /// a listener.
+    pub fn with<R>(extensions: &Extensions, f: impl FnOnce(Option<&Connection>) -> R) -> R {
+        match extensions.get::<Connection>() {
+            Some(connection) => f(Some(connection)),
+            None => Connection::current(f),
+        }
+    }
+
+    /// `f` of the connection being served, if any.
+    fn current<R>(f: impl FnOnce(Option<&Connection>) -> R) -> R {
+        if CURRENT.try_with(|_| ()).is_ok() {
+            CURRENT.with(|connection| f(Some(connection)))
+        } else {
+            f(None)
+        }
     }
 }
 
 /// The client's address (when served by a listener) and `User-Agent`, and the local
 /// process behind the connection when the listener looks it up (hygiene mode).
 pub fn client_info(extensions: &Extensions, headers: &HeaderMap) -> ClientInfo {
-    let connection = Connection::of(extensions);
+    let (addr, process) = Connection::with(extensions, |connection| match connection {
+        Some(c) => (Some(ip_text(c.peer.ip())), c.processes.as_ref().and_then(|p| p.find(c.peer))),
+        None => (None, None),
+    });
     ClientInfo {
-        addr: connection.map(|c| ip_text(c.peer.ip())),
+        addr,
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        process: connection.and_then(|c| c.processes.as_ref()?.find(c.peer)),
+        process,
     }
 }
 
@@ -159,9 +197,9 @@ impl ListenerScheme {
         }
     }
 
-    /// The scheme of the [`Connection`] recorded in `extensions` (plain HTTP when none was).
+    /// The scheme of the [`Connection`] a request came on (plain HTTP without one).
     pub fn of(extensions: &Extensions) -> ListenerScheme {
-        Connection::of(extensions).map_or_else(ListenerScheme::default, |c| c.scheme)
+        Connection::with(extensions, |c| c.map_or_else(ListenerScheme::default, |c| c.scheme))
     }
 }
 
@@ -358,20 +396,29 @@ impl Shared {
     }
 }
 
-/// The context of the device a request came to, as its service put it in the request
-/// ([`Shared::serve`]): in the request's [`Connection`] (one extension for both, where
-/// two would box and hash one more entry per request), or on its own when the request
-/// came without a listener (a test calling the router, say).
+/// The context of the device a request came to, as its service put it in
+/// ([`Shared::serve`]): in the request's [`Connection`], or on its own in the request's
+/// extensions when it came without a listener (a test calling the router, say).
 #[derive(Clone)]
 pub struct DeviceContext(Arc<dyn std::any::Any + Send + Sync>);
 
 impl DeviceContext {
-    /// The context `extensions` carry, if any.
-    pub fn of(extensions: &Extensions) -> Option<&DeviceContext> {
-        match extensions.get::<Connection>() {
-            Some(Connection { device: Some(device), .. }) => Some(device),
-            _ => extensions.get::<DeviceContext>(),
+    /// `f` of the context a request carries, if any: its own connection's (in
+    /// `extensions`), then one of its own, then the connection being served's.
+    pub fn with<R>(extensions: &Extensions, f: impl FnOnce(Option<&DeviceContext>) -> R) -> R {
+        let carried = match extensions.get::<Connection>() {
+            Some(connection) => connection.device.get(),
+            None => None,
+        };
+        match carried.or_else(|| extensions.get::<DeviceContext>()) {
+            Some(context) => f(Some(context)),
+            None => Connection::current(|c| f(c.and_then(|c| c.device.get()))),
         }
+    }
+
+    /// The personality's context (a `C`) that a request carries, if any.
+    pub fn of<C: Clone + 'static>(extensions: &Extensions) -> Option<C> {
+        DeviceContext::with(extensions, |context| context?.get::<C>().cloned())
     }
 
     /// The context, when it is a `C` (the personality's own context type).
@@ -379,13 +426,20 @@ impl DeviceContext {
         self.0.downcast_ref()
     }
 
-    /// Puts the context in `extensions`: in their connection when they have one.
+    /// Puts the context where a request's handlers find it: in the connection its
+    /// `extensions` carry, else in the connection being served (the first request of a
+    /// connection puts it there for all of them), else in `extensions` on its own.
     pub fn attach(&self, extensions: &mut Extensions) {
-        match extensions.get_mut::<Connection>() {
-            Some(connection) => connection.device = Some(self.clone()),
-            None => {
-                extensions.insert(self.clone());
-            }
+        if let Some(connection) = extensions.get_mut::<Connection>() {
+            connection.device = std::sync::OnceLock::from(self.clone());
+            return;
+        }
+        let joined = Connection::current(|connection| {
+            connection
+                .is_some_and(|c| Arc::ptr_eq(&c.device.get_or_init(|| self.clone()).0, &self.0))
+        });
+        if !joined {
+            extensions.insert(self.clone());
         }
     }
 }
@@ -972,7 +1026,7 @@ mod tests {
         assert!(matches!(ready_body(axum::body::Body::from_stream(failing)), ReadyBody::Failed));
     }
 
-    /// A device's context rides in the request's connection when a listener made one (one
+    /// A device's context rides in the request's connection when it carries one (one
     /// extension for both), on its own otherwise, and reads back only as its own type.
     #[test]
     fn a_device_context_rides_in_the_connection_when_there_is_one() {
@@ -981,15 +1035,48 @@ mod tests {
         listened.insert(Connection::new(([127, 0, 0, 1], 4242).into(), ListenerScheme::Https));
         context.attach(&mut listened);
         assert_eq!(listened.len(), 1);
-        assert!(Connection::of(&listened).is_some_and(|c| c.device.is_some()));
+        assert!(Connection::with(&listened, |c| c.is_some_and(|c| c.device.get().is_some())));
         let mut bare = Extensions::new();
         context.attach(&mut bare);
         for extensions in [&listened, &bare] {
-            let found = DeviceContext::of(extensions).expect("a context");
-            assert_eq!(found.get::<u32>(), Some(&7));
-            assert_eq!(found.get::<u64>(), None);
+            assert_eq!(DeviceContext::of::<u32>(extensions), Some(7));
+            assert_eq!(DeviceContext::of::<u64>(extensions), None);
         }
-        assert!(DeviceContext::of(&Extensions::new()).is_none());
+        assert!(DeviceContext::of::<u32>(&Extensions::new()).is_none());
+        assert_eq!(ListenerScheme::of(&listened), ListenerScheme::Https);
+        assert_eq!(ListenerScheme::of(&bare), ListenerScheme::Http);
+    }
+
+    /// Requests on a connection being served find it, and the device's context its first
+    /// request put in it, with no extension of their own; a second device's context on the
+    /// same connection goes in the request, and one the request carries comes first.
+    #[tokio::test]
+    async fn requests_on_a_served_connection_find_it_without_extensions() {
+        let peer: SocketAddr = ([127, 0, 0, 9], 5151).into();
+        let connection = Connection::looked_up(peer, ListenerScheme::Https, None);
+        let (first, other) = (DeviceContext(Arc::new(7_u32)), DeviceContext(Arc::new(8_u32)));
+        connection
+            .serve(async {
+                let mut request = Extensions::new();
+                first.attach(&mut request);
+                assert_eq!(request.len(), 0, "the context went into the connection");
+                let next = Extensions::new();
+                assert_eq!(DeviceContext::of::<u32>(&next), Some(7));
+                assert_eq!(ListenerScheme::of(&next), ListenerScheme::Https);
+                let client = client_info(&next, &HeaderMap::new());
+                assert_eq!(client.addr.as_deref(), Some("127.0.0.9"));
+                let mut elsewhere = Extensions::new();
+                other.attach(&mut elsewhere);
+                assert_eq!(DeviceContext::of::<u32>(&elsewhere), Some(8));
+                assert_eq!(DeviceContext::of::<u32>(&next), Some(7));
+                let mut carried = Extensions::new();
+                carried.insert(Connection::new(([10, 0, 0, 1], 1).into(), ListenerScheme::Http));
+                assert_eq!(ListenerScheme::of(&carried), ListenerScheme::Http);
+                assert_eq!(DeviceContext::of::<u32>(&carried), Some(7));
+            })
+            .await;
+        assert_eq!(DeviceContext::of::<u32>(&Extensions::new()), None);
+        assert_eq!(client_info(&Extensions::new(), &HeaderMap::new()).addr, None);
     }
 
     /// `Date` names the second asked for, when a worker's answers alternate between

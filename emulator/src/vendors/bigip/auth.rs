@@ -64,8 +64,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = RestError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::find(&parts.extensions).ok_or_else(RestError::internal)?;
-        authenticate(&parts.headers, &parts.extensions, parts.uri.path(), ctx)
+        let ctx = Ctx::of(&parts.extensions).ok_or_else(RestError::internal)?;
+        authenticate(&parts.headers, &parts.extensions, parts.uri.path(), &ctx)
     }
 }
 

@@ -98,12 +98,7 @@ impl Ctx {
 
     /// The context a request carries (none outside a device's service).
     pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
-        Ctx::find(extensions).cloned()
-    }
-
-    /// [`Ctx::of`], borrowed.
-    pub fn find(extensions: &axum::http::Extensions) -> Option<&Ctx> {
-        crate::vendors::http::DeviceContext::of(extensions)?.get::<Ctx>()
+        crate::vendors::http::DeviceContext::of(extensions)
     }
 
     /// The device's current time.
@@ -183,7 +178,7 @@ pub fn finish(
     let method = req.method().clone();
     // The address is written out only for an error: formatting it cost a successful
     // request about a tenth of its work.
-    let peer = crate::vendors::http::Connection::of(req.extensions()).map(|c| c.peer.ip());
+    let peer = crate::vendors::http::Connection::with(req.extensions(), |c| Some(c?.peer.ip()));
     let answer = next.run(req);
     Either::Right(answer.map(move |response| finish_answer(&ctx, &method, peer, response)))
 }

@@ -18,6 +18,7 @@
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::uri::PathAndQuery;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
@@ -159,13 +160,15 @@ fn finish(
     let Some(ctx) = Ctx::of(req.extensions()) else {
         return Either::Left(std::future::ready(no_context().into_response()));
     };
-    let uri = req.uri().clone();
+    // The path's shared copy, not the whole URI's: only the path is read after.
+    let path = req.uri().path_and_query().cloned();
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
     let content_type = step.content_type.clone();
     let answer = expand::serve(step.finishing.expander.as_ref(), req, next);
-    Either::Right(
-        answer.map(move |response| finish_answer(&ctx, content_type, &uri, read, response)),
-    )
+    Either::Right(answer.map(move |response| {
+        let path = path.as_ref().map_or("", PathAndQuery::path);
+        finish_answer(&ctx, content_type, path, read, response)
+    }))
 }
 
 /// What iDRAC's step around its routes holds: the `$expand` step, and the profile's JSON
@@ -176,12 +179,12 @@ struct IdracStep {
     content_type: Option<HeaderValue>,
 }
 
-/// [`finish`]'s touches on `response`, the router's answer to a request for `uri` (`read`:
+/// [`finish`]'s touches on `response`, the router's answer to a request for `path` (`read`:
 /// a GET or HEAD), JSON answers labelled `content_type`.
 fn finish_answer(
     ctx: &Ctx,
     content_type: Option<HeaderValue>,
-    uri: &Uri,
+    path: &str,
     read: bool,
     mut response: Response,
 ) -> Response {
@@ -189,7 +192,6 @@ fn finish_answer(
         return response;
     }
     let s = settings(ctx);
-    let path = uri.path();
     let status = response.status();
     if response.extensions().get::<Rendered>().is_none() {
         let is_json = response
@@ -291,16 +293,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
     type Rejection = IdracError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(ctx) = Ctx::find(&parts.extensions) else {
+        let Some(ctx) = Ctx::of(&parts.extensions) else {
             return Err(no_context());
         };
-        let s = settings(ctx);
+        let s = settings(&ctx);
         let has_token = parts.headers.contains_key(crate::vendors::redfish::X_AUTH_TOKEN);
         if !has_token && !s.basic_auth && parts.headers.contains_key(header::AUTHORIZATION) {
             tracing::debug!("idrac: HTTP Basic refused (disabled on this profile)");
             return Err(IdracError::unauthorized(&s));
         }
-        rf_auth::authenticate(&parts.headers, &parts.extensions, ctx)
+        rf_auth::authenticate(&parts.headers, &parts.extensions, &ctx)
             .map(Who)
             .map_err(|e| IdracError::from_redfish(&s, &e))
     }

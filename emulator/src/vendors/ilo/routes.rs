@@ -49,7 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ilo {
     type Rejection = RedfishError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::find(&parts.extensions).ok_or_else(RedfishError::internal)?;
+        let ctx = Ctx::of(&parts.extensions).ok_or_else(RedfishError::internal)?;
         let ilo = ctx.vendor::<Arc<IloSettings>>().ok_or_else(RedfishError::internal)?;
         Ok(Ilo(ilo.clone()))
     }

@@ -165,8 +165,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = RedfishError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::find(&parts.extensions).ok_or_else(RedfishError::internal)?;
-        authenticate(&parts.headers, &parts.extensions, ctx)
+        let ctx = Ctx::of(&parts.extensions).ok_or_else(RedfishError::internal)?;
+        authenticate(&parts.headers, &parts.extensions, &ctx)
     }
 }
 

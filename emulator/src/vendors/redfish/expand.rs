@@ -161,9 +161,11 @@ impl Origin {
         for name in [header::IF_NONE_MATCH, header::IF_MATCH, header::CONTENT_LENGTH] {
             headers.remove(name);
         }
+        // What the request carries itself: a connection being served is the fetches'
+        // too, as they run in its task.
         let extensions = req.extensions();
-        let connection = Connection::of(extensions).cloned();
-        Origin { headers, connection, context: DeviceContext::of(extensions).cloned() }
+        let connection = extensions.get::<Connection>().cloned();
+        Origin { headers, connection, context: extensions.get::<DeviceContext>().cloned() }
     }
 
     /// GET `uri` through `router`: its JSON body when it answers 200.

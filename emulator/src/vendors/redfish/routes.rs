@@ -35,7 +35,8 @@ use crate::vendors::routing::{get, post, Methods, Routes};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::uri::PathAndQuery;
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
 use futures_util::FutureExt;
@@ -160,12 +161,7 @@ impl Template {
 impl Ctx {
     /// The context a request carries (none outside a device's service).
     pub fn of(extensions: &Extensions) -> Option<Ctx> {
-        Ctx::find(extensions).cloned()
-    }
-
-    /// [`Ctx::of`], borrowed.
-    pub fn find(extensions: &Extensions) -> Option<&Ctx> {
-        DeviceContext::of(extensions)?.get::<Ctx>()
+        DeviceContext::of(extensions)
     }
 
     /// The personality's own settings, when they are a `V` (what it gave
@@ -464,12 +460,16 @@ pub fn finish(
         return Either::Left(std::future::ready(RedfishError::internal().to_response(registry)));
     };
     let method = req.method().clone();
-    let uri = req.uri().clone();
+    // The path's shared copy, not the whole URI's: only the path is read after.
+    let path = req.uri().path_and_query().cloned();
     let answer = match unsupported_odata_version(req.headers()) {
         Some(error) => Either::Left(std::future::ready(error.into_response())),
         None => Either::Right(super::expand::serve(step.expander.as_ref(), req, next)),
     };
-    Either::Right(answer.map(move |response| finish_answer(&ctx, &method, &uri, response)))
+    Either::Right(answer.map(move |response| {
+        let path = path.as_ref().map_or("", PathAndQuery::path);
+        finish_answer(&ctx, &method, path, response)
+    }))
 }
 
 /// An error's answer as [`Ctx::error_answer`] keeps it.
@@ -481,12 +481,11 @@ struct KeptError {
     head: Arc<HeaderMap>,
 }
 
-/// [`finish`]'s touches on `response`, the router's answer to `method` on `uri`.
-fn finish_answer(ctx: &Ctx, method: &Method, uri: &Uri, mut response: Response) -> Response {
+/// [`finish`]'s touches on `response`, the router's answer to `method` on `path`.
+fn finish_answer(ctx: &Ctx, method: &Method, path: &str, mut response: Response) -> Response {
     if crate::vendors::http::Finished::is(&response) {
         return response;
     }
-    let path = uri.path();
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {

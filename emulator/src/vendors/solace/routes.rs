@@ -105,7 +105,7 @@ impl Ctx {
     pub fn of(extensions: &axum::http::Extensions) -> Option<Ctx> {
         match extensions.get::<Authorized>() {
             Some(authorized) => Some(authorized.ctx.clone()),
-            None => crate::vendors::http::DeviceContext::of(extensions)?.get::<Ctx>().cloned(),
+            None => crate::vendors::http::DeviceContext::of(extensions),
         }
     }
 }
