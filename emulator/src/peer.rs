@@ -8,8 +8,8 @@
 //! socket's inode, and the process whose `/proc/PID/fd` holds `socket:[INODE]` is the
 //! client. Its name and command line come from `/proc/PID/comm` and `/proc/PID/cmdline`.
 //!
-//! It is opt-in per listener ([`ClientProcesses`] in the request's extensions; a normal
-//! emulator pays nothing), never fails a request (no answer is `None`), and its cost is
+//! It is opt-in per listener ([`ClientProcesses`] in the connection a request came on; a
+//! normal emulator pays nothing), never fails a request (no answer is `None`), and its cost is
 //! bounded: one read of the TCP tables per call, a scan of at most [`MAX_PROCESSES`]
 //! processes and [`MAX_FDS`] descriptors only for a socket not seen before, and a
 //! bounded cache by socket inode. Elsewhere than Linux it finds nothing, silently.
@@ -30,7 +30,8 @@ const CACHE_SIZE: usize = 1024;
 const MAX_CMDLINE: u64 = 4096;
 
 /// Names the local process behind a client's connection. A listener that should do so
-/// puts one in every request's extensions; cloning shares its cache.
+/// puts one in each connection it serves ([`crate::vendors::http::Connection`]); cloning
+/// shares its cache.
 #[derive(Clone, Debug, Default)]
 pub struct ClientProcesses {
     /// Socket inode -> what a scan found for it (`None`: nobody we may look at).

@@ -49,8 +49,9 @@ use crate::session::{
 };
 
 /// What every handler and extractor reads: the device, its BIG-IP settings and the
-/// `restOperationId` counter. One per device, carried in each request's extensions; one
-/// `Arc`, so each copy a request makes costs one shared count.
+/// `restOperationId` counter. One per device, carried in the device's context
+/// ([`crate::vendors::http::DeviceContext`]); one `Arc`, so each copy a request makes costs
+/// one shared count.
 #[derive(Clone, Debug)]
 pub struct Ctx(Arc<CtxParts>);
 

@@ -44,8 +44,9 @@ use crate::vendors::http::{Inner, ListenerScheme, Rendered, Shared};
 use crate::vendors::routing::{get, put, Routes};
 
 /// What every handler and extractor reads: the device and its Solace settings. One per
-/// device, carried in each request's extensions; one `Arc`, so the copies every request
-/// makes (its step, its handler) cost one shared count, not one per part.
+/// device, carried in the device's context ([`crate::vendors::http::DeviceContext`]); one
+/// `Arc`, so the copies every request makes (its step, its handler) cost one shared count,
+/// not one per part.
 #[derive(Clone, Debug)]
 pub struct Ctx(Arc<CtxParts>);
 
