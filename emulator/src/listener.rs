@@ -389,8 +389,8 @@ pub struct HttpService {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The device's connection count and cap.
     pub gate: Gate,
-    /// Names the local process behind each request's connection (hygiene mode): carried
-    /// in every request's [`Connection`] when set.
+    /// Names the local process behind each request's connection (hygiene mode): kept in
+    /// each connection's [`Connection`], served around its task, when set.
     pub processes: Option<crate::peer::ClientProcesses>,
 }
 

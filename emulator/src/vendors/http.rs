@@ -69,8 +69,8 @@ pub fn json_content_type(headers: &mut HeaderMap) -> Option<&mut HeaderValue> {
 /// once per connection and runs all of the connection's work inside
 /// [`Connection::serve`], where every request on it finds it ([`Connection::with`]):
 /// carried in each request's extensions instead, it cost every request a map allocated
-/// for it, a boxed entry and their freeing (about 600 instructions, a twentieth of a
-/// token GET over sockets). A request called without a listener (a test, `bench cpu`)
+/// for it, a boxed entry and their freeing (about 600 instructions, 3-4% of a request's
+/// work over sockets). A request called without a listener (a test calling a router)
 /// may carry one in its extensions, which comes first. Handlers read it through
 /// [`client_info`] and [`ListenerScheme::of`]; the device's service adds its context
 /// ([`DeviceContext`]).
@@ -176,8 +176,9 @@ fn ip_text(ip: std::net::IpAddr) -> String {
     text
 }
 
-/// The scheme of the listener that accepted a request. The listener puts it in every
-/// request's extensions, so a personality writes absolute URIs (`Location`, SEMP links)
+/// The scheme of the listener that accepted a request. The listener keeps it in each
+/// connection it serves ([`Connection::serve`]), so a personality writes absolute URIs
+/// (`Location`, SEMP links)
 /// with the scheme the client really used, whatever the port.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ListenerScheme {
@@ -397,8 +398,10 @@ impl Shared {
 }
 
 /// The context of the device a request came to, as its service put it in
-/// ([`Shared::serve`]): in the request's [`Connection`], or on its own in the request's
-/// extensions when it came without a listener (a test calling the router, say).
+/// ([`Shared::serve`]): in the request's [`Connection`] (the one it carries, else the one
+/// being served), or on its own in the request's extensions when it came without a
+/// listener (a test calling the router, say) or when the connection being served already
+/// holds another device's context.
 #[derive(Clone)]
 pub struct DeviceContext(Arc<dyn std::any::Any + Send + Sync>);
 
