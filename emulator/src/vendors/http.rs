@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::uri::PathAndQuery;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, Uri};
 use base64::Engine as _;
 
@@ -201,6 +202,24 @@ impl ListenerScheme {
     /// The scheme of the [`Connection`] a request came on (plain HTTP without one).
     pub fn of(extensions: &Extensions) -> ListenerScheme {
         Connection::with(extensions, |c| c.map_or_else(ListenerScheme::default, |c| c.scheme))
+    }
+}
+
+/// A request's path, kept by a last step for when the answer comes back: a shared copy of
+/// the path and query (one reference count), where a clone of the whole URI copies each
+/// of its parts. It reads as [`Uri::path`] does for every form of request target.
+#[derive(Clone, Debug)]
+pub struct KeptPath(Option<PathAndQuery>);
+
+impl KeptPath {
+    /// `uri`'s path, kept.
+    pub fn of(uri: &Uri) -> KeptPath {
+        KeptPath(uri.path_and_query().cloned())
+    }
+
+    /// The path, as [`Uri::path`] gives it.
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref().map_or("", PathAndQuery::path)
     }
 }
 
@@ -1080,6 +1099,18 @@ mod tests {
             .await;
         assert_eq!(DeviceContext::of::<u32>(&Extensions::new()), None);
         assert_eq!(client_info(&Extensions::new(), &HeaderMap::new()).addr, None);
+    }
+
+    /// A kept path reads as the URI's own for every form of request target: origin,
+    /// absolute (with and without a path), authority (`CONNECT`) and asterisk.
+    #[test]
+    fn a_kept_path_reads_as_the_uris_path() {
+        for target in
+            ["/redfish/v1/Systems?$expand=.", "/", "http://h:1/a/b?q", "http://h:1", "h:443", "*"]
+        {
+            let uri: Uri = target.parse().expect("a request target");
+            assert_eq!(KeptPath::of(&uri).as_str(), uri.path(), "{target}");
+        }
     }
 
     /// `Date` names the second asked for, when a worker's answers alternate between

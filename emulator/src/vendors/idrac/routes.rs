@@ -18,7 +18,6 @@
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::uri::PathAndQuery;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
@@ -160,15 +159,14 @@ fn finish(
     let Some(ctx) = Ctx::of(req.extensions()) else {
         return Either::Left(std::future::ready(no_context().into_response()));
     };
-    // The path's shared copy, not the whole URI's: only the path is read after.
-    let path = req.uri().path_and_query().cloned();
+    let path = crate::vendors::http::KeptPath::of(req.uri());
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
     let content_type = step.content_type.clone();
     let answer = expand::serve(step.finishing.expander.as_ref(), req, next);
-    Either::Right(answer.map(move |response| {
-        let path = path.as_ref().map_or("", PathAndQuery::path);
-        finish_answer(&ctx, content_type, path, read, response)
-    }))
+    Either::Right(
+        answer
+            .map(move |response| finish_answer(&ctx, content_type, path.as_str(), read, response)),
+    )
 }
 
 /// What iDRAC's step around its routes holds: the `$expand` step, and the profile's JSON

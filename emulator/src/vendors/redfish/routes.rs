@@ -35,7 +35,6 @@ use crate::vendors::routing::{get, post, Methods, Routes};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::uri::PathAndQuery;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
@@ -49,7 +48,7 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::{Device, DeviceHandle};
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
-use crate::vendors::http::{App, DeviceContext, Documents, Inner, Shared};
+use crate::vendors::http::{App, DeviceContext, Documents, Inner, KeptPath, Shared};
 
 /// What every handler and extractor of the Redfish router reads: the device and its
 /// Redfish settings. One per device; each request carries it in its extensions and each
@@ -460,16 +459,12 @@ pub fn finish(
         return Either::Left(std::future::ready(RedfishError::internal().to_response(registry)));
     };
     let method = req.method().clone();
-    // The path's shared copy, not the whole URI's: only the path is read after.
-    let path = req.uri().path_and_query().cloned();
+    let path = KeptPath::of(req.uri());
     let answer = match unsupported_odata_version(req.headers()) {
         Some(error) => Either::Left(std::future::ready(error.into_response())),
         None => Either::Right(super::expand::serve(step.expander.as_ref(), req, next)),
     };
-    Either::Right(answer.map(move |response| {
-        let path = path.as_ref().map_or("", PathAndQuery::path);
-        finish_answer(&ctx, &method, path, response)
-    }))
+    Either::Right(answer.map(move |response| finish_answer(&ctx, &method, path.as_str(), response)))
 }
 
 /// An error's answer as [`Ctx::error_answer`] keeps it.
