@@ -876,17 +876,17 @@ pub fn credentials(bytes: &[u8]) -> Result<(Cow<'_, str>, Cow<'_, str>), Redfish
 /// parser (serde_json's took about 1,270 instructions of each login); `None` for any other
 /// body.
 fn plain_credentials(body: &[u8]) -> Option<(&str, &str)> {
-    // Read as UTF-8 once, whole: every cut below falls beside an ASCII byte.
-    let mut rest = std::str::from_utf8(body).ok()?;
+    // Checked as UTF-8 once, whole; then read byte by byte, every cut beside an ASCII byte.
+    let mut body = Reading { text: std::str::from_utf8(body).ok()?, at: 0 };
     let (mut user, mut password) = (None, None);
-    token(&mut rest, b'{')?;
+    body.token(b'{')?;
     for member in 0..2 {
         if member == 1 {
-            token(&mut rest, b',')?;
+            body.token(b',')?;
         }
-        let key = plain_string(&mut rest)?;
-        token(&mut rest, b':')?;
-        let value = plain_string(&mut rest)?;
+        let key = body.plain_string()?;
+        body.token(b':')?;
+        let value = body.plain_string()?;
         let slot = match key {
             "UserName" => &mut user,
             "Password" => &mut password,
@@ -896,34 +896,65 @@ fn plain_credentials(body: &[u8]) -> Option<(&str, &str)> {
             return None;
         }
     }
-    token(&mut rest, b'}')?;
-    json_whitespace(&mut rest);
-    rest.is_empty().then_some((user?, password?))
+    body.token(b'}')?;
+    body.whitespace();
+    (body.at == body.text.len()).then_some((user?, password?))
 }
 
-/// Skips JSON's whitespace (space, tab, line feed, carriage return: not form feed).
-fn json_whitespace(rest: &mut &str) {
-    let blank = rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count();
-    *rest = &rest[blank..];
+/// A body being read by [`plain_credentials`]: its text, and how far it is read.
+struct Reading<'a> {
+    text: &'a str,
+    at: usize,
 }
 
-/// `byte` (ASCII) after any whitespace, taken from `rest`.
-fn token(rest: &mut &str, byte: u8) -> Option<()> {
-    json_whitespace(rest);
-    (rest.as_bytes().first() == Some(&byte)).then(|| *rest = &rest[1..])
-}
-
-/// A JSON string after any whitespace, taken from `rest`, if it has no escape and no
-/// control character (JSON forbids them unescaped).
-fn plain_string<'a>(rest: &mut &'a str) -> Option<&'a str> {
-    token(rest, b'"')?;
-    let text: &'a str = rest;
-    let end = text.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
-    if text.as_bytes()[end] != b'"' {
-        return None;
+/// The bytes a plain JSON string stops at: its closing quote, an escape, or a control
+/// character (which JSON forbids unescaped).
+const STOPS_A_STRING: [bool; 256] = {
+    let mut stops = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        stops[byte] = true;
+        byte += 1;
     }
-    *rest = &text[end + 1..];
-    Some(&text[..end])
+    stops[b'"' as usize] = true;
+    stops[b'\\' as usize] = true;
+    stops
+};
+
+impl<'a> Reading<'a> {
+    /// The next byte, if any.
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// Skips JSON's whitespace (space, tab, line feed, carriage return: not form feed).
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// `byte` (ASCII) after any whitespace, read.
+    fn token(&mut self, byte: u8) -> Option<()> {
+        self.whitespace();
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// A JSON string after any whitespace, read, if it has no escape and no control
+    /// character.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        self.token(b'"')?;
+        let start = self.at;
+        while !STOPS_A_STRING[usize::from(self.peek()?)] {
+            self.at += 1;
+        }
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let string = self.text.get(start..self.at)?;
+        self.at += 1;
+        Some(string)
+    }
 }
 
 /// `UserName` and `Password` of a login body as the property reader reads them (the
