@@ -90,7 +90,7 @@ pub fn authenticate(
 ) -> Result<Principal, RestError> {
     let store = &ctx.device.store;
     let now = ctx.now();
-    if let Some(value) = headers.get(X_F5_AUTH_TOKEN) {
+    if let Some(value) = http::request_header(headers, &X_F5_AUTH_TOKEN) {
         let Ok(token) = value.to_str() else {
             return Err(RestError::unauthorized(TOKEN_UNKNOWN));
         };
@@ -110,7 +110,7 @@ pub fn authenticate(
     let messages = &ctx.settings.messages;
     let client = http::client_info(extensions, headers);
     let addr = client.addr.clone().unwrap_or_else(|| "127.0.0.1".to_string());
-    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+    let Some(authorization) = http::request_header(headers, &header::AUTHORIZATION) else {
         let message = fill(&messages.no_credentials, &[("path", path), ("addr", &addr)]);
         return Err(RestError::unauthorized(message).with_challenge());
     };

@@ -192,7 +192,7 @@ pub fn authenticate(
 ) -> Result<Principal, RedfishError> {
     let store = &ctx.device.store;
     let now = ctx.device.now();
-    if let Some(token) = headers.get(super::X_AUTH_TOKEN) {
+    if let Some(token) = http::request_header(headers, &super::X_AUTH_TOKEN) {
         let token = token.to_str().map_err(|_| RedfishError::unauthorized())?;
         return match store.authenticate_with(token, now, account_now) {
             Ok(authorized) => Ok(Principal::new(authorized, None)),
@@ -202,7 +202,7 @@ pub fn authenticate(
             }
         };
     }
-    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+    let Some(authorization) = http::request_header(headers, &header::AUTHORIZATION) else {
         return Err(RedfishError::unauthorized());
     };
     let Some(basic) = authorization.to_str().ok().and_then(http::parse_basic) else {

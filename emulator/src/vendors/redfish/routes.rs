@@ -48,7 +48,9 @@ use super::{RedfishSettings, SESSION_TYPE};
 use crate::clock::Now;
 use crate::device::{Device, DeviceHandle};
 use crate::session::{Account, AccountError, AccountUpdate, LoginError, LoginRequest, Session};
-use crate::vendors::http::{App, DeviceContext, Documents, Inner, KeptPath, Shared};
+use crate::vendors::http::{
+    request_header, App, DeviceContext, Documents, Inner, KeptPath, Shared,
+};
 
 /// What every handler and extractor of the Redfish router reads: the device and its
 /// Redfish settings. One per device; each request carries it in its extensions and each
@@ -398,7 +400,7 @@ pub struct EnvelopeHook(pub Arc<dyn Envelope>);
 
 /// The answer to a request whose `OData-Version` is not 4.0: 412 (DSP0266 request headers).
 fn unsupported_odata_version(headers: &HeaderMap) -> Option<RedfishError> {
-    let value = headers.get(super::ODATA_VERSION)?;
+    let value = request_header(headers, &super::ODATA_VERSION)?;
     let text = value.to_str().unwrap_or("");
     (text.trim() != "4.0").then(|| {
         RedfishError::new(

@@ -999,7 +999,9 @@ fn checked_body(
     req: Request,
 ) -> Result<impl Future<Output = Result<axum::body::Bytes, BodyRefused>>, RedfishError> {
     let ctx = Ctx::of(req.extensions()).ok_or_else(RedfishError::internal)?;
-    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+    if let Some(content_type) =
+        crate::vendors::http::request_header(req.headers(), &header::CONTENT_TYPE)
+    {
         let text = content_type.to_str().unwrap_or("");
         let media = text.split(';').next().unwrap_or("").trim();
         if !media.eq_ignore_ascii_case("application/json") {

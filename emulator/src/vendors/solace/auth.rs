@@ -169,7 +169,8 @@ pub fn authenticate(
     let settings = &ctx.settings;
     let store = &ctx.device.store;
     let now = ctx.device.now();
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = crate::vendors::http::request_header(headers, &header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     if let Some(token) = authorization.and_then(bearer_token) {
         return match settings.bearer_tokens.iter().find(|t| same(&t.token, token)) {
             Some(t) => Ok(Principal {
