@@ -1003,8 +1003,10 @@ fn checked_body(
         crate::vendors::http::request_header(req.headers(), &header::CONTENT_TYPE)
     {
         let text = content_type.to_str().unwrap_or("");
-        let media = text.split(';').next().unwrap_or("").trim();
-        if !media.eq_ignore_ascii_case("application/json") {
+        // What clients send, told at once; anything else is cut at its parameters.
+        let json = text == "application/json"
+            || text.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json");
+        if !json {
             return Err(RedfishError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 base::header_invalid(&format!("Content-Type: {text}")),
