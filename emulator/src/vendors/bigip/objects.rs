@@ -385,6 +385,35 @@ impl Name {
         }
     }
 
+    /// The full path of the name `raw` parses to ([`Name::parse`], then
+    /// [`Name::full_path`]), made without the name's parts: what a GET looks its object up
+    /// by. A segment's separators become slashes, as its parts hold none; a full path is
+    /// its own. One allocation where parsing made three and the full path a fourth.
+    pub fn parse_full_path(raw: &str) -> Option<String> {
+        let (sep, rest) = match raw.as_bytes().first() {
+            Some(b'~') => ('~', &raw[1..]),
+            Some(b'/') => ('/', &raw[1..]),
+            Some(_) => {
+                let mut path = String::with_capacity("/Common/".len() + raw.len());
+                path.push_str("/Common/");
+                path.push_str(raw);
+                return Some(path);
+            }
+            None => return None,
+        };
+        let mut parts = 0;
+        for part in rest.split(sep) {
+            if part.is_empty() {
+                return None;
+            }
+            parts += 1;
+        }
+        if !(2..=3).contains(&parts) {
+            return None;
+        }
+        Some(if sep == '~' { raw.replace('~', "/") } else { raw.to_string() })
+    }
+
     /// `/Common/web` or `/Common/app/web`.
     pub fn full_path(&self) -> String {
         // Pieces pushed rather than `format!`ed: every object request makes its path.
@@ -944,30 +973,32 @@ impl Ltm {
         Ok(())
     }
 
-    /// `answer` of the object, read where it is kept (not copied out first).
+    /// `answer` of the object at `path` (its full path), read where it is kept (not
+    /// copied out first).
     fn read<R>(
         &self,
         settings: &ObjectSettings,
         kind: Kind,
         pool: Option<&Name>,
-        id: &Name,
+        path: &str,
         answer: impl FnOnce(&Obj) -> R,
     ) -> Result<R, McpError> {
-        Ok(answer(lookup_mut(&Msg { settings }, &mut self.lock(), kind, pool, id)?))
+        Ok(answer(lookup_mut(&Msg { settings }, &mut self.lock(), kind, pool, path)?))
     }
 
-    /// The body a plain GET of the object writes: kept with the object from its first
-    /// GET until it changes, and written by `write` when there is none.
+    /// The body a plain GET of the object at `path` (its full path) writes: kept with the
+    /// object from its first GET until it changes, and written by `write` when there is
+    /// none.
     fn written(
         &self,
         settings: &ObjectSettings,
         kind: Kind,
         pool: Option<&Name>,
-        id: &Name,
+        path: &str,
         write: impl FnOnce(&Obj) -> Vec<u8>,
     ) -> Result<Rendered, McpError> {
         let mut config = self.lock();
-        let obj = lookup_mut(&Msg { settings }, &mut config, kind, pool, id)?;
+        let obj = lookup_mut(&Msg { settings }, &mut config, kind, pool, path)?;
         match &obj.written {
             Some((generation, body)) if *generation == obj.generation => Ok(body.clone()),
             _ => {
@@ -1008,7 +1039,7 @@ fn lookup(
     pool: Option<&Name>,
     id: &Name,
 ) -> Result<Obj, McpError> {
-    lookup_mut(msg, config, kind, pool, id).cloned()
+    lookup_mut(msg, config, kind, pool, &id.full_path()).cloned()
 }
 
 /// [`lookup`] without the copy: the object where it is kept.
@@ -1017,9 +1048,8 @@ fn lookup_mut<'c>(
     config: &'c mut Config,
     kind: Kind,
     pool: Option<&Name>,
-    id: &Name,
+    path: &str,
 ) -> Result<&'c mut Obj, McpError> {
-    let path = id.full_path();
     let table = match (kind, pool) {
         (Kind::Member, Some(pool)) => {
             let pool_path = pool.full_path();
@@ -1033,7 +1063,7 @@ fn lookup_mut<'c>(
         (Kind::Node, _) => &mut config.nodes,
         _ => &mut config.pools,
     };
-    table.get_mut(&path).ok_or_else(|| msg.not_found(kind, &path))
+    table.get_mut(path).ok_or_else(|| msg.not_found(kind, path))
 }
 
 /// A virtual server's `pool` must name a pool that exists.
@@ -1322,8 +1352,17 @@ fn require_writer(ctx: &Ctx, p: &Principal, method: &str, path: &str) -> Result<
 }
 
 fn segment_name(raw: &str) -> Result<Name, McpError> {
-    Name::parse(raw)
-        .ok_or_else(|| McpError::new(StatusCode::NOT_FOUND, format!("Object not found - {raw}"), 1))
+    Name::parse(raw).ok_or_else(|| segment_not_found(raw))
+}
+
+/// The full path of the object a path segment names ([`Name::parse_full_path`]), or
+/// [`segment_name`]'s refusal.
+fn segment_path(raw: &str) -> Result<String, McpError> {
+    Name::parse_full_path(raw).ok_or_else(|| segment_not_found(raw))
+}
+
+fn segment_not_found(raw: &str) -> McpError {
+    McpError::new(StatusCode::NOT_FOUND, format!("Object not found - {raw}"), 1)
 }
 
 async fn list(kind: Kind, ctx: Ctx, pool: Option<String>, params: Params) -> Answer {
@@ -1352,14 +1391,14 @@ async fn list(kind: Kind, ctx: Ctx, pool: Option<String>, params: Params) -> Ans
 
 async fn read(kind: Kind, ctx: Ctx, pool: Option<String>, name: String, params: Params) -> Answer {
     let pool = pool.as_deref().map(segment_name).transpose()?;
-    let id = segment_name(&name)?;
+    let path = segment_path(&name)?;
     let v = &ctx.settings.version;
     if params.select.is_none() && !params.expand() {
         // The GET automation makes most: written once per change of the object.
         let write = |obj: &Obj| {
             serde_json::to_vec(&render(kind, pool.as_ref(), obj, v, false)).unwrap_or_default()
         };
-        let body = model(&ctx).written(objects(&ctx), kind, pool.as_ref(), &id, write)?;
+        let body = model(&ctx).written(objects(&ctx), kind, pool.as_ref(), &path, write)?;
         return Ok(wire::ok_rendered(&body));
     }
     // Rendered and written where the object is kept, without copying it out.
@@ -1367,7 +1406,7 @@ async fn read(kind: Kind, ctx: Ctx, pool: Option<String>, name: String, params: 
         let body = render(kind, pool.as_ref(), obj, v, params.expand());
         wire::ok(&params.selected(body))
     };
-    Ok(model(&ctx).read(objects(&ctx), kind, pool.as_ref(), &id, answer)?)
+    Ok(model(&ctx).read(objects(&ctx), kind, pool.as_ref(), &path, answer)?)
 }
 
 async fn create(
@@ -1763,6 +1802,24 @@ async fn volume(ctx: Ctx, _p: Principal, Path(name): Path<String>) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A GET's lookup path is the parsed name's full path, for every segment, well
+        /// formed or not: partitions, folders, bare names, full paths, empty parts, too many.
+        #[test]
+        fn a_segments_full_path_is_its_parsed_names(
+            lead in "[~/]?",
+            parts in proptest::collection::vec("[ab\u{e9}~/]{0,2}", 0..6),
+            sep in "[~/]",
+        ) {
+            let raw = format!("{lead}{}", parts.join(&sep));
+            proptest::prop_assert_eq!(
+                Name::parse_full_path(&raw),
+                Name::parse(&raw).map(|name| name.full_path()),
+                "{:?}", raw
+            );
+        }
+    }
 
     /// `~Common~web`, `~Common~app~web` and a bare `web` name objects as the iControl REST
     /// reference's partition/name addressing does.
