@@ -193,8 +193,7 @@ fn ip_text(ip: std::net::IpAddr) -> String {
 
 /// The scheme of the listener that accepted a request. The listener keeps it in each
 /// connection it serves ([`Connection::serve`]), so a personality writes absolute URIs
-/// (`Location`, SEMP links)
-/// with the scheme the client really used, whatever the port.
+/// (`Location`, SEMP links) with the scheme the client really used, whatever the port.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ListenerScheme {
     /// Plain HTTP (also what a router sees when it is called without a listener).

@@ -26,8 +26,9 @@
 //! has the last word on the headers. The handlers are public so a personality can keep
 //! some methods of a path and replace others.
 //!
-//! The routes are built once per profile and shared by its devices: each request brings
-//! its device's [`Ctx`] in its extensions ([`Shared::serve`]).
+//! The routes are built once per profile and shared by its devices: each request finds
+//! its device's [`Ctx`] in the device's context ([`DeviceContext`], put in by
+//! [`Shared::serve`]).
 
 use std::sync::Arc;
 
@@ -53,8 +54,8 @@ use crate::vendors::http::{
 };
 
 /// What every handler and extractor of the Redfish router reads: the device and its
-/// Redfish settings. One per device; each request carries it in its extensions and each
-/// extractor clones it, so it is one shared pointer.
+/// Redfish settings. One per device, carried in the device's context ([`DeviceContext`]);
+/// each extractor clones it, so it is one shared pointer.
 #[derive(Clone, Debug)]
 pub struct Ctx(Arc<CtxParts>);
 
