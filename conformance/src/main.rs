@@ -350,14 +350,27 @@ async fn run(args: RunArgs) -> ExitCode {
     progress.line(&format!("{} scenarios against {}", scenarios.len(), spec.label()));
     // The first Ctrl-C stops the run and cleans up; the cleanup runs to its end unless a
     // second Ctrl-C abandons it (the report then says what was left on the device). The
-    // second listener is made only when first polled, after the first Ctrl-C.
+    // first listener is registered here, before the run touches the device. Made inside
+    // the future the runner polls, it registered only when polled, and in CI a Ctrl-C
+    // once found no handler there (the process ended by SIGINT itself, its sessions
+    // open). The second listener is made only when first polled, after the first Ctrl-C.
     let ctrl_c = || async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    let interrupt = async move {
+        match sigint.as_mut() {
+            Ok(listener) => {
+                listener.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
     let report =
-        runner::run_interruptible(&spec, &scenarios, &run_opts, progress, ctrl_c(), ctrl_c()).await;
+        runner::run_interruptible(&spec, &scenarios, &run_opts, progress, interrupt, ctrl_c())
+            .await;
     let mut code = if report.interrupted {
         ExitCode::from(130)
     } else if report.ok() {
