@@ -35,7 +35,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -49,7 +49,7 @@ use super::wire::{self, JsonObject, ORIGIN};
 use super::{fill, BigipSettings};
 use crate::device::Device;
 use crate::vendors::http::Rendered;
-use crate::vendors::routing::{get, Routes};
+use crate::vendors::routing::{get, Param, Routes};
 
 // ----- settings -----
 
@@ -1473,13 +1473,13 @@ pub fn routes() -> Routes {
             )
             .route(
                 &format!("{}/{{name}}", kind.uri()),
-                get(move |ctx: Ctx, _p: Principal, Path(name): Path<String>, q: Params| {
+                get(move |ctx: Ctx, _p: Principal, Param(name): Param<String>, q: Params| {
                     read(kind, ctx, None, name, q)
                 })
                 .patch(
                     move |ctx: Ctx,
                           p: Principal,
-                          Path(name): Path<String>,
+                          Param(name): Param<String>,
                           JsonObject(body): JsonObject| {
                         write(kind, Write::Patch, ctx, p, None, name, body)
                     },
@@ -1487,13 +1487,13 @@ pub fn routes() -> Routes {
                 .put(
                     move |ctx: Ctx,
                           p: Principal,
-                          Path(name): Path<String>,
+                          Param(name): Param<String>,
                           JsonObject(body): JsonObject| {
                         write(kind, Write::Put, ctx, p, None, name, body)
                     },
                 )
                 .delete(
-                    move |ctx: Ctx, p: Principal, Path(name): Path<String>| {
+                    move |ctx: Ctx, p: Principal, Param(name): Param<String>| {
                         remove(kind, ctx, p, None, name)
                     },
                 ),
@@ -1503,13 +1503,13 @@ pub fn routes() -> Routes {
     router
         .route(
             "/mgmt/tm/ltm/pool/{pool}/members",
-            get(move |ctx: Ctx, _p: Principal, Path(pool): Path<String>, q: Params| {
+            get(move |ctx: Ctx, _p: Principal, Param(pool): Param<String>, q: Params| {
                 list(m, ctx, Some(pool), q)
             })
             .post(
                 move |ctx: Ctx,
                       p: Principal,
-                      Path(pool): Path<String>,
+                      Param(pool): Param<String>,
                       JsonObject(body): JsonObject| {
                     create(m, ctx, p, Some(pool), body)
                 },
@@ -1520,13 +1520,13 @@ pub fn routes() -> Routes {
             get(
                 move |ctx: Ctx,
                       _p: Principal,
-                      Path((pool, name)): Path<(String, String)>,
+                      Param((pool, name)): Param<(String, String)>,
                       q: Params| read(m, ctx, Some(pool), name, q),
             )
             .patch(
                 move |ctx: Ctx,
                       p: Principal,
-                      Path((pool, name)): Path<(String, String)>,
+                      Param((pool, name)): Param<(String, String)>,
                       JsonObject(body): JsonObject| {
                     write(m, Write::Patch, ctx, p, Some(pool), name, body)
                 },
@@ -1534,13 +1534,13 @@ pub fn routes() -> Routes {
             .put(
                 move |ctx: Ctx,
                       p: Principal,
-                      Path((pool, name)): Path<(String, String)>,
+                      Param((pool, name)): Param<(String, String)>,
                       JsonObject(body): JsonObject| {
                     write(m, Write::Put, ctx, p, Some(pool), name, body)
                 },
             )
             .delete(
-                move |ctx: Ctx, p: Principal, Path((pool, name)): Path<(String, String)>| {
+                move |ctx: Ctx, p: Principal, Param((pool, name)): Param<(String, String)>| {
                     remove(m, ctx, p, Some(pool), name)
                 },
             ),
@@ -1751,7 +1751,7 @@ async fn cm_devices(ctx: Ctx, _p: Principal) -> Answer {
     }))
 }
 
-async fn cm_device(ctx: Ctx, _p: Principal, Path(name): Path<String>) -> Answer {
+async fn cm_device(ctx: Ctx, _p: Principal, Param(name): Param<String>) -> Answer {
     let id = segment_name(&name)?;
     if id.partition != "Common" || id.sub_path.is_some() || id.name != objects(&ctx).hostname {
         let message = fill(
@@ -1790,7 +1790,7 @@ async fn volumes(ctx: Ctx, _p: Principal) -> Answer {
     }))
 }
 
-async fn volume(ctx: Ctx, _p: Principal, Path(name): Path<String>) -> Answer {
+async fn volume(ctx: Ctx, _p: Principal, Param(name): Param<String>) -> Answer {
     if name != objects(&ctx).volume {
         let message =
             fill(&objects(&ctx).messages.not_found, &[("label", "volume"), ("path", &name)]);

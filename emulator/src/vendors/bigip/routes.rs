@@ -25,9 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::vendors::http::{Inner, Shared};
-use crate::vendors::routing::{get, post, Routes};
+use crate::vendors::routing::{get, post, Param, Routes};
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -423,7 +423,7 @@ async fn delete_tokens(ctx: Ctx, p: Principal) -> Answer {
     Ok(wire::ok(&wire::token_collection(&ended, &ctx.settings)))
 }
 
-async fn get_token(ctx: Ctx, p: Principal, Path(token): Path<String>) -> Answer {
+async fn get_token(ctx: Ctx, p: Principal, Param(token): Param<String>) -> Answer {
     let session = own_token(&ctx, &p, &token)?;
     Ok(wire::ok(&wire::token(&session, &ctx.settings)))
 }
@@ -434,7 +434,7 @@ async fn get_token(ctx: Ctx, p: Principal, Path(token): Path<String>) -> Answer 
 async fn patch_token(
     ctx: Ctx,
     p: Principal,
-    Path(token): Path<String>,
+    Param(token): Param<String>,
     JsonObject(body): JsonObject,
 ) -> Answer {
     let session = own_token(&ctx, &p, &token)?;
@@ -482,7 +482,7 @@ fn token_timeout_or_default(session: &Session) -> u64 {
 }
 
 /// `DELETE .../tokens/<token>`: logout; 200 with the token as it was ([I]).
-async fn delete_token(ctx: Ctx, p: Principal, Path(token): Path<String>) -> Answer {
+async fn delete_token(ctx: Ctx, p: Principal, Param(token): Param<String>) -> Answer {
     let session = own_token(&ctx, &p, &token)?;
     let ended = ctx.device.store.end(&session.id, EndReason::Logout, ctx.now()).map_err(|_| {
         RestError::not_found(fill(&ctx.settings.messages.token_not_found, &[("token", &token)]))
@@ -601,7 +601,7 @@ async fn list_users(ctx: Ctx, _p: Principal) -> Answer {
     Ok(wire::ok(&wire::users(&ctx.device.store.accounts(), &ctx.settings)))
 }
 
-async fn get_user(ctx: Ctx, _p: Principal, Path(name): Path<String>) -> Answer {
+async fn get_user(ctx: Ctx, _p: Principal, Param(name): Param<String>) -> Answer {
     let account = ctx.device.store.account(&name).ok_or_else(|| user_not_found(&ctx, &name))?;
     Ok(wire::ok(&wire::user(&account, &ctx.settings)))
 }
@@ -652,7 +652,7 @@ async fn create_user(ctx: Ctx, p: Principal, JsonObject(body): JsonObject) -> An
 async fn patch_user(
     ctx: Ctx,
     p: Principal,
-    Path(name): Path<String>,
+    Param(name): Param<String>,
     JsonObject(body): JsonObject,
 ) -> Answer {
     let path = format!("{}/{name}", wire::USERS);
@@ -685,7 +685,7 @@ async fn patch_user(
 
 /// `DELETE /mgmt/tm/auth/user/<name>`: 200 with no body; the profile's `on_user_delete`
 /// says what happens to the user's tokens.
-async fn delete_user(ctx: Ctx, p: Principal, Path(name): Path<String>) -> Answer {
+async fn delete_user(ctx: Ctx, p: Principal, Param(name): Param<String>) -> Answer {
     p.require_admin(&ctx, "DELETE", &format!("{}/{name}", wire::USERS))?;
     let (_, ended) = ctx
         .device

@@ -32,9 +32,9 @@
 
 use std::sync::Arc;
 
-use crate::vendors::routing::{get, post, Methods, Routes};
+use crate::vendors::routing::{get, post, Methods, Param, Routes};
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -596,8 +596,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Seg {
     type Rejection = RedfishError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(segment)) => Ok(Seg(segment)),
+        match Param::<String>::from_request_parts(parts, state).await {
+            Ok(Param(segment)) => Ok(Seg(segment)),
             Err(_) => Err(RedfishError::missing_uri(parts.uri.path())),
         }
     }

@@ -33,7 +33,6 @@
 //! through this broker, so the counters stay at zero.
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -44,7 +43,7 @@ use super::models::{Key, Kind, ModelError, Object, SempObjects, Stored, Written,
 use super::routes::Ctx;
 use super::wire::{self, Api, LinkPaths, ListParams, Page, ReqInfo, SempJson};
 use super::SolaceSettings;
-use crate::vendors::routing::{get, Routes};
+use crate::vendors::routing::{get, Param, Routes};
 
 type Answer = Result<Response, SempError>;
 
@@ -91,8 +90,8 @@ fn api_of(req: &ReqInfo) -> Api {
 }
 
 /// The path parameters, decoded; a segment that does not decode is a parse error.
-fn params<T>(path: Result<Path<T>, PathRejection>) -> Result<T, SempError> {
-    path.map(|Path(p)| p)
+fn params<T>(path: Result<Param<T>, PathRejection>) -> Result<T, SempError> {
+    path.map(|Param(p)| p)
         .map_err(|_| SempError::parse_error("The request URI could not be decoded"))
 }
 
@@ -334,7 +333,7 @@ async fn get_vpn(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Param<String>, PathRejection>,
 ) -> Answer {
     let vpn = params(path)?;
     read(&ctx, &p, &req, &vpn_key(&vpn))
@@ -348,7 +347,7 @@ async fn patch_vpn(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Param<String>, PathRejection>,
     SempJson(body): SempJson,
 ) -> Answer {
     let vpn = params(path)?;
@@ -359,7 +358,7 @@ async fn put_vpn(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Param<String>, PathRejection>,
     SempJson(body): SempJson,
 ) -> Answer {
     let vpn = params(path)?;
@@ -370,7 +369,7 @@ async fn delete_vpn(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Param<String>, PathRejection>,
 ) -> Answer {
     let vpn = params(path)?;
     delete(&ctx, &p, &req, &vpn_key(&vpn))
@@ -382,7 +381,7 @@ async fn list_children(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: Result<Param<(String, String)>, PathRejection>,
 ) -> Answer {
     let (vpn, coll) = params(path)?;
     let kind = child_kind(&coll, &req)?;
@@ -394,7 +393,7 @@ async fn get_child(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<(String, String, String)>, PathRejection>,
+    path: Result<Param<(String, String, String)>, PathRejection>,
 ) -> Answer {
     let (vpn, coll, name) = params(path)?;
     let kind = child_kind(&coll, &req)?;
@@ -405,7 +404,7 @@ async fn create_child(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: Result<Param<(String, String)>, PathRejection>,
     SempJson(body): SempJson,
 ) -> Answer {
     let (vpn, coll) = params(path)?;
@@ -417,7 +416,7 @@ async fn patch_child(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<(String, String, String)>, PathRejection>,
+    path: Result<Param<(String, String, String)>, PathRejection>,
     SempJson(body): SempJson,
 ) -> Answer {
     let (vpn, coll, name) = params(path)?;
@@ -429,7 +428,7 @@ async fn put_child(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<(String, String, String)>, PathRejection>,
+    path: Result<Param<(String, String, String)>, PathRejection>,
     SempJson(body): SempJson,
 ) -> Answer {
     let (vpn, coll, name) = params(path)?;
@@ -441,7 +440,7 @@ async fn delete_child(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<(String, String, String)>, PathRejection>,
+    path: Result<Param<(String, String, String)>, PathRejection>,
 ) -> Answer {
     let (vpn, coll, name) = params(path)?;
     let kind = child_kind(&coll, &req)?;
@@ -494,7 +493,7 @@ async fn about_user_vpn(
     ctx: Ctx,
     p: Principal,
     req: ReqInfo,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Param<String>, PathRejection>,
 ) -> Answer {
     let vpn = params(path)?;
     let exists = objects_of(&ctx.device).with(|b| b.get(&vpn_key(&vpn)).is_ok());
