@@ -142,22 +142,26 @@ impl Pattern {
         Pattern { path: path.into(), segments, calls: Vec::new() }
     }
 
-    /// Whether a path whose `rest` follows this pattern's prefix matches: `Some(true)` or
-    /// `Some(false)`, `None` when only the router can tell. A parameter matches one whole
-    /// segment; an empty one is the router's to judge (axum's router takes it in the
-    /// middle of a path, not at its end).
-    fn matches(&self, rest: &str) -> Option<bool> {
-        let mut given = rest.split('/');
-        for segment in self.segments.as_ref()? {
-            match (segment, given.next()) {
-                (_, None) => return Some(false),
-                (None, Some("")) => return None,
-                (None, Some(_)) => {}
-                (Some(literal), Some(value)) if **literal != *value => return Some(false),
-                (Some(_), Some(_)) => {}
-            }
+    /// Whether a path whose `rest` follows this pattern's prefix, and holds `slashes`
+    /// slashes, matches: `Some(true)` or `Some(false)`, `None` when only the router can
+    /// tell. A parameter matches one whole segment; an empty one is the router's to judge
+    /// (axum's router takes it in the middle of a path, not at its end).
+    fn matches(&self, rest: &str, slashes: usize) -> Option<bool> {
+        let segments = self.segments.as_ref()?;
+        if segments.len() != slashes + 1 {
+            return Some(false);
         }
-        Some(given.next().is_none())
+        let mut rest = rest;
+        for segment in segments {
+            let (value, after) = first_segment(rest);
+            match segment {
+                None if value.is_empty() => return None,
+                Some(literal) if **literal != *value => return Some(false),
+                _ => {}
+            }
+            rest = after;
+        }
+        Some(true)
     }
 
     /// The parameters in the `rest` of a path this pattern [`Pattern::matches`],
@@ -166,12 +170,24 @@ impl Pattern {
     fn parameters(&self, rest: &str) -> Option<Matched> {
         let segments = self.segments.as_ref()?;
         let mut values = Vec::with_capacity(segments.iter().filter(|s| s.is_none()).count());
-        for (segment, value) in segments.iter().zip(rest.split('/')) {
+        let mut rest = rest;
+        for segment in segments {
+            let (value, after) = first_segment(rest);
             if segment.is_none() {
                 values.push(percent_encoding::percent_decode_str(value).decode_utf8().ok()?.into());
             }
+            rest = after;
         }
         Some(Matched(values))
+    }
+}
+
+/// `path`'s first segment and what follows the slash after it (a byte search: `split`'s
+/// searcher costs more than these short segments).
+fn first_segment(path: &str) -> (&str, &str) {
+    match path.bytes().position(|b| b == b'/') {
+        Some(at) => (&path[..at], &path[at + 1..]),
+        None => (path, ""),
     }
 }
 
@@ -245,8 +261,9 @@ impl Table {
         let mut matched = None;
         for group in &self.groups {
             let Some(rest) = path.strip_prefix(&*group.prefix) else { continue };
+            let slashes = rest.bytes().filter(|&b| b == b'/').count();
             for pattern in &group.patterns {
-                if pattern.matches(rest)? {
+                if pattern.matches(rest, slashes)? {
                     if matched.is_some() {
                         return None;
                     }
