@@ -187,7 +187,7 @@ pub fn authenticate(
     }
     let basic = authorization.and_then(parse_basic);
     if let Some(cookie) = session_cookie(headers, &settings.cookie_name) {
-        match store.authenticate_with(&cookie, now, level_now) {
+        match store.authenticate_with(cookie, now, level_now) {
             Ok((session, level)) => {
                 return Ok(Principal {
                     user: session.user.clone(),
@@ -241,16 +241,19 @@ fn bearer_token(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// The value of the first cookie called `name` in the request's `Cookie` headers.
-pub fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| n.trim() == name)
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+/// The value of the first cookie called `name` in the request's `Cookie` headers (every
+/// SEMP request with a session reads it: a loop over the pairs, borrowing the value).
+pub fn session_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for pair in value.split(';') {
+            match pair.trim().split_once('=') {
+                Some((n, v)) if n.trim() == name => return Some(v.trim().trim_matches('"')),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// Compares without stopping at the first difference.
@@ -268,8 +271,68 @@ mod tests {
     fn session_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         headers.append(header::COOKIE, HeaderValue::from_static("a=1; Session=abc-_1; b=2"));
-        assert_eq!(session_cookie(&headers, "Session").as_deref(), Some("abc-_1"));
+        assert_eq!(session_cookie(&headers, "Session"), Some("abc-_1"));
         assert_eq!(session_cookie(&headers, "session"), None);
+    }
+
+    /// The cookie as the plain reading of RFC 6265's `Cookie` header finds it: every
+    /// header in order, pairs split at `;`, the name and value trimmed, quotes dropped.
+    fn cookie_as_read_plainly(headers: &HeaderMap, name: &str) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| n.trim() == name)
+            .map(|(_, v)| v.trim().trim_matches('"').to_string())
+    }
+
+    proptest::proptest! {
+        /// The loop finds the cookie the plain reading finds, among several headers of
+        /// pairs with spaces, tabs, quotes, empty names and values, and bytes that are not
+        /// visible ASCII.
+        #[test]
+        fn the_session_cookie_is_the_plain_readings(
+            values in proptest::collection::vec(
+                proptest::collection::vec(
+                    (
+                        proptest::sample::select(&["", " ", "\t"][..]),
+                        proptest::sample::select(&["Session", "session", "", "Session "][..]),
+                        proptest::sample::select(&["=", "", "=="][..]),
+                        proptest::collection::vec(
+                            proptest::sample::select(
+                                &["\"", "a", " ", "\t", "1", "=", "\u{e9}"][..],
+                            ),
+                            0..5,
+                        ),
+                    ),
+                    0..4,
+                ),
+                0..3,
+            ),
+            separator in proptest::sample::select(&[";", "; ", ";\t", " ;"][..]),
+        ) {
+            let values: Vec<String> = values
+                .iter()
+                .map(|pairs| {
+                    let pairs = pairs.iter().map(|(space, name, equals, value)| {
+                        format!("{space}{name}{equals}{}", value.concat())
+                    });
+                    pairs.collect::<Vec<_>>().join(separator)
+                })
+                .collect();
+            let mut headers = HeaderMap::new();
+            for value in &values {
+                if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+                    headers.append(header::COOKIE, value);
+                }
+            }
+            proptest::prop_assert_eq!(
+                session_cookie(&headers, "Session").map(str::to_string),
+                cookie_as_read_plainly(&headers, "Session")
+            );
+        }
     }
 
     /// Access levels order none < read-only < read-write < admin.
