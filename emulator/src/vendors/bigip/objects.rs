@@ -390,9 +390,8 @@ impl Name {
     /// by. A segment's separators become slashes, as its parts hold none; a full path is
     /// its own. One allocation where parsing made three and the full path a fourth.
     pub fn parse_full_path(raw: &str) -> Option<String> {
-        let (sep, rest) = match raw.as_bytes().first() {
-            Some(b'~') => ('~', &raw[1..]),
-            Some(b'/') => ('/', &raw[1..]),
+        let sep = match raw.as_bytes().first() {
+            Some(&sep @ (b'~' | b'/')) => sep,
             Some(_) => {
                 let mut path = String::with_capacity("/Common/".len() + raw.len());
                 path.push_str("/Common/");
@@ -401,17 +400,24 @@ impl Name {
             }
             None => return None,
         };
-        let mut parts = 0;
-        for part in rest.split(sep) {
-            if part.is_empty() {
-                return None;
+        // The parts between separators, none empty: a byte loop, as `split`'s searcher
+        // costs more than these few bytes.
+        let (mut parts, mut previous) = (1, sep);
+        for &byte in &raw.as_bytes()[1..] {
+            if byte == sep {
+                if previous == sep {
+                    return None;
+                }
+                parts += 1;
             }
-            parts += 1;
+            previous = byte;
         }
-        if !(2..=3).contains(&parts) {
+        if previous == sep || !(2..=3).contains(&parts) {
             return None;
         }
-        Some(if sep == '~' { raw.replace('~', "/") } else { raw.to_string() })
+        let mut path = String::with_capacity(raw.len());
+        path.extend(raw.chars().map(|c| if c == '~' && sep == b'~' { '/' } else { c }));
+        Some(path)
     }
 
     /// `/Common/web` or `/Common/app/web`.
