@@ -174,7 +174,10 @@ impl Pattern {
         for segment in segments {
             let (value, after) = first_segment(rest);
             if segment.is_none() {
-                values.push(percent_encoding::percent_decode_str(value).decode_utf8().ok()?.into());
+                values.push(match value.contains('%') {
+                    true => percent_encoding::percent_decode_str(value).decode_utf8().ok()?.into(),
+                    false => value.to_string(),
+                });
             }
             rest = after;
         }
