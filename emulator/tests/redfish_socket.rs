@@ -447,3 +447,52 @@ async fn cookies_never_authenticate_over_the_wire() {
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A login's raw answer over its own connection: the head's lines after the status line,
+/// and the body.
+async fn raw_login(bmc: &Bmc, user: &str, password: &str) -> (String, Vec<String>, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = reqwest::Url::parse(&bmc.device.url()).expect("device URL");
+    let addr = format!("{}:{}", url.host_str().expect("host"), url.port().expect("port"));
+    let body = json!({ "UserName": user, "Password": password }).to_string();
+    let request = format!(
+        "POST {SESSIONS} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read to the close");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("head and body");
+    let mut lines = head.split("\r\n").map(str::to_string);
+    let status = lines.next().expect("status line");
+    (status, lines.collect(), body.to_string())
+}
+
+/// DSP0266 Redfish login sessions: a refused login (a full table, a wrong password) is written with the last step's headers in their order, its length last and true.
+#[tokio::test]
+async fn refused_logins_are_written_whole_with_their_length_last() {
+    let bmc = Bmc::start().await;
+    for _ in 0..16 {
+        bmc.login("operator", "sessionlab").await;
+    }
+    let (user, password) = bmc.admin();
+    let standard = ["content-type", "odata-version", "server", "cache-control"];
+    // `Connection: close` is hyper's answer to the request's; the length comes after.
+    let last = ["date", "connection", "content-length"];
+    let full = [&standard[..], &last].concat();
+    let unauthorized = [&standard[..], &["www-authenticate"], &last].concat();
+    for (password, status, names) in [
+        (password.as_str(), "HTTP/1.1 503 Service Unavailable", full),
+        ("wrong", "HTTP/1.1 401 Unauthorized", unauthorized),
+    ] {
+        let (line, head, body) = raw_login(&bmc, &user, password).await;
+        assert_eq!(line, status);
+        let written: Vec<&str> =
+            head.iter().map(|l| l.split_once(':').expect("a header").0).collect();
+        assert_eq!(written, names, "{head:?}");
+        let length = head.last().expect("content-length").split_once(": ").expect("value").1;
+        assert_eq!(length, body.len().to_string());
+    }
+}

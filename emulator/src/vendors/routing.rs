@@ -482,11 +482,17 @@ impl From<Router> for Routes {
 }
 
 /// `response` with the `Content-Length` axum's route sets on an answer without one whose
-/// body tells its size, before the steps around the router add their headers.
+/// body tells its size, before the steps around the router add their headers. A finished
+/// answer ([`crate::vendors::http::Finished`]) is left as it is: no step adds a header
+/// after its last, `Date`'s place, so hyper writes the length where this would put it,
+/// and its copied head, made to its length, is not grown.
 fn with_length(mut response: Response) -> Response {
     use axum::body::HttpBody;
     if !response.headers().contains_key(header::CONTENT_LENGTH) {
         if let Some(size) = response.body().size_hint().exact() {
+            if crate::vendors::http::Finished::is(&response) {
+                return response;
+            }
             response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
         }
     }

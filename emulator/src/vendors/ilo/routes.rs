@@ -433,7 +433,7 @@ pub async fn login(
         Ok(session) => session,
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "ilo: login refused, table full");
-            return Err(ctx.session_limit_error());
+            return Ok(ctx.session_limit_response());
         }
         Err(_) => {
             tracing::info!(user = %user, delay = ilo.login_failure_delay_secs, "ilo: login refused");

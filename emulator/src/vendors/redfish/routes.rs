@@ -76,6 +76,9 @@ pub struct CtxParts {
     /// The answers to the last few errors rendered: a refusal answered again and again (a
     /// full table) is rendered once.
     errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, KeptError)>>,
+    /// A login's refusal on a full table and its answer, made at the first
+    /// ([`Ctx::session_limit_response`]).
+    session_limit: std::sync::OnceLock<(RedfishError, KeptError)>,
     /// The personality's envelope, if it has one ([`Envelope`]).
     pub envelope: Option<EnvelopeHook>,
     /// The personality's own settings, if it has any ([`Ctx::vendor`]).
@@ -149,6 +152,7 @@ impl Template {
             server: self.server.clone(),
             links: Default::default(),
             errors: Default::default(),
+            session_limit: Default::default(),
             envelope: self.envelope.clone(),
             vendor: self.vendor.clone(),
         }))
@@ -220,6 +224,55 @@ impl Ctx {
         }
         kept.push_back((error.clone(), answer.clone()));
         answer
+    }
+
+    /// `error`'s answer, finished: what [`finish`] makes of a handler's `Err(error)`. A
+    /// handler under [`finish`] answers with it to spare carrying the error there in the
+    /// answer's extensions (a refused login, about 350 instructions). iDRAC's routes
+    /// render errors in their own envelope and keep to `Err`.
+    pub fn error_response(&self, error: &RedfishError) -> Response {
+        self.kept_error_response(error, &self.error_answer(error))
+    }
+
+    /// [`Ctx::error_response`] to a login refused for a full table
+    /// ([`Ctx::session_limit_error`]), the error and its answer made once: a client
+    /// retrying against a full table gets it again and again.
+    pub fn session_limit_response(&self) -> Response {
+        let (error, kept) = self.session_limit.get_or_init(|| {
+            let error = self.session_limit_error();
+            let kept = self.error_answer(&error);
+            (error, kept)
+        });
+        self.kept_error_response(error, kept)
+    }
+
+    /// A new answer to `error`, of its `kept` answer.
+    fn kept_error_response(&self, error: &RedfishError, kept: &KeptError) -> Response {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = error.status;
+        self.write_error(error, kept, &mut response);
+        tracing::debug!(status = error.status.as_u16(), messages = ?error.keys(), "redfish: error");
+        response
+    }
+
+    /// Writes `error`'s answer over `response`, a handler's answer to `error`.
+    fn render_error(&self, error: &RedfishError, response: &mut Response) {
+        self.write_error(error, &self.error_answer(error), response);
+    }
+
+    /// Writes `error`'s `kept` body over `response`'s, then its head: the kept one whole
+    /// when `response` has none, the last step's otherwise. Then the envelope's last touch.
+    fn write_error(&self, error: &RedfishError, kept: &KeptError, response: &mut Response) {
+        let status = response.status();
+        *response.body_mut() = Body::from(kept.body.clone());
+        if response.headers().is_empty() && status == error.status {
+            *response.headers_mut() = HeaderMap::clone(&kept.head);
+        } else {
+            last_head(self, response.headers_mut(), status, Some(error), None);
+        }
+        if let Some(EnvelopeHook(hook)) = self.envelope.as_ref() {
+            hook.finish_body(self, status, Some(error), response);
+        }
     }
 
     /// The device's current time.
@@ -500,17 +553,7 @@ fn finish_answer(ctx: &Ctx, method: &Method, path: &str, mut response: Response)
         last_step(ctx, &mut response, link);
         return response;
     };
-    // An error answers with its kept body, and its kept head when the handler wrote none.
-    let kept = ctx.error_answer(&error);
-    *response.body_mut() = Body::from(kept.body);
-    if response.headers().is_empty() && status == error.status {
-        *response.headers_mut() = HeaderMap::clone(&kept.head);
-    } else {
-        last_head(ctx, response.headers_mut(), status, Some(&error), None);
-    }
-    if let Some(EnvelopeHook(hook)) = ctx.envelope.as_ref() {
-        hook.finish_body(ctx, status, Some(&error), &mut response);
-    }
+    ctx.render_error(&error, &mut response);
     // The request line itself is the shared layer's (`vendors::http::log_request`).
     tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
     response
@@ -722,11 +765,11 @@ pub async fn login(ctx: Ctx, Client(client): Client, JsonBytes(body): JsonBytes)
         Ok(answer) => answer,
         Err(LoginError::LimitReached { scope, .. }) => {
             tracing::info!(user = %user, %scope, "redfish: login refused, table full");
-            return Err(ctx.session_limit_error());
+            return Ok(ctx.session_limit_response());
         }
         Err(_) => {
             tracing::info!(user = %user, "redfish: login refused");
-            return Err(RedfishError::unauthorized());
+            return Ok(ctx.error_response(&RedfishError::unauthorized()));
         }
     };
     tracing::info!(user = %user, session = %session.id, "redfish: login");
