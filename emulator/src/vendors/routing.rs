@@ -18,7 +18,9 @@
 //! route too: `HEAD`, methods a path does not take, a path two routes match, an empty or
 //! undecodable parameter, a catch-all, a fallback through the router, an axum router
 //! merged in. The two answer alike by construction, and `direct_answers_are_the_routers`
-//! and `any_path_is_answered_as_the_router_answers` below check it.
+//! and `any_path_is_answered_as_the_router_answers` below check it. (One exception: a
+//! finished answer without `Content-Length` gets it from the router's route before
+//! hyper's `Connection` header, and from hyper after it here; see [`with_length`].)
 
 use std::sync::Arc;
 
@@ -483,9 +485,13 @@ impl From<Router> for Routes {
 
 /// `response` with the `Content-Length` axum's route sets on an answer without one whose
 /// body tells its size, before the steps around the router add their headers. A finished
-/// answer ([`crate::vendors::http::Finished`]) is left as it is: no step adds a header
-/// after its last, `Date`'s place, so hyper writes the length where this would put it,
-/// and its copied head, made to its length, is not grown.
+/// answer ([`crate::vendors::http::Finished`]) without one is left to hyper, which writes
+/// the length after every header, its own `Connection` included. So an error answered
+/// where it is made ([`crate::vendors::redfish::routes::Ctx::error_response`]) is
+/// written as when the last step rendered it from an `Err`, whose body's size was not
+/// known here, and its head, copied at its length, is not grown to take the length
+/// (about 500 instructions). (The other finished answers without a length are iLO
+/// documents whose links were given trailing slashes; they are written the same way.)
 fn with_length(mut response: Response) -> Response {
     use axum::body::HttpBody;
     if !response.headers().contains_key(header::CONTENT_LENGTH) {

@@ -17,8 +17,10 @@
 //!
 //! Every path also answers with a trailing slash. Unknown paths get 404
 //! `ResourceMissingAtURI`, known paths with another method 405 `OperationNotAllowed` with
-//! `Allow`. The [`finish`] middleware renders every error in the Redfish envelope and adds
-//! `OData-Version`, `Server`, `Cache-Control` and, on 401, `WWW-Authenticate`.
+//! `Allow`. The [`finish`] middleware renders every error a handler returns in the Redfish
+//! envelope and adds `OData-Version`, `Server`, `Cache-Control` and, on 401,
+//! `WWW-Authenticate`; a refused login's error is rendered the same way where it is made
+//! ([`Ctx::error_response`]).
 //!
 //! Personalities (iLO, iDRAC) start from [`RouteTable::standard`], replace the handlers
 //! of the paths they answer differently, add aliases, and may install an [`Envelope`]
@@ -76,7 +78,7 @@ pub struct CtxParts {
     /// The answers to the last few errors rendered: a refusal answered again and again (a
     /// full table) is rendered once.
     errors: std::sync::Mutex<std::collections::VecDeque<(RedfishError, KeptError)>>,
-    /// A login's refusal on a full table and its answer, made at the first
+    /// A login's refusal on a full table and its answer, made at the first refusal
     /// ([`Ctx::session_limit_response`]).
     session_limit: std::sync::OnceLock<(RedfishError, KeptError)>,
     /// The personality's envelope, if it has one ([`Envelope`]).
@@ -203,7 +205,7 @@ impl Ctx {
     /// The answer to `error` under the device's registry, in the personality's envelope
     /// when it has one: its body, and the headers [`last_head`] gives it (then `Date`'s
     /// place, [`crate::vendors::http::date_slot`]).
-    fn error_answer(&self, error: &RedfishError) -> KeptError {
+    fn kept_error(&self, error: &RedfishError) -> KeptError {
         const KEPT: usize = 8;
         let lock = || self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((_, kept)) = lock().iter().find(|(e, _)| e == error) {
@@ -228,10 +230,12 @@ impl Ctx {
 
     /// `error`'s answer, finished: what [`finish`] makes of a handler's `Err(error)`. A
     /// handler under [`finish`] answers with it to spare carrying the error there in the
-    /// answer's extensions (a refused login, about 350 instructions). iDRAC's routes
-    /// render errors in their own envelope and keep to `Err`.
+    /// answer's extensions (a refused login, about 350 instructions). Only under
+    /// [`finish`]: iDRAC's routes render errors from `Err` in their own envelope, and
+    /// their last step would pass this answer on as finished, without iDRAC's headers. A
+    /// header a handler adds to it comes after `Date`'s place.
     pub fn error_response(&self, error: &RedfishError) -> Response {
-        self.kept_error_response(error, &self.error_answer(error))
+        self.fresh_error_response(error, &self.kept_error(error))
     }
 
     /// [`Ctx::error_response`] to a login refused for a full table
@@ -240,24 +244,19 @@ impl Ctx {
     pub fn session_limit_response(&self) -> Response {
         let (error, kept) = self.session_limit.get_or_init(|| {
             let error = self.session_limit_error();
-            let kept = self.error_answer(&error);
+            let kept = self.kept_error(&error);
             (error, kept)
         });
-        self.kept_error_response(error, kept)
+        self.fresh_error_response(error, kept)
     }
 
-    /// A new answer to `error`, of its `kept` answer.
-    fn kept_error_response(&self, error: &RedfishError, kept: &KeptError) -> Response {
+    /// A new answer to `error`, made of its `kept` answer.
+    fn fresh_error_response(&self, error: &RedfishError, kept: &KeptError) -> Response {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = error.status;
         self.write_error(error, kept, &mut response);
         tracing::debug!(status = error.status.as_u16(), messages = ?error.keys(), "redfish: error");
         response
-    }
-
-    /// Writes `error`'s answer over `response`, a handler's answer to `error`.
-    fn render_error(&self, error: &RedfishError, response: &mut Response) {
-        self.write_error(error, &self.error_answer(error), response);
     }
 
     /// Writes `error`'s `kept` body over `response`'s, then its head: the kept one whole
@@ -523,7 +522,7 @@ pub fn finish(
     Either::Right(answer.map(move |response| finish_answer(&ctx, &method, path.as_str(), response)))
 }
 
-/// An error's answer as [`Ctx::error_answer`] keeps it.
+/// An error's answer as [`Ctx::kept_error`] keeps it.
 #[derive(Clone, Debug)]
 struct KeptError {
     body: Bytes,
@@ -553,7 +552,7 @@ fn finish_answer(ctx: &Ctx, method: &Method, path: &str, mut response: Response)
         last_step(ctx, &mut response, link);
         return response;
     };
-    ctx.render_error(&error, &mut response);
+    ctx.write_error(&error, &ctx.kept_error(&error), &mut response);
     // The request line itself is the shared layer's (`vendors::http::log_request`).
     tracing::debug!(%method, path, status = status.as_u16(), messages = ?error.keys(), "redfish: error");
     response
